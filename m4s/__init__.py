@@ -1,0 +1,1 @@
+"""M4S: Mobile for Service, a platform for car dealer groups."""

@@ -1,0 +1,3 @@
+from m4s.cli import main
+
+main()

@@ -1,0 +1,21 @@
+"""The one NinjaAPI of M4S at /api/v1/: each area adds its router here."""
+
+from ninja import NinjaAPI
+
+from m4s.core.api import install_error_handlers
+from m4s.identity.api import router as auth_router
+from m4s.notify.api import router as inbox_router
+from m4s.owners.api import router as me_router
+from m4s.staff.api import router as staff_router
+
+api = NinjaAPI(
+    title="M4S API",
+    version="1",
+    description="Owner app, staff console and machine clients of M4S. Errors are JSON {code, message}.",
+    urls_namespace="api-v1",
+)
+install_error_handlers(api)
+api.add_router("/auth", auth_router)
+api.add_router("/me", me_router)
+api.add_router("/", inbox_router)
+api.add_router("/staff", staff_router)

@@ -1,0 +1,52 @@
+"""The audit log: one row for every staff write on a group's data."""
+
+import datetime as dt
+import decimal
+
+from django.db import models
+from django.utils import timezone
+
+from .models import AuditEntry
+
+
+def _plain(value):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if hasattr(value, "name") and hasattr(value, "url"):  # a FieldFile
+        return value.name or ""
+    return value
+
+
+def snapshot(obj: models.Model) -> dict:
+    """The concrete field values of a row, JSON-ready (foreign keys as ids)."""
+    return {f.attname: _plain(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+
+
+def diff(before: dict | None, after: dict | None) -> dict:
+    before, after = before or {}, after or {}
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def record_audit(*, actor, action: str, obj: models.Model, before: dict | None, after: dict | None, group_id=None) -> AuditEntry | None:
+    changes = diff(before, after)
+    if action == AuditEntry.Action.UPDATE and not changes:
+        return None
+    group_id = group_id or getattr(obj, "dealer_group_id", None) or getattr(actor, "dealer_group_id", None)
+    if group_id is None:
+        return None  # platform-level rows (headquarters, local organisations) are not tenant data
+    return AuditEntry.objects.create(
+        dealer_group_id=group_id,
+        actor=actor,
+        actor_name=getattr(actor, "username", "system"),
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes,
+        at=timezone.now(),
+    )

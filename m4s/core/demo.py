@@ -1,0 +1,106 @@
+"""Demo data: one headquarters, Beijing, two dealer groups (the second proves isolation), each
+with two stores, staff for every role and a handful of owners. Passwords exist only here."""
+
+import datetime as dt
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from m4s.notify.choices import Channel
+from m4s.notify.services import send_message
+from m4s.org import services as org
+from m4s.org.choices import EmergencyKind
+from m4s.org.models import DealerGroup
+from m4s.owners.models import Owner
+from m4s.staff.choices import Role
+from m4s.staff.services import create_staff
+
+DEMO_PASSWORD = "m4s-demo"  # noqa: S105  (demo data only)
+OWNER_PHONES = [f"+86138000000{i:02d}" for i in range(1, 6)]
+SPLIT_SHIFT = [(dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 30), dt.time(18, 0))]
+
+LOGO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96"><rect width="96" height="96" rx="20" fill="{colour}"/>
+<text x="48" y="60" font-family="Arial, sans-serif" font-size="34" font-weight="700" fill="#fff" text-anchor="middle">{initials}</text></svg>"""
+
+
+def _store(group, name, code, title, colour, address, lat, lon, initials):
+    store = org.create_store(
+        group=group, name=name, code=code, app_title=title, brand_colour=colour, address=address,
+        latitude=lat, longitude=lon, timezone="Asia/Shanghai",
+    )
+    store.logo.save(f"{group.slug}-{code}.svg", ContentFile(LOGO_SVG.format(colour=colour, initials=initials).encode()), save=True)
+    for weekday in range(6):
+        org.set_business_hours(store, weekday, SPLIT_SHIFT)
+    org.set_business_hours(store, 6, [(dt.time(9, 0), dt.time(16, 0))])
+    org.add_holiday(store, dt.date(2027, 1, 1), "元旦 New Year's Day")
+    org.add_holiday(store, dt.date(2027, 2, 6), "春节 Spring Festival")
+    return store
+
+
+def _numbers(store, rescue, hotline):
+    org.add_emergency_number(store, EmergencyKind.RESCUE, rescue, "24h roadside rescue", position=0)
+    org.add_emergency_number(store, EmergencyKind.INSURANCE, "95518", "PICC insurance claims", position=1)
+    org.add_emergency_number(store, EmergencyKind.HOTLINE, hotline, "", position=2)
+
+
+@transaction.atomic
+def build_demo() -> bool:
+    """Create the demo world; return False if it already exists (the call is idempotent)."""
+    if DealerGroup.objects.filter(slug="jingcheng").exists():
+        return False
+    beijing = org.create_local_organisation(name="Beijing Auto Owners' Association", city="Beijing")
+    g1 = org.create_dealer_group(local_org=beijing, name="Jingcheng Auto Group", slug="jingcheng")
+    g2 = org.create_dealer_group(local_org=beijing, name="Huabei Motors", slug="huabei")
+    chaoyang = _store(g1, "Jingcheng Toyota Chaoyang 4S", "chaoyang", "京城丰田 · 朝阳", "#c8102e",
+                      "北京市朝阳区东四环中路 88 号", "39.909200", "116.486400", "JC")
+    haidian = _store(g1, "Jingcheng Toyota Haidian 4S", "haidian", "京城丰田 · 海淀", "#c8102e",
+                     "北京市海淀区北四环西路 66 号", "39.983400", "116.307800", "JC")
+    fengtai = _store(g2, "Huabei Honda Fengtai 4S", "fengtai", "华北本田 · 丰台", "#1f4e9c",
+                     "北京市丰台区南四环西路 18 号", "39.829600", "116.287000", "HB")
+    tongzhou = _store(g2, "Huabei Honda Tongzhou 4S", "tongzhou", "华北本田 · 通州", "#1f4e9c",
+                      "北京市通州区新华大街 200 号", "39.909900", "116.656000", "HB")
+    _numbers(chaoyang, "400-810-1001", "010-6500-1001")
+    _numbers(haidian, "400-810-1002", "010-6500-1002")
+    _numbers(fengtai, "400-820-2001", "010-6700-2001")
+    _numbers(tongzhou, "400-820-2002", "010-6700-2002")
+
+    people = [
+        ("hq", Role.PLATFORM_ADMIN, None, [], "平台管理员 Platform admin"),
+        ("editor", Role.LOCAL_ORG_EDITOR, None, [], "北京编辑 Beijing editor"),
+        ("groupadmin", Role.GROUP_ADMIN, g1, [chaoyang, haidian], "赵敏 Zhao Min"),
+        ("manager", Role.STORE_MANAGER, g1, [chaoyang], "孙强 Sun Qiang"),
+        ("sales", Role.SALES_CONSULTANT, g1, [chaoyang], "周婷 Zhou Ting"),
+        ("advisor", Role.SERVICE_ADVISOR, g1, [chaoyang], "吴刚 Wu Gang"),
+        ("cs", Role.CUSTOMER_SERVICE, g1, [chaoyang], "郑丽 Zheng Li"),
+        ("tech", Role.TECHNICIAN, g1, [chaoyang], "冯军 Feng Jun"),
+        ("other-advisor", Role.SERVICE_ADVISOR, g2, [fengtai], "何伟 He Wei"),
+    ]
+    for username, role, group, stores, name in people:
+        user = create_staff(
+            username=username, password=DEMO_PASSWORD, role=role, group=group, stores=stores, display_name=name,
+            local_org=beijing if role == Role.LOCAL_ORG_EDITOR else None,
+        )
+        send_message(
+            channel=Channel.INAPP, staff=user, group=group, kind="welcome", subject="Welcome to M4S",
+            body="Your console shows what to do today. Notifications from owners and cars arrive here.",
+            dedupe_key=f"demo-welcome-staff-{username}",
+        )
+
+    owners = [("王伟", "zh-hans"), ("Emily Chen", "en"), ("김민준", "ko"), ("刘洋", "zh-hans"), ("陈静", "zh-hans")]
+    for phone, (name, language) in zip(OWNER_PHONES, owners, strict=True):
+        owner = Owner.objects.create(phone=phone, name=name, language=language, home_store=chaoyang)
+        send_message(
+            channel=Channel.INAPP, owner=owner, group=g1, kind="welcome", subject="欢迎 Welcome",
+            body="京城丰田朝阳店欢迎您！Your consultants and your car's health are one tap away.",
+            dedupe_key=f"demo-welcome-owner-{phone}",
+        )
+    return True
+
+
+LOGINS = f"""
+  Owner app      http://127.0.0.1:8000/app/      phones {OWNER_PHONES[0]} … {OWNER_PHONES[-1]} (code shown on screen in demo mode)
+  Staff console  http://127.0.0.1:8000/console/  users hq, groupadmin, manager, sales, advisor, cs, tech, other-advisor
+  Back office    http://127.0.0.1:8000/admin/    users hq, groupadmin, manager
+  API docs       http://127.0.0.1:8000/api/v1/docs
+  Staff password {DEMO_PASSWORD}
+"""

@@ -1,0 +1,43 @@
+"""Errors that services raise and the API and pages turn into clear 4xx answers."""
+
+
+class DomainError(Exception):
+    """Bad input or a refused action: a machine-readable code, a human message, an HTTP status."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, status: int | None = None, **details):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+        if status is not None:
+            self.status = status
+
+    def as_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class NotFound(DomainError):
+    status = 404
+
+    def __init__(self, message: str = "Not found."):
+        super().__init__("not_found", message)
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+    def __init__(self, message: str = "You do not have permission to do this."):
+        super().__init__("forbidden", message)
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__("rate_limited", message, retry_after=retry_after)
+        self.retry_after = retry_after

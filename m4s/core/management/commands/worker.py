@@ -1,0 +1,55 @@
+"""`m4s worker`: runs background tasks and the periodic jobs declared in m4s/schedule.py."""
+
+import threading
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+
+from m4s.core.scheduler import enqueue_due_jobs
+
+
+def _scheduler_loop(tick: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            enqueue_due_jobs()
+        except Exception:  # a bad tick must not kill the worker; it is logged and retried
+            import logging
+
+            logging.getLogger("m4s.scheduler").exception("Periodic job tick failed")
+        finally:
+            close_old_connections()
+        stop.wait(tick)
+
+
+class Command(BaseCommand):
+    help = "Run background tasks (and the periodic-job scheduler) until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", action="store_true", help="Run what is queued (and due), then exit.")
+        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between queue polls when idle.")
+        parser.add_argument("--no-scheduler", action="store_true", help="Do not run periodic jobs here.")
+        parser.add_argument("--tick", type=float, default=5.0, help="Seconds between periodic-job checks.")
+
+    def handle(self, *args, batch=False, interval=1.0, no_scheduler=False, tick=5.0, verbosity=1, **options):
+        if settings.TASK_BACKEND == "immediate":
+            raise CommandError("TASK_BACKEND=immediate runs tasks in the web process; there is no queue to work.")
+        stop = threading.Event()
+        if not no_scheduler:
+            if batch:
+                enqueue_due_jobs()
+            else:
+                threading.Thread(target=_scheduler_loop, args=(tick, stop), daemon=True, name="m4s-scheduler").start()
+        try:
+            if settings.TASK_BACKEND == "rq":
+                call_command("rqworker", "default", "notify", burst=batch, verbosity=verbosity)
+            else:
+                call_command(
+                    "db_worker", queue_name="*", interval=interval, batch=batch, reload=False,
+                    startup_delay=False, verbosity=verbosity,
+                )
+        finally:
+            stop.set()

@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.db import models
+
+from .tenancy import TenantModel
+
+
+class AuditEntry(TenantModel):
+    """Who changed what on a group's data, when, and the fields before and after. Append-only."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_name = models.CharField(max_length=150)  # kept if the account is deleted
+    action = models.CharField(max_length=8, choices=Action.choices)
+    object_type = models.CharField(max_length=100)  # app_label.model
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    changes = models.JSONField(default=dict)  # {field: [before, after]}
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["dealer_group", "object_type", "object_id"])]
+
+
+class PeriodicJobState(models.Model):
+    """When each declared periodic job next runs. Claimed with a conditional update so that
+    any number of workers enqueue each run exactly once."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)

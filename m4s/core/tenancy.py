@@ -1,0 +1,102 @@
+"""Structural tenant isolation.
+
+Every tenant-owned model inherits `TenantModel`: it carries its dealer group, and its default
+manager returns querysets that refuse to run until they are scoped with `.for_group(group)`,
+`.for_actor(user)` or the explicit escape hatch `.unscoped()`. Forgetting the scope is an
+exception in tests and development, never a silent leak of another group's rows.
+
+Related managers (`store.holidays.all()`) count as scoped: their parent row was reached through
+a scoped read, and they filter on it. `exists()` is left unchecked because Django's own
+uniqueness validation calls it on the default manager; it returns a boolean, never a row.
+"""
+
+from django.db import models
+
+
+class TenantScopeError(RuntimeError):
+    """A tenant-owned table was read without saying whose rows to read."""
+
+
+class TenantQuerySet(models.QuerySet):
+    _tenant_scoped = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._tenant_scoped = self._tenant_scoped
+        return clone
+
+    def _scoped(self):
+        clone = self._chain()
+        clone._tenant_scoped = True
+        return clone
+
+    def for_group(self, group) -> "TenantQuerySet":
+        """Rows of one dealer group (a DealerGroup or its id)."""
+        group_id = getattr(group, "pk", group)
+        if group_id is None:
+            return self.none()._scoped()
+        return self.filter(dealer_group_id=group_id)._scoped()
+
+    def for_actor(self, user) -> "TenantQuerySet":
+        """Rows the acting staff member may see: platform admins see all, others their group."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()._scoped()
+        if getattr(user, "is_platform_admin", False):
+            return self._scoped()
+        return self.for_group(user.dealer_group_id)
+
+    def unscoped(self) -> "TenantQuerySet":
+        """Every group's rows: for platform jobs (scheduled scans, migrations, the platform console)."""
+        return self._scoped()
+
+    def _check_scope(self):
+        if not self._tenant_scoped:
+            raise TenantScopeError(
+                f"{self.model.__name__} read without a tenant scope: "
+                "use .for_group(), .for_actor() or .unscoped()"
+            )
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._check_scope()
+        super()._fetch_all()
+
+    def iterator(self, *args, **kwargs):
+        self._check_scope()
+        return super().iterator(*args, **kwargs)
+
+    def count(self):
+        self._check_scope()
+        return super().count()
+
+    def aggregate(self, *args, **kwargs):
+        self._check_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._check_scope()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._check_scope()
+        return super().delete()
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if getattr(self, "instance", None) is not None:
+            # A related manager (parent.children): already narrowed to one parent row.
+            qs._tenant_scoped = True
+        return qs
+
+
+class TenantModel(models.Model):
+    dealer_group = models.ForeignKey(
+        "org.DealerGroup", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True

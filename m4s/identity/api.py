@@ -1,0 +1,45 @@
+from django.conf import settings
+from ninja import Router
+
+from m4s.owners.api import owner_out
+
+from . import services
+from .auth import any_auth
+from .schemas import OtpRequestIn, OtpRequestOut, OtpVerifyIn, OwnerSessionOut, StaffLoginIn, StaffSessionOut
+
+router = Router(tags=["auth"])
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@router.post("/otp/request", response={202: OtpRequestOut}, exclude_none=True, auth=None)
+def request_otp(request, payload: OtpRequestIn):
+    """Send a 6-digit sign-in code by SMS. Limited per phone and per network."""
+    issued = services.request_otp(payload.phone, client_ip(request))
+    body = {"phone": issued.phone, "expires_at": issued.expires_at, "resend_after_seconds": settings.OTP_RESEND_SECONDS}
+    if settings.DEBUG:
+        body["debug_code"] = issued.code
+    return 202, body
+
+
+@router.post("/otp/verify", response=OwnerSessionOut, auth=None)
+def verify_otp(request, payload: OtpVerifyIn):
+    owner = services.verify_otp(payload.phone, payload.code, home_store_id=payload.store)
+    token = services.issue_token(owner=owner, user_agent=request.headers.get("User-Agent", ""))
+    return {"token": token, "owner": owner_out(owner)}
+
+
+@router.post("/staff/login", response=StaffSessionOut, auth=None)
+def staff_login(request, payload: StaffLoginIn):
+    staff = services.staff_login(payload.username, payload.password)
+    token = services.issue_token(staff=staff, user_agent=request.headers.get("User-Agent", ""))
+    return {"token": token, "staff": staff}
+
+
+@router.post("/logout", response={204: None}, auth=any_auth)
+def logout(request):
+    """Revoke the token this request was made with."""
+    services.revoke_token(request.api_token)
+    return 204, None

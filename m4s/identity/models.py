@@ -1,0 +1,52 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; revoking sets revoked_at."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)  # first characters, to tell tokens apart in lists
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens")
+    owner = models.ForeignKey("owners.Owner", on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(staff__isnull=False) & Q(owner__isnull=True)) | (Q(staff__isnull=True) & Q(owner__isnull=False)),
+                name="token_belongs_to_staff_xor_owner",
+            )
+        ]
+
+
+class OtpChallenge(models.Model):
+    """One one-time code sent to a phone. The code itself is never stored, only its HMAC."""
+
+    phone = models.CharField(max_length=20)
+    code_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone", "-created_at"]),
+            models.Index(fields=["ip", "-created_at"]),
+        ]
+
+
+class PhoneAuthState(models.Model):
+    """Per-phone sign-in state: the row that serialises requests for one phone and holds its lock."""
+
+    phone = models.CharField(max_length=20, primary_key=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)

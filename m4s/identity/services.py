@@ -1,0 +1,201 @@
+"""Sign-in for owners (phone + one-time code) and staff (username + password); API tokens."""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from m4s.core.errors import DomainError, RateLimited
+from m4s.notify.choices import Channel
+from m4s.notify.services import send_message
+from m4s.owners.models import Owner
+from m4s.owners.phones import normalize_mobile
+
+from .models import ApiToken, OtpChallenge, PhoneAuthState
+
+CODE_RE = re.compile(r"^\d{6}$")
+TOKEN_PREFIX = "m4s_"
+
+
+def _code_hash(phone: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _locked_state(phone: str, now) -> PhoneAuthState:
+    """Lock this phone's state row for the transaction (serialises concurrent requests)."""
+    PhoneAuthState.objects.get_or_create(phone=phone)
+    return PhoneAuthState.objects.select_for_update().get(phone=phone)
+
+
+def _seconds_until(moment, now) -> int:
+    return max(1, int((moment - now).total_seconds()) + 1)
+
+
+@dataclass(frozen=True)
+class OtpIssued:
+    phone: str
+    code: str
+    expires_at: object
+
+
+def request_otp(raw_phone: str, ip: str | None) -> OtpIssued:
+    """Issue a 6-digit code for a phone and queue its SMS; refuse when locked or rate-limited."""
+    phone = normalize_mobile(raw_phone)
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    with transaction.atomic():
+        state = _locked_state(phone, now)
+        if state.locked_until and state.locked_until > now:
+            raise DomainError(
+                "otp_locked", _("Too many wrong codes. Try again later."), status=429,
+                retry_after=_seconds_until(state.locked_until, now),
+            )
+        recent = OtpChallenge.objects.filter(phone=phone, created_at__gte=hour_ago)
+        last = recent.order_by("-created_at").first()
+        if last and (now - last.created_at).total_seconds() < settings.OTP_RESEND_SECONDS:
+            raise RateLimited(
+                _("A code was just sent. Wait a minute before asking again."),
+                retry_after=_seconds_until(last.created_at + timedelta(seconds=settings.OTP_RESEND_SECONDS), now),
+            )
+        if recent.count() >= settings.OTP_MAX_PER_PHONE_PER_HOUR:
+            oldest = recent.order_by("created_at").first()
+            raise RateLimited(
+                _("Too many codes for this phone. Try again later."),
+                retry_after=_seconds_until(oldest.created_at + timedelta(hours=1), now),
+            )
+        if ip and OtpChallenge.objects.filter(ip=ip, created_at__gte=hour_ago).count() >= settings.OTP_MAX_PER_IP_PER_HOUR:
+            raise RateLimited(_("Too many codes from this network. Try again later."), retry_after=3600)
+
+        OtpChallenge.objects.filter(phone=phone, used_at__isnull=True, superseded=False).update(superseded=True)
+        code = f"{secrets.randbelow(10**6):06d}"
+        challenge = OtpChallenge.objects.create(
+            phone=phone, code_hash=_code_hash(phone, code), ip=ip, created_at=now,
+            expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+        )
+        owner = Owner.objects.filter(phone=phone).first()
+        send_message(
+            channel=Channel.SMS,
+            to=phone,
+            owner=owner,
+            kind="otp",
+            body=_("Your M4S sign-in code is %(code)s. It expires in 5 minutes. Never share it.") % {"code": code},
+            dedupe_key=f"otp:{challenge.pk}",
+        )
+    return OtpIssued(phone=phone, code=code, expires_at=challenge.expires_at)
+
+
+def verify_otp(raw_phone: str, code: str, *, home_store_id: int | None = None) -> Owner:
+    """Check a code; on success the code is spent and the owner (created on first sign-in) returned."""
+    phone = normalize_mobile(raw_phone)
+    code = (code or "").strip()
+    if not CODE_RE.match(code):
+        raise DomainError("otp_invalid", _("Enter the 6-digit code."))
+    now = timezone.now()
+    failure: DomainError | None = None
+    with transaction.atomic():
+        state = _locked_state(phone, now)
+        if state.locked_until and state.locked_until > now:
+            raise DomainError(
+                "otp_locked", _("Too many wrong codes. Try again later."), status=429,
+                retry_after=_seconds_until(state.locked_until, now),
+            )
+        challenge = (
+            OtpChallenge.objects.filter(phone=phone, superseded=False).order_by("-created_at").first()
+        )
+        if challenge is None:
+            raise DomainError("otp_invalid", _("Request a code first."))
+        if challenge.used_at is not None:
+            raise DomainError("otp_used", _("This code was already used. Request a new one."))
+        if challenge.expires_at <= now:
+            raise DomainError("otp_expired", _("This code has expired. Request a new one."))
+        if not hmac.compare_digest(challenge.code_hash, _code_hash(phone, code)):
+            challenge.attempts += 1
+            left = settings.OTP_MAX_ATTEMPTS - challenge.attempts
+            if left <= 0:
+                challenge.superseded = True
+                state.locked_until = now + timedelta(seconds=settings.OTP_LOCK_SECONDS)
+                state.save(update_fields=["locked_until", "updated_at"])
+                failure = DomainError(
+                    "otp_locked", _("Too many wrong codes. Try again in 15 minutes."), status=429,
+                    retry_after=settings.OTP_LOCK_SECONDS,
+                )
+            else:
+                failure = DomainError("otp_wrong", _("Wrong code."), attempts_left=left)
+            challenge.save(update_fields=["attempts", "superseded"])
+        else:
+            challenge.used_at = now
+            challenge.save(update_fields=["used_at"])
+            owner, created = Owner.objects.get_or_create(phone=phone, defaults={"home_store_id": home_store_id})
+            if not created and owner.home_store_id is None and home_store_id:
+                owner.home_store_id = home_store_id
+            owner.last_login_at = now
+            owner.save(update_fields=["last_login_at", "home_store"])
+    if failure is not None:  # raised after commit so the counted try and the lock are kept
+        raise failure
+    if not owner.is_active:
+        raise DomainError("account_disabled", _("This account is disabled."), status=403)
+    return owner
+
+
+def staff_login(username: str, password: str):
+    user = authenticate(username=(username or "").strip(), password=password or "")
+    if user is None or not user.is_active:
+        raise DomainError("invalid_credentials", _("Wrong username or password."), status=401)
+    return user
+
+
+def issue_token(*, owner: Owner | None = None, staff=None, user_agent: str = "") -> str:
+    """Create an API token and return its key; the key is shown once and only its hash is kept."""
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        key_hash=_token_hash(key), prefix=key[:12], owner=owner, staff=staff, user_agent=user_agent[:200],
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    return key
+
+
+def resolve_token(key: str) -> ApiToken | None:
+    if not key or not key.startswith(TOKEN_PREFIX) or len(key) > 100:
+        return None
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("owner", "staff", "staff__dealer_group")
+        .filter(key_hash=_token_hash(key), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None:
+        return None
+    principal = token.owner or token.staff
+    if not principal.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # throttled: no write per request
+    return token
+
+
+def revoke_token(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def revoke_all_tokens(*, owner: Owner | None = None, staff=None) -> int:
+    qs = ApiToken.objects.filter(revoked_at__isnull=True)
+    qs = qs.filter(owner=owner) if owner is not None else qs.filter(staff=staff)
+    return qs.update(revoked_at=timezone.now())
+
+
+def purge_expired_otps() -> int:
+    """Periodic: drop sign-in codes older than a day (they only matter for the hourly limits)."""
+    deleted, _ = OtpChallenge.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+    return deleted

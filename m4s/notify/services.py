@@ -1,0 +1,146 @@
+"""Writes to the outbox and its delivery."""
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.utils import timezone
+
+from m4s.core.errors import DomainError
+
+from .channels import CHANNELS
+from .choices import Channel, Status
+from .models import Message
+
+logger = logging.getLogger("m4s.notify")
+MAX_ATTEMPTS = 6
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min ... capped at one hour."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def send_message(
+    *,
+    channel: Channel,
+    body: str,
+    kind: str,
+    owner=None,
+    staff=None,
+    to: str = "",
+    subject: str = "",
+    link: str = "",
+    group=None,
+    dedupe_key: str | None = None,
+) -> Message:
+    """Write a message to the outbox inside the caller's transaction; deliver it after commit.
+
+    A message with a dedupe key that already exists is not written again: the existing one is
+    returned, so retried business operations never double-notify.
+    """
+    if channel not in Channel.values:
+        raise DomainError("invalid_channel", f"Unknown channel {channel!r}.")
+    if channel == Channel.INAPP and owner is None and staff is None:
+        raise DomainError("no_recipient", "An in-app message needs an owner or a staff member.")
+    if channel in (Channel.SMS, Channel.EMAIL) and not to:
+        to = (owner.phone if channel == Channel.SMS else owner.email) if owner else ""
+        if not to and staff is not None:
+            to = staff.phone if channel == Channel.SMS else staff.email
+        if not to:
+            raise DomainError("no_address", f"No address to send this {channel} to.")
+    now = timezone.now()
+    fields = dict(
+        channel=channel, body=body, kind=kind, owner=owner, staff=staff, to_address=to, subject=subject,
+        link=link, dealer_group=group, next_attempt_at=now, created_at=now,
+    )
+    if dedupe_key:
+        existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(dedupe_key=dedupe_key, **fields)
+        except IntegrityError:
+            return Message.objects.get(dedupe_key=dedupe_key)
+    else:
+        message = Message.objects.create(**fields)
+    transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    return message
+
+
+def enqueue_delivery(message_id: int, run_after=None) -> None:
+    from .tasks import deliver_message_task
+
+    task = deliver_message_task
+    if run_after is not None and task.get_backend().supports_defer:
+        task = task.using(run_after=run_after)
+    elif run_after is not None:
+        return  # this backend cannot defer; the periodic sweep delivers it when due
+    task.enqueue(message_id)
+
+
+def deliver_message(message_id: int) -> str:
+    """Deliver one outbox message, at most once: safe to call any number of times."""
+    now = timezone.now()
+    claimed = Message.objects.filter(
+        pk=message_id, status__in=[Status.PENDING, Status.RETRY], next_attempt_at__lte=now
+    ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    if not claimed:
+        return "skipped"
+    message = Message.objects.select_related("owner").get(pk=message_id)
+    try:
+        CHANNELS[message.channel](message)
+    except Exception as exc:  # any gateway failure: record it, back off, retry
+        logger.warning("Delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            Message.objects.filter(pk=message.pk).update(status=Status.FAILED, last_error=error)
+            return "failed"
+        next_at = timezone.now() + backoff(message.attempts)
+        Message.objects.filter(pk=message.pk).update(status=Status.RETRY, last_error=error, next_attempt_at=next_at)
+        enqueue_delivery(message.pk, run_after=next_at)
+        return "retry"
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(status=Status.SENT, sent_at=timezone.now())
+    return "sent"
+
+
+def sweep_outbox(limit: int = 500) -> int:
+    """Periodic: requeue messages that are due but not queued (a crash between commit and
+    enqueue, a backend that cannot defer) and release claims left by a crashed worker."""
+    now = timezone.now()
+    Message.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+        status=Status.RETRY, next_attempt_at=now
+    )
+    due = list(
+        Message.objects.filter(
+            Q(status=Status.RETRY, next_attempt_at__lte=now)
+            | Q(status=Status.PENDING, created_at__lte=now - timedelta(seconds=30))
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in due:
+        enqueue_delivery(message_id)
+    return len(due)
+
+
+def mark_read(*, message_id: int, owner=None, staff=None) -> Message:
+    qs = Message.objects.filter(pk=message_id, channel=Channel.INAPP, status=Status.SENT)
+    qs = qs.filter(owner=owner) if owner is not None else qs.filter(staff=staff)
+    message = qs.first()
+    if message is None:
+        raise Http404("No such message.")
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)
+    return message
+
+
+def mark_all_read(*, owner=None, staff=None) -> int:
+    qs = Message.objects.filter(channel=Channel.INAPP, status=Status.SENT, read_at__isnull=True)
+    qs = qs.filter(owner=owner) if owner is not None else qs.filter(staff=staff)
+    return qs.update(read_at=timezone.now())

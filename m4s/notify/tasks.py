@@ -1,0 +1,15 @@
+"""Thin tasks: load by id, call a service. Safe to run twice."""
+
+from django_tasks import task
+
+from . import services
+
+
+@task(queue_name="notify")
+def deliver_message_task(message_id: int) -> str:
+    return services.deliver_message(message_id)
+
+
+@task()
+def sweep_outbox_task() -> int:
+    return services.sweep_outbox()

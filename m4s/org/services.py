@@ -1,0 +1,70 @@
+"""Writes to the organisation tree."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from m4s.core.errors import DomainError
+
+from .choices import EmergencyKind
+from .models import BusinessHours, DealerGroup, EmergencyNumber, Headquarters, Holiday, LocalOrganisation, Store
+
+
+def ensure_headquarters(name: str = "M4S Platform") -> Headquarters:
+    hq = Headquarters.objects.order_by("id").first()
+    return hq or Headquarters.objects.create(name=name)
+
+
+def create_local_organisation(*, name: str, city: str) -> LocalOrganisation:
+    return LocalOrganisation.objects.create(headquarters=ensure_headquarters(), name=name, city=city)
+
+
+def create_dealer_group(*, local_org: LocalOrganisation, name: str, slug: str) -> DealerGroup:
+    return DealerGroup.objects.create(local_org=local_org, name=name, slug=slug)
+
+
+def create_store(*, group: DealerGroup, name: str, code: str, **fields) -> Store:
+    store = Store(dealer_group=group, name=name, code=code, **fields)
+    store.full_clean()
+    store.save()
+    return store
+
+
+def _validate_periods(periods: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:
+    ordered = sorted(periods)
+    for opens, closes in ordered:
+        if closes <= opens:
+            raise DomainError("invalid_hours", f"A period must close after it opens ({opens:%H:%M}-{closes:%H:%M}).")
+    for (_, first_close), (second_open, _) in zip(ordered, ordered[1:], strict=False):
+        if second_open < first_close:
+            raise DomainError("overlapping_hours", "Opening periods of one day must not overlap.")
+    return ordered
+
+
+@transaction.atomic
+def set_business_hours(store: Store, weekday: int, periods: list[tuple[dt.time, dt.time]]) -> list[BusinessHours]:
+    """Replace a weekday's opening periods; an empty list closes the store that day."""
+    if weekday not in range(7):
+        raise DomainError("invalid_weekday", "Weekday must be 0 (Monday) to 6 (Sunday).")
+    ordered = _validate_periods(periods)
+    BusinessHours.objects.for_group(store.dealer_group_id).filter(store=store, weekday=weekday).delete()
+    return BusinessHours.objects.bulk_create(
+        BusinessHours(dealer_group_id=store.dealer_group_id, store=store, weekday=weekday, opens_at=o, closes_at=c)
+        for o, c in ordered
+    )
+
+
+def add_holiday(store: Store, date: dt.date, name: str) -> Holiday:
+    holiday, _ = Holiday.objects.for_group(store.dealer_group_id).update_or_create(
+        store=store, date=date, defaults={"name": name, "dealer_group_id": store.dealer_group_id}
+    )
+    return holiday
+
+
+def add_emergency_number(store: Store, kind: EmergencyKind, phone: str, label: str = "", position: int = 0) -> EmergencyNumber:
+    number = EmergencyNumber(
+        dealer_group_id=store.dealer_group_id, store=store, kind=kind, phone=phone, label=label, position=position
+    )
+    number.full_clean()
+    number.save()
+    return number

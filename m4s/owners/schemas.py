@@ -1,0 +1,40 @@
+import datetime as dt
+from typing import Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from m4s.org.schemas import StoreBriefOut
+
+
+class OwnerOut(Schema):
+    id: int
+    phone: str
+    name: str
+    email: str
+    birthday: dt.date | None
+    language: str
+    channels: list[str]
+    quiet_hours_start: dt.time | None
+    quiet_hours_end: dt.time | None
+    marketing_consent: bool
+    marketing_consent_at: dt.datetime | None
+    telematics_consent: bool
+    telematics_consent_at: dt.datetime | None
+    home_store: StoreBriefOut | None
+
+
+class OwnerPatchIn(Schema):
+    """Only the fields sent are changed. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=80)
+    email: str | None = Field(None, max_length=254)
+    birthday: dt.date | None = None
+    language: Literal["zh-hans", "en", "ko"] | None = None
+    channels: list[Literal["inapp", "sms", "email"]] | None = Field(None, max_length=3)
+    quiet_hours_start: dt.time | None = None
+    quiet_hours_end: dt.time | None = None
+    marketing_consent: bool | None = None
+    telematics_consent: bool | None = None

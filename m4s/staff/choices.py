@@ -1,0 +1,50 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PLATFORM_ADMIN = "platform_admin", _("Platform admin")
+    LOCAL_ORG_EDITOR = "local_org_editor", _("Local organisation editor")
+    GROUP_ADMIN = "group_admin", _("Group admin")
+    STORE_MANAGER = "store_manager", _("Store manager")
+    SALES_CONSULTANT = "sales_consultant", _("Sales consultant")
+    SERVICE_ADVISOR = "service_advisor", _("Service advisor")
+    CUSTOMER_SERVICE = "customer_service", _("Customer-service agent")
+    TECHNICIAN = "technician", _("Technician")
+
+
+# Roles that belong to the platform or a city, not to one dealer group.
+GROUPLESS_ROLES = {Role.PLATFORM_ADMIN, Role.LOCAL_ORG_EDITOR}
+
+
+class Perm(models.TextChoices):
+    """Capabilities. Pages and API handlers ask for one of these, never for a role."""
+
+    USE_CONSOLE = "use_console", _("Use the staff console")
+    USE_BACK_OFFICE = "use_back_office", _("Use the back office")
+    MANAGE_GROUP_SETTINGS = "manage_group_settings", _("Manage branding, stores, hours and holidays")
+    MANAGE_STAFF = "manage_staff", _("Manage staff and roles")
+    VIEW_ALL_STORES = "view_all_stores", _("See every store of the group")
+    VIEW_CUSTOMERS = "view_customers", _("See customers")
+    EDIT_CUSTOMERS = "edit_customers", _("Change customer data")
+    VIEW_AUDIT_LOG = "view_audit_log", _("Read the audit log")
+    PUBLISH_LOCAL_CONTENT = "publish_local_content", _("Publish local-life content")
+    MANAGE_PLATFORM = "manage_platform", _("Manage the platform and all groups")
+    WORK_REPAIR_ORDERS = "work_repair_orders", _("Work on repair orders")
+
+
+_FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
+
+ROLE_PERMS: dict[str, frozenset[str]] = {
+    Role.PLATFORM_ADMIN: frozenset(Perm.values),
+    Role.LOCAL_ORG_EDITOR: frozenset({Perm.USE_CONSOLE, Perm.PUBLISH_LOCAL_CONTENT}),
+    Role.GROUP_ADMIN: frozenset(
+        _FRONT_LINE
+        | {Perm.USE_BACK_OFFICE, Perm.MANAGE_GROUP_SETTINGS, Perm.MANAGE_STAFF, Perm.VIEW_ALL_STORES, Perm.VIEW_AUDIT_LOG}
+    ),
+    Role.STORE_MANAGER: frozenset(_FRONT_LINE | {Perm.USE_BACK_OFFICE, Perm.VIEW_AUDIT_LOG}),
+    Role.SALES_CONSULTANT: frozenset(_FRONT_LINE),
+    Role.SERVICE_ADVISOR: frozenset(_FRONT_LINE | {Perm.WORK_REPAIR_ORDERS}),
+    Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE),
+    Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
+}

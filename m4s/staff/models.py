@@ -1,0 +1,52 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import GROUPLESS_ROLES, ROLE_PERMS, Role
+
+
+class StaffUser(AbstractUser):
+    """A staff account: bound to one dealer group (except platform and city roles) and its stores.
+
+    Staff accounts keep Django's user manager (authentication needs it); reads of staff lists
+    go through `m4s.staff.selectors`, which scope them to the acting user's group.
+    """
+
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    dealer_group = models.ForeignKey(
+        "org.DealerGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
+    local_org = models.ForeignKey(
+        "org.LocalOrganisation", on_delete=models.PROTECT, null=True, blank=True, related_name="editors"
+    )
+    stores = models.ManyToManyField("org.Store", blank=True, related_name="staff")
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    photo = models.FileField(_("photo"), upload_to="staff/photos/", blank=True)
+    language = models.CharField(_("language"), max_length=8, default="zh-hans")
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dealer_group__isnull=False) | Q(role__in=[r.value for r in GROUPLESS_ROLES]),
+                name="staff_in_group_unless_platform_or_city",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == Role.PLATFORM_ADMIN and self.is_active
+
+    def has_perm_m4s(self, perm: str) -> bool:
+        return self.is_active and perm in ROLE_PERMS.get(self.role, frozenset())
+
+    def store_ids(self) -> set[int]:
+        if not hasattr(self, "_store_ids"):
+            self._store_ids = set(self.stores.values_list("id", flat=True))
+        return self._store_ids

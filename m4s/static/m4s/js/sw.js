@@ -1,0 +1,49 @@
+/* M4S owner app service worker.
+ * Pages: network first, falling back to the last copy (so SOS works with no network).
+ * Static files: cache first. The SOS page is cached at install time. */
+const VERSION = "m4s-v1";
+const PRECACHE = ["/app/sos/", "/app/offline/", "/static/m4s/css/m4s.css", "/static/m4s/js/htmx.min.js", "/static/m4s/js/app.js"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(VERSION).then((cache) =>
+      Promise.all(PRECACHE.map((url) =>
+        fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? cache.put(url, r) : null)).catch(() => null)
+      ))
+    ).then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(
+      caches.match(req).then((hit) => hit || fetch(req).then((r) => {
+        if (r.ok) { const copy = r.clone(); caches.open(VERSION).then((c) => c.put(req, copy)); }
+        return r;
+      }))
+    );
+    return;
+  }
+  if (req.mode === "navigate" && url.pathname.startsWith("/app/")) {
+    event.respondWith(
+      fetch(req).then((r) => {
+        if (r.ok && !r.redirected) { const copy = r.clone(); caches.open(VERSION).then((c) => c.put(url.pathname, copy)); }
+        return r;
+      }).catch(() =>
+        caches.match(url.pathname).then((hit) => hit || caches.match("/app/offline/"))
+      )
+    );
+  }
+});

@@ -1,0 +1,71 @@
+"""The owner app's five groups and 36 functions (PRODUCT.md item 3).
+
+A function with a `url_name` is live; the others are shown as coming soon until their issue
+lands, so owners see the whole app from day one and nothing pretends to work.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class AppFunction:
+    key: str
+    label: str
+    url_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AppGroup:
+    key: str
+    label: str
+    icon: str
+    functions: list[AppFunction] = field(default_factory=list)
+
+
+GROUPS = [
+    AppGroup("info", _("Latest information"), "📰", [
+        AppFunction("new_cars", _("New cars")),
+        AppFunction("sales_events", _("Sales events")),
+        AppFunction("service_news", _("Service news")),
+        AppFunction("violation_notices", _("Traffic-violation notices")),
+        AppFunction("travel_info", _("Travel information")),
+        AppFunction("violation_areas", _("Violation-prone areas")),
+        AppFunction("my_car", _("My car")),
+        AppFunction("car_pal_events", _("Car-pal events")),
+        AppFunction("prices", _("Prices")),
+        AppFunction("insurance", _("Insurance")),
+    ]),
+    AppGroup("service", _("Online service"), "🔧", [
+        AppFunction("test_drive", _("Test drive")),
+        AppFunction("finance", _("Finance")),
+        AppFunction("insurance_quote", _("Insurance quote")),
+        AppFunction("booking", _("Maintenance booking")),
+        AppFunction("scratch_repair", _("Scratch repair from photos")),
+        AppFunction("rental", _("Rental")),
+        AppFunction("trade_in", _("Used-car trade-in")),
+        AppFunction("annual_inspection", _("Annual inspection")),
+        AppFunction("clear_violations", _("Clear traffic violations")),
+        AppFunction("recommend", _("Recommend a friend")),
+        AppFunction("new_driver", _("New-driver training")),
+        AppFunction("designated_driver", _("Designated driver")),
+    ]),
+    AppGroup("community", _("Car-pal interaction"), "💬", [
+        AppFunction("inbox", _("Inbox"), "app-inbox"),
+        AppFunction("magazines", _("Magazines")),
+        AppFunction("knowledge", _("Knowledge base")),
+        AppFunction("surveys", _("Revisit surveys")),
+        AppFunction("complaints", _("Complaints")),
+        AppFunction("stories", _("Owners' stories")),
+        AppFunction("city_food", _("City food")),
+        AppFunction("nightlife", _("Nightlife")),
+        AppFunction("city_tours", _("City tours")),
+        AppFunction("fashion", _("Fashion")),
+        AppFunction("travel_china", _("Travel in China")),
+        AppFunction("guide", _("User's guide")),
+    ]),
+    AppGroup("sos", _("SOS"), "🆘", [AppFunction("sos", _("Emergency call"), "app-sos")]),
+    AppGroup("consultants", _("My consultants"), "👥", [AppFunction("consultants", _("My consultants"))]),
+]
+GROUPS_BY_KEY = {g.key: g for g in GROUPS}

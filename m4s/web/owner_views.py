@@ -1,0 +1,205 @@
+"""The owner app at /app/: thin views over the same services and selectors as the API."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from m4s.core.errors import DomainError
+from m4s.identity import services as identity
+from m4s.identity.api import client_ip
+from m4s.notify import selectors as inbox
+from m4s.notify import services as notify
+from m4s.org.selectors import get_store_for_owner_app
+from m4s.owners.choices import Language
+from m4s.owners.middleware import SESSION_KEY
+from m4s.owners.services import update_owner_profile
+
+from .forms import CodeForm, PhoneForm, ProfileForm
+from .navigation import GROUPS, GROUPS_BY_KEY
+from .todo import owner_todos
+
+PUBLIC_EMERGENCY = [("110", "police"), ("120", "ambulance"), ("122", "traffic")]
+
+
+def owner_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.owner is None:
+            return redirect(f"{reverse('app-login')}?next={request.path}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _set_language(response, language: str):
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def _context(request, **extra):
+    owner = request.owner
+    store_id = owner.home_store_id if owner else request.session.get("m4s_store_id")
+    store = get_store_for_owner_app(store_id)
+    unread = inbox.count_unread(owner=owner) if owner else 0
+    return {"owner": owner, "store": store, "unread": unread, "groups": GROUPS, **extra}
+
+
+@require_http_methods(["GET", "POST"])
+def login(request):
+    """Step 1: phone number -> code sent. Step 2: code -> signed in."""
+    if request.GET.get("store", "").isdigit():
+        request.session["m4s_store_id"] = int(request.GET["store"])
+    step, error, debug_code = "phone", None, None
+    phone_form, code_form = PhoneForm(request.POST or None), None
+    if request.method == "POST" and "code" in request.POST:
+        step = "code"
+        code_form = CodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                owner = identity.verify_otp(
+                    code_form.cleaned_data["phone"], code_form.cleaned_data["code"],
+                    home_store_id=request.session.get("m4s_store_id"),
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                request.session.cycle_key()
+                request.session[SESSION_KEY] = owner.pk
+                next_url = request.GET.get("next", "")
+                target = next_url if next_url.startswith("/app/") else reverse("app-home")
+                response = redirect(target)
+                if request.htmx:
+                    response = HttpResponse(status=204, headers={"HX-Redirect": target})
+                return _set_language(response, owner.language)
+    elif request.method == "POST":
+        if phone_form.is_valid():
+            try:
+                issued = identity.request_otp(phone_form.cleaned_data["phone"], client_ip(request))
+            except DomainError as exc:
+                error = exc.message
+            else:
+                step = "code"
+                code_form = CodeForm(initial={"phone": issued.phone})
+                debug_code = issued.code if settings.DEBUG else None
+    template = "web/app/_login_step.html" if request.htmx else "web/app/login.html"
+    return render(request, template, _context(
+        request, step=step, phone_form=phone_form, code_form=code_form, error=error, debug_code=debug_code,
+    ))
+
+
+@require_POST
+def logout(request):
+    request.session.flush()
+    return redirect("app-login")
+
+
+@owner_required
+def home(request):
+    owner = request.owner
+    return render(request, "web/app/home.html", _context(request, todos=owner_todos(owner), tab="home"))
+
+
+@owner_required
+def group(request, key: str):
+    app_group = GROUPS_BY_KEY.get(key)
+    if app_group is None:
+        raise Http404
+    return render(request, "web/app/group.html", _context(request, group=app_group))
+
+
+@owner_required
+def inbox_page(request):
+    messages = list(inbox.list_inbox(owner=request.owner).order_by("-id")[:50])
+    return render(request, "web/app/inbox.html", _context(request, messages=messages, tab="inbox"))
+
+
+@owner_required
+@require_POST
+def inbox_read(request, message_id: int):
+    message = notify.mark_read(message_id=message_id, owner=request.owner)
+    if request.htmx:
+        return render(request, "web/app/_message.html", _context(request, message=message))
+    return redirect("app-inbox")
+
+
+@owner_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    owner = request.owner
+    saved, error = False, None
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                owner = update_owner_profile(owner, form.cleaned_data, source="app")
+            except DomainError as exc:
+                error = exc.message
+            else:
+                saved = True
+                translation.activate(owner.language)
+    else:
+        form = ProfileForm(initial={
+            f: getattr(owner, f) for f in ProfileForm.base_fields
+        })
+    response = render(request, "web/app/profile.html", _context(request, form=form, saved=saved, error=error, owner=owner, tab="profile"))
+    return _set_language(response, owner.language) if saved else response
+
+
+@require_POST
+def language(request):
+    lang = request.POST.get("language", "")
+    if lang not in Language.values:
+        return HttpResponse(status=400)
+    if request.owner is not None:
+        update_owner_profile(request.owner, {"language": lang}, source="app")
+    next_url = request.POST.get("next", "")
+    response = redirect(next_url if next_url.startswith("/app/") else reverse("app-home"))
+    return _set_language(response, lang)
+
+
+def sos(request):
+    """Emergency numbers as tel: links. Open to everyone; cached by the service worker."""
+    return render(request, "web/app/sos.html", _context(request, public_numbers=PUBLIC_EMERGENCY, tab="sos"))
+
+
+def offline(request):
+    return render(request, "web/app/offline.html", _context(request))
+
+
+@require_GET
+def manifest(request):
+    ctx = _context(request)
+    store = ctx["store"]
+    data = {
+        "name": store.display_title if store else "M4S",
+        "short_name": (store.display_title if store else "M4S")[:12],
+        "start_url": "/app/",
+        "scope": "/app/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": store.brand_colour if store else "#0b6bcb",
+        "icons": [
+            {"src": "/static/m4s/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/m4s/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": "/static/m4s/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        ],
+    }
+    from django.http import JsonResponse
+
+    return JsonResponse(data, content_type="application/manifest+json")
+
+
+@never_cache
+@require_GET
+def service_worker(request):
+    path = finders.find("m4s/js/sw.js")
+    response = FileResponse(open(path, "rb"), content_type="application/javascript")  # noqa: SIM115
+    response["Service-Worker-Allowed"] = "/app/"
+    return response

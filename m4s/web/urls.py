@@ -1,0 +1,29 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from . import console_views, owner_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/app/", permanent=False)),
+    # owner app
+    path("app/", owner_views.home, name="app-home"),
+    path("app/login/", owner_views.login, name="app-login"),
+    path("app/logout/", owner_views.logout, name="app-logout"),
+    path("app/g/<slug:key>/", owner_views.group, name="app-group"),
+    path("app/inbox/", owner_views.inbox_page, name="app-inbox"),
+    path("app/inbox/<int:message_id>/read/", owner_views.inbox_read, name="app-inbox-read"),
+    path("app/profile/", owner_views.profile, name="app-profile"),
+    path("app/language/", owner_views.language, name="app-language"),
+    path("app/sos/", owner_views.sos, name="app-sos"),
+    path("app/offline/", owner_views.offline, name="app-offline"),
+    path("app/manifest.webmanifest", owner_views.manifest, name="app-manifest"),
+    path("app/sw.js", owner_views.service_worker, name="app-sw"),
+    # staff console
+    path("console/", console_views.home, name="console-home"),
+    path("console/login/", console_views.LoginView.as_view(), name="console-login"),
+    path("console/logout/", auth_views.LogoutView.as_view(next_page="/console/login/"), name="console-logout"),
+    path("console/inbox/", console_views.inbox_page, name="console-inbox"),
+    path("console/inbox/read-all/", console_views.inbox_read_all, name="console-inbox-read-all"),
+    path("console/inbox/<int:message_id>/read/", console_views.inbox_read, name="console-inbox-read"),
+]
