@@ -25,6 +25,9 @@ class AuditEntry(TenantModel):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["dealer_group", "object_type", "object_id"])]
 
+    def __str__(self):
+        return f"{self.actor_name} {self.action} {self.object_type}#{self.object_id}"
+
 
 class PeriodicJobState(models.Model):
     """When each declared periodic job next runs. Claimed with a conditional update so that
@@ -33,3 +36,6 @@ class PeriodicJobState(models.Model):
     name = models.CharField(max_length=100, primary_key=True)
     next_run_at = models.DateTimeField()
     last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} next at {self.next_run_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,6 @@
 """Runs the periodic jobs declared in m4s.schedule when they fall due."""
 
+import contextlib
 import logging
 
 from django.db import IntegrityError
@@ -23,10 +24,8 @@ def enqueue_due_jobs(now=None, jobs=None) -> list[str]:
     for name, (every, task_path) in jobs.items():
         state = states.get(name)
         if state is None:
-            try:
+            with contextlib.suppress(IntegrityError):  # another worker created it first
                 PeriodicJobState.objects.create(name=name, next_run_at=now)
-            except IntegrityError:
-                pass
             due_at = now
         else:
             due_at = state.next_run_at

@@ -1,11 +1,18 @@
 from django.conf import settings
-from ninja import Router
+from ninja import Router, Status
 
 from m4s.owners.api import owner_out
 
 from . import services
 from .auth import any_auth
-from .schemas import OtpRequestIn, OtpRequestOut, OtpVerifyIn, OwnerSessionOut, StaffLoginIn, StaffSessionOut
+from .schemas import (
+    OtpRequestIn,
+    OtpRequestOut,
+    OtpVerifyIn,
+    OwnerSessionOut,
+    StaffLoginIn,
+    StaffSessionOut,
+)
 
 router = Router(tags=["auth"])
 
@@ -21,7 +28,7 @@ def request_otp(request, payload: OtpRequestIn):
     body = {"phone": issued.phone, "expires_at": issued.expires_at, "resend_after_seconds": settings.OTP_RESEND_SECONDS}
     if settings.DEBUG:
         body["debug_code"] = issued.code
-    return 202, body
+    return Status(202, body)
 
 
 @router.post("/otp/verify", response=OwnerSessionOut, auth=None)
@@ -42,4 +49,4 @@ def staff_login(request, payload: StaffLoginIn):
 def logout(request):
     """Revoke the token this request was made with."""
     services.revoke_token(request.api_token)
-    return 204, None
+    return Status(204, None)

@@ -24,6 +24,9 @@ class ApiToken(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.prefix}… ({'owner' if self.owner_id else 'staff'})"
+
 
 class OtpChallenge(models.Model):
     """One one-time code sent to a phone. The code itself is never stored, only its HMAC."""
@@ -43,6 +46,9 @@ class OtpChallenge(models.Model):
             models.Index(fields=["ip", "-created_at"]),
         ]
 
+    def __str__(self):
+        return f"code for {self.phone} at {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class PhoneAuthState(models.Model):
     """Per-phone sign-in state: the row that serialises requests for one phone and holds its lock."""
@@ -50,3 +56,6 @@ class PhoneAuthState(models.Model):
     phone = models.CharField(max_length=20, primary_key=True)
     locked_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.phone

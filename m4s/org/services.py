@@ -7,7 +7,15 @@ from django.db import transaction
 from m4s.core.errors import DomainError
 
 from .choices import EmergencyKind
-from .models import BusinessHours, DealerGroup, EmergencyNumber, Headquarters, Holiday, LocalOrganisation, Store
+from .models import (
+    BusinessHours,
+    DealerGroup,
+    EmergencyNumber,
+    Headquarters,
+    Holiday,
+    LocalOrganisation,
+    Store,
+)
 
 
 def ensure_headquarters(name: str = "M4S Platform") -> Headquarters:

@@ -57,3 +57,6 @@ class ConsentRecord(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["owner", "kind", "-at"])]
+
+    def __str__(self):
+        return f"{self.kind} {'granted' if self.granted else 'withdrawn'} at {self.at:%Y-%m-%d %H:%M}"

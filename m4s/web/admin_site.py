@@ -11,7 +11,15 @@ from m4s.core.audit import record_audit, snapshot
 from m4s.core.models import AuditEntry
 from m4s.core.tenancy import TenantModel
 from m4s.notify.models import Message
-from m4s.org.models import BusinessHours, DealerGroup, EmergencyNumber, Holiday, LocalOrganisation, SplashPicture, Store
+from m4s.org.models import (
+    BusinessHours,
+    DealerGroup,
+    EmergencyNumber,
+    Holiday,
+    LocalOrganisation,
+    SplashPicture,
+    Store,
+)
 from m4s.owners.models import Owner
 from m4s.staff.choices import GROUPLESS_ROLES, Perm, Role
 from m4s.staff.models import StaffUser
@@ -148,6 +156,20 @@ class ScopedInline(admin.TabularInline):
     def get_exclude(self, request, obj=None):
         return ["dealer_group"]
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        scoped = self.model.objects.for_actor(request.user)
+
+        class ScopedFormSet(formset):
+            def add_fields(self, form, index):
+                # Django looks rows up by id through the unscoped default manager; scope it.
+                super().add_fields(form, index)
+                field = form.fields.get(self._pk_field.name)
+                if field is not None and hasattr(field, "queryset"):
+                    field.queryset = scoped
+
+        return ScopedFormSet
+
 
 class BusinessHoursInline(ScopedInline):
     model = BusinessHours
@@ -168,7 +190,10 @@ class SplashPictureInline(ScopedInline):
 class StoreForm(forms.ModelForm):
     class Meta:
         model = Store
-        exclude = []
+        fields = [
+            "dealer_group", "name", "code", "is_active", "timezone", "address", "latitude", "longitude",
+            "app_title", "logo", "brand_colour",
+        ]
 
     def __init__(self, *args, group_id=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -31,7 +31,7 @@ PUBLIC_EMERGENCY = [("110", "police"), ("120", "ambulance"), ("122", "traffic")]
 def owner_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.owner is None:
+        if not request.owner:  # request.owner is a SimpleLazyObject: never `is None`
             return redirect(f"{reverse('app-login')}?next={request.path}")
         return view(request, *args, **kwargs)
 
@@ -78,16 +78,15 @@ def login(request):
                 if request.htmx:
                     response = HttpResponse(status=204, headers={"HX-Redirect": target})
                 return _set_language(response, owner.language)
-    elif request.method == "POST":
-        if phone_form.is_valid():
-            try:
-                issued = identity.request_otp(phone_form.cleaned_data["phone"], client_ip(request))
-            except DomainError as exc:
-                error = exc.message
-            else:
-                step = "code"
-                code_form = CodeForm(initial={"phone": issued.phone})
-                debug_code = issued.code if settings.DEBUG else None
+    elif request.method == "POST" and phone_form.is_valid():
+        try:
+            issued = identity.request_otp(phone_form.cleaned_data["phone"], client_ip(request))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            step = "code"
+            code_form = CodeForm(initial={"phone": issued.phone})
+            debug_code = issued.code if settings.DEBUG else None
     template = "web/app/_login_step.html" if request.htmx else "web/app/login.html"
     return render(request, template, _context(
         request, step=step, phone_form=phone_form, code_form=code_form, error=error, debug_code=debug_code,
@@ -157,7 +156,7 @@ def language(request):
     lang = request.POST.get("language", "")
     if lang not in Language.values:
         return HttpResponse(status=400)
-    if request.owner is not None:
+    if request.owner:
         update_owner_profile(request.owner, {"language": lang}, source="app")
     next_url = request.POST.get("next", "")
     response = redirect(next_url if next_url.startswith("/app/") else reverse("app-home"))

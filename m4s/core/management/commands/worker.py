@@ -1,7 +1,6 @@
 """`m4s worker`: runs background tasks and the periodic jobs declared in m4s/schedule.py."""
 
 import threading
-import time
 
 from django.conf import settings
 from django.core.management import call_command
