@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -39,7 +40,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        return _error(api, request, 401, "unauthenticated", "Sign in first: send 'Authorization: Bearer <token>'.")
+        return _error(api, request, 401, "unauthenticated", _("Sign in first: send 'Authorization: Bearer <token>'."))
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
@@ -48,8 +49,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
-        return _error(api, request, 404, "not_found", "Not found.")
+        return _error(api, request, 404, "not_found", _("Not found."))
 
     @api.exception_handler(DjangoPermissionDenied)
     def forbidden(request, exc):
-        return _error(api, request, 403, "forbidden", "You do not have permission to do this.")
+        return _error(api, request, 403, "forbidden", _("You do not have permission to do this."))

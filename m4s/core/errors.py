@@ -1,5 +1,7 @@
 """Errors that services raise and the API and pages turn into clear 4xx answers."""
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     """Bad input or a refused action: a machine-readable code, a human message, an HTTP status."""
@@ -24,15 +26,15 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status = 404
 
-    def __init__(self, message: str = "Not found."):
-        super().__init__("not_found", message)
+    def __init__(self, message: str | None = None):
+        super().__init__("not_found", str(message or _("Not found.")))
 
 
 class PermissionDenied(DomainError):
     status = 403
 
-    def __init__(self, message: str = "You do not have permission to do this."):
-        super().__init__("forbidden", message)
+    def __init__(self, message: str | None = None):
+        super().__init__("forbidden", str(message or _("You do not have permission to do this.")))
 
 
 class RateLimited(DomainError):

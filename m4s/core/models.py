@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .tenancy import TenantModel
 
@@ -8,20 +9,22 @@ class AuditEntry(TenantModel):
     """Who changed what on a group's data, when, and the fields before and after. Append-only."""
 
     class Action(models.TextChoices):
-        CREATE = "create"
-        UPDATE = "update"
-        DELETE = "delete"
+        CREATE = "create", _("created")
+        UPDATE = "update", _("changed")
+        DELETE = "delete", _("deleted")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    actor_name = models.CharField(max_length=150)  # kept if the account is deleted
-    action = models.CharField(max_length=8, choices=Action.choices)
-    object_type = models.CharField(max_length=100)  # app_label.model
-    object_id = models.CharField(max_length=64)
-    object_repr = models.CharField(max_length=200)
-    changes = models.JSONField(default=dict)  # {field: [before, after]}
-    at = models.DateTimeField(db_index=True)
+    actor_name = models.CharField(_("who"), max_length=150)  # kept if the account is deleted
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=100)  # app_label.model
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    changes = models.JSONField(_("changes (before, after)"), default=dict)  # {field: [before, after]}
+    at = models.DateTimeField(_("when"), db_index=True)
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["dealer_group", "object_type", "object_id"])]
 

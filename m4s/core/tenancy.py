@@ -11,6 +11,7 @@ uniqueness validation calls it on the default manager; it returns a boolean, nev
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TenantScopeError(RuntimeError):
@@ -93,7 +94,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 
 class TenantModel(models.Model):
     dealer_group = models.ForeignKey(
-        "org.DealerGroup", on_delete=models.PROTECT, related_name="+", db_index=True
+        "org.DealerGroup", on_delete=models.PROTECT, related_name="+", db_index=True, verbose_name=_("dealer group")
     )
 
     objects = TenantManager()

@@ -197,5 +197,5 @@ def revoke_all_tokens(*, owner: Owner | None = None, staff=None) -> int:
 
 def purge_expired_otps() -> int:
     """Periodic: drop sign-in codes older than a day (they only matter for the hourly limits)."""
-    deleted, _ = OtpChallenge.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+    deleted, _by_model = OtpChallenge.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
     return deleted

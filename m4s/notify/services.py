@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 
@@ -43,15 +44,15 @@ def send_message(
     returned, so retried business operations never double-notify.
     """
     if channel not in Channel.values:
-        raise DomainError("invalid_channel", f"Unknown channel {channel!r}.")
+        raise DomainError("invalid_channel", _("Unknown channel %(channel)r.") % {"channel": channel})
     if channel == Channel.INAPP and owner is None and staff is None:
-        raise DomainError("no_recipient", "An in-app message needs an owner or a staff member.")
+        raise DomainError("no_recipient", _("An in-app message needs an owner or a staff member."))
     if channel in (Channel.SMS, Channel.EMAIL) and not to:
         to = (owner.phone if channel == Channel.SMS else owner.email) if owner else ""
         if not to and staff is not None:
             to = staff.phone if channel == Channel.SMS else staff.email
         if not to:
-            raise DomainError("no_address", f"No address to send this {channel} to.")
+            raise DomainError("no_address", _("No address to send this %(channel)s to.") % {"channel": channel})
     now = timezone.now()
     fields = dict(
         channel=channel, body=body, kind=kind, owner=owner, staff=staff, to_address=to, subject=subject,
@@ -133,7 +134,7 @@ def mark_read(*, message_id: int, owner=None, staff=None) -> Message:
     qs = qs.filter(owner=owner) if owner is not None else qs.filter(staff=staff)
     message = qs.first()
     if message is None:
-        raise Http404("No such message.")
+        raise Http404(_("No such message."))
     if message.read_at is None:
         message.read_at = timezone.now()
         Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)

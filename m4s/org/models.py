@@ -43,7 +43,7 @@ class Headquarters(models.Model):
 class LocalOrganisation(models.Model):
     """A city or region that publishes local-life content to owners there."""
 
-    headquarters = models.ForeignKey(Headquarters, on_delete=models.PROTECT, related_name="local_orgs")
+    headquarters = models.ForeignKey(Headquarters, on_delete=models.PROTECT, related_name="local_orgs", verbose_name=_("headquarters"))
     name = models.CharField(_("name"), max_length=120)
     city = models.CharField(_("city"), max_length=80)
 
@@ -58,11 +58,11 @@ class LocalOrganisation(models.Model):
 class DealerGroup(models.Model):
     """The tenant: a dealer group owns its stores, staff, customers and everything they make."""
 
-    local_org = models.ForeignKey(LocalOrganisation, on_delete=models.PROTECT, related_name="dealer_groups")
+    local_org = models.ForeignKey(LocalOrganisation, on_delete=models.PROTECT, related_name="dealer_groups", verbose_name=_("local organisation"))
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), unique=True)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("dealer group")
@@ -117,7 +117,7 @@ class Store(TenantModel):
 class BusinessHours(TenantModel):
     """One opening period of a weekday; several per day make split shifts (08:30-12:00, 13:30-18:00)."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="business_hours")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="business_hours", verbose_name=_("store"))
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens_at = models.TimeField(_("opens at"))
     closes_at = models.TimeField(_("closes at"))
@@ -137,7 +137,7 @@ class BusinessHours(TenantModel):
 class Holiday(TenantModel):
     """A day the store is closed (or keeps special hours, given as a note)."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="holidays")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("store"))
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=80)
 
@@ -154,7 +154,7 @@ class Holiday(TenantModel):
 class EmergencyNumber(TenantModel):
     """A number on the owner app's SOS page (rescue, insurance, store hotline, public services)."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="emergency_numbers")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="emergency_numbers", verbose_name=_("store"))
     kind = models.CharField(_("kind"), max_length=16, choices=EmergencyKind.choices)
     label = models.CharField(_("label"), max_length=80, blank=True)
     phone = models.CharField(_("phone"), max_length=20, validators=[phone_validator])
@@ -178,7 +178,7 @@ class EmergencyNumber(TenantModel):
 
 
 class SplashPicture(TenantModel):
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="splash_pictures")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="splash_pictures", verbose_name=_("store"))
     image = models.FileField(_("image"), upload_to="branding/splash/", validators=[FileExtensionValidator(IMAGE_EXTENSIONS)])
     caption = models.CharField(_("caption"), max_length=120, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)

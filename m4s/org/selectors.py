@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import BusinessHours, EmergencyNumber, Holiday, Store
 
@@ -16,7 +17,7 @@ def list_stores(actor):
 def get_store(actor, store_id: int) -> Store:
     store = Store.objects.for_actor(actor).filter(pk=store_id).first()
     if store is None:
-        raise Http404("No such store.")
+        raise Http404(_("No such store."))
     return store
 
 

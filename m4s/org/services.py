@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 
@@ -42,10 +43,10 @@ def _validate_periods(periods: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.t
     ordered = sorted(periods)
     for opens, closes in ordered:
         if closes <= opens:
-            raise DomainError("invalid_hours", f"A period must close after it opens ({opens:%H:%M}-{closes:%H:%M}).")
-    for (_, first_close), (second_open, _) in zip(ordered, ordered[1:], strict=False):
+            raise DomainError("invalid_hours", _("A period must close after it opens (%(opens)s-%(closes)s).") % {"opens": f"{opens:%H:%M}", "closes": f"{closes:%H:%M}"})
+    for (_first_open, first_close), (second_open, _second_close) in zip(ordered, ordered[1:], strict=False):
         if second_open < first_close:
-            raise DomainError("overlapping_hours", "Opening periods of one day must not overlap.")
+            raise DomainError("overlapping_hours", _("Opening periods of one day must not overlap."))
     return ordered
 
 
@@ -53,7 +54,7 @@ def _validate_periods(periods: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.t
 def set_business_hours(store: Store, weekday: int, periods: list[tuple[dt.time, dt.time]]) -> list[BusinessHours]:
     """Replace a weekday's opening periods; an empty list closes the store that day."""
     if weekday not in range(7):
-        raise DomainError("invalid_weekday", "Weekday must be 0 (Monday) to 6 (Sunday).")
+        raise DomainError("invalid_weekday", _("Weekday must be 0 (Monday) to 6 (Sunday)."))
     ordered = _validate_periods(periods)
     BusinessHours.objects.for_group(store.dealer_group_id).filter(store=store, weekday=weekday).delete()
     return BusinessHours.objects.bulk_create(
@@ -63,7 +64,7 @@ def set_business_hours(store: Store, weekday: int, periods: list[tuple[dt.time, 
 
 
 def add_holiday(store: Store, date: dt.date, name: str) -> Holiday:
-    holiday, _ = Holiday.objects.for_group(store.dealer_group_id).update_or_create(
+    holiday, _created = Holiday.objects.for_group(store.dealer_group_id).update_or_create(
         store=store, date=date, defaults={"name": name, "dealer_group_id": store.dealer_group_id}
     )
     return holiday

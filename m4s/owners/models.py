@@ -24,16 +24,16 @@ class Owner(models.Model):
     quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
-    marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    marketing_consent_at = models.DateTimeField(_("marketing consent given or withdrawn at"), null=True, blank=True)
     telematics_consent = models.BooleanField(_("telematics consent"), default=False)
-    telematics_consent_at = models.DateTimeField(null=True, blank=True)
+    telematics_consent_at = models.DateTimeField(_("telematics consent given or withdrawn at"), null=True, blank=True)
     home_store = models.ForeignKey(
-        "org.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "org.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("home store"),
         help_text=_("The store whose app (branding, SOS numbers) this owner sees."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_login_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("owner")

@@ -2,6 +2,7 @@
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 
@@ -12,15 +13,15 @@ def normalize_mobile(raw: str, region: str | None = None) -> str:
     """Return the E.164 form of a mobile number, or raise DomainError("invalid_phone")."""
     text = (raw or "").strip()
     if not text or len(text) > 32:
-        raise DomainError("invalid_phone", "Enter a mobile phone number.")
+        raise DomainError("invalid_phone", _("Enter a mobile phone number."))
     try:
         number = phonenumbers.parse(text, region or settings.DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
-        raise DomainError("invalid_phone", "This is not a phone number.") from None
+        raise DomainError("invalid_phone", _("This is not a phone number.")) from None
     if not phonenumbers.is_valid_number(number):
-        raise DomainError("invalid_phone", "This phone number does not exist.")
+        raise DomainError("invalid_phone", _("This phone number does not exist."))
     if phonenumbers.number_type(number) not in MOBILE_TYPES:
-        raise DomainError("invalid_phone", "Enter a mobile number that can receive text messages.")
+        raise DomainError("invalid_phone", _("Enter a mobile number that can receive text messages."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 
@@ -22,36 +23,36 @@ def _validate(changes: dict, owner: Owner) -> dict:
         if field == "name":
             value = (value or "").strip()
             if len(value) > 80:
-                raise DomainError("invalid_name", "A name is at most 80 characters.")
+                raise DomainError("invalid_name", _("A name is at most 80 characters."))
         elif field == "email":
             value = (value or "").strip()
             if value:
                 try:
                     validate_email(value)
                 except DjangoValidationError:
-                    raise DomainError("invalid_email", "Enter a valid e-mail address.") from None
+                    raise DomainError("invalid_email", _("Enter a valid e-mail address.")) from None
         elif field == "birthday":
             if value is not None and (value > timezone.localdate() or value < dt.date(1900, 1, 1)):
-                raise DomainError("invalid_birthday", "Enter a real date of birth.")
+                raise DomainError("invalid_birthday", _("Enter a real date of birth."))
         elif field == "language":
             if value not in Language.values:
-                raise DomainError("invalid_language", f"Language must be one of {', '.join(Language.values)}.")
+                raise DomainError("invalid_language", _("Language must be one of %(choices)s.") % {"choices": ", ".join(Language.values)})
         elif field == "channels":
             value = list(dict.fromkeys(value or []))
             unknown = set(value) - set(Channel.values)
             if unknown:
-                raise DomainError("invalid_channel", f"Unknown channel(s): {', '.join(sorted(unknown))}.")
+                raise DomainError("invalid_channel", _("Unknown channel(s): %(names)s.") % {"names": ", ".join(sorted(unknown))})
             if Channel.INAPP not in value:
                 value.insert(0, Channel.INAPP.value)  # the in-app inbox always receives messages
         clean[field] = value
     start = clean.get("quiet_hours_start", owner.quiet_hours_start)
     end = clean.get("quiet_hours_end", owner.quiet_hours_end)
     if (start is None) != (end is None):
-        raise DomainError("invalid_quiet_hours", "Give both the start and the end of quiet hours, or neither.")
+        raise DomainError("invalid_quiet_hours", _("Give both the start and the end of quiet hours, or neither."))
     if start is not None and start == end:
-        raise DomainError("invalid_quiet_hours", "Quiet hours must not start and end at the same time.")
+        raise DomainError("invalid_quiet_hours", _("Quiet hours must not start and end at the same time."))
     if clean.get("email") == "" and Channel.EMAIL in clean.get("channels", owner.channels):
-        raise DomainError("invalid_channel", "Add an e-mail address before choosing e-mail.")
+        raise DomainError("invalid_channel", _("Add an e-mail address before choosing e-mail."))
     return clean
 
 
@@ -60,10 +61,10 @@ def update_owner_profile(owner: Owner, changes: dict, *, source: str = "app") ->
     """Apply profile and consent changes; every consent change is timestamped and recorded."""
     unknown = set(changes) - PROFILE_FIELDS - set(CONSENT_FIELDS)
     if unknown:
-        raise DomainError("unknown_field", f"Unknown field(s): {', '.join(sorted(unknown))}.")
+        raise DomainError("unknown_field", _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))})
     profile = _validate({k: v for k, v in changes.items() if k in PROFILE_FIELDS}, owner)
     if "channels" in profile and Channel.EMAIL in profile["channels"] and not profile.get("email", owner.email):
-        raise DomainError("invalid_channel", "Add an e-mail address before choosing e-mail.")
+        raise DomainError("invalid_channel", _("Add an e-mail address before choosing e-mail."))
     now = timezone.now()
     owner = Owner.objects.select_for_update().get(pk=owner.pk)
     updated = []

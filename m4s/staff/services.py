@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 
@@ -11,12 +12,12 @@ def create_staff(
     *, username: str, password: str, role: Role, group=None, stores=(), local_org=None, display_name: str = "", phone: str = ""
 ) -> StaffUser:
     if role not in Role.values:
-        raise DomainError("invalid_role", f"Unknown role {role!r}.")
+        raise DomainError("invalid_role", _("Unknown role %(role)r.") % {"role": role})
     if group is None and role not in GROUPLESS_ROLES:
-        raise DomainError("group_required", "This role belongs to a dealer group.")
+        raise DomainError("group_required", _("This role belongs to a dealer group."))
     for store in stores:
         if store.dealer_group_id != getattr(group, "pk", None):
-            raise DomainError("store_outside_group", "A staff member can only work at stores of their own group.")
+            raise DomainError("store_outside_group", _("A staff member can only work at stores of their own group."))
     user = StaffUser(
         username=username,
         role=role,

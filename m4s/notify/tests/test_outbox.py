@@ -140,10 +140,11 @@ def test_bad_messages_are_refused(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_deliveries_of_one_message_send_once(world, sms_outbox):
-    """Two workers pick up the same job at the same moment: one sends, the other skips."""
+def test_parallel_deliveries_of_one_message_send_once(world, sms_outbox, settings):
+    """Four workers pick up the same job at the same moment: one sends, the others skip."""
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises writers; the race is meaningful on PostgreSQL")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "notify"]}}
     msg = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="race")
     barrier, results = threading.Barrier(4), []
 
