@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 threading.Thread(target=_scheduler_loop, args=(tick, stop), daemon=True, name="m4s-scheduler").start()
         try:
             if settings.TASK_BACKEND == "rq":
-                call_command("rqworker", "default", "notify", burst=batch, verbosity=verbosity)
+                call_command("rqworker", "default", "notify", burst=batch, job_class="django_tasks_rq.Job", verbosity=verbosity)
             else:
                 call_command(
                     "db_worker", queue_name="*", interval=interval, batch=batch, reload=False,

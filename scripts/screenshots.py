@@ -1,0 +1,211 @@
+"""README screenshots of the demo, taken with headless Chromium (Playwright).
+
+    .venv/bin/python scripts/screenshots.py            # or: make screenshots
+    .venv/bin/python scripts/screenshots.py --keep     # keep the temporary data dir for a look
+
+What it does: builds the demo in a fresh temporary data dir (DEBUG=1, so sign-in codes show on
+screen), runs the worker once so the welcome messages are delivered, serves the demo with
+`m4s runserver` on a free port, signs in as owners and staff and writes PNGs to
+docs/screenshots/. The server is stopped at the end, whatever happens.
+
+Chinese text needs a CJK font (Debian: `apt-get install fonts-noto-cjk`) and the emoji icons
+a colour emoji font (`fonts-noto-color-emoji`); without them glyphs render as boxes.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+M4S = ROOT / ".venv" / "bin" / "m4s"
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+OWNER_ZH = "+8613800000001"  # 王伟, prefers Chinese
+OWNER_EN = "+8613800000002"  # Emily Chen, prefers English
+STAFF_PASSWORD = "m4s-demo"  # noqa: S105  (the demo's published password)
+TIMEOUT_MS = 20_000
+
+# Settings that could point the demo at a real database, queue or SMS gateway.
+SCRUB_ENV = ("DATABASE_URL", "REDIS_URL", "MQTT_URL", "TASK_BACKEND", "SMS_BACKEND", "EMAIL_BACKEND", "SECRET_KEY")
+
+
+def log(message: str) -> None:
+    print(f"[screenshots] {message}", flush=True)
+
+
+def demo_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SCRUB_ENV}
+    env.update({"M4S_DATA_DIR": str(data_dir), "DEBUG": "1", "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> None:
+    log("$ m4s " + " ".join(args))
+    subprocess.run([str(M4S), *args], env=env, cwd=cwd, check=True)  # noqa: S603
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"runserver exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (our own localhost)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def settle(page) -> None:
+    """Wait until the page, its images and its web fonts have finished loading."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+
+
+def shoot(page, name: str, *, full_page: bool = False) -> None:
+    settle(page)
+    path = OUT / name
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
+    log(f"wrote {path.relative_to(ROOT)}")
+
+
+def owner_sign_in(page, base: str, phone: str) -> None:
+    page.goto(f"{base}/app/login/")
+    page.locator("input[name=phone]").fill(phone)
+    page.locator("#login-step button[type=submit]").click()
+    code = page.locator("[data-testid=debug-code]")
+    expect(code).to_be_visible()
+    page.locator("input[name=code]").fill(code.inner_text().strip())
+    page.locator("#login-step button[type=submit]").click()
+    page.wait_for_url(f"{base}/app/")
+
+
+def staff_sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/console/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(STAFF_PASSWORD)
+    page.locator("form:not(.lang-switch) button[type=submit]").click()
+    page.wait_for_url(f"{base}/console/")
+
+
+def take_screenshots(base: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            # Owner app, Chinese.
+            context = browser.new_context(**PHONE)
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            owner_sign_in(page, base, OWNER_ZH)
+            expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+            shoot(page, "owner-home.png")
+            page.goto(f"{base}/app/sos/")
+            expect(page.locator("[data-testid=sos-numbers] a[href^='tel:']").first).to_be_visible()
+            shoot(page, "owner-sos.png")
+            context.close()
+
+            # Owner app, English: this owner prefers English, so signing in switches the language.
+            context = browser.new_context(**PHONE)
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            owner_sign_in(page, base, OWNER_EN)
+            expect(page.locator("html")).to_have_attribute("lang", "en")
+            shoot(page, "owner-home-en.png")
+            context.close()
+
+            # Staff console.
+            for username, name in (("groupadmin", "console-home.png"), ("advisor", "console-advisor.png")):
+                context = browser.new_context(**DESKTOP)
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                staff_sign_in(page, base, username)
+                expect(page.locator("[data-testid=stores-today]")).to_be_visible()
+                shoot(page, name)
+                context.close()
+        finally:
+            browser.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        log(f"{CHROMIUM} is missing: install Debian's chromium package")
+        return 1
+
+    data_dir = Path(tempfile.mkdtemp(prefix="m4s-screenshots-"))
+    env = demo_env(data_dir)
+    log(f"data dir {data_dir}")
+    server = None
+    try:
+        run(["demo", "--no-serve"], env, data_dir)
+        run(["worker", "--batch", "--verbosity", "0"], env, data_dir)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log(f"$ m4s runserver 127.0.0.1:{port} --noreload")
+        server_log = (data_dir / "runserver.log").open("w")
+        server = subprocess.Popen(  # noqa: S603
+            [str(M4S), "runserver", f"127.0.0.1:{port}", "--noreload"],
+            env=env, cwd=data_dir, stdout=server_log, stderr=subprocess.STDOUT,
+        )
+        wait_until_up(f"{base}/app/login/", server)
+        take_screenshots(base)
+    except Exception:
+        log_file = data_dir / "runserver.log"
+        if log_file.exists():
+            sys.stderr.write(log_file.read_text()[-4000:])
+        raise
+    finally:
+        if server is not None:
+            stop(server)
+        if args.keep:
+            log(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
