@@ -38,12 +38,12 @@ def test_outbox_delivered_through_rq_worker(tmp_path):
 
     run("migrate", "-v0")
     run("shell", "-c", (
-        "import redis; redis.Redis.from_url('%s').flushdb()\n"
+        f"import redis; redis.Redis.from_url('{redis_url}').flushdb()\n"
         "from m4s.notify.services import send_message\n"
         "from m4s.owners.models import Owner\n"
         "o = Owner.objects.create(phone='+8613800000088')\n"
         "send_message(channel='sms', owner=o, kind='t', body='via rq')\n"
-    ) % redis_url)
+    ))
     status = "from m4s.notify.models import Message; print('STATUS', Message.objects.get().status)"
     assert "STATUS pending" in run("shell", "-c", status)  # queued on Redis, not run in-process
     run("worker", "--batch", "--no-scheduler")

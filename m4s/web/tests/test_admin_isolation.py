@@ -144,3 +144,20 @@ def test_platform_admin_sees_every_group(client, world):
     body = client.get("/admin/org/store/").content.decode()
     assert world.store_a.name in body and world.store_b.name in body
     assert client.get("/admin/org/dealergroup/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_inline_row_of_another_group_cannot_be_edited_through_own_store(admin_a, world):
+    """Posting group B's emergency-number id inside group A's store form must not touch it."""
+    theirs = EmergencyNumber.objects.for_group(world.group_b).get()
+    empty = {f"{p}-{k}": "0" for p in ("business_hours", "holidays", "splash_pictures") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    r = admin_a.post(f"/admin/org/store/{world.store_a.pk}/change/", {
+        "name": "Alpha North", "code": world.store_a.code, "timezone": "Asia/Shanghai", "brand_colour": "#0b6bcb",
+        "is_active": "on", **empty,
+        "emergency_numbers-TOTAL_FORMS": "1", "emergency_numbers-INITIAL_FORMS": "1",
+        "emergency_numbers-0-id": theirs.pk, "emergency_numbers-0-store": world.store_a.pk,
+        "emergency_numbers-0-kind": "rescue", "emergency_numbers-0-phone": "110", "emergency_numbers-0-position": "0",
+    })
+    assert r.status_code in (200, 404)  # a form error or not found, never a save
+    theirs.refresh_from_db()
+    assert theirs.phone == "400-800-0000" and theirs.store_id == world.store_b.pk
