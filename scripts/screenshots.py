@@ -40,14 +40,26 @@ PHONE = {
     "locale": "zh-CN",
     "timezone_id": "Asia/Shanghai",
 }
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+DESKTOP = {
+    "viewport": {"width": 1280, "height": 800},
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
 OWNER_ZH = "+8613800000001"  # 王伟, prefers Chinese
 OWNER_EN = "+8613800000002"  # Emily Chen, prefers English
 STAFF_PASSWORD = "m4s-demo"  # noqa: S105  (the demo's published password)
 TIMEOUT_MS = 20_000
 
 # Settings that could point the demo at a real database, queue or SMS gateway.
-SCRUB_ENV = ("DATABASE_URL", "REDIS_URL", "MQTT_URL", "TASK_BACKEND", "SMS_BACKEND", "EMAIL_BACKEND", "SECRET_KEY")
+SCRUB_ENV = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MQTT_URL",
+    "TASK_BACKEND",
+    "SMS_BACKEND",
+    "EMAIL_BACKEND",
+    "SECRET_KEY",
+)
 
 
 def log(message: str) -> None:
@@ -155,7 +167,10 @@ def take_screenshots(base: str) -> None:
             context.close()
 
             # Staff console.
-            for username, name in (("groupadmin", "console-home.png"), ("advisor", "console-advisor.png")):
+            for username, name in (
+                ("groupadmin", "console-home.png"),
+                ("advisor", "console-advisor.png"),
+            ):
                 context = browser.new_context(**DESKTOP)
                 context.set_default_timeout(TIMEOUT_MS)
                 page = context.new_page()
@@ -178,7 +193,7 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="m4s-screenshots-"))
     env = demo_env(data_dir)
     log(f"data dir {data_dir}")
-    server = None
+    server = server_log = None
     try:
         run(["demo", "--no-serve"], env, data_dir)
         run(["worker", "--batch", "--verbosity", "0"], env, data_dir)
@@ -188,7 +203,10 @@ def main() -> int:
         server_log = (data_dir / "runserver.log").open("w")
         server = subprocess.Popen(  # noqa: S603
             [str(M4S), "runserver", f"127.0.0.1:{port}", "--noreload"],
-            env=env, cwd=data_dir, stdout=server_log, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=data_dir,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
         )
         wait_until_up(f"{base}/app/login/", server)
         take_screenshots(base)
@@ -200,6 +218,8 @@ def main() -> int:
     finally:
         if server is not None:
             stop(server)
+        if server_log is not None:
+            server_log.close()
         if args.keep:
             log(f"kept {data_dir}")
         else:

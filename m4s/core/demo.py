@@ -38,8 +38,8 @@ def _store(group, name, code, title, colour, address, lat, lon, initials):
 
 
 def _numbers(store, rescue, hotline):
-    org.add_emergency_number(store, EmergencyKind.RESCUE, rescue, "24h roadside rescue", position=0)
-    org.add_emergency_number(store, EmergencyKind.INSURANCE, "95518", "PICC insurance claims", position=1)
+    org.add_emergency_number(store, EmergencyKind.RESCUE, rescue, "24小时道路救援", position=0)
+    org.add_emergency_number(store, EmergencyKind.INSURANCE, "95518", "人保财险理赔 (PICC)", position=1)
     org.add_emergency_number(store, EmergencyKind.HOTLINE, hotline, "", position=2)
 
 

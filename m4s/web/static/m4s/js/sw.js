@@ -1,17 +1,18 @@
 /* M4S owner app service worker.
  * Pages: network first, falling back to the last copy (so SOS works with no network).
- * Static files: cache first. The SOS page is cached at install time. */
-const VERSION = "m4s-v1";
+ * Static files: cache first. The SOS page is cached at install time and refreshed whenever a
+ * signed-in page asks (so the offline copy carries the owner's own store numbers). */
+const VERSION = "m4s-v2";
 const PRECACHE = ["/app/sos/", "/app/offline/", "/static/m4s/css/m4s.css", "/static/m4s/js/htmx.min.js", "/static/m4s/js/app.js"];
 
+function store(url) {
+  return fetch(url, { credentials: "same-origin" })
+    .then((r) => (r.ok && !r.redirected ? caches.open(VERSION).then((c) => c.put(url, r)) : null))
+    .catch(() => null);
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches.open(VERSION).then((cache) =>
-      Promise.all(PRECACHE.map((url) =>
-        fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? cache.put(url, r) : null)).catch(() => null)
-      ))
-    ).then(() => self.skipWaiting())
-  );
+  event.waitUntil(Promise.all(PRECACHE.map(store)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -22,6 +23,10 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+self.addEventListener("message", (event) => {
+  if (event.data === "refresh-sos") event.waitUntil(store("/app/sos/"));
+});
+
 self.addEventListener("fetch", (event) => {
   const req = event.request;
   if (req.method !== "GET") return;
@@ -30,7 +35,7 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(
       caches.match(req).then((hit) => hit || fetch(req).then((r) => {
-        if (r.ok) { const copy = r.clone(); caches.open(VERSION).then((c) => c.put(req, copy)); }
+        if (r.ok) { const copy = r.clone(); event.waitUntil(caches.open(VERSION).then((c) => c.put(req, copy))); }
         return r;
       }))
     );
@@ -39,7 +44,10 @@ self.addEventListener("fetch", (event) => {
   if (req.mode === "navigate" && url.pathname.startsWith("/app/")) {
     event.respondWith(
       fetch(req).then((r) => {
-        if (r.ok && !r.redirected) { const copy = r.clone(); caches.open(VERSION).then((c) => c.put(url.pathname, copy)); }
+        if (r.ok && !r.redirected) {
+          const copy = r.clone();
+          event.waitUntil(caches.open(VERSION).then((c) => c.put(url.pathname, copy)));
+        }
         return r;
       }).catch(() =>
         caches.match(url.pathname).then((hit) => hit || caches.match("/app/offline/"))
