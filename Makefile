@@ -17,6 +17,7 @@ demo: $(STAMP)  ## migrate, load demo data, serve http://127.0.0.1:8000 with a w
 
 test: $(STAMP)  ## the whole suite (SQLite unless DATABASE_URL says otherwise)
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/check_translations.py
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)

@@ -175,3 +175,10 @@ def test_malformed_json_is_a_400(api_client):
 def test_verify_without_request_is_refused(api_client):
     r = api_client.post(VERIFY, {"phone": PHONE, "code": "123456"})
     assert r.status_code == 400 and r.json_body["code"] == "otp_invalid"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language,message", [("zh-hans", "请输入手机号码。"), ("ko", "휴대폰 번호를 입력하세요."), ("en", "Enter a mobile phone number.")])
+def test_error_messages_follow_accept_language(api_client, language, message):
+    r = api_client.request("POST", REQUEST, {"phone": " "}, HTTP_ACCEPT_LANGUAGE=language)
+    assert r.status_code == 400 and r.json_body == {"code": "invalid_phone", "message": message}
