@@ -3,6 +3,8 @@
 from ninja import NinjaAPI
 
 from m4s.core.api import install_error_handlers
+from m4s.customers.api import owner_router as my_cars_router
+from m4s.customers.api import staff_router as customers_router
 from m4s.identity.api import router as auth_router
 from m4s.notify.api import router as inbox_router
 from m4s.owners.api import router as me_router
@@ -19,3 +21,5 @@ api.add_router("/auth", auth_router)
 api.add_router("/me", me_router)
 api.add_router("/", inbox_router)
 api.add_router("/staff", staff_router)
+api.add_router("/me", my_cars_router)
+api.add_router("/staff", customers_router)

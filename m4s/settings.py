@@ -103,6 +103,25 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_key() -> str:
+    """Key for fields encrypted at rest (ID numbers): FIELD_ENCRYPTION_KEY, else generated once."""
+    key = env_str("FIELD_ENCRYPTION_KEY")
+    if key:
+        if len(key) != 44:
+            raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be a 44-character url-safe base64 Fernet key")
+        return key
+    path = DATA_DIR / "field_key"
+    if not path.exists():
+        import base64
+
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+FIELD_ENCRYPTION_KEY = _field_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -187,6 +206,8 @@ INSTALLED_APPS = [
     "m4s.owners",
     "m4s.identity",
     "m4s.notify",
+    "m4s.vehicles",
+    "m4s.customers",
     "m4s.web",
 ]
 if TASK_BACKEND == "rq":

@@ -62,6 +62,10 @@ class DealerGroup(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    limit_front_line_to_own_store = models.BooleanField(
+        _("front-line staff see only their own store's customers"), default=False,
+        help_text=_("Sales consultants, service advisors and customer-service agents then see customers of their stores only."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

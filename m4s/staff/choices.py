@@ -31,6 +31,10 @@ class Perm(models.TextChoices):
     PUBLISH_LOCAL_CONTENT = "publish_local_content", _("Publish local-life content")
     MANAGE_PLATFORM = "manage_platform", _("Manage the platform and all groups")
     WORK_REPAIR_ORDERS = "work_repair_orders", _("Work on repair orders")
+    VIEW_ID_NUMBERS = "view_id_numbers", _("See customers' full ID-document numbers")
+    ASSIGN_CUSTOMERS = "assign_customers", _("Assign and reassign customers to staff")
+    IMPORT_CUSTOMERS = "import_customers", _("Import and export customers")
+    RESOLVE_TRANSFERS = "resolve_transfers", _("Decide car-ownership transfer requests")
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
@@ -41,10 +45,14 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.GROUP_ADMIN: frozenset(
         _FRONT_LINE
         | {Perm.USE_BACK_OFFICE, Perm.MANAGE_GROUP_SETTINGS, Perm.MANAGE_STAFF, Perm.VIEW_ALL_STORES, Perm.VIEW_AUDIT_LOG}
+        | {Perm.VIEW_ID_NUMBERS, Perm.ASSIGN_CUSTOMERS, Perm.IMPORT_CUSTOMERS, Perm.RESOLVE_TRANSFERS}
     ),
-    Role.STORE_MANAGER: frozenset(_FRONT_LINE | {Perm.USE_BACK_OFFICE, Perm.VIEW_AUDIT_LOG}),
-    Role.SALES_CONSULTANT: frozenset(_FRONT_LINE),
-    Role.SERVICE_ADVISOR: frozenset(_FRONT_LINE | {Perm.WORK_REPAIR_ORDERS}),
+    Role.STORE_MANAGER: frozenset(
+        _FRONT_LINE
+        | {Perm.USE_BACK_OFFICE, Perm.VIEW_AUDIT_LOG, Perm.VIEW_ID_NUMBERS, Perm.ASSIGN_CUSTOMERS, Perm.RESOLVE_TRANSFERS}
+    ),
+    Role.SALES_CONSULTANT: frozenset(_FRONT_LINE | {Perm.VIEW_ID_NUMBERS}),
+    Role.SERVICE_ADVISOR: frozenset(_FRONT_LINE | {Perm.WORK_REPAIR_ORDERS, Perm.RESOLVE_TRANSFERS}),
     Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
 }
