@@ -2,10 +2,14 @@
 with two stores, staff for every role and a handful of owners. Passwords exist only here."""
 
 import datetime as dt
+import random
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from m4s.customers import services as customers
+from m4s.customers.choices import BindingVia, Source
+from m4s.customers.models import Customer
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
 from m4s.org import services as org
@@ -14,6 +18,9 @@ from m4s.org.models import DealerGroup
 from m4s.owners.models import Owner
 from m4s.staff.choices import Role
 from m4s.staff.services import create_staff
+from m4s.vehicles import synthetic
+from m4s.vehicles.models import Vehicle
+from m4s.vehicles.validation import vin_model_year
 
 DEMO_PASSWORD = "m4s-demo"  # noqa: S105  (demo data only)
 OWNER_PHONES = [f"+86138000000{i:02d}" for i in range(1, 6)]
@@ -75,8 +82,9 @@ def build_demo() -> bool:
         ("tech", Role.TECHNICIAN, g1, [chaoyang], "冯军 Feng Jun"),
         ("other-advisor", Role.SERVICE_ADVISOR, g2, [fengtai], "何伟 He Wei"),
     ]
+    staff = {}
     for username, role, group, stores, name in people:
-        user = create_staff(
+        user = staff[username] = create_staff(
             username=username, password=DEMO_PASSWORD, role=role, group=group, stores=stores, display_name=name,
             local_org=beijing if role == Role.LOCAL_ORG_EDITOR else None,
         )
@@ -87,14 +95,81 @@ def build_demo() -> bool:
         )
 
     owners = [("王伟", "zh-hans"), ("Emily Chen", "en"), ("김민준", "ko"), ("刘洋", "zh-hans"), ("陈静", "zh-hans")]
+    owner_rows = []
     for phone, (name, language) in zip(OWNER_PHONES, owners, strict=True):
         owner = Owner.objects.create(phone=phone, name=name, language=language, home_store=chaoyang)
+        owner_rows.append(owner)
         send_message(
             channel=Channel.INAPP, owner=owner, group=g1, kind="welcome", subject="欢迎 Welcome",
             body="京城丰田朝阳店欢迎您！Your consultants and your car's health are one tap away.",
             dedupe_key=f"demo-welcome-owner-{phone}",
         )
+    _demo_cars(staff, owner_rows, chaoyang, haidian, fengtai)
     return True
+
+
+def _vehicle(rng, group, store, plate_province="京", new_energy=False):
+    brand, model, fuel = synthetic.make_vehicle_model(rng)
+    vin = synthetic.make_vin(rng)
+    today = dt.date(2026, 11, 1)
+    bought = today - dt.timedelta(days=rng.randint(60, 2400))
+    return Vehicle.objects.create(
+        dealer_group=group, vin=vin, plate=synthetic.make_plate(rng, plate_province, new_energy=new_energy), brand=brand,
+        model=model, fuel=fuel, model_year=vin_model_year(vin), colour=rng.choice(["白", "黑", "银", "红", "蓝"]),
+        purchase_date=bought, purchase_store=store, odometer_km=rng.randint(3000, 90000),
+        warranty_end=bought + dt.timedelta(days=3 * 365), insurance_expiry=today + dt.timedelta(days=rng.randint(10, 330)),
+        insurer=rng.choice(["人保财险", "平安产险", "太平洋产险"]), next_inspection_date=today + dt.timedelta(days=rng.randint(20, 700)),
+    )
+
+
+def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
+    """Cars, consultants, bindings with their origin, invitations and a binding funnel."""
+    rng = random.Random(4)  # deterministic demo
+    admin, advisor, sales, cs = staff["groupadmin"], staff["advisor"], staff["sales"], staff["cs"]
+    invites = {}
+    for user in staff.values():
+        for store in user.stores.all():
+            invites[(user.username, store.code)] = customers.get_or_create_invitation(store, user)
+    for store in (chaoyang, haidian, fengtai):
+        invites[("store", store.code)] = customers.get_or_create_invitation(store)
+    consultants = {"sales_consultant": sales.pk, "service_advisor": advisor.pk, "cs_agent": cs.pk}
+    origins = [
+        (BindingVia.STAFF_QR, invites[("advisor", "chaoyang")]), (BindingVia.STORE_QR, invites[("store", "chaoyang")]),
+        (BindingVia.STAFF_QR, invites[("sales", "chaoyang")]), (BindingVia.SMS_LINK, None), (BindingVia.DESK, None),
+    ]
+    for i, (owner, (via, invitation)) in enumerate(zip(owners, origins, strict=True)):
+        if invitation is not None:
+            customers.open_invitation(invitation.code, f"demo-visitor-{i}")
+            customers.mark_signed_in(owner, invitation, f"demo-visitor-{i}")
+        customer = customers.get_or_create_customer_for_owner(owner, chaoyang, source=Source.QR if invitation else Source.APP)
+        customers.assign_consultants(admin, customer, consultants)
+        vehicle = _vehicle(rng, chaoyang.dealer_group, chaoyang, new_energy=i == 2)
+        customers._bind(customer, vehicle, via=via, invitation=invitation, staff=invitation.staff if invitation else advisor)
+    # people who opened the advisor's QR code but have not signed in or bound yet: the funnel
+    for i in range(6):
+        customers.open_invitation(invites[("advisor", "chaoyang")].code, f"demo-prospect-{i}")
+    # customers the store knows from its old system (imported), some of them at the second store
+    for i in range(12):
+        store = chaoyang if i % 3 else haidian
+        customer = Customer.objects.create(
+            dealer_group=store.dealer_group, store=store, name=synthetic.make_chinese_name(rng), phone=synthetic.make_mobile(rng),
+            address=synthetic.make_address(rng), source=Source.IMPORT, birthday=dt.date(1960 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
+            service_advisor=advisor if store == chaoyang else None, sales_consultant=sales if store == chaoyang else None,
+        )
+        customers.set_id_number(customer, synthetic.make_id_number(rng))
+        customer.save()
+        customers._bind(customer, _vehicle(rng, store.dealer_group, store), via=BindingVia.DESK, invitation=None, staff=advisor)
+    # the second group's own customers (isolation: nobody in the first group can see them)
+    for _i in range(4):
+        customer = Customer.objects.create(
+            dealer_group=fengtai.dealer_group, store=fengtai, name=synthetic.make_chinese_name(rng),
+            phone=synthetic.make_mobile(rng), source=Source.IMPORT, service_advisor=staff["other-advisor"],
+        )
+        customers._bind(customer, _vehicle(rng, fengtai.dealer_group, fengtai), via=BindingVia.DESK, invitation=None, staff=staff["other-advisor"])
+    # an owner asks to bind a car that the store has on another (imported) customer: a transfer to decide
+    imported = Customer.objects.for_group(chaoyang.dealer_group).filter(source=Source.IMPORT, store=chaoyang).order_by("pk").first()
+    claimant = Customer.objects.for_group(chaoyang.dealer_group).get(owner=owners[4])
+    customers._bind(claimant, imported.vehicles.first(), via=BindingVia.APP, invitation=None, staff=None)
 
 
 LOGINS = f"""

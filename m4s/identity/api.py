@@ -1,6 +1,7 @@
 from django.conf import settings
 from ninja import Router, Status
 
+from m4s.customers import services as customer_services
 from m4s.owners.api import owner_out
 
 from . import services
@@ -33,7 +34,12 @@ def request_otp(request, payload: OtpRequestIn):
 
 @router.post("/otp/verify", response=OwnerSessionOut, auth=None)
 def verify_otp(request, payload: OtpVerifyIn):
-    owner = services.verify_otp(payload.phone, payload.code, home_store_id=payload.store)
+    invitation = None
+    if payload.invitation:
+        invitation = customer_services.open_invitation(payload.invitation, visitor=f"api-{payload.phone}"[:32])
+    store_id = invitation.store_id if invitation is not None else payload.store
+    owner = services.verify_otp(payload.phone, payload.code, home_store_id=store_id)
+    customer_services.mark_signed_in(owner, invitation, f"api-{payload.phone}"[:32] if invitation else None)
     token = services.issue_token(owner=owner, user_agent=request.headers.get("User-Agent", ""))
     return {"token": token, "owner": owner_out(owner)}
 

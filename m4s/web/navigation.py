@@ -32,7 +32,7 @@ GROUPS = [
         AppFunction("violation_notices", _("Traffic-violation notices")),
         AppFunction("travel_info", _("Travel information")),
         AppFunction("violation_areas", _("Violation-prone areas")),
-        AppFunction("my_car", _("My car")),
+        AppFunction("my_car", _("My car"), "app-cars"),
         AppFunction("car_pal_events", _("Car-pal events")),
         AppFunction("prices", _("Prices")),
         AppFunction("insurance", _("Insurance")),
@@ -66,6 +66,6 @@ GROUPS = [
         AppFunction("guide", _("User's guide")),
     ]),
     AppGroup("sos", _("SOS"), "🆘", [AppFunction("sos", _("Emergency call"), "app-sos")]),
-    AppGroup("consultants", _("My consultants"), "👥", [AppFunction("consultants", _("My consultants"))]),
+    AppGroup("consultants", _("My consultants"), "👥", [AppFunction("consultants", _("My consultants"), "app-consultants")]),
 ]
 GROUPS_BY_KEY = {g.key: g for g in GROUPS}

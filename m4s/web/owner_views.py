@@ -12,6 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from m4s.core.errors import DomainError
+from m4s.customers import selectors as customer_selectors
+from m4s.customers import services as customer_services
+from m4s.customers.models import Invitation
 from m4s.identity import services as identity
 from m4s.identity.api import client_ip
 from m4s.notify import selectors as inbox
@@ -26,6 +29,8 @@ from .navigation import GROUPS, GROUPS_BY_KEY
 from .todo import owner_todos
 
 PUBLIC_EMERGENCY = [("110", "police"), ("120", "ambulance"), ("122", "traffic")]
+INVITATION_KEY = "m4s_invitation"
+VISITOR_KEY = "m4s_visitor"
 
 
 def owner_required(view):
@@ -72,8 +77,11 @@ def login(request):
             else:
                 request.session.cycle_key()
                 request.session[SESSION_KEY] = owner.pk
+                invitation = _session_invitation(request)
+                customer_services.mark_signed_in(owner, invitation, request.session.get(VISITOR_KEY))
                 next_url = request.GET.get("next", "")
-                target = next_url if next_url.startswith("/app/") else reverse("app-home")
+                default = reverse("app-cars") if invitation is not None else reverse("app-home")
+                target = next_url if next_url.startswith("/app/") else default
                 response = redirect(target)
                 if request.htmx:
                     response = HttpResponse(status=204, headers={"HX-Redirect": target})
@@ -202,3 +210,60 @@ def service_worker(request):
     response = FileResponse(open(path, "rb"), content_type="application/javascript")  # noqa: SIM115
     response["Service-Worker-Allowed"] = "/app/"
     return response
+
+
+def _session_invitation(request) -> Invitation | None:
+    code = request.session.get(INVITATION_KEY)
+    if not code:
+        return None
+    return Invitation.objects.unscoped().select_related("store", "staff").filter(code=code).first()
+
+
+def invitation(request, code: str):
+    """A store's or staff member's QR code / link: remember who invited this visitor, then sign in."""
+    import secrets
+
+    visitor = request.session.get(VISITOR_KEY) or secrets.token_hex(12)
+    invite = customer_services.open_invitation(code, visitor)
+    if invite is None:
+        raise Http404
+    request.session[VISITOR_KEY] = visitor
+    request.session[INVITATION_KEY] = invite.code
+    request.session["m4s_store_id"] = invite.store_id
+    if request.owner:
+        customer_services.mark_signed_in(request.owner, invite, visitor)
+        return redirect("app-cars")
+    return redirect("app-login")
+
+
+@owner_required
+@require_http_methods(["GET", "POST"])
+def cars(request):
+    """My cars, and binding a car by plate + VIN."""
+    result, error = None, None
+    if request.method == "POST":
+        try:
+            outcome, _obj = customer_services.bind_vehicle_for_owner(
+                request.owner, request.POST.get("plate", ""), request.POST.get("vin", ""),
+                invitation=_session_invitation(request),
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            from m4s.customers.api import BIND_MESSAGES
+
+            result = {"status": outcome, "message": BIND_MESSAGES[outcome]()}
+    vehicles = list(customer_selectors.vehicles_of_owner(request.owner))
+    template = "web/app/_cars.html" if request.htmx else "web/app/cars.html"
+    return render(request, template, _context(
+        request, vehicles=vehicles, result=result, error=error, form_plate=request.POST.get("plate", ""), tab="home",
+    ))
+
+
+@owner_required
+def consultants(request):
+    customer = customer_selectors.consultants_of_owner(request.owner)
+    people = []
+    if customer is not None:
+        people = [p for p in (customer.sales_consultant, customer.service_advisor, customer.cs_agent) if p]
+    return render(request, "web/app/consultants.html", _context(request, people=people, customer=customer))

@@ -72,9 +72,9 @@ def test_home_shows_branding_todos_and_five_groups(client, world):
     body = client.get("/app/").content.decode()
     assert world.store_a.app_title in body
     assert 'data-testid="todos"' in body and "/app/inbox/" in body
-    for key in ("info", "service", "community", "consultants"):
+    for key in ("info", "service", "community"):
         assert f"/app/g/{key}/" in body
-    assert "/app/sos/" in body
+    assert "/app/sos/" in body and "/app/consultants/" in body
 
 
 @pytest.mark.django_db
