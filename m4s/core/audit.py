@@ -24,7 +24,11 @@ def _plain(value):
 
 def snapshot(obj: models.Model) -> dict:
     """The concrete field values of a row, JSON-ready (foreign keys as ids)."""
-    return {f.attname: _plain(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+    return {
+        f.attname: _plain(getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if not getattr(f, "auto_now", False)  # "updated at" is when, not what: the entry has its own time
+    }
 
 
 def diff(before: dict | None, after: dict | None) -> dict:

@@ -85,7 +85,7 @@ def search_customers(request, query: Query[SearchQuery]):
     return list(rows.prefetch_related("vehicles"))
 
 
-@staff_router.get("/customers/{customer_id}", response=CustomerOut)
+@staff_router.get("/customers/{int:customer_id}", response=CustomerOut)
 def customer_detail(request, customer_id: int):
     customer = _customer(request, customer_id)
     customer.id_number = services.id_number_for(request.user, customer)
@@ -98,13 +98,13 @@ class TimelineQuery(Schema):
     before_id: int | None = Field(None, ge=1)
 
 
-@staff_router.get("/customers/{customer_id}/timeline", response=list[TimelineEventOut])
+@staff_router.get("/customers/{int:customer_id}/timeline", response=list[TimelineEventOut])
 def customer_timeline(request, customer_id: int, query: Query[TimelineQuery]):
     customer = _customer(request, customer_id)
     return list(selectors.list_timeline(customer, limit=query.limit, before_id=query.before_id))
 
 
-@staff_router.post("/customers/{customer_id}/assign", response=CustomerOut)
+@staff_router.post("/customers/{int:customer_id}/assign", response=CustomerOut)
 def assign(request, customer_id: int, payload: AssignIn):
     customer = _customer(request, customer_id)
     services.assign_consultants(request.user, customer, payload.model_dump(exclude_unset=True))

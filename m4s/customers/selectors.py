@@ -16,7 +16,6 @@ from .models import Attribution, Binding, Customer, TimelineEvent, TransferReque
 FRONT_LINE = {Role.SALES_CONSULTANT, Role.SERVICE_ADVISOR, Role.CUSTOMER_SERVICE, Role.TECHNICIAN}
 PHONE_CHARS = re.compile(r"^[+\d\s\-()]+$")
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def customers_for(actor):
@@ -36,31 +35,34 @@ def vehicles_for(actor):
 
 
 def classify_query(q: str) -> tuple[str, str]:
-    """What the staff member typed: ('phone'|'last4'|'phone_tail'|'vin'|'vin_tail'|'plate'|'name', value)."""
+    """What the staff member typed.
+
+    phone: a full mobile number · last4: four digits · phone_tail: 5-10 digits · vin: 17 VIN
+    characters · plate: starts with a province character (full or partial plate) · code: letters
+    and digits mixed (part of a plate or the end of a VIN) · name: anything else.
+    """
     text = (q or "").strip()
     if not text:
         return "empty", ""
-    compact = re.sub(r"[\s\-()]", "", text)
-    if PHONE_CHARS.match(text) and compact.lstrip("+").isdigit():
-        digits = compact.lstrip("+")
-        if len(digits) >= 11:
-            if digits.startswith("86") and len(digits) == 13:
-                return "phone", "+" + digits
-            return "phone", "+86" + digits[-11:] if len(digits) == 11 else "+" + digits
+    compact = re.sub(r"[\s\-()·.]", "", text)
+    digits = compact.lstrip("+")
+    if PHONE_CHARS.match(text) and digits.isdigit():
+        if len(digits) == 11:
+            return "phone", "+86" + digits
+        if len(digits) > 11:
+            return "phone", "+" + digits
         if len(digits) == 4:
             return "last4", digits
         if len(digits) >= 5:
             return "phone_tail", digits
-        return "name", text
+        return "code", digits
     upper = compact.upper()
     if VIN_RE.match(upper):
         return "vin", upper
-    if HAS_CJK.search(text) and not re.match(r"^[\u4e00-\u9fff][A-Z0-9]", upper):
-        return "name", text
-    if re.match(r"^[\u4e00-\u9fff]?[A-Z][A-Z0-9]{0,7}$", upper) or re.match(r"^[A-Z0-9]{3,8}$", upper):
-        if upper.isalnum() and len(upper) == 6 and any(c.isdigit() for c in upper) and not HAS_CJK.search(upper):
-            return "plate_or_vin_tail", plate_search_key(upper)
+    if re.match(r"^[\u4e00-\u9fff][A-Z][A-Z0-9\u4e00-\u9fff]{0,6}$", upper):
         return "plate", plate_search_key(text)
+    if upper.isascii() and upper.isalnum() and any(c.isdigit() for c in upper):
+        return "code", upper
     return "name", text
 
 
@@ -75,7 +77,10 @@ def search_customers(actor, q: str, limit: int = 20):
     elif kind == "last4":
         qs = base.filter(Q(phone_last4=value) | Q(phone2_last4=value))
     elif kind == "phone_tail":
-        qs = base.filter(Q(phone__endswith=value) | Q(phone2__endswith=value))
+        by_phone = Q(phone__endswith=value) | Q(phone2__endswith=value)
+        if len(value) == 6:  # six digits may also be the end of a VIN
+            by_phone |= Q(pk__in=Vehicle.objects.for_actor(actor).filter(vin__endswith=value).values("current_owner"))
+        qs = base.filter(by_phone)
     elif kind == "vin":
         qs = base.filter(pk__in=Vehicle.objects.for_actor(actor).filter(vin=value).values("current_owner"))
     elif kind == "plate":
@@ -85,7 +90,7 @@ def search_customers(actor, q: str, limit: int = 20):
         else:
             vehicles = vehicles.filter(plate__contains=value)
         qs = base.filter(pk__in=vehicles.values("current_owner"))
-    elif kind == "plate_or_vin_tail":
+    elif kind == "code":
         vehicles = Vehicle.objects.for_actor(actor).filter(Q(plate__contains=value) | Q(vin__endswith=value))
         qs = base.filter(pk__in=vehicles.values("current_owner"))
     else:
@@ -128,7 +133,7 @@ def search_vehicles(actor, q: str, limit: int = 20):
     qs = vehicles_for(actor)
     if kind == "vin":
         qs = qs.filter(vin=value)
-    elif kind in ("plate", "plate_or_vin_tail"):
+    elif kind in ("plate", "code"):
         qs = qs.filter(Q(plate=value) if len(value) >= 7 else Q(plate__contains=value) | Q(vin__endswith=value))
     elif kind in ("last4", "phone_tail", "phone"):
         qs = qs.filter(vin__endswith=value) if kind != "phone" else qs.none()
