@@ -212,15 +212,26 @@ def _find_vehicle(group_id: int, plate: str, vin: str, full_vin: bool, *, may_cr
     return vehicle, True
 
 
-def _notify_staff(customer: Customer, kind: str, title: str, body: str, *, link="", dedupe=None):
-    """Tell the customer's service advisor and sales consultant (in-app)."""
-    for field in ("service_advisor", "sales_consultant"):
-        staff_id = getattr(customer, f"{field}_id")
-        if staff_id:
-            send_message(
-                channel=Channel.INAPP, staff=StaffUser(pk=staff_id), group=customer.dealer_group, kind=kind,
-                subject=title, body=body, link=link, dedupe_key=f"{dedupe}:{field}" if dedupe else None,
-            )
+ROLE_FIELD = {Role.SALES_CONSULTANT: Assignment.SALES, Role.SERVICE_ADVISOR: Assignment.SERVICE, Role.CUSTOMER_SERVICE: Assignment.CS}
+
+
+def _adopt(customer: Customer, staff) -> None:
+    """The staff member who invited a new customer becomes their consultant for that role,
+    unless someone already is."""
+    field = ROLE_FIELD.get(getattr(staff, "role", None))
+    if field and getattr(customer, f"{field}_id") is None and customer.store_id in staff.store_ids():
+        setattr(customer, field, staff)
+        customer.save(update_fields=[field, "updated_at"])
+
+
+def _notify_staff(customer: Customer, kind: str, title: str, body: str, *, link="", dedupe=None, also=None):
+    """Tell the customer's service advisor and sales consultant (and `also`, e.g. who invited them)."""
+    staff_ids = {getattr(customer, f"{f}_id") for f in ("service_advisor", "sales_consultant")} | {getattr(also, "pk", None)}
+    for staff_id in sorted(i for i in staff_ids if i):
+        send_message(
+            channel=Channel.INAPP, staff=StaffUser(pk=staff_id), group=customer.dealer_group, kind=kind,
+            subject=title, body=body, link=link, dedupe_key=f"{dedupe}:{staff_id}" if dedupe else None,
+        )
 
 
 @transaction.atomic
@@ -258,13 +269,15 @@ def _bind(customer: Customer, vehicle: Vehicle, *, via: str, invitation: Invitat
         vehicle.current_owner = customer
         vehicle.save(update_fields=["current_owner", "updated_at"])
     record_timeline(customer, TimelineKind.BINDING, _("Bound %(plate)s") % {"plate": vehicle.plate}, data={"vehicle": vehicle.pk, "via": via}, actor=actor)
+    if staff is not None and via in (BindingVia.STAFF_QR, BindingVia.DESK):
+        _adopt(customer, staff)
     if invitation is not None and customer.owner_id:
         Attribution.objects.for_group(customer.dealer_group_id).filter(
             invitation=invitation, owner_id=customer.owner_id, bound_at__isnull=True
         ).update(bound_at=now)
     _notify_staff(
         customer, "binding", _("New car binding"), _("%(name)s bound %(plate)s.") % {"name": customer.name, "plate": vehicle.plate},
-        link=f"/console/customers/{customer.pk}/", dedupe=f"binding:{binding.pk}",
+        link=f"/console/customers/{customer.pk}/", dedupe=f"binding:{binding.pk}", also=staff,
     )
     return "bound", binding
 

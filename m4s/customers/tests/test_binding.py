@@ -170,3 +170,12 @@ def test_desk_binding_records_staff_and_audit(cars, rng):
     with pytest.raises(DomainError) as e:
         services.bind_at_desk(cars.tech_a, customer, synthetic.make_plate(rng), synthetic.make_vin(rng))
     assert e.value.status == 403
+
+
+@pytest.mark.django_db
+def test_inviting_staff_member_becomes_the_new_customers_consultant(api_client, cars, rng):
+    invitation = services.get_or_create_invitation(cars.store_a, cars.sales_a)
+    outcome, binding = services.bind_vehicle_for_owner(cars.owner, synthetic.make_plate(rng), synthetic.make_vin(rng), invitation=invitation)
+    customer = binding.customer
+    assert outcome == "bound" and customer.sales_consultant == cars.sales_a and customer.service_advisor is None
+    assert Message.objects.filter(staff=cars.sales_a, kind="binding", body__contains=binding.vehicle.plate).count() == 1

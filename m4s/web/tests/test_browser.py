@@ -189,3 +189,43 @@ def test_language_switch_on_owner_login(live_world, live_server, new_context):
         expect(html).to_have_attribute("lang", code)
         expect(page).to_have_url(f"{live_server.url}/app/login/")
         expect(page.locator(f"form.lang-switch button.on[value='{code}']")).to_be_visible()
+
+
+def test_invitation_link_sign_in_bind_and_staff_sees_attribution(live_world, live_server, new_context):
+    """An owner opens a staff member's invitation link, signs in, binds a car, and the staff
+    member's console shows the new binding attributed to them."""
+    import random
+
+    from m4s.customers import services
+    from m4s.vehicles import synthetic
+
+    w = live_world
+    invitation = services.get_or_create_invitation(w.store_a, w.advisor_a)
+    rng = random.Random(99)
+    plate, vin = synthetic.make_plate(rng), synthetic.make_vin(rng)
+    phone = "+8613987654321"
+
+    page = new_context(**PHONE).new_page()
+    page.goto(f"{live_server.url}/i/{invitation.code}/")
+    expect(page).to_have_url(re.compile(r"/app/login/$"))
+    page.locator("input[name=phone]").fill(phone)
+    page.locator("#login-step button[type=submit]").click()
+    expect(page.locator("input[name=code]")).to_be_visible()
+    page.locator("input[name=code]").fill(sms_code_for(phone))
+    page.locator("#login-step button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/app/cars/$"))
+    page.fill("input[name=plate]", plate)
+    page.fill("input[name=vin]", vin)
+    page.click("form[hx-post] button[type=submit]")
+    expect(page.get_by_test_id("bind-result")).to_be_visible()
+    expect(page.get_by_test_id("car")).to_contain_text(plate)
+
+    staff = new_context(**DESKTOP).new_page()
+    console_sign_in(staff, live_server.url, w.advisor_a.username)
+    staff.goto(f"{live_server.url}/console/customers/?q={phone[-4:]}")
+    staff.get_by_test_id("customer-results").get_by_role("link").first.click()
+    bindings = staff.get_by_test_id("bindings")
+    expect(bindings).to_contain_text(plate)
+    expect(bindings.get_by_test_id("binding-staff")).to_contain_text(str(w.advisor_a))
+    staff.goto(f"{live_server.url}/console/inbox/")
+    expect(staff.get_by_test_id("inbox")).to_contain_text(plate)  # the advisor was told
