@@ -3,12 +3,18 @@
 import os
 import sys
 
+# Verbs spelt with dashes on the command line; Django's command modules cannot have dashes.
+ALIASES = {"import-customers": "import_customers", "export-customers": "export_customers"}
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "m4s.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["m4s", *sys.argv[1:]])
+    argv = sys.argv[1:]
+    if argv and argv[0] in ALIASES:
+        argv[0] = ALIASES[argv[0]]
+    execute_from_command_line(["m4s", *argv])
 
 
 if __name__ == "__main__":

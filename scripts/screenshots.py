@@ -155,6 +155,12 @@ def take_screenshots(base: str) -> None:
             page.goto(f"{base}/app/sos/")
             expect(page.locator("[data-testid=sos-numbers] a[href^='tel:']").first).to_be_visible()
             shoot(page, "owner-sos.png")
+            page.goto(f"{base}/app/cars/")
+            expect(page.locator("[data-testid=car]").first).to_be_visible()
+            shoot(page, "owner-cars.png")
+            page.goto(f"{base}/app/consultants/")
+            expect(page.locator("[data-testid=consultant]").first).to_be_visible()
+            shoot(page, "owner-consultants.png")
             context.close()
 
             # Owner app, English: this owner prefers English, so signing in switches the language.
@@ -177,6 +183,14 @@ def take_screenshots(base: str) -> None:
                 staff_sign_in(page, base, username)
                 expect(page.locator("[data-testid=stores-today]")).to_be_visible()
                 shoot(page, name)
+                if username == "groupadmin":
+                    page.goto(f"{base}/console/customers/?q=王伟")
+                    page.locator("[data-testid=customer-results] a").first.click()
+                    expect(page.locator("[data-testid=timeline]")).to_be_visible()
+                    shoot(page, "console-customer.png", full_page=True)
+                    page.goto(f"{base}/console/invitations/")
+                    expect(page.locator("[data-testid=rates-staff]")).to_be_visible()
+                    shoot(page, "console-invitations.png", full_page=True)
                 context.close()
         finally:
             browser.close()

@@ -171,3 +171,74 @@ def staff_card(request, staff_id: int | None = None):
         request, person=person, invitations=[(i, _invitation_url(request, i)) for i in invitations], nav="invitations",
     ))
 
+
+
+# --- import and export -----------------------------------------------------------------------------
+IMPORT_DIR = "imports"
+
+
+@staff_page(Perm.IMPORT_CUSTOMERS)
+def customer_import(request):
+    """Upload → dry run (per-row errors, nothing written) → confirm → import. The uploaded file is
+    kept under MEDIA_ROOT until confirmed, named by a random token tied to this session."""
+    import secrets
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+
+    from m4s.customers import importing
+
+    group_id = request.user.dealer_group_id
+    report, error, token = None, None, None
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = request.FILES["file"]
+        suffix = Path(upload.name).suffix.lower()
+        try:
+            rows = importing.read_rows(upload, upload.name)
+            report = importing.run_import(request.user, group_id, rows, dry_run=True)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            if not report.errors:
+                token = secrets.token_urlsafe(12)
+                upload.seek(0)
+                default_storage.save(f"{IMPORT_DIR}/{token}{suffix}", upload)
+                request.session["m4s_import"] = {"token": token, "suffix": suffix, "name": upload.name}
+    elif request.method == "POST" and request.POST.get("confirm"):
+        pending = request.session.get("m4s_import") or {}
+        if pending.get("token") != request.POST["confirm"]:
+            error = _("This upload has expired; please upload the file again.")
+        else:
+            path = Path(settings.MEDIA_ROOT) / IMPORT_DIR / f"{pending['token']}{pending['suffix']}"
+            try:
+                with open(path, "rb") as fh:
+                    rows = importing.read_rows(fh, pending["name"])
+                report = importing.run_import(request.user, group_id, rows, dry_run=False)
+            except (DomainError, FileNotFoundError) as exc:
+                error = getattr(exc, "message", _("This upload has expired; please upload the file again."))
+            finally:
+                path.unlink(missing_ok=True)
+                request.session.pop("m4s_import", None)
+    return render(request, "web/console/import.html", _ctx(
+        request, nav="customers", report=report, error=error, token=token, columns=importing.COLUMNS,
+    ))
+
+
+@staff_page(Perm.IMPORT_CUSTOMERS)
+def customer_export(request, fmt: str):
+    from m4s.customers import importing
+
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    rows = importing.export_rows(request.user.dealer_group_id, actor=request.user)
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        importing.write_csv(rows, buffer)
+        content_type = "text/csv; charset=utf-8"
+    else:
+        importing.write_xlsx(rows, buffer)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="m4s-customers.{fmt}"'
+    return response

@@ -119,3 +119,36 @@ def test_owner_consultants_page(client, cars):
     services.assign_consultants(cars.admin_a, customer, {"service_advisor": cars.advisor_a.pk, "cs_agent": cars.cs_a.pk})
     page = client.get("/app/consultants/").content.decode()
     assert page.count('data-testid="consultant"') == 2 and str(cars.advisor_a) in page
+
+
+@pytest.mark.django_db
+def test_import_page_checks_then_imports_and_exports(client, cars, rng):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from m4s.customers.models import Customer
+
+    login(client, "admin-a")
+    vin, plate = synthetic.make_vin(rng), synthetic.make_plate(rng)
+    good = f"name,phone,store_code,vin,plate\n王芳,13912340000,{cars.store_a.code},{vin},{plate}\n".encode()
+    bad = f"name,phone,store_code,vin,plate\n王芳,12345,{cars.store_a.code},{vin[:-1]}X,{plate}\n".encode()
+    r = client.post("/console/customers/import/", {"file": SimpleUploadedFile("c.csv", bad)})
+    assert 'data-testid="import-errors"' in r.content.decode() and 'data-testid="import-confirm"' not in r.content.decode()
+    r = client.post("/console/customers/import/", {"file": SimpleUploadedFile("c.csv", good)})
+    assert 'data-testid="import-confirm"' in r.content.decode()
+    assert not Customer.objects.for_group(cars.group_a).filter(phone="+8613912340000").exists()  # a check writes nothing
+    token = client.session["m4s_import"]["token"]
+    r = client.post("/console/customers/import/", {"confirm": token})
+    assert r.status_code == 200 and Customer.objects.for_group(cars.group_a).filter(phone="+8613912340000").exists()
+    again = client.post("/console/customers/import/", {"confirm": token})  # a replayed confirm does nothing
+    assert 'data-testid="import-error"' in again.content.decode()
+    export = client.get("/console/customers/export.csv")
+    text = export.content.decode("utf-8-sig")
+    assert "+8613912340000" in text and vin in text and "11010519491231002X" not in text
+    xlsx = client.get("/console/customers/export.xlsx")
+    assert xlsx.content[:2] == b"PK" and io.BytesIO(xlsx.content)
+    client.logout()
+    login(client, "advisor-a")
+    assert client.get("/console/customers/import/").status_code == 403
+    assert client.get("/console/customers/export.csv").status_code == 403
