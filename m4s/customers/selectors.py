@@ -188,3 +188,16 @@ def binding_rates(actor, *, by: str = "staff"):
          "rate": round(100 * r["bound"] / r["invited"]) if r["invited"] else 0}
         for r in rows
     ]
+
+
+def on_duty(store, role: str, at) -> list:
+    """Staff of a role working at a store at a moment (from the roster), for routing."""
+    from m4s.staff.models import StaffUser
+
+    from .models import Shift
+
+    local = at.astimezone(store.tz)
+    staff_ids = Shift.objects.for_group(store.dealer_group_id).filter(
+        store=store, date=local.date(), starts_at__lte=local.time(), ends_at__gt=local.time()
+    ).values("staff")
+    return list(StaffUser.objects.filter(pk__in=staff_ids, role=role, is_active=True).order_by("username"))
