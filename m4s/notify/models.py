@@ -35,8 +35,8 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "channel", "status", "-created_at"], name="msg_owner_inbox"),
-            models.Index(fields=["staff", "channel", "status", "-created_at"], name="msg_staff_inbox"),
+            models.Index(fields=["owner", "channel", "status", "-id"], name="msg_owner_inbox"),
+            models.Index(fields=["staff", "channel", "status", "-id"], name="msg_staff_inbox"),
             models.Index(fields=["status", "next_attempt_at"], name="msg_due"),
         ]
         constraints = [
