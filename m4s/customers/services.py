@@ -6,7 +6,7 @@ import secrets
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from m4s.core import crypto
@@ -224,14 +224,17 @@ def _adopt(customer: Customer, staff) -> None:
         customer.save(update_fields=[field, "updated_at"])
 
 
-def _notify_staff(customer: Customer, kind: str, title: str, body: str, *, link="", dedupe=None, also=None):
-    """Tell the customer's service advisor and sales consultant (and `also`, e.g. who invited them)."""
+def _notify_staff(customer: Customer, kind: str, compose, *, link="", dedupe=None, also=None):
+    """Tell the customer's service advisor and sales consultant (and `also`, e.g. who invited them).
+    `compose()` returns (title, body) and runs in each reader's language."""
     staff_ids = {getattr(customer, f"{f}_id") for f in ("service_advisor", "sales_consultant")} | {getattr(also, "pk", None)}
-    for staff_id in sorted(i for i in staff_ids if i):
-        send_message(
-            channel=Channel.INAPP, staff=StaffUser(pk=staff_id), group=customer.dealer_group, kind=kind,
-            subject=title, body=body, link=link, dedupe_key=f"{dedupe}:{staff_id}" if dedupe else None,
-        )
+    for staff in StaffUser.objects.filter(pk__in=[i for i in staff_ids if i]).only("pk", "language").order_by("pk"):
+        with translation.override(staff.language or None):  # in the reader's language, not the actor's
+            title, body = compose()
+            send_message(
+                channel=Channel.INAPP, staff=staff, group=customer.dealer_group, kind=kind,
+                subject=title, body=body, link=link, dedupe_key=f"{dedupe}:{staff.pk}" if dedupe else None,
+            )
 
 
 @transaction.atomic
@@ -254,8 +257,8 @@ def _bind(customer: Customer, vehicle: Vehicle, *, via: str, invitation: Invitat
             record_timeline(customer, TimelineKind.TRANSFER, _("Asked to bind %(plate)s, which belongs to another customer") % {"plate": vehicle.plate}, data={"transfer": transfer.pk}, actor=actor)
             holder = Customer.objects.for_group(customer.dealer_group_id).get(pk=holder_id)
             _notify_staff(
-                holder, "transfer_requested", _("Ownership transfer requested"),
-                _("%(name)s asks to bind %(plate)s, currently bound to %(holder)s.") % {"name": customer.name, "plate": vehicle.plate, "holder": holder.name},
+                holder, "transfer_requested",
+                lambda: (_("Ownership transfer requested"), _("%(name)s asks to bind %(plate)s, currently bound to %(holder)s.") % {"name": customer.name, "plate": vehicle.plate, "holder": holder.name}),
                 link=f"/console/customers/{customer.pk}/", dedupe=f"transfer:{transfer.pk}",
             )
         return "transfer_requested", transfer
@@ -276,7 +279,7 @@ def _bind(customer: Customer, vehicle: Vehicle, *, via: str, invitation: Invitat
             invitation=invitation, owner_id=customer.owner_id, bound_at__isnull=True
         ).update(bound_at=now)
     _notify_staff(
-        customer, "binding", _("New car binding"), _("%(name)s bound %(plate)s.") % {"name": customer.name, "plate": vehicle.plate},
+        customer, "binding", lambda: (_("New car binding"), _("%(name)s bound %(plate)s.") % {"name": customer.name, "plate": vehicle.plate}),
         link=f"/console/customers/{customer.pk}/", dedupe=f"binding:{binding.pk}", also=staff,
     )
     return "bound", binding
@@ -344,13 +347,15 @@ def resolve_transfer(actor, transfer: TransferRequest, *, approve: bool, note: s
         record_timeline(transfer.from_customer, TimelineKind.TRANSFER, _("%(plate)s transferred to another owner") % {"plate": vehicle.plate}, actor=actor)
     else:
         record_timeline(transfer.to_customer, TimelineKind.TRANSFER, _("Transfer of %(plate)s was declined") % {"plate": vehicle.plate}, actor=actor)
-    if transfer.to_customer.owner_id:
-        send_message(
-            channel=Channel.INAPP, owner=transfer.to_customer.owner, group=transfer.dealer_group, kind="transfer",
-            subject=_("Your car binding"),
-            body=(_("%(plate)s is now bound to you.") if approve else _("Your request to bind %(plate)s was declined; please contact your store.")) % {"plate": vehicle.plate},
-            dedupe_key=f"transfer-decided:{transfer.pk}",
-        )
+    owner = transfer.to_customer.owner
+    if owner is not None:
+        with translation.override(owner.language):  # the owner reads it in their own language
+            send_message(
+                channel=Channel.INAPP, owner=owner, group=transfer.dealer_group, kind="transfer",
+                subject=_("Your car binding"),
+                body=(_("%(plate)s is now bound to you.") if approve else _("Your request to bind %(plate)s was declined; please contact your store.")) % {"plate": vehicle.plate},
+                dedupe_key=f"transfer-decided:{transfer.pk}",
+            )
     record_audit(actor=actor, action="update", obj=transfer, before=before, after=snapshot(transfer))
     return transfer
 

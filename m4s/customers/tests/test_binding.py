@@ -179,3 +179,21 @@ def test_inviting_staff_member_becomes_the_new_customers_consultant(api_client, 
     customer = binding.customer
     assert outcome == "bound" and customer.sales_consultant == cars.sales_a and customer.service_advisor is None
     assert Message.objects.filter(staff=cars.sales_a, kind="binding", body__contains=binding.vehicle.plate).count() == 1
+
+
+@pytest.mark.django_db
+def test_notifications_are_written_in_the_readers_language(cars, rng):
+    from django.utils import translation
+
+    cars.advisor_a.language = "ko"
+    cars.advisor_a.save()
+    cars.owner.language = "en"
+    cars.owner.save()
+    with translation.override("zh-hans"):  # the acting person's language must not leak
+        services.bind_vehicle_for_owner(cars.owner, cars.car.plate, cars.car.vin)
+        transfer = TransferRequest.objects.for_group(cars.group_a).get()
+        services.resolve_transfer(cars.admin_a, transfer, approve=True)
+    to_advisor = Message.objects.get(staff=cars.advisor_a, kind="transfer_requested")
+    assert to_advisor.subject == "명의 이전 요청"
+    to_owner = Message.objects.get(owner=cars.owner, kind="transfer")
+    assert to_owner.body == f"{cars.car.plate} is now bound to you."
