@@ -12,7 +12,12 @@ from m4s.notify.sms import MemorySmsBackend
 def _test_settings(settings, tmp_path):
     settings.SMS_BACKEND = "m4s.notify.sms.MemorySmsBackend"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "notify"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "notify"],
+        }
+    }
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
@@ -60,14 +65,38 @@ def cars(world, rng):
 
     world.sales_a = make_staff("sales-a", Role.SALES_CONSULTANT, world.group_a, [world.store_a])
     world.cs_a = make_staff("cs-a", Role.CUSTOMER_SERVICE, world.group_a, [world.store_a])
-    known = Customer.objects.create(dealer_group=world.group_a, store=world.store_a, name="Zhang San", phone="+8613911110000",
-                                    service_advisor=world.advisor_a, sales_consultant=world.sales_a)
+    known = Customer.objects.create(
+        dealer_group=world.group_a,
+        store=world.store_a,
+        name="Zhang San",
+        phone="+8613911110000",
+        service_advisor=world.advisor_a,
+        sales_consultant=world.sales_a,
+    )
     services.set_id_number(known, "11010519491231002X")
     known.save()
-    car = Vehicle.objects.create(dealer_group=world.group_a, vin=synthetic.make_vin(rng), plate=synthetic.make_plate(rng), brand="Toyota", model="Camry")
+    car = Vehicle.objects.create(
+        dealer_group=world.group_a,
+        vin=synthetic.make_vin(rng),
+        plate=synthetic.make_plate(rng),
+        brand="Toyota",
+        model="Camry",
+    )
     services._bind(known, car, via="desk", invitation=None, staff=world.advisor_a)
-    other = Customer.objects.create(dealer_group=world.group_b, store=world.store_b, name="Li Si", phone="+8613922221234", service_advisor=world.advisor_b)
-    other_car = Vehicle.objects.create(dealer_group=world.group_b, vin=synthetic.make_vin(rng), plate=synthetic.make_plate(rng, "沪"), brand="Honda", model="Accord")
+    other = Customer.objects.create(
+        dealer_group=world.group_b,
+        store=world.store_b,
+        name="Li Si",
+        phone="+8613922221234",
+        service_advisor=world.advisor_b,
+    )
+    other_car = Vehicle.objects.create(
+        dealer_group=world.group_b,
+        vin=synthetic.make_vin(rng),
+        plate=synthetic.make_plate(rng, "沪"),
+        brand="Honda",
+        model="Accord",
+    )
     services._bind(other, other_car, via="desk", invitation=None, staff=world.advisor_b)
     world.known, world.car, world.other, world.other_car = known, car, other, other_car
     return world

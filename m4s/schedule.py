@@ -7,5 +7,8 @@ from datetime import timedelta
 
 PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "notify.sweep_outbox": (timedelta(minutes=1), "m4s.notify.tasks.sweep_outbox_task"),
-    "identity.purge_expired_otps": (timedelta(hours=1), "m4s.identity.tasks.purge_expired_otps_task"),
+    "identity.purge_expired_otps": (
+        timedelta(hours=1),
+        "m4s.identity.tasks.purge_expired_otps_task",
+    ),
 }

@@ -31,7 +31,9 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off")
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off"
+    )
 
 
 def env_int(name: str, default: int, minimum: int = 0) -> int:
@@ -77,7 +79,9 @@ def env_timezone(name: str, default: str) -> str:
     try:
         zoneinfo.ZoneInfo(raw)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ImproperlyConfigured(f"{name}={raw!r} is not an IANA time zone such as 'Asia/Shanghai'") from None
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an IANA time zone such as 'Asia/Shanghai'"
+        ) from None
     return raw
 
 
@@ -110,7 +114,9 @@ def _field_key() -> str:
     key = env_str("FIELD_ENCRYPTION_KEY")
     if key:
         if len(key) != 44:
-            raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be a 44-character url-safe base64 Fernet key")
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEY must be a 44-character url-safe base64 Fernet key"
+            )
         return key
     path = DATA_DIR / "field_key"
     if not path.exists():
@@ -150,7 +156,9 @@ DATABASES = {"default": _db}
 IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -162,16 +170,23 @@ if TASK_BACKEND == "rq" and not REDIS_URL:
 _TASK_BACKENDS = {
     "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "notify"]},
     "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default", "notify"]},
-    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "notify"]},
+    "immediate": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "notify"],
+    },
 }
 TASKS = {"default": _TASK_BACKENDS[TASK_BACKEND]}
-RQ_QUEUES = {name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"} for name in ("default", "notify")}
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"} for name in ("default", "notify")
+}
 
 # --- notifications ----------------------------------------------------------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "m4s.notify.sms.ConsoleSmsBackend")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -250,7 +265,10 @@ TEMPLATES = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 

@@ -14,7 +14,11 @@ def _error(api: NinjaAPI, request, status: int, code: str, message: str, **extra
     if extra:
         body.update(extra)
     response = api.create_response(request, body, status=status)
-    if "details" in extra and isinstance(extra["details"], dict) and "retry_after" in extra["details"]:
+    if (
+        "details" in extra
+        and isinstance(extra["details"], dict)
+        and "retry_after" in extra["details"]
+    ):
         response["Retry-After"] = str(extra["details"]["retry_after"])
     return response
 
@@ -22,7 +26,9 @@ def _error(api: NinjaAPI, request, status: int, code: str, message: str, **extra
 def _validation_message(errors: list[dict]) -> str:
     parts = []
     for err in errors[:5]:
-        loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path"))
+        loc = ".".join(
+            str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")
+        )
         parts.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else err.get("msg", "invalid"))
     return "; ".join(parts) or "Invalid input."
 
@@ -36,15 +42,29 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors]
-        return _error(api, request, 422, "validation_error", _validation_message(exc.errors), errors=errors)
+        return _error(
+            api, request, 422, "validation_error", _validation_message(exc.errors), errors=errors
+        )
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        return _error(api, request, 401, "unauthenticated", _("Sign in first: send 'Authorization: Bearer <token>'."))
+        return _error(
+            api,
+            request,
+            401,
+            "unauthenticated",
+            _("Sign in first: send 'Authorization: Bearer <token>'."),
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+        code = {
+            400: "bad_request",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            429: "rate_limited",
+        }
         return _error(api, request, exc.status_code, code.get(exc.status_code, "error"), str(exc))
 
     @api.exception_handler(Http404)

@@ -27,7 +27,9 @@ def snapshot(obj: models.Model) -> dict:
     return {
         f.attname: _plain(getattr(obj, f.attname))
         for f in obj._meta.concrete_fields
-        if not getattr(f, "auto_now", False)  # "updated at" is when, not what: the entry has its own time
+        if not getattr(
+            f, "auto_now", False
+        )  # "updated at" is when, not what: the entry has its own time
     }
 
 
@@ -37,11 +39,15 @@ def diff(before: dict | None, after: dict | None) -> dict:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def record_audit(*, actor, action: str, obj: models.Model, before: dict | None, after: dict | None, group_id=None) -> AuditEntry | None:
+def record_audit(
+    *, actor, action: str, obj: models.Model, before: dict | None, after: dict | None, group_id=None
+) -> AuditEntry | None:
     changes = diff(before, after)
     if action == AuditEntry.Action.UPDATE and not changes:
         return None
-    group_id = group_id or getattr(obj, "dealer_group_id", None) or getattr(actor, "dealer_group_id", None)
+    group_id = (
+        group_id or getattr(obj, "dealer_group_id", None) or getattr(actor, "dealer_group_id", None)
+    )
     if group_id is None:
         return None  # platform-level rows (headquarters, local organisations) are not tenant data
     return AuditEntry.objects.create(

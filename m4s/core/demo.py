@@ -32,10 +32,21 @@ LOGO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96"><rect 
 
 def _store(group, name, code, title, colour, address, lat, lon, initials):
     store = org.create_store(
-        group=group, name=name, code=code, app_title=title, brand_colour=colour, address=address,
-        latitude=lat, longitude=lon, timezone="Asia/Shanghai",
+        group=group,
+        name=name,
+        code=code,
+        app_title=title,
+        brand_colour=colour,
+        address=address,
+        latitude=lat,
+        longitude=lon,
+        timezone="Asia/Shanghai",
     )
-    store.logo.save(f"{group.slug}-{code}.svg", ContentFile(LOGO_SVG.format(colour=colour, initials=initials).encode()), save=True)
+    store.logo.save(
+        f"{group.slug}-{code}.svg",
+        ContentFile(LOGO_SVG.format(colour=colour, initials=initials).encode()),
+        save=True,
+    )
     for weekday in range(6):
         org.set_business_hours(store, weekday, SPLIT_SHIFT)
     org.set_business_hours(store, 6, [(dt.time(9, 0), dt.time(16, 0))])
@@ -46,7 +57,9 @@ def _store(group, name, code, title, colour, address, lat, lon, initials):
 
 def _numbers(store, rescue, hotline):
     org.add_emergency_number(store, EmergencyKind.RESCUE, rescue, "24小时道路救援", position=0)
-    org.add_emergency_number(store, EmergencyKind.INSURANCE, "95518", "人保财险理赔 (PICC)", position=1)
+    org.add_emergency_number(
+        store, EmergencyKind.INSURANCE, "95518", "人保财险理赔 (PICC)", position=1
+    )
     org.add_emergency_number(store, EmergencyKind.HOTLINE, hotline, "", position=2)
 
 
@@ -58,14 +71,50 @@ def build_demo() -> bool:
     beijing = org.create_local_organisation(name="Beijing Auto Owners' Association", city="Beijing")
     g1 = org.create_dealer_group(local_org=beijing, name="Jingcheng Auto Group", slug="jingcheng")
     g2 = org.create_dealer_group(local_org=beijing, name="Huabei Motors", slug="huabei")
-    chaoyang = _store(g1, "Jingcheng Toyota Chaoyang 4S", "chaoyang", "京城丰田 · 朝阳", "#c8102e",
-                      "北京市朝阳区东四环中路 88 号", "39.909200", "116.486400", "JC")
-    haidian = _store(g1, "Jingcheng Toyota Haidian 4S", "haidian", "京城丰田 · 海淀", "#c8102e",
-                     "北京市海淀区北四环西路 66 号", "39.983400", "116.307800", "JC")
-    fengtai = _store(g2, "Huabei Honda Fengtai 4S", "fengtai", "华北本田 · 丰台", "#1f4e9c",
-                     "北京市丰台区南四环西路 18 号", "39.829600", "116.287000", "HB")
-    tongzhou = _store(g2, "Huabei Honda Tongzhou 4S", "tongzhou", "华北本田 · 通州", "#1f4e9c",
-                      "北京市通州区新华大街 200 号", "39.909900", "116.656000", "HB")
+    chaoyang = _store(
+        g1,
+        "Jingcheng Toyota Chaoyang 4S",
+        "chaoyang",
+        "京城丰田 · 朝阳",
+        "#c8102e",
+        "北京市朝阳区东四环中路 88 号",
+        "39.909200",
+        "116.486400",
+        "JC",
+    )
+    haidian = _store(
+        g1,
+        "Jingcheng Toyota Haidian 4S",
+        "haidian",
+        "京城丰田 · 海淀",
+        "#c8102e",
+        "北京市海淀区北四环西路 66 号",
+        "39.983400",
+        "116.307800",
+        "JC",
+    )
+    fengtai = _store(
+        g2,
+        "Huabei Honda Fengtai 4S",
+        "fengtai",
+        "华北本田 · 丰台",
+        "#1f4e9c",
+        "北京市丰台区南四环西路 18 号",
+        "39.829600",
+        "116.287000",
+        "HB",
+    )
+    tongzhou = _store(
+        g2,
+        "Huabei Honda Tongzhou 4S",
+        "tongzhou",
+        "华北本田 · 通州",
+        "#1f4e9c",
+        "北京市通州区新华大街 200 号",
+        "39.909900",
+        "116.656000",
+        "HB",
+    )
     _numbers(chaoyang, "400-810-1001", "010-6500-1001")
     _numbers(haidian, "400-810-1002", "010-6500-1002")
     _numbers(fengtai, "400-820-2001", "010-6700-2001")
@@ -85,22 +134,41 @@ def build_demo() -> bool:
     staff = {}
     for username, role, group, stores, name in people:
         user = staff[username] = create_staff(
-            username=username, password=DEMO_PASSWORD, role=role, group=group, stores=stores, display_name=name,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            group=group,
+            stores=stores,
+            display_name=name,
             local_org=beijing if role == Role.LOCAL_ORG_EDITOR else None,
         )
         send_message(
-            channel=Channel.INAPP, staff=user, group=group, kind="welcome", subject="Welcome to M4S",
+            channel=Channel.INAPP,
+            staff=user,
+            group=group,
+            kind="welcome",
+            subject="Welcome to M4S",
             body="Your console shows what to do today. Notifications from owners and cars arrive here.",
             dedupe_key=f"demo-welcome-staff-{username}",
         )
 
-    owners = [("王伟", "zh-hans"), ("Emily Chen", "en"), ("김민준", "ko"), ("刘洋", "zh-hans"), ("陈静", "zh-hans")]
+    owners = [
+        ("王伟", "zh-hans"),
+        ("Emily Chen", "en"),
+        ("김민준", "ko"),
+        ("刘洋", "zh-hans"),
+        ("陈静", "zh-hans"),
+    ]
     owner_rows = []
     for phone, (name, language) in zip(OWNER_PHONES, owners, strict=True):
         owner = Owner.objects.create(phone=phone, name=name, language=language, home_store=chaoyang)
         owner_rows.append(owner)
         send_message(
-            channel=Channel.INAPP, owner=owner, group=g1, kind="welcome", subject="欢迎 Welcome",
+            channel=Channel.INAPP,
+            owner=owner,
+            group=g1,
+            kind="welcome",
+            subject="欢迎 Welcome",
             body="京城丰田朝阳店欢迎您！Your consultants and your car's health are one tap away.",
             dedupe_key=f"demo-welcome-owner-{phone}",
         )
@@ -114,11 +182,21 @@ def _vehicle(rng, group, store, plate_province="京", new_energy=False):
     today = dt.date(2026, 11, 1)
     bought = today - dt.timedelta(days=rng.randint(60, 2400))
     return Vehicle.objects.create(
-        dealer_group=group, vin=vin, plate=synthetic.make_plate(rng, plate_province, new_energy=new_energy), brand=brand,
-        model=model, fuel=fuel, model_year=vin_model_year(vin), colour=rng.choice(["白", "黑", "银", "红", "蓝"]),
-        purchase_date=bought, purchase_store=store, odometer_km=rng.randint(3000, 90000),
-        warranty_end=bought + dt.timedelta(days=3 * 365), insurance_expiry=today + dt.timedelta(days=rng.randint(10, 330)),
-        insurer=rng.choice(["人保财险", "平安产险", "太平洋产险"]), next_inspection_date=today + dt.timedelta(days=rng.randint(20, 700)),
+        dealer_group=group,
+        vin=vin,
+        plate=synthetic.make_plate(rng, plate_province, new_energy=new_energy),
+        brand=brand,
+        model=model,
+        fuel=fuel,
+        model_year=vin_model_year(vin),
+        colour=rng.choice(["白", "黑", "银", "红", "蓝"]),
+        purchase_date=bought,
+        purchase_store=store,
+        odometer_km=rng.randint(3000, 90000),
+        warranty_end=bought + dt.timedelta(days=3 * 365),
+        insurance_expiry=today + dt.timedelta(days=rng.randint(10, 330)),
+        insurer=rng.choice(["人保财险", "平安产险", "太平洋产险"]),
+        next_inspection_date=today + dt.timedelta(days=rng.randint(20, 700)),
     )
 
 
@@ -134,17 +212,28 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
         invites[("store", store.code)] = customers.get_or_create_invitation(store)
     consultants = {"sales_consultant": sales.pk, "service_advisor": advisor.pk, "cs_agent": cs.pk}
     origins = [
-        (BindingVia.STAFF_QR, invites[("advisor", "chaoyang")]), (BindingVia.STORE_QR, invites[("store", "chaoyang")]),
-        (BindingVia.STAFF_QR, invites[("sales", "chaoyang")]), (BindingVia.SMS_LINK, None), (BindingVia.DESK, None),
+        (BindingVia.STAFF_QR, invites[("advisor", "chaoyang")]),
+        (BindingVia.STORE_QR, invites[("store", "chaoyang")]),
+        (BindingVia.STAFF_QR, invites[("sales", "chaoyang")]),
+        (BindingVia.SMS_LINK, None),
+        (BindingVia.DESK, None),
     ]
     for i, (owner, (via, invitation)) in enumerate(zip(owners, origins, strict=True)):
         if invitation is not None:
             customers.open_invitation(invitation.code, f"demo-visitor-{i}")
             customers.mark_signed_in(owner, invitation, f"demo-visitor-{i}")
-        customer = customers.get_or_create_customer_for_owner(owner, chaoyang, source=Source.QR if invitation else Source.APP)
+        customer = customers.get_or_create_customer_for_owner(
+            owner, chaoyang, source=Source.QR if invitation else Source.APP
+        )
         customers.assign_consultants(admin, customer, consultants)
         vehicle = _vehicle(rng, chaoyang.dealer_group, chaoyang, new_energy=i == 2)
-        customers._bind(customer, vehicle, via=via, invitation=invitation, staff=invitation.staff if invitation else advisor)
+        customers._bind(
+            customer,
+            vehicle,
+            via=via,
+            invitation=invitation,
+            staff=invitation.staff if invitation else advisor,
+        )
     # people who opened the advisor's QR code but have not signed in or bound yet: the funnel
     for i in range(6):
         customers.open_invitation(invites[("advisor", "chaoyang")].code, f"demo-prospect-{i}")
@@ -152,24 +241,53 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
     for i in range(12):
         store = chaoyang if i % 3 else haidian
         customer = Customer.objects.create(
-            dealer_group=store.dealer_group, store=store, name=synthetic.make_chinese_name(rng), phone=synthetic.make_mobile(rng),
-            address=synthetic.make_address(rng), source=Source.IMPORT, birthday=dt.date(1960 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
-            service_advisor=advisor if store == chaoyang else None, sales_consultant=sales if store == chaoyang else None,
+            dealer_group=store.dealer_group,
+            store=store,
+            name=synthetic.make_chinese_name(rng),
+            phone=synthetic.make_mobile(rng),
+            address=synthetic.make_address(rng),
+            source=Source.IMPORT,
+            birthday=dt.date(1960 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
+            service_advisor=advisor if store == chaoyang else None,
+            sales_consultant=sales if store == chaoyang else None,
         )
         customers.set_id_number(customer, synthetic.make_id_number(rng))
         customer.save()
-        customers._bind(customer, _vehicle(rng, store.dealer_group, store), via=BindingVia.DESK, invitation=None, staff=advisor)
+        customers._bind(
+            customer,
+            _vehicle(rng, store.dealer_group, store),
+            via=BindingVia.DESK,
+            invitation=None,
+            staff=advisor,
+        )
     # the second group's own customers (isolation: nobody in the first group can see them)
     for _i in range(4):
         customer = Customer.objects.create(
-            dealer_group=fengtai.dealer_group, store=fengtai, name=synthetic.make_chinese_name(rng),
-            phone=synthetic.make_mobile(rng), source=Source.IMPORT, service_advisor=staff["other-advisor"],
+            dealer_group=fengtai.dealer_group,
+            store=fengtai,
+            name=synthetic.make_chinese_name(rng),
+            phone=synthetic.make_mobile(rng),
+            source=Source.IMPORT,
+            service_advisor=staff["other-advisor"],
         )
-        customers._bind(customer, _vehicle(rng, fengtai.dealer_group, fengtai), via=BindingVia.DESK, invitation=None, staff=staff["other-advisor"])
+        customers._bind(
+            customer,
+            _vehicle(rng, fengtai.dealer_group, fengtai),
+            via=BindingVia.DESK,
+            invitation=None,
+            staff=staff["other-advisor"],
+        )
     # an owner asks to bind a car that the store has on another (imported) customer: a transfer to decide
-    imported = Customer.objects.for_group(chaoyang.dealer_group).filter(source=Source.IMPORT, store=chaoyang).order_by("pk").first()
+    imported = (
+        Customer.objects.for_group(chaoyang.dealer_group)
+        .filter(source=Source.IMPORT, store=chaoyang)
+        .order_by("pk")
+        .first()
+    )
     claimant = Customer.objects.for_group(chaoyang.dealer_group).get(owner=owners[4])
-    customers._bind(claimant, imported.vehicles.first(), via=BindingVia.APP, invitation=None, staff=None)
+    customers._bind(
+        claimant, imported.vehicles.first(), via=BindingVia.APP, invitation=None, staff=None
+    )
 
 
 LOGINS = f"""

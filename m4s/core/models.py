@@ -13,13 +13,17 @@ class AuditEntry(TenantModel):
         UPDATE = "update", _("changed")
         DELETE = "delete", _("deleted")
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     actor_name = models.CharField(_("who"), max_length=150)  # kept if the account is deleted
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=100)  # app_label.model
     object_id = models.CharField(_("object id"), max_length=64)
     object_repr = models.CharField(_("object"), max_length=200)
-    changes = models.JSONField(_("changes (before, after)"), default=dict)  # {field: [before, after]}
+    changes = models.JSONField(
+        _("changes (before, after)"), default=dict
+    )  # {field: [before, after]}
     at = models.DateTimeField(_("when"), db_index=True)
 
     class Meta:

@@ -94,7 +94,11 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 
 class TenantModel(models.Model):
     dealer_group = models.ForeignKey(
-        "org.DealerGroup", on_delete=models.PROTECT, related_name="+", db_index=True, verbose_name=_("dealer group")
+        "org.DealerGroup",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=True,
+        verbose_name=_("dealer group"),
     )
 
     objects = TenantManager()

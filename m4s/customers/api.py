@@ -33,7 +33,9 @@ staff_router = Router(tags=["staff: customers"], auth=staff_auth)
 BIND_MESSAGES = {
     "bound": lambda: _("Your car is bound: car, phone and you are now linked."),
     "already_bound": lambda: _("This car is already bound to you."),
-    "transfer_requested": lambda: _("This car is bound to someone else. Your store will check and confirm the transfer."),
+    "transfer_requested": lambda: _(
+        "This car is bound to someone else. Your store will check and confirm the transfer."
+    ),
 }
 
 
@@ -47,24 +49,42 @@ def my_vehicles(request):
 def bind_vehicle(request, payload: BindIn):
     invitation = None
     if payload.invitation:
-        invitation = Invitation.objects.unscoped().select_related("store", "staff").filter(code=payload.invitation).first()
+        invitation = (
+            Invitation.objects.unscoped()
+            .select_related("store", "staff")
+            .filter(code=payload.invitation)
+            .first()
+        )
         if invitation is None:
             from m4s.core.errors import DomainError
 
             raise DomainError("invalid_invitation", _("This invitation link is not valid."))
-    outcome, obj = services.bind_vehicle_for_owner(request.owner, payload.plate, payload.vin, invitation=invitation)
+    outcome, obj = services.bind_vehicle_for_owner(
+        request.owner, payload.plate, payload.vin, invitation=invitation
+    )
     status = {"bound": 201, "already_bound": 200, "transfer_requested": 202}[outcome]
     vehicle = obj.vehicle if outcome != "transfer_requested" else None
-    return Status(status, {"status": outcome, "vehicle": vehicle, "message": BIND_MESSAGES[outcome]()})
+    return Status(
+        status, {"status": outcome, "vehicle": vehicle, "message": BIND_MESSAGES[outcome]()}
+    )
 
 
 @owner_router.get("/consultants", response=ConsultantsOut)
 def my_consultants(request):
     customer = selectors.consultants_of_owner(request.owner)
     if customer is None:
-        return {"store": request.owner.home_store, "sales_consultant": None, "service_advisor": None, "cs_agent": None}
-    return {"store": customer.store, "sales_consultant": customer.sales_consultant,
-            "service_advisor": customer.service_advisor, "cs_agent": customer.cs_agent}
+        return {
+            "store": request.owner.home_store,
+            "sales_consultant": None,
+            "service_advisor": None,
+            "cs_agent": None,
+        }
+    return {
+        "store": customer.store,
+        "sales_consultant": customer.sales_consultant,
+        "service_advisor": customer.service_advisor,
+        "cs_agent": customer.cs_agent,
+    }
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -124,7 +144,9 @@ def reassign(request, payload: ReassignIn):
         from m4s.org.selectors import get_store
 
         store = get_store(request.user, payload.store)
-    moved = services.bulk_reassign(request.user, field=payload.role, from_staff=from_staff, to_staff=to_staff, store=store)
+    moved = services.bulk_reassign(
+        request.user, field=payload.role, from_staff=from_staff, to_staff=to_staff, store=store
+    )
     return {"moved": moved}
 
 
@@ -145,7 +167,9 @@ def decide_transfer(request, transfer_id: int, payload: TransferDecisionIn):
     transfer = TransferRequest.objects.for_actor(request.user).filter(pk=transfer_id).first()
     if transfer is None:
         raise Http404(_("No such transfer request."))
-    return services.resolve_transfer(request.user, transfer, approve=payload.approve, note=payload.note)
+    return services.resolve_transfer(
+        request.user, transfer, approve=payload.approve, note=payload.note
+    )
 
 
 class RatesQuery(Schema):

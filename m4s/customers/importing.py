@@ -80,24 +80,66 @@ __all__ = [
 
 # --- columns ------------------------------------------------------------------------------------
 CUSTOMER_COLUMNS = (
-    "name", "phone", "phone2", "birthday", "gender", "address", "id_number", "tags", "store_code",
+    "name",
+    "phone",
+    "phone2",
+    "birthday",
+    "gender",
+    "address",
+    "id_number",
+    "tags",
+    "store_code",
 )
 VEHICLE_COLUMNS = (
-    "vin", "plate", "brand", "model", "model_year", "colour", "fuel", "purchase_date", "odometer_km",
-    "warranty_end", "insurance_expiry", "insurer", "next_inspection_date", "driver_licence_expiry",
+    "vin",
+    "plate",
+    "brand",
+    "model",
+    "model_year",
+    "colour",
+    "fuel",
+    "purchase_date",
+    "odometer_km",
+    "warranty_end",
+    "insurance_expiry",
+    "insurer",
+    "next_inspection_date",
+    "driver_licence_expiry",
 )
 CONSULTANT_COLUMNS = ("sales_consultant", "service_advisor", "cs_agent")
 COLUMNS = CUSTOMER_COLUMNS + VEHICLE_COLUMNS + CONSULTANT_COLUMNS
 
 HEADER_ALIASES = {
     **{name: name for name in COLUMNS},
-    "姓名": "name", "手机": "phone", "手机号": "phone", "备用手机": "phone2", "生日": "birthday",
-    "性别": "gender", "地址": "address", "身份证号": "id_number", "身份证": "id_number", "标签": "tags",
-    "门店编码": "store_code", "车架号": "vin", "车牌": "plate", "车牌号": "plate", "品牌": "brand",
-    "车型": "model", "年款": "model_year", "颜色": "colour", "color": "colour", "燃料": "fuel",
-    "购车日期": "purchase_date", "里程": "odometer_km", "质保到期": "warranty_end",
-    "保险到期": "insurance_expiry", "保险公司": "insurer", "年检日期": "next_inspection_date",
-    "驾照到期": "driver_licence_expiry", "销售顾问": "sales_consultant", "服务顾问": "service_advisor",
+    "姓名": "name",
+    "手机": "phone",
+    "手机号": "phone",
+    "备用手机": "phone2",
+    "生日": "birthday",
+    "性别": "gender",
+    "地址": "address",
+    "身份证号": "id_number",
+    "身份证": "id_number",
+    "标签": "tags",
+    "门店编码": "store_code",
+    "车架号": "vin",
+    "车牌": "plate",
+    "车牌号": "plate",
+    "品牌": "brand",
+    "车型": "model",
+    "年款": "model_year",
+    "颜色": "colour",
+    "color": "colour",
+    "燃料": "fuel",
+    "购车日期": "purchase_date",
+    "里程": "odometer_km",
+    "质保到期": "warranty_end",
+    "保险到期": "insurance_expiry",
+    "保险公司": "insurer",
+    "年检日期": "next_inspection_date",
+    "驾照到期": "driver_licence_expiry",
+    "销售顾问": "sales_consultant",
+    "服务顾问": "service_advisor",
     "客服专员": "cs_agent",
 }
 REQUIRED_COLUMNS = ("phone",)
@@ -105,15 +147,41 @@ REQUIRED_COLUMNS = ("phone",)
 TEXT_LIMITS = {"name": 80, "address": 200, "brand": 40, "model": 60, "colour": 30, "insurer": 60}
 TAG_MAX_LENGTH = 30
 CUSTOMER_DATE_FIELDS = ("birthday",)
-VEHICLE_DATE_FIELDS = ("purchase_date", "warranty_end", "insurance_expiry", "next_inspection_date", "driver_licence_expiry")
+VEHICLE_DATE_FIELDS = (
+    "purchase_date",
+    "warranty_end",
+    "insurance_expiry",
+    "next_inspection_date",
+    "driver_licence_expiry",
+)
 VEHICLE_TEXT_FIELDS = ("brand", "model", "colour", "insurer")
-VEHICLE_FIELDS = ("plate", *VEHICLE_TEXT_FIELDS, "model_year", "fuel", "odometer_km", *VEHICLE_DATE_FIELDS)
+VEHICLE_FIELDS = (
+    "plate",
+    *VEHICLE_TEXT_FIELDS,
+    "model_year",
+    "fuel",
+    "odometer_km",
+    *VEHICLE_DATE_FIELDS,
+)
 
-GENDERS = {"m": Gender.MALE, "male": Gender.MALE, "男": Gender.MALE, "f": Gender.FEMALE, "female": Gender.FEMALE, "女": Gender.FEMALE}
+GENDERS = {
+    "m": Gender.MALE,
+    "male": Gender.MALE,
+    "男": Gender.MALE,
+    "f": Gender.FEMALE,
+    "female": Gender.FEMALE,
+    "女": Gender.FEMALE,
+}
 FUELS = {
     **{value: value for value in Fuel.values},
-    "汽油": Fuel.PETROL, "柴油": Fuel.DIESEL, "混动": Fuel.HYBRID, "油电混合": Fuel.HYBRID,
-    "插混": Fuel.PHEV, "插电混动": Fuel.PHEV, "纯电": Fuel.BEV, "纯电动": Fuel.BEV,
+    "汽油": Fuel.PETROL,
+    "柴油": Fuel.DIESEL,
+    "混动": Fuel.HYBRID,
+    "油电混合": Fuel.HYBRID,
+    "插混": Fuel.PHEV,
+    "插电混动": Fuel.PHEV,
+    "纯电": Fuel.BEV,
+    "纯电动": Fuel.BEV,
 }
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
 DATE_PATTERN = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
@@ -219,14 +287,27 @@ class ImportReport:
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.customers_created or self.customers_updated or self.vehicles_created or self.vehicles_updated)
+        return bool(
+            self.customers_created
+            or self.customers_updated
+            or self.vehicles_created
+            or self.vehicles_updated
+        )
 
     def as_dict(self) -> dict:
         return {
             "rows_total": self.rows_total,
             "dry_run": self.dry_run,
-            "customers": {"created": self.customers_created, "updated": self.customers_updated, "unchanged": self.customers_unchanged},
-            "vehicles": {"created": self.vehicles_created, "updated": self.vehicles_updated, "unchanged": self.vehicles_unchanged},
+            "customers": {
+                "created": self.customers_created,
+                "updated": self.customers_updated,
+                "unchanged": self.customers_unchanged,
+            },
+            "vehicles": {
+                "created": self.vehicles_created,
+                "updated": self.vehicles_updated,
+                "unchanged": self.vehicles_unchanged,
+            },
             "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in self.errors],
         }
 
@@ -254,15 +335,22 @@ def _read_csv(file_obj) -> list[tuple[int, list]]:
             try:
                 text = data.decode("gb18030")
             except UnicodeDecodeError:
-                raise DomainError("unreadable_file", _("This file is neither UTF-8 nor GB18030 text. Save it as CSV (UTF-8).")) from None
+                raise DomainError(
+                    "unreadable_file",
+                    _("This file is neither UTF-8 nor GB18030 text. Save it as CSV (UTF-8)."),
+                ) from None
     else:
         text = data.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
-        return list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1))
+        return list(
+            enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
+        )
     except csv.Error as exc:
-        raise DomainError("unreadable_file", _("This CSV file cannot be read: %(error)s") % {"error": exc}) from None
+        raise DomainError(
+            "unreadable_file", _("This CSV file cannot be read: %(error)s") % {"error": exc}
+        ) from None
 
 
 def _read_xlsx(file_obj) -> list[tuple[int, list]]:
@@ -276,7 +364,10 @@ def _read_xlsx(file_obj) -> list[tuple[int, list]]:
         if not workbook.worksheets:
             return []
         sheet = workbook.worksheets[0]
-        return [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        return [
+            (number, list(values))
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
     finally:
         workbook.close()
 
@@ -327,29 +418,41 @@ def _rows_from_table(table: list[tuple[int, list]]) -> list[dict]:
         if not name:
             unknown.append(label)
         elif name in seen:
-            raise DomainError("duplicate_column", _("The column %(name)s appears twice in the header.") % {"name": label})
+            raise DomainError(
+                "duplicate_column",
+                _("The column %(name)s appears twice in the header.") % {"name": label},
+            )
         seen.add(name)
         columns.append(name or None)
     if unknown:
         raise DomainError(
             "unknown_columns",
-            _("Unknown column(s): %(names)s. Use the columns of an export: %(columns)s.") % {"names": ", ".join(unknown), "columns": ", ".join(COLUMNS)},
+            _("Unknown column(s): %(names)s. Use the columns of an export: %(columns)s.")
+            % {"names": ", ".join(unknown), "columns": ", ".join(COLUMNS)},
         )
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
     if missing:
-        raise DomainError("missing_columns", _("The file needs the column(s): %(names)s.") % {"names": ", ".join(missing)})
+        raise DomainError(
+            "missing_columns",
+            _("The file needs the column(s): %(names)s.") % {"names": ", ".join(missing)},
+        )
     result = []
     for number, cells in rows:
         values = [_unescape(_cell(c)) for c in cells]
         if not any(v != "" for v in values):
             continue
-        if any(v != "" for v in values[len(columns):]):
-            raise DomainError("extra_cells", _("Row %(row)d has values in columns without a header.") % {"row": number})
+        if any(v != "" for v in values[len(columns) :]):
+            raise DomainError(
+                "extra_cells",
+                _("Row %(row)d has values in columns without a header.") % {"row": number},
+            )
         row = {name: value for name, value in zip(columns, values, strict=False) if name}
         row["_row"] = number
         result.append(row)
         if len(result) > MAX_ROWS:
-            raise DomainError("too_many_rows", _("Import at most %(count)d rows per file.") % {"count": MAX_ROWS})
+            raise DomainError(
+                "too_many_rows", _("Import at most %(count)d rows per file.") % {"count": MAX_ROWS}
+            )
     return result
 
 
@@ -378,7 +481,9 @@ def _parse_date(value) -> dt.date:
                 raise
             raise _CellError(_("%(value)s is not a real date.") % {"value": text}) from None
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise _CellError(_("%(value)s is outside the years 1900-2100.") % {"value": value.isoformat()})
+        raise _CellError(
+            _("%(value)s is outside the years 1900-2100.") % {"value": value.isoformat()}
+        )
     return value
 
 
@@ -389,7 +494,9 @@ def _parse_int(text: str, low: int, high: int) -> int:
     except ValueError:
         raise _CellError(_("Enter a whole number.")) from None
     if not number.is_integer() or not low <= number <= high:
-        raise _CellError(_("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high})
+        raise _CellError(
+            _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
+        )
     return int(number)
 
 
@@ -397,7 +504,10 @@ def _parse_tags(text: str) -> list[str]:
     tags = {t.strip() for t in TAG_SEPARATORS.split(text) if t.strip()}
     too_long = [t for t in tags if len(t) > TAG_MAX_LENGTH]
     if too_long:
-        raise _CellError(_("A tag has at most %(count)d characters: %(tag)s") % {"count": TAG_MAX_LENGTH, "tag": too_long[0]})
+        raise _CellError(
+            _("A tag has at most %(count)d characters: %(tag)s")
+            % {"count": TAG_MAX_LENGTH, "tag": too_long[0]}
+        )
     return sorted(tags)
 
 
@@ -435,14 +545,17 @@ def _canonical_rows(rows: Iterable[dict]) -> list[_Row]:
                 unknown.append(str(key))
             clean[name] = _cell(value)
         if unknown:
-            raise DomainError("unknown_columns", _("Unknown column(s): %(names)s.") % {"names": ", ".join(sorted(unknown))})
+            raise DomainError(
+                "unknown_columns",
+                _("Unknown column(s): %(names)s.") % {"names": ", ".join(sorted(unknown))},
+            )
         result.append(_Row(number=number, raw=clean))
     return result
 
 
 def _chunks(values: list, size: int = LOOKUP_CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _parse_keys(row: _Row) -> None:
@@ -492,7 +605,10 @@ def _parse_row(row: _Row, stores: dict[str, Store], staff: dict[str, StaffUser])
         if id_number_is_valid(id_number):
             c["id_number"] = id_number
         else:
-            row.error("id_number", _("This ID-card number is not valid (check the date and the last digit)."))
+            row.error(
+                "id_number",
+                _("This ID-card number is not valid (check the date and the last digit)."),
+            )
     for column in (*CUSTOMER_DATE_FIELDS, *VEHICLE_DATE_FIELDS):
         value = row.raw.get(column, "")
         if value in ("", None):
@@ -515,7 +631,10 @@ def _parse_row(row: _Row, stores: dict[str, Store], staff: dict[str, StaffUser])
     if code:
         store = stores.get(code) or stores.get(code.lower())
         if store is None:
-            row.error("store_code", _("No store of this dealer group has the code %(code)s.") % {"code": code})
+            row.error(
+                "store_code",
+                _("No store of this dealer group has the code %(code)s.") % {"code": code},
+            )
         else:
             c["store"] = store
     for column in CONSULTANT_COLUMNS:
@@ -524,7 +643,11 @@ def _parse_row(row: _Row, stores: dict[str, Store], staff: dict[str, StaffUser])
             continue
         member = staff.get(username)
         if member is None:
-            row.error(column, _("No staff member of this dealer group has the username %(name)s.") % {"name": username})
+            row.error(
+                column,
+                _("No staff member of this dealer group has the username %(name)s.")
+                % {"name": username},
+            )
         else:
             c[column] = member
     for column in VEHICLE_TEXT_FIELDS:
@@ -539,7 +662,10 @@ def _parse_row(row: _Row, stores: dict[str, Store], staff: dict[str, StaffUser])
             v["fuel"] = FUELS[fuel.lower()]
         else:
             row.error("fuel", _("Enter one of: %(choices)s.") % {"choices": ", ".join(Fuel.values)})
-    for column, low, high in (("model_year", 1950, timezone.localdate().year + 2), ("odometer_km", 0, MAX_ODOMETER_KM)):
+    for column, low, high in (
+        ("model_year", 1950, timezone.localdate().year + 2),
+        ("odometer_km", 0, MAX_ODOMETER_KM),
+    ):
         text = _text(row.raw, column)
         if text:
             try:
@@ -563,7 +689,8 @@ def _merge(target: dict, row: _Row, values: dict, rows_of: str) -> None:
         elif _comparable(target[name][0]) != _comparable(value):
             row.error(
                 name if name != "store" else "store_code",
-                _("Differs from row %(row)d for the same %(what)s.") % {"row": target[name][1], "what": rows_of},
+                _("Differs from row %(row)d for the same %(what)s.")
+                % {"row": target[name][1], "what": rows_of},
             )
 
 
@@ -600,18 +727,30 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
     if lock:
         customers_qs = customers_qs.select_for_update()
         vehicles_qs = vehicles_qs.select_for_update(of=("self",))
-    existing_customers = {c.phone: c for chunk in _chunks(phones) for c in customers_qs.filter(phone__in=chunk)}
-    existing_vehicles = {v.pk: v for chunk in _chunks(vins) for v in vehicles_qs.filter(vin__in=chunk)}
+    existing_customers = {
+        c.phone: c for chunk in _chunks(phones) for c in customers_qs.filter(phone__in=chunk)
+    }
+    existing_vehicles = {
+        v.pk: v for chunk in _chunks(vins) for v in vehicles_qs.filter(vin__in=chunk)
+    }
     for chunk in _chunks(plates):
         existing_vehicles.update((v.pk, v) for v in vehicles_qs.filter(plate__in=chunk))
     by_vin = {v.vin: v for v in existing_vehicles.values()}
     by_plate = {v.plate: v for v in existing_vehicles.values() if v.plate}
-    usernames = sorted({_text(r.raw, column) for r in parsed for column in CONSULTANT_COLUMNS} - {""})
-    staff = {u.username: u for chunk in _chunks(usernames) for u in StaffUser.objects.filter(dealer_group_id=group_id, username__in=chunk)}
+    usernames = sorted(
+        {_text(r.raw, column) for r in parsed for column in CONSULTANT_COLUMNS} - {""}
+    )
+    staff = {
+        u.username: u
+        for chunk in _chunks(usernames)
+        for u in StaffUser.objects.filter(dealer_group_id=group_id, username__in=chunk)
+    }
     staff_stores: dict[int, set[int]] = defaultdict(set)
     through = StaffUser.stores.through
     for chunk in _chunks([u.pk for u in staff.values()]):
-        for staff_id, store_id in through.objects.filter(staffuser_id__in=chunk).values_list("staffuser_id", "store_id"):
+        for staff_id, store_id in through.objects.filter(staffuser_id__in=chunk).values_list(
+            "staffuser_id", "store_id"
+        ):
             staff_stores[staff_id].add(store_id)
 
     for row in parsed:
@@ -627,7 +766,10 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
     for row in parsed:
         if not row.phone:
             continue
-        plan = customer_plans.setdefault(row.phone, _CustomerPlan(phone=row.phone, rows=[], existing=existing_customers.get(row.phone)))
+        plan = customer_plans.setdefault(
+            row.phone,
+            _CustomerPlan(phone=row.phone, rows=[], existing=existing_customers.get(row.phone)),
+        )
         plan.rows.append(row.number)
         _merge(plan.fields, row, row.customer, same_phone)
         if row.vin:
@@ -640,9 +782,15 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
         if len(owners) > 1:
             numbers = ", ".join(str(r.number) for r in vin_rows)
             for r in vin_rows:
-                r.error("vin", _("This VIN appears in rows %(rows)s with different phone numbers.") % {"rows": numbers})
+                r.error(
+                    "vin",
+                    _("This VIN appears in rows %(rows)s with different phone numbers.")
+                    % {"rows": numbers},
+                )
             continue
-        plan = vehicle_plans[vin] = _VehiclePlan(vin=vin, phone=vin_rows[0].phone, rows=[], existing=by_vin.get(vin))
+        plan = vehicle_plans[vin] = _VehiclePlan(
+            vin=vin, phone=vin_rows[0].phone, rows=[], existing=by_vin.get(vin)
+        )
         for r in vin_rows:
             plan.rows.append(r.number)
             _merge(plan.fields, r, r.vehicle, same_vin)
@@ -650,7 +798,11 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
         if len(plate_vins) > 1:
             numbers = ", ".join(str(r.number) for r in rows_by_plate[plate])
             for r in rows_by_plate[plate]:
-                r.error("plate", _("This plate appears in rows %(rows)s with different VINs.") % {"rows": numbers})
+                r.error(
+                    "plate",
+                    _("This plate appears in rows %(rows)s with different VINs.")
+                    % {"rows": numbers},
+                )
     row_by_number = {r.number: r for r in parsed}
 
     # Each customer against the stored data: store, name, consultants.
@@ -659,9 +811,23 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
         existing = plan.existing
         store_value = plan.fields.get("store")
         store = store_value[0] if store_value else None
-        if store is not None and not store.is_active and (existing is None or existing.store_id != store.pk):
-            row_by_number[store_value[1]].error("store_code", _("The store %(code)s is closed.") % {"code": store.code})
-        store_id = store.pk if store else existing.store_id if existing else default_store.pk if default_store else None
+        if (
+            store is not None
+            and not store.is_active
+            and (existing is None or existing.store_id != store.pk)
+        ):
+            row_by_number[store_value[1]].error(
+                "store_code", _("The store %(code)s is closed.") % {"code": store.code}
+            )
+        store_id = (
+            store.pk
+            if store
+            else existing.store_id
+            if existing
+            else default_store.pk
+            if default_store
+            else None
+        )
         if store_id is None:
             first.error("store_code", _("Enter the store code for a new customer."))
         if existing is None and "name" not in plan.fields:
@@ -673,13 +839,21 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
             if existing is not None and getattr(existing, f"{column}_id") == member.pk:
                 continue  # already assigned: not a change, not checked again
             if not member.is_active:
-                row_by_number[number].error(column, _("%(name)s no longer works here.") % {"name": member.username})
+                row_by_number[number].error(
+                    column, _("%(name)s no longer works here.") % {"name": member.username}
+                )
             elif member.role not in ASSIGNMENT_ROLES[column]:
                 row_by_number[number].error(
-                    column, _("%(name)s cannot be this customer's %(role)s.") % {"name": member.username, "role": Assignment(column).label}
+                    column,
+                    _("%(name)s cannot be this customer's %(role)s.")
+                    % {"name": member.username, "role": Assignment(column).label},
                 )
             elif store_id is not None and store_id not in staff_stores[member.pk]:
-                row_by_number[number].error(column, _("%(name)s does not work at the customer's store.") % {"name": member.username})
+                row_by_number[number].error(
+                    column,
+                    _("%(name)s does not work at the customer's store.")
+                    % {"name": member.username},
+                )
 
     # Each car against the stored data: plate, owner.
     for vin, plan in vehicle_plans.items():
@@ -691,15 +865,27 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
             plate, number = plate_value
             if existing is not None and existing.plate and existing.plate != plate:
                 row_by_number[number].error(
-                    "plate", _("The car with this VIN has the plate %(stored)s, not %(plate)s.") % {"stored": existing.plate, "plate": plate}
+                    "plate",
+                    _("The car with this VIN has the plate %(stored)s, not %(plate)s.")
+                    % {"stored": existing.plate, "plate": plate},
                 )
             other = by_plate.get(plate)
             if other is not None and other.vin != vin:
-                row_by_number[number].error("plate", _("The plate %(plate)s belongs to another car (VIN %(vin)s).") % {"plate": plate, "vin": other.vin})
-        if existing is not None and existing.current_owner_id is not None and (owner is None or existing.current_owner_id != owner.pk):
+                row_by_number[number].error(
+                    "plate",
+                    _("The plate %(plate)s belongs to another car (VIN %(vin)s).")
+                    % {"plate": plate, "vin": other.vin},
+                )
+        if (
+            existing is not None
+            and existing.current_owner_id is not None
+            and (owner is None or existing.current_owner_id != owner.pk)
+        ):
             holder = existing.current_owner
             row.error(
-                "vin", _("This car belongs to another customer (%(name)s, phone ending %(last4)s).") % {"name": holder.name, "last4": holder.phone_last4}
+                "vin",
+                _("This car belongs to another customer (%(name)s, phone ending %(last4)s).")
+                % {"name": holder.name, "last4": holder.phone_last4},
             )
 
     # What would change, for customers and cars without errors.
@@ -717,15 +903,25 @@ def _plan(group_id: int, rows: Iterable[dict], *, lock: bool) -> ImportPlan:
         errors.extend(row.errors)
         customer = customer_plans.get(row.phone)
         vehicle = vehicle_plans.get(row.vin)
-        row_plans.append(RowPlan(
-            row=row.number, phone=row.phone, vin=row.vin,
-            customer=customer.action if customer and not row.errors else None,
-            vehicle=vehicle.action if vehicle and not row.errors else None,
-        ))
-    errors.sort(key=lambda e: (e.row, COLUMNS.index(e.field) if e.field in COLUMNS else len(COLUMNS)))
+        row_plans.append(
+            RowPlan(
+                row=row.number,
+                phone=row.phone,
+                vin=row.vin,
+                customer=customer.action if customer and not row.errors else None,
+                vehicle=vehicle.action if vehicle and not row.errors else None,
+            )
+        )
+    errors.sort(
+        key=lambda e: (e.row, COLUMNS.index(e.field) if e.field in COLUMNS else len(COLUMNS))
+    )
     return ImportPlan(
-        group_id=group_id, rows_total=len(parsed), rows=row_plans, errors=errors,
-        customers={p: c for p, c in customer_plans.items() if c.action}, vehicles={v: p for v, p in vehicle_plans.items() if p.action},
+        group_id=group_id,
+        rows_total=len(parsed),
+        rows=row_plans,
+        errors=errors,
+        customers={p: c for p, c in customer_plans.items() if c.action},
+        vehicles={v: p for v, p in vehicle_plans.items() if p.action},
     )
 
 
@@ -737,7 +933,12 @@ def _plan_customer(group_id: int, plan: _CustomerPlan, default_store: Store | No
     values = {name: value for name, (value, _row) in plan.fields.items()}
     existing = plan.existing
     if existing is None:
-        customer = Customer(dealer_group_id=group_id, phone=plan.phone, source=Source.IMPORT, store=values.pop("store", default_store))
+        customer = Customer(
+            dealer_group_id=group_id,
+            phone=plan.phone,
+            source=Source.IMPORT,
+            store=values.pop("store", default_store),
+        )
         id_number = values.pop("id_number", "")
         for name, value in values.items():
             setattr(customer, name, value)
@@ -805,7 +1006,14 @@ def _plan_vehicle(group_id: int, plan: _VehiclePlan, customer: _CustomerPlan) ->
 
 
 # --- writing ----------------------------------------------------------------------------------------
-def run_import(actor, group_id: int, rows: Iterable[dict], *, dry_run: bool, progress: Callable[[int], Any] | None = None) -> ImportReport:
+def run_import(
+    actor,
+    group_id: int,
+    rows: Iterable[dict],
+    *,
+    dry_run: bool,
+    progress: Callable[[int], Any] | None = None,
+) -> ImportReport:
     """Import customers and cars. ``actor`` is a staff member holding IMPORT_CUSTOMERS, or None
     for the system (the CLI command). A dry run only plans. A real run refuses the whole file
     (DomainError "import_has_errors") when any row has an error; otherwise it writes every
@@ -821,25 +1029,42 @@ def run_import(actor, group_id: int, rows: Iterable[dict], *, dry_run: bool, pro
             if plan.has_errors:
                 error = DomainError(
                     "import_has_errors",
-                    _("%(count)d problem(s) in the file; nothing was imported. Fix them and import again.") % {"count": len(plan.errors)},
-                    status=400, error_count=len(plan.errors),
-                    errors=[{"row": e.row, "field": e.field, "message": e.message} for e in plan.errors[:50]],
+                    _(
+                        "%(count)d problem(s) in the file; nothing was imported. Fix them and import again."
+                    )
+                    % {"count": len(plan.errors)},
+                    status=400,
+                    error_count=len(plan.errors),
+                    errors=[
+                        {"row": e.row, "field": e.field, "message": e.message}
+                        for e in plan.errors[:50]
+                    ],
                 )
                 error.report = report
                 raise error
             _write(plan, actor, progress)
     except IntegrityError:
         raise DomainError(
-            "import_conflict", _("These customers or cars were changed while importing; nothing was imported. Import the file again."), status=409
+            "import_conflict",
+            _(
+                "These customers or cars were changed while importing; nothing was imported. Import the file again."
+            ),
+            status=409,
         ) from None
     return report
 
 
 def _audit_entry(group_id: int, actor, action: str, obj, before: dict | None, now) -> AuditEntry:
     return AuditEntry(
-        dealer_group_id=group_id, actor=actor, actor_name=getattr(actor, "username", "system"), action=action,
-        object_type=obj._meta.label_lower, object_id=str(obj.pk), object_repr=str(obj)[:200],
-        changes=diff(before, snapshot(obj)), at=now,
+        dealer_group_id=group_id,
+        actor=actor,
+        actor_name=getattr(actor, "username", "system"),
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=diff(before, snapshot(obj)),
+        at=now,
     )
 
 
@@ -853,7 +1078,7 @@ def _write(plan: ImportPlan, actor, progress) -> None:
         vehicles_by_row[vehicle.rows[0]].append(vehicle)
     numbers = [r.row for r in plan.rows]
     for start in range(0, len(numbers), BATCH_SIZE):
-        batch = numbers[start:start + BATCH_SIZE]
+        batch = numbers[start : start + BATCH_SIZE]
         customers = [c for n in batch for c in customers_by_row.get(n, ())]
         vehicles = [v for n in batch for v in vehicles_by_row.get(n, ())]
         _write_customers(group_id, actor, customers, now)
@@ -868,22 +1093,40 @@ def _write_customers(group_id: int, actor, plans: list[_CustomerPlan], now) -> N
     if created:
         Customer.objects.bulk_create(created, batch_size=BATCH_SIZE)
         if any(c.pk is None for c in created):  # a backend that cannot return ids from an insert
-            ids = dict(Customer.objects.for_group(group_id).filter(phone__in=[c.phone for c in created]).values_list("phone", "pk"))
+            ids = dict(
+                Customer.objects.for_group(group_id)
+                .filter(phone__in=[c.phone for c in created])
+                .values_list("phone", "pk")
+            )
             for c in created:
                 c.pk = ids[c.phone]
         TimelineEvent.objects.bulk_create(
-            [TimelineEvent(dealer_group_id=group_id, customer=c, kind=TimelineKind.IMPORT, at=now, actor=actor, title=_("Imported from a file"))
-             for c in created],
+            [
+                TimelineEvent(
+                    dealer_group_id=group_id,
+                    customer=c,
+                    kind=TimelineKind.IMPORT,
+                    at=now,
+                    actor=actor,
+                    title=_("Imported from a file"),
+                )
+                for c in created
+            ],
             batch_size=BATCH_SIZE,
         )
     if changed:
         for p in changed:
             p.instance.updated_at = now
         fields = sorted(set().union(*(p.changed for p in changed)) | {"updated_at"})
-        Customer.objects.for_group(group_id).bulk_update([p.instance for p in changed], fields, batch_size=BATCH_SIZE)
+        Customer.objects.for_group(group_id).bulk_update(
+            [p.instance for p in changed], fields, batch_size=BATCH_SIZE
+        )
     AuditEntry.objects.bulk_create(
         [_audit_entry(group_id, actor, AuditEntry.Action.CREATE, c, None, now) for c in created]
-        + [_audit_entry(group_id, actor, AuditEntry.Action.UPDATE, p.instance, p.before, now) for p in changed],
+        + [
+            _audit_entry(group_id, actor, AuditEntry.Action.UPDATE, p.instance, p.before, now)
+            for p in changed
+        ],
         batch_size=BATCH_SIZE,
     )
 
@@ -891,20 +1134,28 @@ def _write_customers(group_id: int, actor, plans: list[_CustomerPlan], now) -> N
 def _write_vehicles(group_id: int, actor, plans: list[_VehiclePlan], now) -> None:
     for p in plans:
         if p.action in ("create", "update") and p.instance.current_owner is not None:
-            p.instance.current_owner_id = p.instance.current_owner.pk  # the owner may have been created just now
+            p.instance.current_owner_id = (
+                p.instance.current_owner.pk
+            )  # the owner may have been created just now
     created = [p.instance for p in plans if p.action == "create"]
     changed = [p for p in plans if p.action == "update"]
     if created:
         Vehicle.objects.bulk_create(created, batch_size=BATCH_SIZE)
         if any(v.pk is None for v in created):
-            ids = dict(Vehicle.objects.for_group(group_id).filter(vin__in=[v.vin for v in created]).values_list("vin", "pk"))
+            ids = dict(
+                Vehicle.objects.for_group(group_id)
+                .filter(vin__in=[v.vin for v in created])
+                .values_list("vin", "pk")
+            )
             for v in created:
                 v.pk = ids[v.vin]
     if changed:
         for p in changed:
             p.instance.updated_at = now
         fields = sorted(set().union(*(p.changed for p in changed)) | {"updated_at"})
-        Vehicle.objects.for_group(group_id).bulk_update([p.instance for p in changed], fields, batch_size=BATCH_SIZE)
+        Vehicle.objects.for_group(group_id).bulk_update(
+            [p.instance for p in changed], fields, batch_size=BATCH_SIZE
+        )
     new_owners = [p.instance for p in plans if p.new_ownership]
     if new_owners:
         # A car without a current owner should have no open ownership; close any left over.
@@ -912,13 +1163,24 @@ def _write_vehicles(group_id: int, actor, plans: list[_VehiclePlan], now) -> Non
             vehicle_id__in=[v.pk for v in new_owners if v.pk], ended_at__isnull=True
         ).update(ended_at=now)
         VehicleOwnership.objects.bulk_create(
-            [VehicleOwnership(dealer_group_id=group_id, vehicle=v, customer_id=v.current_owner_id, reason=OwnershipReason.IMPORT, started_at=now)
-             for v in new_owners],
+            [
+                VehicleOwnership(
+                    dealer_group_id=group_id,
+                    vehicle=v,
+                    customer_id=v.current_owner_id,
+                    reason=OwnershipReason.IMPORT,
+                    started_at=now,
+                )
+                for v in new_owners
+            ],
             batch_size=BATCH_SIZE,
         )
     AuditEntry.objects.bulk_create(
         [_audit_entry(group_id, actor, AuditEntry.Action.CREATE, v, None, now) for v in created]
-        + [_audit_entry(group_id, actor, AuditEntry.Action.UPDATE, p.instance, p.before, now) for p in changed],
+        + [
+            _audit_entry(group_id, actor, AuditEntry.Action.UPDATE, p.instance, p.before, now)
+            for p in changed
+        ],
         batch_size=BATCH_SIZE,
     )
 
@@ -934,7 +1196,9 @@ def export_rows(group_id: int, *, actor=None) -> Iterator[dict]:
 
 def _export(group_id: int) -> Iterator[dict]:
     stores = dict(Store.objects.for_group(group_id).values_list("pk", "code"))
-    usernames = dict(StaffUser.objects.filter(dealer_group_id=group_id).values_list("pk", "username"))
+    usernames = dict(
+        StaffUser.objects.filter(dealer_group_id=group_id).values_list("pk", "username")
+    )
     customers = Customer.objects.for_group(group_id).order_by("pk")
     last_pk = 0
     while True:
@@ -943,15 +1207,27 @@ def _export(group_id: int) -> Iterator[dict]:
             return
         last_pk = chunk[-1].pk
         cars: dict[int, list[Vehicle]] = defaultdict(list)
-        for vehicle in Vehicle.objects.for_group(group_id).filter(current_owner_id__in=[c.pk for c in chunk]).order_by("pk"):
+        for vehicle in (
+            Vehicle.objects.for_group(group_id)
+            .filter(current_owner_id__in=[c.pk for c in chunk])
+            .order_by("pk")
+        ):
             cars[vehicle.current_owner_id].append(vehicle)
         for customer in chunk:
             base = {
-                "name": customer.name, "phone": customer.phone, "phone2": customer.phone2,
-                "birthday": customer.birthday, "gender": customer.gender, "address": customer.address,
-                "id_number": customer.id_number_masked, "tags": ",".join(str(t) for t in customer.tags or []),
+                "name": customer.name,
+                "phone": customer.phone,
+                "phone2": customer.phone2,
+                "birthday": customer.birthday,
+                "gender": customer.gender,
+                "address": customer.address,
+                "id_number": customer.id_number_masked,
+                "tags": ",".join(str(t) for t in customer.tags or []),
                 "store_code": stores.get(customer.store_id, ""),
-                **{column: usernames.get(getattr(customer, f"{column}_id"), "") for column in CONSULTANT_COLUMNS},
+                **{
+                    column: usernames.get(getattr(customer, f"{column}_id"), "")
+                    for column in CONSULTANT_COLUMNS
+                },
             }
             for vehicle in cars.get(customer.pk) or [None]:
                 row = dict.fromkeys(COLUMNS, "")
@@ -982,8 +1258,14 @@ def _escape_formula(text: str) -> str:
 def write_csv(rows: Iterable[dict], fileobj) -> int:
     """Write rows as UTF-8 CSV with a BOM (so Excel reads the Chinese) to a text or binary file;
     returns the number of rows written."""
-    binary = isinstance(fileobj, io.BufferedIOBase | io.RawIOBase) or "b" in getattr(fileobj, "mode", "")
-    stream = io.TextIOWrapper(fileobj, encoding="utf-8", newline="", write_through=True) if binary else fileobj
+    binary = isinstance(fileobj, io.BufferedIOBase | io.RawIOBase) or "b" in getattr(
+        fileobj, "mode", ""
+    )
+    stream = (
+        io.TextIOWrapper(fileobj, encoding="utf-8", newline="", write_through=True)
+        if binary
+        else fileobj
+    )
     stream.write("\ufeff")
     writer = csv.writer(stream)
     writer.writerow(COLUMNS)

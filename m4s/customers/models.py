@@ -12,8 +12,12 @@ class Customer(TenantModel):
     """An owner as one dealer group knows them. The same person in two groups is two rows, and
     each group sees only its own. `owner` links to the sign-in identity once they sign in."""
 
-    owner = models.ForeignKey("owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="customers")
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="customers", verbose_name=_("store"))
+    owner = models.ForeignKey(
+        "owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
+    )
+    store = models.ForeignKey(
+        "org.Store", on_delete=models.PROTECT, related_name="customers", verbose_name=_("store")
+    )
     name = models.CharField(_("name"), max_length=80)
     phone = models.CharField(_("phone"), max_length=20)  # E.164
     phone_last4 = models.CharField(max_length=4, editable=False)
@@ -25,19 +29,33 @@ class Customer(TenantModel):
     id_number_cipher = models.TextField(blank=True, editable=False)  # encrypted at rest
     id_number_masked = models.CharField(_("ID number"), max_length=24, blank=True, editable=False)
     tags = models.JSONField(_("tags"), default=list, blank=True)
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WALK_IN)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WALK_IN
+    )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     telematics_consent = models.BooleanField(_("telematics consent"), default=False)
     sales_consultant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("sales consultant"),
     )
     service_advisor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("service advisor"),
     )
     cs_agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("customer-service agent"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -46,7 +64,11 @@ class Customer(TenantModel):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        constraints = [models.UniqueConstraint(fields=["dealer_group", "phone"], name="customer_phone_unique_per_group")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealer_group", "phone"], name="customer_phone_unique_per_group"
+            )
+        ]
         indexes = [
             models.Index(fields=["dealer_group", "phone2"], name="customer_phone2"),
             models.Index(fields=["dealer_group", "phone_last4"], name="customer_last4"),
@@ -73,13 +95,25 @@ class Invitation(TenantModel):
 
     code = models.CharField(max_length=16, unique=True)
     store = models.ForeignKey("org.Store", on_delete=models.CASCADE, related_name="invitations")
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["store"], condition=Q(staff__isnull=True), name="one_store_invitation"),
-            models.UniqueConstraint(fields=["store", "staff"], condition=Q(staff__isnull=False), name="one_staff_invitation_per_store"),
+            models.UniqueConstraint(
+                fields=["store"], condition=Q(staff__isnull=True), name="one_store_invitation"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "staff"],
+                condition=Q(staff__isnull=False),
+                name="one_staff_invitation_per_store",
+            ),
         ]
 
     def __str__(self):
@@ -93,15 +127,23 @@ class Invitation(TenantModel):
 class Attribution(TenantModel):
     """One visitor who opened an invitation: the funnel invited → signed in → bound."""
 
-    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="attributions")
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, related_name="attributions"
+    )
     visitor = models.CharField(max_length=32)  # random id kept in the visitor's session
-    owner = models.ForeignKey("owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    owner = models.ForeignKey(
+        "owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     opened_at = models.DateTimeField()
     signed_in_at = models.DateTimeField(null=True, blank=True)
     bound_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["invitation", "visitor"], name="attribution_once_per_visitor")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invitation", "visitor"], name="attribution_once_per_visitor"
+            )
+        ]
         indexes = [models.Index(fields=["owner"], name="attribution_owner")]
 
     def __str__(self):
@@ -112,12 +154,22 @@ class Binding(TenantModel):
     """The trinity: this person (owner) with this car, and how it came about."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="bindings")
-    vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.CASCADE, related_name="bindings")
-    owner = models.ForeignKey("owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="bindings")
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", on_delete=models.CASCADE, related_name="bindings"
+    )
+    owner = models.ForeignKey(
+        "owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="bindings"
+    )
     via = models.CharField(max_length=10, choices=BindingVia.choices)
-    invitation = models.ForeignKey(Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="bindings")
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="bindings"
+    )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="bindings_attributed"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bindings_attributed",
     )
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="bindings")
     created_at = models.DateTimeField()
@@ -126,9 +178,16 @@ class Binding(TenantModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["vehicle"], condition=Q(ended_at__isnull=True), name="one_active_binding_per_vehicle"),
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=Q(ended_at__isnull=True),
+                name="one_active_binding_per_vehicle",
+            ),
         ]
-        indexes = [models.Index(fields=["staff", "created_at"], name="binding_staff"), models.Index(fields=["store", "created_at"], name="binding_store")]
+        indexes = [
+            models.Index(fields=["staff", "created_at"], name="binding_staff"),
+            models.Index(fields=["store", "created_at"], name="binding_store"),
+        ]
 
     def __str__(self):
         return f"{self.customer_id}↔{self.vehicle_id} ({self.via})"
@@ -137,22 +196,34 @@ class Binding(TenantModel):
 class TransferRequest(TenantModel):
     """Someone else wants to bind a car that is bound to a customer: staff decide."""
 
-    vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.CASCADE, related_name="transfer_requests")
-    from_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="transfers_out")
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", on_delete=models.CASCADE, related_name="transfer_requests"
+    )
+    from_customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="transfers_out"
+    )
     to_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="transfers_in")
     via = models.CharField(max_length=10, choices=BindingVia.choices)
-    invitation = models.ForeignKey(Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    status = models.CharField(max_length=10, choices=TransferStatus.choices, default=TransferStatus.OPEN)
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=TransferStatus.choices, default=TransferStatus.OPEN
+    )
     requested_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["vehicle", "to_customer"], condition=Q(status="open"), name="one_open_transfer_per_claimant"
+                fields=["vehicle", "to_customer"],
+                condition=Q(status="open"),
+                name="one_open_transfer_per_claimant",
             ),
         ]
 
@@ -163,7 +234,9 @@ class TransferRequest(TenantModel):
 class Shift(TenantModel):
     """A staff member's working hours at a store on one day (rosters)."""
 
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
+    )
     store = models.ForeignKey("org.Store", on_delete=models.CASCADE, related_name="shifts")
     date = models.DateField()
     starts_at = models.TimeField()
@@ -172,7 +245,11 @@ class Shift(TenantModel):
     class Meta:
         ordering = ["date", "starts_at"]
         indexes = [models.Index(fields=["store", "date"], name="shift_store_day")]
-        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            )
+        ]
 
     def __str__(self):
         return f"{self.staff_id} {self.date} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
@@ -186,7 +263,9 @@ class TimelineEvent(TenantModel):
     at = models.DateTimeField()
     title = models.CharField(max_length=200)
     data = models.JSONField(default=dict, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -61,8 +61,17 @@ class BindIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     plate: str = Field(..., min_length=2, max_length=20, examples=["京A12345"])
-    vin: str = Field(..., min_length=6, max_length=30, description="The 17-character VIN, or its last 6 characters when the store already knows the car.")
-    invitation: str | None = Field(None, max_length=16, description="Code of the invitation (QR / link) the owner came through.")
+    vin: str = Field(
+        ...,
+        min_length=6,
+        max_length=30,
+        description="The 17-character VIN, or its last 6 characters when the store already knows the car.",
+    )
+    invitation: str | None = Field(
+        None,
+        max_length=16,
+        description="Code of the invitation (QR / link) the owner came through.",
+    )
 
 
 class BindOut(Schema):

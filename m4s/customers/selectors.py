@@ -21,17 +21,27 @@ VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 def customers_for(actor):
     """Customers the acting staff member may see: their group; their stores only when the group
     limits front-line staff to their own store."""
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_perm_m4s(Perm.VIEW_CUSTOMERS):
+    if (
+        actor is None
+        or not getattr(actor, "is_authenticated", False)
+        or not actor.has_perm_m4s(Perm.VIEW_CUSTOMERS)
+    ):
         return Customer.objects.for_group(None)
     qs = Customer.objects.for_actor(actor)
-    if actor.dealer_group_id and actor.role in FRONT_LINE and actor.dealer_group.limit_front_line_to_own_store:
+    if (
+        actor.dealer_group_id
+        and actor.role in FRONT_LINE
+        and actor.dealer_group.limit_front_line_to_own_store
+    ):
         qs = qs.filter(store_id__in=actor.store_ids())
     return qs
 
 
 def vehicles_for(actor):
     customers = customers_for(actor)
-    return Vehicle.objects.for_actor(actor).filter(Q(current_owner__isnull=True) | Q(current_owner__in=customers.values("pk")))
+    return Vehicle.objects.for_actor(actor).filter(
+        Q(current_owner__isnull=True) | Q(current_owner__in=customers.values("pk"))
+    )
 
 
 def classify_query(q: str) -> tuple[str, str]:
@@ -79,10 +89,16 @@ def search_customers(actor, q: str, limit: int = 20):
     elif kind == "phone_tail":
         by_phone = Q(phone__endswith=value) | Q(phone2__endswith=value)
         if len(value) == 6:  # six digits may also be the end of a VIN
-            by_phone |= Q(pk__in=Vehicle.objects.for_actor(actor).filter(vin__endswith=value).values("current_owner"))
+            by_phone |= Q(
+                pk__in=Vehicle.objects.for_actor(actor)
+                .filter(vin__endswith=value)
+                .values("current_owner")
+            )
         qs = base.filter(by_phone)
     elif kind == "vin":
-        qs = base.filter(pk__in=Vehicle.objects.for_actor(actor).filter(vin=value).values("current_owner"))
+        qs = base.filter(
+            pk__in=Vehicle.objects.for_actor(actor).filter(vin=value).values("current_owner")
+        )
     elif kind == "plate":
         vehicles = Vehicle.objects.for_actor(actor)
         if len(value) >= 7:
@@ -91,10 +107,16 @@ def search_customers(actor, q: str, limit: int = 20):
             vehicles = vehicles.filter(plate__contains=value)
         qs = base.filter(pk__in=vehicles.values("current_owner"))
     elif kind == "code":
-        vehicles = Vehicle.objects.for_actor(actor).filter(Q(plate__contains=value) | Q(vin__endswith=value))
+        vehicles = Vehicle.objects.for_actor(actor).filter(
+            Q(plate__contains=value) | Q(vin__endswith=value)
+        )
         qs = base.filter(pk__in=vehicles.values("current_owner"))
     else:
-        qs = base.filter(name__startswith=value) if len(value) <= 3 else base.filter(name__contains=value)
+        qs = (
+            base.filter(name__startswith=value)
+            if len(value) <= 3
+            else base.filter(name__contains=value)
+        )
     return qs.select_related("store").order_by("name", "pk")[:limit]
 
 
@@ -104,7 +126,12 @@ def get_customer(actor, customer_id: int) -> Customer:
         .select_related("store", "owner", "sales_consultant", "service_advisor", "cs_agent")
         .prefetch_related(
             Prefetch("vehicles", queryset=Vehicle.objects.for_actor(actor).order_by("plate")),
-            Prefetch("bindings", queryset=Binding.objects.for_actor(actor).select_related("vehicle", "staff", "store").order_by("-created_at")),
+            Prefetch(
+                "bindings",
+                queryset=Binding.objects.for_actor(actor)
+                .select_related("vehicle", "staff", "store")
+                .order_by("-created_at"),
+            ),
         )
         .filter(pk=customer_id)
         .first()
@@ -115,7 +142,11 @@ def get_customer(actor, customer_id: int) -> Customer:
 
 
 def list_timeline(customer: Customer, *, limit: int = 50, before_id: int | None = None):
-    qs = TimelineEvent.objects.for_group(customer.dealer_group_id).filter(customer=customer).select_related("actor")
+    qs = (
+        TimelineEvent.objects.for_group(customer.dealer_group_id)
+        .filter(customer=customer)
+        .select_related("actor")
+    )
     if before_id:
         qs = qs.filter(pk__lt=before_id)
     return qs.order_by("-at", "-id")[:limit]
@@ -123,8 +154,10 @@ def list_timeline(customer: Customer, *, limit: int = 50, before_id: int | None 
 
 def list_open_transfers(actor):
     return (
-        TransferRequest.objects.for_actor(actor).filter(status="open", to_customer__in=customers_for(actor).values("pk"))
-        .select_related("vehicle", "from_customer", "to_customer").order_by("requested_at")
+        TransferRequest.objects.for_actor(actor)
+        .filter(status="open", to_customer__in=customers_for(actor).values("pk"))
+        .select_related("vehicle", "from_customer", "to_customer")
+        .order_by("requested_at")
     )
 
 
@@ -134,7 +167,9 @@ def search_vehicles(actor, q: str, limit: int = 20):
     if kind == "vin":
         qs = qs.filter(vin=value)
     elif kind in ("plate", "code"):
-        qs = qs.filter(Q(plate=value) if len(value) >= 7 else Q(plate__contains=value) | Q(vin__endswith=value))
+        qs = qs.filter(
+            Q(plate=value) if len(value) >= 7 else Q(plate__contains=value) | Q(vin__endswith=value)
+        )
     elif kind in ("last4", "phone_tail", "phone"):
         qs = qs.filter(vin__endswith=value) if kind != "phone" else qs.none()
     else:
@@ -171,8 +206,11 @@ def binding_rates(actor, *, by: str = "staff"):
     rows = (
         Attribution.objects.for_actor(actor)
         .values(key)
-        .annotate(invited=Count("id"), signed_in=Count("id", filter=Q(signed_in_at__isnull=False)),
-                  bound=Count("id", filter=Q(bound_at__isnull=False)))
+        .annotate(
+            invited=Count("id"),
+            signed_in=Count("id", filter=Q(signed_in_at__isnull=False)),
+            bound=Count("id", filter=Q(bound_at__isnull=False)),
+        )
         .order_by(key)
     )
     rows = [r for r in rows if r[key] is not None]
@@ -182,10 +220,19 @@ def binding_rates(actor, *, by: str = "staff"):
 
         names = {s.pk: str(s) for s in StaffUser.objects.filter(pk__in=[r[key] for r in rows])}
     else:
-        names = {s.pk: s.name for s in Store.objects.for_actor(actor).filter(pk__in=[r[key] for r in rows])}
+        names = {
+            s.pk: s.name
+            for s in Store.objects.for_actor(actor).filter(pk__in=[r[key] for r in rows])
+        }
     return [
-        {"id": r[key], "name": names.get(r[key], "?"), "invited": r["invited"], "signed_in": r["signed_in"], "bound": r["bound"],
-         "rate": round(100 * r["bound"] / r["invited"]) if r["invited"] else 0}
+        {
+            "id": r[key],
+            "name": names.get(r[key], "?"),
+            "invited": r["invited"],
+            "signed_in": r["signed_in"],
+            "bound": r["bound"],
+            "rate": round(100 * r["bound"] / r["invited"]) if r["invited"] else 0,
+        }
         for r in rows
     ]
 
@@ -197,7 +244,13 @@ def on_duty(store, role: str, at) -> list:
     from .models import Shift
 
     local = at.astimezone(store.tz)
-    staff_ids = Shift.objects.for_group(store.dealer_group_id).filter(
-        store=store, date=local.date(), starts_at__lte=local.time(), ends_at__gt=local.time()
-    ).values("staff")
-    return list(StaffUser.objects.filter(pk__in=staff_ids, role=role, is_active=True).order_by("username"))
+    staff_ids = (
+        Shift.objects.for_group(store.dealer_group_id)
+        .filter(
+            store=store, date=local.date(), starts_at__lte=local.time(), ends_at__gt=local.time()
+        )
+        .values("staff")
+    )
+    return list(
+        StaffUser.objects.filter(pk__in=staff_ids, role=role, is_active=True).order_by("username")
+    )

@@ -50,10 +50,17 @@ BIND_ATTEMPTS_PER_HOUR = 10
 
 
 # --- timeline -----------------------------------------------------------------------------
-def record_timeline(customer: Customer, kind: str, title: str, *, data=None, actor=None, at=None) -> TimelineEvent:
+def record_timeline(
+    customer: Customer, kind: str, title: str, *, data=None, actor=None, at=None
+) -> TimelineEvent:
     return TimelineEvent.objects.create(
-        dealer_group_id=customer.dealer_group_id, customer=customer, kind=kind, title=title[:200],
-        data=data or {}, actor=actor, at=at or timezone.now(),
+        dealer_group_id=customer.dealer_group_id,
+        customer=customer,
+        kind=kind,
+        title=title[:200],
+        data=data or {},
+        actor=actor,
+        at=at or timezone.now(),
     )
 
 
@@ -65,7 +72,10 @@ def mask_id_number(raw: str) -> str:
 def _clean_id_number(raw: str) -> str:
     value = (raw or "").strip().upper()
     if value and not id_number_is_valid(value):
-        raise DomainError("invalid_id_number", _("This ID-card number is not valid (check the date and the last digit)."))
+        raise DomainError(
+            "invalid_id_number",
+            _("This ID-card number is not valid (check the date and the last digit)."),
+        )
     return value
 
 
@@ -77,7 +87,11 @@ def set_id_number(customer: Customer, raw: str) -> None:
 
 def id_number_for(actor, customer: Customer) -> str:
     """The full number for roles that need it, the masked one for everybody else."""
-    if actor is not None and getattr(actor, "is_authenticated", False) and actor.has_perm_m4s(Perm.VIEW_ID_NUMBERS):
+    if (
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and actor.has_perm_m4s(Perm.VIEW_ID_NUMBERS)
+    ):
         return crypto.decrypt(customer.id_number_cipher)
     return customer.id_number_masked
 
@@ -86,7 +100,9 @@ def _store_of_group(group_id: int, store: Store | int) -> Store:
     store_id = getattr(store, "pk", store)
     found = Store.objects.for_group(group_id).filter(pk=store_id).first()
     if found is None:
-        raise DomainError("invalid_store", _("That store is not one of this dealer group's stores."))
+        raise DomainError(
+            "invalid_store", _("That store is not one of this dealer group's stores.")
+        )
     return found
 
 
@@ -97,8 +113,13 @@ def get_or_create_customer_for_owner(owner, store: Store, *, source: str = Sourc
         try:
             with transaction.atomic():
                 customer = Customer.objects.create(
-                    dealer_group_id=store.dealer_group_id, store=store, owner=owner, name=owner.name or owner.phone,
-                    phone=owner.phone, source=source, marketing_consent=owner.marketing_consent,
+                    dealer_group_id=store.dealer_group_id,
+                    store=store,
+                    owner=owner,
+                    name=owner.name or owner.phone,
+                    phone=owner.phone,
+                    source=source,
+                    marketing_consent=owner.marketing_consent,
                     telematics_consent=owner.telematics_consent,
                 )
         except IntegrityError:  # created by a parallel request
@@ -111,7 +132,9 @@ def get_or_create_customer_for_owner(owner, store: Store, *, source: str = Sourc
 
 # --- invitations and attribution ---------------------------------------------------------------
 def get_or_create_invitation(store: Store, staff: StaffUser | None = None) -> Invitation:
-    if staff is not None and (staff.dealer_group_id != store.dealer_group_id or store.pk not in staff.store_ids()):
+    if staff is not None and (
+        staff.dealer_group_id != store.dealer_group_id or store.pk not in staff.store_ids()
+    ):
         raise DomainError("invalid_staff", _("This staff member does not work at that store."))
     qs = Invitation.objects.for_group(store.dealer_group_id).filter(store=store, staff=staff)
     invitation = qs.first()
@@ -119,7 +142,10 @@ def get_or_create_invitation(store: Store, staff: StaffUser | None = None) -> In
         try:
             with transaction.atomic():
                 invitation = Invitation.objects.create(
-                    dealer_group_id=store.dealer_group_id, store=store, staff=staff, code=secrets.token_urlsafe(8)[:10]
+                    dealer_group_id=store.dealer_group_id,
+                    store=store,
+                    staff=staff,
+                    code=secrets.token_urlsafe(8)[:10],
                 )
         except IntegrityError:
             invitation = qs.get()
@@ -128,11 +154,14 @@ def get_or_create_invitation(store: Store, staff: StaffUser | None = None) -> In
 
 def open_invitation(code: str, visitor: str) -> Invitation | None:
     """A visitor opened an invitation link: count them once."""
-    invitation = Invitation.objects.unscoped().select_related("store", "staff").filter(code=code).first()
+    invitation = (
+        Invitation.objects.unscoped().select_related("store", "staff").filter(code=code).first()
+    )
     if invitation is None:
         return None
     Attribution.objects.unscoped().get_or_create(
-        invitation=invitation, visitor=visitor,
+        invitation=invitation,
+        visitor=visitor,
         defaults={"dealer_group_id": invitation.dealer_group_id, "opened_at": timezone.now()},
     )
     return invitation
@@ -148,7 +177,13 @@ def mark_signed_in(owner, invitation: Invitation | None, visitor: str | None) ->
         ).update(owner=owner, signed_in_at=now)
     customers = Customer.objects.unscoped().filter(owner=owner)
     TimelineEvent.objects.bulk_create(
-        TimelineEvent(dealer_group_id=c.dealer_group_id, customer=c, kind=TimelineKind.SIGN_IN, title=_("Signed in to the app"), at=now)
+        TimelineEvent(
+            dealer_group_id=c.dealer_group_id,
+            customer=c,
+            kind=TimelineKind.SIGN_IN,
+            title=_("Signed in to the app"),
+            at=now,
+        )
         for c in customers
     )
 
@@ -174,7 +209,10 @@ def _parse_plate(raw: str) -> str:
 
 def _mismatch() -> DomainError:
     # The same answer whether the plate is unknown or the VIN is wrong: no oracle for plates.
-    return DomainError("binding_mismatch", _("The plate and VIN do not match our records. Check both, or ask your store."))
+    return DomainError(
+        "binding_mismatch",
+        _("The plate and VIN do not match our records. Check both, or ask your store."),
+    )
 
 
 def _throttle_binding(key: str) -> None:
@@ -186,10 +224,15 @@ def _throttle_binding(key: str) -> None:
         cache.set(cache_key, 1, 3600)
         attempts = 1
     if attempts > BIND_ATTEMPTS_PER_HOUR:
-        raise RateLimited(_("Too many binding attempts. Try again in an hour or ask your store."), retry_after=3600)
+        raise RateLimited(
+            _("Too many binding attempts. Try again in an hour or ask your store."),
+            retry_after=3600,
+        )
 
 
-def _find_vehicle(group_id: int, plate: str, vin: str, full_vin: bool, *, may_create: bool) -> tuple[Vehicle, bool]:
+def _find_vehicle(
+    group_id: int, plate: str, vin: str, full_vin: bool, *, may_create: bool
+) -> tuple[Vehicle, bool]:
     vehicles = Vehicle.objects.for_group(group_id).select_for_update()
     by_plate = vehicles.filter(plate=plate).first()
     if not full_vin:
@@ -208,18 +251,28 @@ def _find_vehicle(group_id: int, plate: str, vin: str, full_vin: bool, *, may_cr
         return by_vin, False
     if not may_create:
         raise _mismatch()
-    vehicle = Vehicle.objects.create(dealer_group_id=group_id, plate=plate, vin=vin, model_year=vin_model_year(vin))
+    vehicle = Vehicle.objects.create(
+        dealer_group_id=group_id, plate=plate, vin=vin, model_year=vin_model_year(vin)
+    )
     return vehicle, True
 
 
-ROLE_FIELD = {Role.SALES_CONSULTANT: Assignment.SALES, Role.SERVICE_ADVISOR: Assignment.SERVICE, Role.CUSTOMER_SERVICE: Assignment.CS}
+ROLE_FIELD = {
+    Role.SALES_CONSULTANT: Assignment.SALES,
+    Role.SERVICE_ADVISOR: Assignment.SERVICE,
+    Role.CUSTOMER_SERVICE: Assignment.CS,
+}
 
 
 def _adopt(customer: Customer, staff) -> None:
     """The staff member who invited a new customer becomes their consultant for that role,
     unless someone already is."""
     field = ROLE_FIELD.get(getattr(staff, "role", None))
-    if field and getattr(customer, f"{field}_id") is None and customer.store_id in staff.store_ids():
+    if (
+        field
+        and getattr(customer, f"{field}_id") is None
+        and customer.store_id in staff.store_ids()
+    ):
         setattr(customer, field, staff)
         customer.save(update_fields=[field, "updated_at"])
 
@@ -227,51 +280,119 @@ def _adopt(customer: Customer, staff) -> None:
 def _notify_staff(customer: Customer, kind: str, compose, *, link="", dedupe=None, also=None):
     """Tell the customer's service advisor and sales consultant (and `also`, e.g. who invited them).
     `compose()` returns (title, body) and runs in each reader's language."""
-    staff_ids = {getattr(customer, f"{f}_id") for f in ("service_advisor", "sales_consultant")} | {getattr(also, "pk", None)}
-    for staff in StaffUser.objects.filter(pk__in=[i for i in staff_ids if i]).only("pk", "language").order_by("pk"):
-        with translation.override(staff.language or None):  # in the reader's language, not the actor's
+    staff_ids = {getattr(customer, f"{f}_id") for f in ("service_advisor", "sales_consultant")} | {
+        getattr(also, "pk", None)
+    }
+    for staff in (
+        StaffUser.objects.filter(pk__in=[i for i in staff_ids if i])
+        .only("pk", "language")
+        .order_by("pk")
+    ):
+        with translation.override(
+            staff.language or None
+        ):  # in the reader's language, not the actor's
             title, body = compose()
             send_message(
-                channel=Channel.INAPP, staff=staff, group=customer.dealer_group, kind=kind,
-                subject=title, body=body, link=link, dedupe_key=f"{dedupe}:{staff.pk}" if dedupe else None,
+                channel=Channel.INAPP,
+                staff=staff,
+                group=customer.dealer_group,
+                kind=kind,
+                subject=title,
+                body=body,
+                link=link,
+                dedupe_key=f"{dedupe}:{staff.pk}" if dedupe else None,
             )
 
 
 @transaction.atomic
-def _bind(customer: Customer, vehicle: Vehicle, *, via: str, invitation: Invitation | None, staff, actor=None, reason=OwnershipReason.BINDING):
+def _bind(
+    customer: Customer,
+    vehicle: Vehicle,
+    *,
+    via: str,
+    invitation: Invitation | None,
+    staff,
+    actor=None,
+    reason=OwnershipReason.BINDING,
+):
     """Bind a car to a customer, or open a transfer request if someone else has it."""
     now = timezone.now()
-    active = Binding.objects.for_group(customer.dealer_group_id).filter(vehicle=vehicle, ended_at__isnull=True).first()
+    active = (
+        Binding.objects.for_group(customer.dealer_group_id)
+        .filter(vehicle=vehicle, ended_at__isnull=True)
+        .first()
+    )
     holder_id = active.customer_id if active else vehicle.current_owner_id
     if holder_id == customer.pk and active is not None:
         return "already_bound", active
     if holder_id is not None and holder_id != customer.pk:
-        transfer, created = TransferRequest.objects.for_group(customer.dealer_group_id).get_or_create(
-            vehicle=vehicle, to_customer=customer, status=TransferStatus.OPEN,
+        transfer, created = TransferRequest.objects.for_group(
+            customer.dealer_group_id
+        ).get_or_create(
+            vehicle=vehicle,
+            to_customer=customer,
+            status=TransferStatus.OPEN,
             defaults={
-                "dealer_group_id": customer.dealer_group_id, "from_customer_id": holder_id, "via": via,
-                "invitation": invitation, "requested_at": now,
+                "dealer_group_id": customer.dealer_group_id,
+                "from_customer_id": holder_id,
+                "via": via,
+                "invitation": invitation,
+                "requested_at": now,
             },
         )
         if created:
-            record_timeline(customer, TimelineKind.TRANSFER, _("Asked to bind %(plate)s, which belongs to another customer") % {"plate": vehicle.plate}, data={"transfer": transfer.pk}, actor=actor)
+            record_timeline(
+                customer,
+                TimelineKind.TRANSFER,
+                _("Asked to bind %(plate)s, which belongs to another customer")
+                % {"plate": vehicle.plate},
+                data={"transfer": transfer.pk},
+                actor=actor,
+            )
             holder = Customer.objects.for_group(customer.dealer_group_id).get(pk=holder_id)
             _notify_staff(
-                holder, "transfer_requested",
-                lambda: (_("Ownership transfer requested"), _("%(name)s asks to bind %(plate)s, currently bound to %(holder)s.") % {"name": customer.name, "plate": vehicle.plate, "holder": holder.name}),
-                link=f"/console/customers/{customer.pk}/", dedupe=f"transfer:{transfer.pk}",
+                holder,
+                "transfer_requested",
+                lambda: (
+                    _("Ownership transfer requested"),
+                    _("%(name)s asks to bind %(plate)s, currently bound to %(holder)s.")
+                    % {"name": customer.name, "plate": vehicle.plate, "holder": holder.name},
+                ),
+                link=f"/console/customers/{customer.pk}/",
+                dedupe=f"transfer:{transfer.pk}",
             )
         return "transfer_requested", transfer
     binding = Binding.objects.create(
-        dealer_group_id=customer.dealer_group_id, customer=customer, vehicle=vehicle, owner=customer.owner, via=via,
-        invitation=invitation, staff=staff, store=invitation.store if invitation else customer.store, created_at=now,
+        dealer_group_id=customer.dealer_group_id,
+        customer=customer,
+        vehicle=vehicle,
+        owner=customer.owner,
+        via=via,
+        invitation=invitation,
+        staff=staff,
+        store=invitation.store if invitation else customer.store,
+        created_at=now,
     )
     if vehicle.current_owner_id != customer.pk:
-        VehicleOwnership.objects.for_group(customer.dealer_group_id).filter(vehicle=vehicle, ended_at__isnull=True).update(ended_at=now)
-        VehicleOwnership.objects.create(dealer_group_id=customer.dealer_group_id, vehicle=vehicle, customer=customer, reason=reason, started_at=now)
+        VehicleOwnership.objects.for_group(customer.dealer_group_id).filter(
+            vehicle=vehicle, ended_at__isnull=True
+        ).update(ended_at=now)
+        VehicleOwnership.objects.create(
+            dealer_group_id=customer.dealer_group_id,
+            vehicle=vehicle,
+            customer=customer,
+            reason=reason,
+            started_at=now,
+        )
         vehicle.current_owner = customer
         vehicle.save(update_fields=["current_owner", "updated_at"])
-    record_timeline(customer, TimelineKind.BINDING, _("Bound %(plate)s") % {"plate": vehicle.plate}, data={"vehicle": vehicle.pk, "via": via}, actor=actor)
+    record_timeline(
+        customer,
+        TimelineKind.BINDING,
+        _("Bound %(plate)s") % {"plate": vehicle.plate},
+        data={"vehicle": vehicle.pk, "via": via},
+        actor=actor,
+    )
     if staff is not None and via in (BindingVia.STAFF_QR, BindingVia.DESK):
         _adopt(customer, staff)
     if invitation is not None and customer.owner_id:
@@ -279,25 +400,44 @@ def _bind(customer: Customer, vehicle: Vehicle, *, via: str, invitation: Invitat
             invitation=invitation, owner_id=customer.owner_id, bound_at__isnull=True
         ).update(bound_at=now)
     _notify_staff(
-        customer, "binding", lambda: (_("New car binding"), _("%(name)s bound %(plate)s.") % {"name": customer.name, "plate": vehicle.plate}),
-        link=f"/console/customers/{customer.pk}/", dedupe=f"binding:{binding.pk}", also=staff,
+        customer,
+        "binding",
+        lambda: (
+            _("New car binding"),
+            _("%(name)s bound %(plate)s.") % {"name": customer.name, "plate": vehicle.plate},
+        ),
+        link=f"/console/customers/{customer.pk}/",
+        dedupe=f"binding:{binding.pk}",
+        also=staff,
     )
     return "bound", binding
 
 
-def bind_vehicle_for_owner(owner, plate: str, vin: str, *, invitation: Invitation | None = None, via: str | None = None):
+def bind_vehicle_for_owner(
+    owner, plate: str, vin: str, *, invitation: Invitation | None = None, via: str | None = None
+):
     """An owner binds a car in the app by plate + VIN (or plate + last six of the VIN)."""
     store = invitation.store if invitation is not None else owner.home_store
     if store is None:
-        raise DomainError("no_store", _("Open your store's invitation link first, so we know which store you belong to."))
+        raise DomainError(
+            "no_store",
+            _("Open your store's invitation link first, so we know which store you belong to."),
+        )
     plate_n = _parse_plate(plate)
     vin_v, full = _parse_vin(vin)
     _throttle_binding(f"owner:{owner.pk}")
     with transaction.atomic():
-        vehicle, _created = _find_vehicle(store.dealer_group_id, plate_n, vin_v, full, may_create=True)
-        customer = get_or_create_customer_for_owner(owner, store, source=Source.QR if invitation else Source.APP)
+        vehicle, _created = _find_vehicle(
+            store.dealer_group_id, plate_n, vin_v, full, may_create=True
+        )
+        customer = get_or_create_customer_for_owner(
+            owner, store, source=Source.QR if invitation else Source.APP
+        )
         return _bind(
-            customer, vehicle, via=via or (invitation.via if invitation else BindingVia.APP), invitation=invitation,
+            customer,
+            vehicle,
+            via=via or (invitation.via if invitation else BindingVia.APP),
+            invitation=invitation,
             staff=invitation.staff if invitation else None,
         )
 
@@ -310,22 +450,38 @@ def bind_at_desk(actor, customer: Customer, plate: str, vin: str, **details):
     if not full:
         raise DomainError("vin_length", _("At the desk, enter the whole 17-character VIN."))
     with transaction.atomic():
-        vehicle, created = _find_vehicle(customer.dealer_group_id, plate_n, vin_v, True, may_create=True)
+        vehicle, created = _find_vehicle(
+            customer.dealer_group_id, plate_n, vin_v, True, may_create=True
+        )
         if created and details:
             for field, value in details.items():
                 setattr(vehicle, field, value)
             vehicle.full_clean(exclude=["dealer_group", "current_owner"])
             vehicle.save()
-        outcome, obj = _bind(customer, vehicle, via=BindingVia.DESK, invitation=None, staff=actor, actor=actor, reason=OwnershipReason.DESK)
+        outcome, obj = _bind(
+            customer,
+            vehicle,
+            via=BindingVia.DESK,
+            invitation=None,
+            staff=actor,
+            actor=actor,
+            reason=OwnershipReason.DESK,
+        )
         if outcome == "bound":
             record_audit(actor=actor, action="create", obj=obj, before=None, after=snapshot(obj))
         return outcome, obj
 
 
 @transaction.atomic
-def resolve_transfer(actor, transfer: TransferRequest, *, approve: bool, note: str = "") -> TransferRequest:
+def resolve_transfer(
+    actor, transfer: TransferRequest, *, approve: bool, note: str = ""
+) -> TransferRequest:
     check_perm(actor, Perm.RESOLVE_TRANSFERS)
-    transfer = TransferRequest.objects.for_group(transfer.dealer_group_id).select_for_update().get(pk=transfer.pk)
+    transfer = (
+        TransferRequest.objects.for_group(transfer.dealer_group_id)
+        .select_for_update()
+        .get(pk=transfer.pk)
+    )
     if transfer.status != TransferStatus.OPEN:
         raise DomainError("transfer_closed", _("This request was already decided."), status=409)
     before = snapshot(transfer)
@@ -335,28 +491,66 @@ def resolve_transfer(actor, transfer: TransferRequest, *, approve: bool, note: s
     transfer.save()
     vehicle = transfer.vehicle
     if approve:
-        Binding.objects.for_group(transfer.dealer_group_id).filter(vehicle=vehicle, ended_at__isnull=True).update(ended_at=now)
-        vehicle.current_owner_id = None  # the old holder's claim ends here; _bind starts the new ownership
-        VehicleOwnership.objects.for_group(transfer.dealer_group_id).filter(vehicle=vehicle, ended_at__isnull=True).update(ended_at=now)
+        Binding.objects.for_group(transfer.dealer_group_id).filter(
+            vehicle=vehicle, ended_at__isnull=True
+        ).update(ended_at=now)
+        vehicle.current_owner_id = (
+            None  # the old holder's claim ends here; _bind starts the new ownership
+        )
+        VehicleOwnership.objects.for_group(transfer.dealer_group_id).filter(
+            vehicle=vehicle, ended_at__isnull=True
+        ).update(ended_at=now)
         vehicle.save(update_fields=["current_owner", "updated_at"])
         staff = transfer.invitation.staff if transfer.invitation else None
-        _bind(transfer.to_customer, vehicle, via=transfer.via, invitation=transfer.invitation, staff=staff, actor=actor, reason=OwnershipReason.TRANSFER)
-        TransferRequest.objects.for_group(transfer.dealer_group_id).filter(vehicle=vehicle, status=TransferStatus.OPEN).update(
+        _bind(
+            transfer.to_customer,
+            vehicle,
+            via=transfer.via,
+            invitation=transfer.invitation,
+            staff=staff,
+            actor=actor,
+            reason=OwnershipReason.TRANSFER,
+        )
+        TransferRequest.objects.for_group(transfer.dealer_group_id).filter(
+            vehicle=vehicle, status=TransferStatus.OPEN
+        ).update(
             status=TransferStatus.REJECTED, resolved_at=now, resolved_by=actor, note="superseded"
         )
-        record_timeline(transfer.from_customer, TimelineKind.TRANSFER, _("%(plate)s transferred to another owner") % {"plate": vehicle.plate}, actor=actor)
+        record_timeline(
+            transfer.from_customer,
+            TimelineKind.TRANSFER,
+            _("%(plate)s transferred to another owner") % {"plate": vehicle.plate},
+            actor=actor,
+        )
     else:
-        record_timeline(transfer.to_customer, TimelineKind.TRANSFER, _("Transfer of %(plate)s was declined") % {"plate": vehicle.plate}, actor=actor)
+        record_timeline(
+            transfer.to_customer,
+            TimelineKind.TRANSFER,
+            _("Transfer of %(plate)s was declined") % {"plate": vehicle.plate},
+            actor=actor,
+        )
     owner = transfer.to_customer.owner
     if owner is not None:
         with translation.override(owner.language):  # the owner reads it in their own language
             send_message(
-                channel=Channel.INAPP, owner=owner, group=transfer.dealer_group, kind="transfer",
+                channel=Channel.INAPP,
+                owner=owner,
+                group=transfer.dealer_group,
+                kind="transfer",
                 subject=_("Your car binding"),
-                body=(_("%(plate)s is now bound to you.") if approve else _("Your request to bind %(plate)s was declined; please contact your store.")) % {"plate": vehicle.plate},
+                body=(
+                    _("%(plate)s is now bound to you.")
+                    if approve
+                    else _(
+                        "Your request to bind %(plate)s was declined; please contact your store."
+                    )
+                )
+                % {"plate": vehicle.plate},
                 dedupe_key=f"transfer-decided:{transfer.pk}",
             )
-    record_audit(actor=actor, action="update", obj=transfer, before=before, after=snapshot(transfer))
+    record_audit(
+        actor=actor, action="update", obj=transfer, before=before, after=snapshot(transfer)
+    )
     return transfer
 
 
@@ -364,13 +558,26 @@ def resolve_transfer(actor, transfer: TransferRequest, *, approve: bool, note: s
 def _check_assignee(customer: Customer, field: str, staff_id: int | None) -> StaffUser | None:
     if staff_id is None:
         return None
-    staff = StaffUser.objects.filter(pk=staff_id, dealer_group_id=customer.dealer_group_id, is_active=True).first()
+    staff = StaffUser.objects.filter(
+        pk=staff_id, dealer_group_id=customer.dealer_group_id, is_active=True
+    ).first()
     if staff is None:
-        raise DomainError("invalid_assignee", _("No such staff member in this dealer group."), field=field)
+        raise DomainError(
+            "invalid_assignee", _("No such staff member in this dealer group."), field=field
+        )
     if staff.role not in ASSIGNMENT_ROLES[field]:
-        raise DomainError("invalid_assignee", _("%(name)s cannot be this customer's %(role)s.") % {"name": staff, "role": Assignment(field).label}, field=field)
+        raise DomainError(
+            "invalid_assignee",
+            _("%(name)s cannot be this customer's %(role)s.")
+            % {"name": staff, "role": Assignment(field).label},
+            field=field,
+        )
     if customer.store_id not in staff.store_ids():
-        raise DomainError("invalid_assignee", _("%(name)s does not work at the customer's store.") % {"name": staff}, field=field)
+        raise DomainError(
+            "invalid_assignee",
+            _("%(name)s does not work at the customer's store.") % {"name": staff},
+            field=field,
+        )
     return staff
 
 
@@ -380,51 +587,86 @@ def assign_consultants(actor, customer: Customer, changes: dict) -> Customer:
     check_perm(actor, Perm.ASSIGN_CUSTOMERS)
     unknown = set(changes) - set(Assignment.values)
     if unknown:
-        raise DomainError("unknown_field", _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))})
-    customer = Customer.objects.for_group(customer.dealer_group_id).select_for_update().get(pk=customer.pk)
+        raise DomainError(
+            "unknown_field",
+            _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))},
+        )
+    customer = (
+        Customer.objects.for_group(customer.dealer_group_id).select_for_update().get(pk=customer.pk)
+    )
     before = snapshot(customer)
     for field, staff_id in changes.items():
         setattr(customer, field, _check_assignee(customer, field, staff_id))
     customer.save()
     after = snapshot(customer)
     if record_audit(actor=actor, action="update", obj=customer, before=before, after=after):
-        record_timeline(customer, TimelineKind.ASSIGNMENT, _("Consultants changed"), data={k: v for k, v in changes.items()}, actor=actor)
+        record_timeline(
+            customer,
+            TimelineKind.ASSIGNMENT,
+            _("Consultants changed"),
+            data={k: v for k, v in changes.items()},
+            actor=actor,
+        )
     return customer
 
 
 @transaction.atomic
-def bulk_reassign(actor, *, field: str, from_staff: StaffUser, to_staff: StaffUser, store: Store | None = None) -> int:
+def bulk_reassign(
+    actor, *, field: str, from_staff: StaffUser, to_staff: StaffUser, store: Store | None = None
+) -> int:
     """Hand every customer of one staff member to another (e.g. when a consultant leaves). Set-based."""
     check_perm(actor, Perm.ASSIGN_CUSTOMERS)
     if field not in Assignment.values:
-        raise DomainError("invalid_field", _("Choose sales_consultant, service_advisor or cs_agent."))
+        raise DomainError(
+            "invalid_field", _("Choose sales_consultant, service_advisor or cs_agent.")
+        )
     group_id = actor.dealer_group_id if not actor.is_platform_admin else from_staff.dealer_group_id
     if from_staff.dealer_group_id != group_id or to_staff.dealer_group_id != group_id:
-        raise DomainError("invalid_assignee", _("Both staff members must belong to your dealer group."))
+        raise DomainError(
+            "invalid_assignee", _("Both staff members must belong to your dealer group.")
+        )
     if to_staff.role not in ASSIGNMENT_ROLES[field] or not to_staff.is_active:
-        raise DomainError("invalid_assignee", _("%(name)s cannot take this role.") % {"name": to_staff})
+        raise DomainError(
+            "invalid_assignee", _("%(name)s cannot take this role.") % {"name": to_staff}
+        )
     qs = Customer.objects.for_group(group_id).filter(**{field: from_staff})
     qs = qs.filter(store_id__in=to_staff.store_ids()) if store is None else qs.filter(store=store)
     if store is not None and store.pk not in to_staff.store_ids():
-        raise DomainError("invalid_assignee", _("%(name)s does not work at that store.") % {"name": to_staff})
+        raise DomainError(
+            "invalid_assignee", _("%(name)s does not work at that store.") % {"name": to_staff}
+        )
     ids = list(qs.values_list("pk", flat=True))
     if not ids:
         return 0
     now = timezone.now()
-    Customer.objects.for_group(group_id).filter(pk__in=ids).update(**{field: to_staff}, updated_at=now)
+    Customer.objects.for_group(group_id).filter(pk__in=ids).update(
+        **{field: to_staff}, updated_at=now
+    )
     from m4s.core.models import AuditEntry
 
     AuditEntry.objects.bulk_create(
         AuditEntry(
-            dealer_group_id=group_id, actor=actor, actor_name=actor.username, action="update", object_type="customers.customer",
-            object_id=str(pk), object_repr=f"customer #{pk}", changes={f"{field}_id": [from_staff.pk, to_staff.pk]}, at=now,
+            dealer_group_id=group_id,
+            actor=actor,
+            actor_name=actor.username,
+            action="update",
+            object_type="customers.customer",
+            object_id=str(pk),
+            object_repr=f"customer #{pk}",
+            changes={f"{field}_id": [from_staff.pk, to_staff.pk]},
+            at=now,
         )
         for pk in ids
     )
     TimelineEvent.objects.bulk_create(
         TimelineEvent(
-            dealer_group_id=group_id, customer_id=pk, kind=TimelineKind.ASSIGNMENT, at=now, actor=actor,
-            title=_("%(role)s changed to %(name)s") % {"role": Assignment(field).label, "name": to_staff},
+            dealer_group_id=group_id,
+            customer_id=pk,
+            kind=TimelineKind.ASSIGNMENT,
+            at=now,
+            actor=actor,
+            title=_("%(role)s changed to %(name)s")
+            % {"role": Assignment(field).label, "name": to_staff},
         )
         for pk in ids
     )
@@ -432,14 +674,29 @@ def bulk_reassign(actor, *, field: str, from_staff: StaffUser, to_staff: StaffUs
 
 
 # --- staff-side customer records -------------------------------------------------------------
-CUSTOMER_FIELDS = {"name", "phone", "phone2", "birthday", "gender", "address", "id_number", "tags", "store", "source",
-                   "marketing_consent", "telematics_consent"}
+CUSTOMER_FIELDS = {
+    "name",
+    "phone",
+    "phone2",
+    "birthday",
+    "gender",
+    "address",
+    "id_number",
+    "tags",
+    "store",
+    "source",
+    "marketing_consent",
+    "telematics_consent",
+}
 
 
 def _clean_customer_fields(group_id: int, data: dict) -> dict:
     unknown = set(data) - CUSTOMER_FIELDS
     if unknown:
-        raise DomainError("unknown_field", _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))})
+        raise DomainError(
+            "unknown_field",
+            _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))},
+        )
     clean = dict(data)
     if "name" in clean:
         clean["name"] = (clean["name"] or "").strip()
@@ -460,9 +717,13 @@ def create_customer(actor, *, group_id: int, **data) -> Customer:
     check_perm(actor, Perm.EDIT_CUSTOMERS)
     clean = _clean_customer_fields(group_id, data)
     if not clean.get("phone") or not clean.get("name") or not clean.get("store"):
-        raise DomainError("missing_fields", _("A customer needs a name, a mobile number and a store."))
+        raise DomainError(
+            "missing_fields", _("A customer needs a name, a mobile number and a store.")
+        )
     if Customer.objects.for_group(group_id).filter(phone=clean["phone"]).exists():
-        raise DomainError("duplicate_phone", _("A customer with this mobile number already exists."), status=409)
+        raise DomainError(
+            "duplicate_phone", _("A customer with this mobile number already exists."), status=409
+        )
     id_number = clean.pop("id_number", "")
     customer = Customer(dealer_group_id=group_id, **clean)
     set_id_number(customer, id_number)
@@ -475,10 +736,20 @@ def create_customer(actor, *, group_id: int, **data) -> Customer:
 def update_customer(actor, customer: Customer, data: dict) -> Customer:
     check_perm(actor, Perm.EDIT_CUSTOMERS)
     clean = _clean_customer_fields(customer.dealer_group_id, data)
-    customer = Customer.objects.for_group(customer.dealer_group_id).select_for_update().get(pk=customer.pk)
+    customer = (
+        Customer.objects.for_group(customer.dealer_group_id).select_for_update().get(pk=customer.pk)
+    )
     before = snapshot(customer)
-    if "phone" in clean and clean["phone"] != customer.phone and Customer.objects.for_group(customer.dealer_group_id).filter(phone=clean["phone"]).exists():
-        raise DomainError("duplicate_phone", _("A customer with this mobile number already exists."), status=409)
+    if (
+        "phone" in clean
+        and clean["phone"] != customer.phone
+        and Customer.objects.for_group(customer.dealer_group_id)
+        .filter(phone=clean["phone"])
+        .exists()
+    ):
+        raise DomainError(
+            "duplicate_phone", _("A customer with this mobile number already exists."), status=409
+        )
     if "id_number" in clean:
         set_id_number(customer, clean.pop("id_number"))
     for field, value in clean.items():
@@ -491,15 +762,28 @@ def update_customer(actor, customer: Customer, data: dict) -> Customer:
 
 
 # --- rosters -----------------------------------------------------------------------------------
-def add_shift(actor, *, staff: StaffUser, store: Store, date: dt.date, starts_at: dt.time, ends_at: dt.time) -> Shift:
+def add_shift(
+    actor, *, staff: StaffUser, store: Store, date: dt.date, starts_at: dt.time, ends_at: dt.time
+) -> Shift:
     check_perm(actor, Perm.ASSIGN_CUSTOMERS)
     if staff.dealer_group_id != store.dealer_group_id or store.pk not in staff.store_ids():
         raise DomainError("invalid_staff", _("This staff member does not work at that store."))
     if ends_at <= starts_at:
         raise DomainError("invalid_hours", _("A shift must end after it starts."))
-    overlap = Shift.objects.for_group(store.dealer_group_id).filter(
-        staff=staff, date=date, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).exists()
+    overlap = (
+        Shift.objects.for_group(store.dealer_group_id)
+        .filter(staff=staff, date=date, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .exists()
+    )
     if overlap:
-        raise DomainError("overlapping_shift", _("This shift overlaps another shift of the same person."))
-    return Shift.objects.create(dealer_group_id=store.dealer_group_id, staff=staff, store=store, date=date, starts_at=starts_at, ends_at=ends_at)
+        raise DomainError(
+            "overlapping_shift", _("This shift overlaps another shift of the same person.")
+        )
+    return Shift.objects.create(
+        dealer_group_id=store.dealer_group_id,
+        staff=staff,
+        store=store,
+        date=date,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )

@@ -26,7 +26,11 @@ def client_ip(request) -> str | None:
 def request_otp(request, payload: OtpRequestIn):
     """Send a 6-digit sign-in code by SMS. Limited per phone and per network."""
     issued = services.request_otp(payload.phone, client_ip(request))
-    body = {"phone": issued.phone, "expires_at": issued.expires_at, "resend_after_seconds": settings.OTP_RESEND_SECONDS}
+    body = {
+        "phone": issued.phone,
+        "expires_at": issued.expires_at,
+        "resend_after_seconds": settings.OTP_RESEND_SECONDS,
+    }
     if settings.DEBUG:
         body["debug_code"] = issued.code
     return Status(202, body)
@@ -36,10 +40,14 @@ def request_otp(request, payload: OtpRequestIn):
 def verify_otp(request, payload: OtpVerifyIn):
     invitation = None
     if payload.invitation:
-        invitation = customer_services.open_invitation(payload.invitation, visitor=f"api-{payload.phone}"[:32])
+        invitation = customer_services.open_invitation(
+            payload.invitation, visitor=f"api-{payload.phone}"[:32]
+        )
     store_id = invitation.store_id if invitation is not None else payload.store
     owner = services.verify_otp(payload.phone, payload.code, home_store_id=store_id)
-    customer_services.mark_signed_in(owner, invitation, f"api-{payload.phone}"[:32] if invitation else None)
+    customer_services.mark_signed_in(
+        owner, invitation, f"api-{payload.phone}"[:32] if invitation else None
+    )
     token = services.issue_token(owner=owner, user_agent=request.headers.get("User-Agent", ""))
     return {"token": token, "owner": owner_out(owner)}
 

@@ -8,8 +8,16 @@ class ApiToken(models.Model):
 
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)  # first characters, to tell tokens apart in lists
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens")
-    owner = models.ForeignKey("owners.Owner", on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+    )
+    owner = models.ForeignKey(
+        "owners.Owner", on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -19,7 +27,8 @@ class ApiToken(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(staff__isnull=False) & Q(owner__isnull=True)) | (Q(staff__isnull=True) & Q(owner__isnull=False)),
+                condition=(Q(staff__isnull=False) & Q(owner__isnull=True))
+                | (Q(staff__isnull=True) & Q(owner__isnull=False)),
                 name="token_belongs_to_staff_xor_owner",
             )
         ]

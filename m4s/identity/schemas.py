@@ -22,7 +22,11 @@ class OtpVerifyIn(Schema):
     phone: str = Field(..., min_length=3, max_length=32)
     code: str = Field(..., min_length=1, max_length=12)
     store: int | None = Field(None, description="Store the owner belongs to, when known.")
-    invitation: str | None = Field(None, max_length=16, description="Code of the invitation (QR / link) the owner came through.")
+    invitation: str | None = Field(
+        None,
+        max_length=16,
+        description="Code of the invitation (QR / link) the owner came through.",
+    )
 
 
 class OwnerSessionOut(Schema):

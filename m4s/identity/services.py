@@ -26,7 +26,9 @@ TOKEN_PREFIX = "m4s_"  # noqa: S105 (a prefix, not a secret)
 
 
 def _code_hash(phone: str, code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def _token_hash(key: str) -> str:
@@ -59,7 +61,9 @@ def request_otp(raw_phone: str, ip: str | None) -> OtpIssued:
         state = _locked_state(phone, now)
         if state.locked_until and state.locked_until > now:
             raise DomainError(
-                "otp_locked", _("Too many wrong codes. Try again later."), status=429,
+                "otp_locked",
+                _("Too many wrong codes. Try again later."),
+                status=429,
                 retry_after=_seconds_until(state.locked_until, now),
             )
         recent = OtpChallenge.objects.filter(phone=phone, created_at__gte=hour_ago)
@@ -67,7 +71,9 @@ def request_otp(raw_phone: str, ip: str | None) -> OtpIssued:
         if last and (now - last.created_at).total_seconds() < settings.OTP_RESEND_SECONDS:
             raise RateLimited(
                 _("A code was just sent. Wait a minute before asking again."),
-                retry_after=_seconds_until(last.created_at + timedelta(seconds=settings.OTP_RESEND_SECONDS), now),
+                retry_after=_seconds_until(
+                    last.created_at + timedelta(seconds=settings.OTP_RESEND_SECONDS), now
+                ),
             )
         if recent.count() >= settings.OTP_MAX_PER_PHONE_PER_HOUR:
             oldest = recent.order_by("created_at").first()
@@ -75,13 +81,24 @@ def request_otp(raw_phone: str, ip: str | None) -> OtpIssued:
                 _("Too many codes for this phone. Try again later."),
                 retry_after=_seconds_until(oldest.created_at + timedelta(hours=1), now),
             )
-        if ip and OtpChallenge.objects.filter(ip=ip, created_at__gte=hour_ago).count() >= settings.OTP_MAX_PER_IP_PER_HOUR:
-            raise RateLimited(_("Too many codes from this network. Try again later."), retry_after=3600)
+        if (
+            ip
+            and OtpChallenge.objects.filter(ip=ip, created_at__gte=hour_ago).count()
+            >= settings.OTP_MAX_PER_IP_PER_HOUR
+        ):
+            raise RateLimited(
+                _("Too many codes from this network. Try again later."), retry_after=3600
+            )
 
-        OtpChallenge.objects.filter(phone=phone, used_at__isnull=True, superseded=False).update(superseded=True)
+        OtpChallenge.objects.filter(phone=phone, used_at__isnull=True, superseded=False).update(
+            superseded=True
+        )
         code = f"{secrets.randbelow(10**6):06d}"
         challenge = OtpChallenge.objects.create(
-            phone=phone, code_hash=_code_hash(phone, code), ip=ip, created_at=now,
+            phone=phone,
+            code_hash=_code_hash(phone, code),
+            ip=ip,
+            created_at=now,
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
         owner = Owner.objects.filter(phone=phone).first()
@@ -90,7 +107,8 @@ def request_otp(raw_phone: str, ip: str | None) -> OtpIssued:
             to=phone,
             owner=owner,
             kind="otp",
-            body=_("Your M4S sign-in code is %(code)s. It expires in 5 minutes. Never share it.") % {"code": code},
+            body=_("Your M4S sign-in code is %(code)s. It expires in 5 minutes. Never share it.")
+            % {"code": code},
             dedupe_key=f"otp:{challenge.pk}",
         )
     return OtpIssued(phone=phone, code=code, expires_at=challenge.expires_at)
@@ -108,11 +126,15 @@ def verify_otp(raw_phone: str, code: str, *, home_store_id: int | None = None) -
         state = _locked_state(phone, now)
         if state.locked_until and state.locked_until > now:
             raise DomainError(
-                "otp_locked", _("Too many wrong codes. Try again later."), status=429,
+                "otp_locked",
+                _("Too many wrong codes. Try again later."),
+                status=429,
                 retry_after=_seconds_until(state.locked_until, now),
             )
         challenge = (
-            OtpChallenge.objects.filter(phone=phone, superseded=False).order_by("-created_at").first()
+            OtpChallenge.objects.filter(phone=phone, superseded=False)
+            .order_by("-created_at")
+            .first()
         )
         if challenge is None:
             raise DomainError("otp_invalid", _("Request a code first."))
@@ -128,7 +150,9 @@ def verify_otp(raw_phone: str, code: str, *, home_store_id: int | None = None) -
                 state.locked_until = now + timedelta(seconds=settings.OTP_LOCK_SECONDS)
                 state.save(update_fields=["locked_until", "updated_at"])
                 failure = DomainError(
-                    "otp_locked", _("Too many wrong codes. Try again in 15 minutes."), status=429,
+                    "otp_locked",
+                    _("Too many wrong codes. Try again in 15 minutes."),
+                    status=429,
                     retry_after=settings.OTP_LOCK_SECONDS,
                 )
             else:
@@ -137,7 +161,9 @@ def verify_otp(raw_phone: str, code: str, *, home_store_id: int | None = None) -
         else:
             challenge.used_at = now
             challenge.save(update_fields=["used_at"])
-            owner, created = Owner.objects.get_or_create(phone=phone, defaults={"home_store_id": home_store_id})
+            owner, created = Owner.objects.get_or_create(
+                phone=phone, defaults={"home_store_id": home_store_id}
+            )
             if not created and owner.home_store_id is None and home_store_id:
                 owner.home_store_id = home_store_id
             owner.last_login_at = now
@@ -160,7 +186,11 @@ def issue_token(*, owner: Owner | None = None, staff=None, user_agent: str = "")
     """Create an API token and return its key; the key is shown once and only its hash is kept."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ApiToken.objects.create(
-        key_hash=_token_hash(key), prefix=key[:12], owner=owner, staff=staff, user_agent=user_agent[:200],
+        key_hash=_token_hash(key),
+        prefix=key[:12],
+        owner=owner,
+        staff=staff,
+        user_agent=user_agent[:200],
         expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
     )
     return key
@@ -181,7 +211,9 @@ def resolve_token(key: str) -> ApiToken | None:
     if not principal.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # throttled: no write per request
+        ApiToken.objects.filter(pk=token.pk).update(
+            last_used_at=now
+        )  # throttled: no write per request
     return token
 
 
@@ -197,5 +229,7 @@ def revoke_all_tokens(*, owner: Owner | None = None, staff=None) -> int:
 
 def purge_expired_otps() -> int:
     """Periodic: drop sign-in codes older than a day (they only matter for the hourly limits)."""
-    deleted, _by_model = OtpChallenge.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+    deleted, _by_model = OtpChallenge.objects.filter(
+        created_at__lt=timezone.now() - timedelta(days=1)
+    ).delete()
     return deleted

@@ -18,7 +18,13 @@ def deliver_sms(message: Message) -> None:
 
 
 def deliver_email(message: Message) -> None:
-    send_mail(message.subject or message.kind, message.body, None, [message.to_address], fail_silently=False)
+    send_mail(
+        message.subject or message.kind,
+        message.body,
+        None,
+        [message.to_address],
+        fail_silently=False,
+    )
 
 
 CHANNELS = {Channel.INAPP: deliver_inapp, Channel.SMS: deliver_sms, Channel.EMAIL: deliver_email}

@@ -13,12 +13,24 @@ class Message(models.Model):
     task never sends it twice. In-app messages become the recipient's inbox once delivered.
     """
 
-    dealer_group = models.ForeignKey("org.DealerGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    dealer_group = models.ForeignKey(
+        "org.DealerGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    owner = models.ForeignKey("owners.Owner", on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    owner = models.ForeignKey(
+        "owners.Owner", on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
     to_address = models.CharField(max_length=254, blank=True)  # phone or e-mail for SMS / e-mail
-    kind = models.CharField(max_length=40)  # what caused it: otp, welcome, system, booking_confirmed ...
+    kind = models.CharField(
+        max_length=40
+    )  # what caused it: otp, welcome, system, booking_confirmed ...
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     link = models.CharField(max_length=300, blank=True)
@@ -41,7 +53,9 @@ class Message(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(channel=Channel.INAPP) | Q(owner__isnull=False) | Q(staff__isnull=False),
+                condition=~Q(channel=Channel.INAPP)
+                | Q(owner__isnull=False)
+                | Q(staff__isnull=False),
                 name="inapp_message_has_recipient",
             )
         ]

@@ -44,7 +44,9 @@ def send_message(
     returned, so retried business operations never double-notify.
     """
     if channel not in Channel.values:
-        raise DomainError("invalid_channel", _("Unknown channel %(channel)r.") % {"channel": channel})
+        raise DomainError(
+            "invalid_channel", _("Unknown channel %(channel)r.") % {"channel": channel}
+        )
     if channel == Channel.INAPP and owner is None and staff is None:
         raise DomainError("no_recipient", _("An in-app message needs an owner or a staff member."))
     if channel in (Channel.SMS, Channel.EMAIL) and not to:
@@ -52,11 +54,22 @@ def send_message(
         if not to and staff is not None:
             to = staff.phone if channel == Channel.SMS else staff.email
         if not to:
-            raise DomainError("no_address", _("No address to send this %(channel)s to.") % {"channel": channel})
+            raise DomainError(
+                "no_address", _("No address to send this %(channel)s to.") % {"channel": channel}
+            )
     now = timezone.now()
     fields = dict(
-        channel=channel, body=body, kind=kind, owner=owner, staff=staff, to_address=to, subject=subject,
-        link=link, dealer_group=group, next_attempt_at=now, created_at=now,
+        channel=channel,
+        body=body,
+        kind=kind,
+        owner=owner,
+        staff=staff,
+        to_address=to,
+        subject=subject,
+        link=link,
+        dealer_group=group,
+        next_attempt_at=now,
+        created_at=now,
     )
     if dedupe_key:
         existing = Message.objects.filter(dedupe_key=dedupe_key).first()
@@ -96,16 +109,22 @@ def deliver_message(message_id: int) -> str:
     try:
         CHANNELS[message.channel](message)
     except Exception as exc:  # any gateway failure: record it, back off, retry
-        logger.warning("Delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc)
+        logger.warning(
+            "Delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc
+        )
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if message.attempts >= MAX_ATTEMPTS:
             Message.objects.filter(pk=message.pk).update(status=Status.FAILED, last_error=error)
             return "failed"
         next_at = timezone.now() + backoff(message.attempts)
-        Message.objects.filter(pk=message.pk).update(status=Status.RETRY, last_error=error, next_attempt_at=next_at)
+        Message.objects.filter(pk=message.pk).update(
+            status=Status.RETRY, last_error=error, next_attempt_at=next_at
+        )
         enqueue_delivery(message.pk, run_after=next_at)
         return "retry"
-    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(status=Status.SENT, sent_at=timezone.now())
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now()
+    )
     return "sent"
 
 

@@ -16,7 +16,9 @@ from m4s.core.tenancy import TenantModel
 from .choices import EmergencyKind, Weekday
 
 IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "webp", "svg"]
-phone_validator = RegexValidator(r"^\+?[0-9\-\s]{3,20}$", _("Enter a phone number (digits, spaces, dashes)."))
+phone_validator = RegexValidator(
+    r"^\+?[0-9\-\s]{3,20}$", _("Enter a phone number (digits, spaces, dashes).")
+)
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #0b6bcb."))
 
 
@@ -24,7 +26,9 @@ def validate_timezone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(_("%(value)s is not a time zone such as Asia/Shanghai."), params={"value": value}) from None
+        raise ValidationError(
+            _("%(value)s is not a time zone such as Asia/Shanghai."), params={"value": value}
+        ) from None
 
 
 class Headquarters(models.Model):
@@ -43,7 +47,12 @@ class Headquarters(models.Model):
 class LocalOrganisation(models.Model):
     """A city or region that publishes local-life content to owners there."""
 
-    headquarters = models.ForeignKey(Headquarters, on_delete=models.PROTECT, related_name="local_orgs", verbose_name=_("headquarters"))
+    headquarters = models.ForeignKey(
+        Headquarters,
+        on_delete=models.PROTECT,
+        related_name="local_orgs",
+        verbose_name=_("headquarters"),
+    )
     name = models.CharField(_("name"), max_length=120)
     city = models.CharField(_("city"), max_length=80)
 
@@ -58,13 +67,21 @@ class LocalOrganisation(models.Model):
 class DealerGroup(models.Model):
     """The tenant: a dealer group owns its stores, staff, customers and everything they make."""
 
-    local_org = models.ForeignKey(LocalOrganisation, on_delete=models.PROTECT, related_name="dealer_groups", verbose_name=_("local organisation"))
+    local_org = models.ForeignKey(
+        LocalOrganisation,
+        on_delete=models.PROTECT,
+        related_name="dealer_groups",
+        verbose_name=_("local organisation"),
+    )
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     limit_front_line_to_own_store = models.BooleanField(
-        _("front-line staff see only their own store's customers"), default=False,
-        help_text=_("Sales consultants, service advisors and customer-service agents then see customers of their stores only."),
+        _("front-line staff see only their own store's customers"),
+        default=False,
+        help_text=_(
+            "Sales consultants, service advisors and customer-service agents then see customers of their stores only."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -81,29 +98,47 @@ class Store(TenantModel):
 
     name = models.CharField(_("name"), max_length=120)
     code = models.SlugField(_("code"), max_length=40)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+    )
     address = models.CharField(_("address"), max_length=255, blank=True)
     latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     # Branding of the owner app for this store's customers.
     app_title = models.CharField(_("app title"), max_length=60, blank=True)
     logo = models.FileField(
-        _("logo"), upload_to="branding/logos/", blank=True,
+        _("logo"),
+        upload_to="branding/logos/",
+        blank=True,
         validators=[FileExtensionValidator(IMAGE_EXTENSIONS)],
     )
-    brand_colour = models.CharField(_("brand colour"), max_length=7, default="#0b6bcb", validators=[colour_validator])
+    brand_colour = models.CharField(
+        _("brand colour"), max_length=7, default="#0b6bcb", validators=[colour_validator]
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("store")
         verbose_name_plural = _("stores")
-        constraints = [models.UniqueConstraint(fields=["dealer_group", "code"], name="store_code_unique_per_group")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealer_group", "code"], name="store_code_unique_per_group"
+            )
+        ]
         ordering = ["name"]
 
     def __str__(self):
@@ -121,7 +156,9 @@ class Store(TenantModel):
 class BusinessHours(TenantModel):
     """One opening period of a weekday; several per day make split shifts (08:30-12:00, 13:30-18:00)."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="business_hours", verbose_name=_("store"))
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="business_hours", verbose_name=_("store")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens_at = models.TimeField(_("opens at"))
     closes_at = models.TimeField(_("closes at"))
@@ -131,7 +168,9 @@ class BusinessHours(TenantModel):
         verbose_name_plural = _("business hours")
         ordering = ["weekday", "opens_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="hours_close_after_open"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="hours_close_after_open"
+            ),
         ]
 
     def __str__(self):
@@ -141,7 +180,9 @@ class BusinessHours(TenantModel):
 class Holiday(TenantModel):
     """A day the store is closed (or keeps special hours, given as a note)."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("store"))
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("store")
+    )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=80)
 
@@ -149,7 +190,9 @@ class Holiday(TenantModel):
         verbose_name = _("holiday")
         verbose_name_plural = _("holidays")
         ordering = ["date"]
-        constraints = [models.UniqueConstraint(fields=["store", "date"], name="holiday_once_per_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "date"], name="holiday_once_per_day")
+        ]
 
     def __str__(self):
         return f"{self.date} {self.name}"
@@ -158,7 +201,9 @@ class Holiday(TenantModel):
 class EmergencyNumber(TenantModel):
     """A number on the owner app's SOS page (rescue, insurance, store hotline, public services)."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="emergency_numbers", verbose_name=_("store"))
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="emergency_numbers", verbose_name=_("store")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=EmergencyKind.choices)
     label = models.CharField(_("label"), max_length=80, blank=True)
     phone = models.CharField(_("phone"), max_length=20, validators=[phone_validator])
@@ -182,8 +227,14 @@ class EmergencyNumber(TenantModel):
 
 
 class SplashPicture(TenantModel):
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="splash_pictures", verbose_name=_("store"))
-    image = models.FileField(_("image"), upload_to="branding/splash/", validators=[FileExtensionValidator(IMAGE_EXTENSIONS)])
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="splash_pictures", verbose_name=_("store")
+    )
+    image = models.FileField(
+        _("image"),
+        upload_to="branding/splash/",
+        validators=[FileExtensionValidator(IMAGE_EXTENSIONS)],
+    )
     caption = models.CharField(_("caption"), max_length=120, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

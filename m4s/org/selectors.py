@@ -29,7 +29,10 @@ def get_store_for_owner_app(store_id: int | None) -> Store | None:
         Store.objects.unscoped()
         .select_related("dealer_group")
         .prefetch_related(
-            Prefetch("emergency_numbers", queryset=EmergencyNumber.objects.unscoped().order_by("position", "id")),
+            Prefetch(
+                "emergency_numbers",
+                queryset=EmergencyNumber.objects.unscoped().order_by("position", "id"),
+            ),
             "splash_pictures",
         )
         .filter(pk=store_id, is_active=True)
@@ -49,12 +52,20 @@ class DaySchedule:
 
 
 def get_day_schedule(store: Store, date: dt.date) -> DaySchedule:
-    holiday = Holiday.objects.for_group(store.dealer_group_id).filter(store=store, date=date).first()
+    holiday = (
+        Holiday.objects.for_group(store.dealer_group_id).filter(store=store, date=date).first()
+    )
     periods = [
         (h.opens_at, h.closes_at)
-        for h in BusinessHours.objects.for_group(store.dealer_group_id).filter(store=store, weekday=date.weekday())
+        for h in BusinessHours.objects.for_group(store.dealer_group_id).filter(
+            store=store, weekday=date.weekday()
+        )
     ]
-    return DaySchedule(date=date, periods=periods if holiday is None else [], holiday=holiday.name if holiday else None)
+    return DaySchedule(
+        date=date,
+        periods=periods if holiday is None else [],
+        holiday=holiday.name if holiday else None,
+    )
 
 
 def is_store_open_at(store: Store, moment: dt.datetime) -> bool:

@@ -25,7 +25,9 @@ def ensure_headquarters(name: str = "M4S Platform") -> Headquarters:
 
 
 def create_local_organisation(*, name: str, city: str) -> LocalOrganisation:
-    return LocalOrganisation.objects.create(headquarters=ensure_headquarters(), name=name, city=city)
+    return LocalOrganisation.objects.create(
+        headquarters=ensure_headquarters(), name=name, city=city
+    )
 
 
 def create_dealer_group(*, local_org: LocalOrganisation, name: str, slug: str) -> DealerGroup:
@@ -43,22 +45,40 @@ def _validate_periods(periods: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.t
     ordered = sorted(periods)
     for opens, closes in ordered:
         if closes <= opens:
-            raise DomainError("invalid_hours", _("A period must close after it opens (%(opens)s-%(closes)s).") % {"opens": f"{opens:%H:%M}", "closes": f"{closes:%H:%M}"})
-    for (_first_open, first_close), (second_open, _second_close) in zip(ordered, ordered[1:], strict=False):
+            raise DomainError(
+                "invalid_hours",
+                _("A period must close after it opens (%(opens)s-%(closes)s).")
+                % {"opens": f"{opens:%H:%M}", "closes": f"{closes:%H:%M}"},
+            )
+    for (_first_open, first_close), (second_open, _second_close) in zip(
+        ordered, ordered[1:], strict=False
+    ):
         if second_open < first_close:
-            raise DomainError("overlapping_hours", _("Opening periods of one day must not overlap."))
+            raise DomainError(
+                "overlapping_hours", _("Opening periods of one day must not overlap.")
+            )
     return ordered
 
 
 @transaction.atomic
-def set_business_hours(store: Store, weekday: int, periods: list[tuple[dt.time, dt.time]]) -> list[BusinessHours]:
+def set_business_hours(
+    store: Store, weekday: int, periods: list[tuple[dt.time, dt.time]]
+) -> list[BusinessHours]:
     """Replace a weekday's opening periods; an empty list closes the store that day."""
     if weekday not in range(7):
         raise DomainError("invalid_weekday", _("Weekday must be 0 (Monday) to 6 (Sunday)."))
     ordered = _validate_periods(periods)
-    BusinessHours.objects.for_group(store.dealer_group_id).filter(store=store, weekday=weekday).delete()
+    BusinessHours.objects.for_group(store.dealer_group_id).filter(
+        store=store, weekday=weekday
+    ).delete()
     return BusinessHours.objects.bulk_create(
-        BusinessHours(dealer_group_id=store.dealer_group_id, store=store, weekday=weekday, opens_at=o, closes_at=c)
+        BusinessHours(
+            dealer_group_id=store.dealer_group_id,
+            store=store,
+            weekday=weekday,
+            opens_at=o,
+            closes_at=c,
+        )
         for o, c in ordered
     )
 
@@ -70,9 +90,16 @@ def add_holiday(store: Store, date: dt.date, name: str) -> Holiday:
     return holiday
 
 
-def add_emergency_number(store: Store, kind: EmergencyKind, phone: str, label: str = "", position: int = 0) -> EmergencyNumber:
+def add_emergency_number(
+    store: Store, kind: EmergencyKind, phone: str, label: str = "", position: int = 0
+) -> EmergencyNumber:
     number = EmergencyNumber(
-        dealer_group_id=store.dealer_group_id, store=store, kind=kind, phone=phone, label=label, position=position
+        dealer_group_id=store.dealer_group_id,
+        store=store,
+        kind=kind,
+        phone=phone,
+        label=label,
+        position=position,
     )
     number.full_clean()
     number.save()

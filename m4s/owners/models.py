@@ -19,16 +19,27 @@ class Owner(models.Model):
     name = models.CharField(_("name"), max_length=80, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
-    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
     channels = models.JSONField(_("preferred channels"), default=default_channels)
     quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
-    marketing_consent_at = models.DateTimeField(_("marketing consent given or withdrawn at"), null=True, blank=True)
+    marketing_consent_at = models.DateTimeField(
+        _("marketing consent given or withdrawn at"), null=True, blank=True
+    )
     telematics_consent = models.BooleanField(_("telematics consent"), default=False)
-    telematics_consent_at = models.DateTimeField(_("telematics consent given or withdrawn at"), null=True, blank=True)
+    telematics_consent_at = models.DateTimeField(
+        _("telematics consent given or withdrawn at"), null=True, blank=True
+    )
     home_store = models.ForeignKey(
-        "org.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("home store"),
+        "org.Store",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("home store"),
         help_text=_("The store whose app (branding, SOS numbers) this owner sees."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -59,4 +70,6 @@ class ConsentRecord(models.Model):
         indexes = [models.Index(fields=["owner", "kind", "-at"])]
 
     def __str__(self):
-        return f"{self.kind} {'granted' if self.granted else 'withdrawn'} at {self.at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.kind} {'granted' if self.granted else 'withdrawn'} at {self.at:%Y-%m-%d %H:%M}"
+        )

@@ -6,7 +6,10 @@ from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 
-MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+MOBILE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
 
 
 def normalize_mobile(raw: str, region: str | None = None) -> str:
@@ -21,7 +24,9 @@ def normalize_mobile(raw: str, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise DomainError("invalid_phone", _("This phone number does not exist."))
     if phonenumbers.number_type(number) not in MOBILE_TYPES:
-        raise DomainError("invalid_phone", _("Enter a mobile number that can receive text messages."))
+        raise DomainError(
+            "invalid_phone", _("Enter a mobile number that can receive text messages.")
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -13,8 +13,19 @@ from m4s.core.errors import DomainError
 from .choices import Channel, ConsentKind, Language
 from .models import ConsentRecord, Owner
 
-PROFILE_FIELDS = {"name", "email", "birthday", "language", "channels", "quiet_hours_start", "quiet_hours_end"}
-CONSENT_FIELDS = {"marketing_consent": ConsentKind.MARKETING, "telematics_consent": ConsentKind.TELEMATICS}
+PROFILE_FIELDS = {
+    "name",
+    "email",
+    "birthday",
+    "language",
+    "channels",
+    "quiet_hours_start",
+    "quiet_hours_end",
+}
+CONSENT_FIELDS = {
+    "marketing_consent": ConsentKind.MARKETING,
+    "telematics_consent": ConsentKind.TELEMATICS,
+}
 
 
 def _validate(changes: dict, owner: Owner) -> dict:
@@ -36,21 +47,32 @@ def _validate(changes: dict, owner: Owner) -> dict:
                 raise DomainError("invalid_birthday", _("Enter a real date of birth."))
         elif field == "language":
             if value not in Language.values:
-                raise DomainError("invalid_language", _("Language must be one of %(choices)s.") % {"choices": ", ".join(Language.values)})
+                raise DomainError(
+                    "invalid_language",
+                    _("Language must be one of %(choices)s.")
+                    % {"choices": ", ".join(Language.values)},
+                )
         elif field == "channels":
             value = list(dict.fromkeys(value or []))
             unknown = set(value) - set(Channel.values)
             if unknown:
-                raise DomainError("invalid_channel", _("Unknown channel(s): %(names)s.") % {"names": ", ".join(sorted(unknown))})
+                raise DomainError(
+                    "invalid_channel",
+                    _("Unknown channel(s): %(names)s.") % {"names": ", ".join(sorted(unknown))},
+                )
             if Channel.INAPP not in value:
                 value.insert(0, Channel.INAPP.value)  # the in-app inbox always receives messages
         clean[field] = value
     start = clean.get("quiet_hours_start", owner.quiet_hours_start)
     end = clean.get("quiet_hours_end", owner.quiet_hours_end)
     if (start is None) != (end is None):
-        raise DomainError("invalid_quiet_hours", _("Give both the start and the end of quiet hours, or neither."))
+        raise DomainError(
+            "invalid_quiet_hours", _("Give both the start and the end of quiet hours, or neither.")
+        )
     if start is not None and start == end:
-        raise DomainError("invalid_quiet_hours", _("Quiet hours must not start and end at the same time."))
+        raise DomainError(
+            "invalid_quiet_hours", _("Quiet hours must not start and end at the same time.")
+        )
     if clean.get("email") == "" and Channel.EMAIL in clean.get("channels", owner.channels):
         raise DomainError("invalid_channel", _("Add an e-mail address before choosing e-mail."))
     return clean
@@ -61,9 +83,16 @@ def update_owner_profile(owner: Owner, changes: dict, *, source: str = "app") ->
     """Apply profile and consent changes; every consent change is timestamped and recorded."""
     unknown = set(changes) - PROFILE_FIELDS - set(CONSENT_FIELDS)
     if unknown:
-        raise DomainError("unknown_field", _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))})
+        raise DomainError(
+            "unknown_field",
+            _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))},
+        )
     profile = _validate({k: v for k, v in changes.items() if k in PROFILE_FIELDS}, owner)
-    if "channels" in profile and Channel.EMAIL in profile["channels"] and not profile.get("email", owner.email):
+    if (
+        "channels" in profile
+        and Channel.EMAIL in profile["channels"]
+        and not profile.get("email", owner.email)
+    ):
         raise DomainError("invalid_channel", _("Add an e-mail address before choosing e-mail."))
     now = timezone.now()
     owner = Owner.objects.select_for_update().get(pk=owner.pk)
@@ -80,7 +109,9 @@ def update_owner_profile(owner: Owner, changes: dict, *, source: str = "app") ->
             setattr(owner, field, granted)
             setattr(owner, f"{field}_at", now)
             updated += [field, f"{field}_at"]
-            ConsentRecord.objects.create(owner=owner, kind=kind, granted=granted, at=now, source=source)
+            ConsentRecord.objects.create(
+                owner=owner, kind=kind, granted=granted, at=now, source=source
+            )
     if updated:
         owner.save(update_fields=updated)
     return owner

@@ -22,7 +22,10 @@ class Perm(models.TextChoices):
 
     USE_CONSOLE = "use_console", _("Use the staff console")
     USE_BACK_OFFICE = "use_back_office", _("Use the back office")
-    MANAGE_GROUP_SETTINGS = "manage_group_settings", _("Manage branding, stores, hours and holidays")
+    MANAGE_GROUP_SETTINGS = (
+        "manage_group_settings",
+        _("Manage branding, stores, hours and holidays"),
+    )
     MANAGE_STAFF = "manage_staff", _("Manage staff and roles")
     VIEW_ALL_STORES = "view_all_stores", _("See every store of the group")
     VIEW_CUSTOMERS = "view_customers", _("See customers")
@@ -44,15 +47,34 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.LOCAL_ORG_EDITOR: frozenset({Perm.USE_CONSOLE, Perm.PUBLISH_LOCAL_CONTENT}),
     Role.GROUP_ADMIN: frozenset(
         _FRONT_LINE
-        | {Perm.USE_BACK_OFFICE, Perm.MANAGE_GROUP_SETTINGS, Perm.MANAGE_STAFF, Perm.VIEW_ALL_STORES, Perm.VIEW_AUDIT_LOG}
-        | {Perm.VIEW_ID_NUMBERS, Perm.ASSIGN_CUSTOMERS, Perm.IMPORT_CUSTOMERS, Perm.RESOLVE_TRANSFERS}
+        | {
+            Perm.USE_BACK_OFFICE,
+            Perm.MANAGE_GROUP_SETTINGS,
+            Perm.MANAGE_STAFF,
+            Perm.VIEW_ALL_STORES,
+            Perm.VIEW_AUDIT_LOG,
+        }
+        | {
+            Perm.VIEW_ID_NUMBERS,
+            Perm.ASSIGN_CUSTOMERS,
+            Perm.IMPORT_CUSTOMERS,
+            Perm.RESOLVE_TRANSFERS,
+        }
     ),
     Role.STORE_MANAGER: frozenset(
         _FRONT_LINE
-        | {Perm.USE_BACK_OFFICE, Perm.VIEW_AUDIT_LOG, Perm.VIEW_ID_NUMBERS, Perm.ASSIGN_CUSTOMERS, Perm.RESOLVE_TRANSFERS}
+        | {
+            Perm.USE_BACK_OFFICE,
+            Perm.VIEW_AUDIT_LOG,
+            Perm.VIEW_ID_NUMBERS,
+            Perm.ASSIGN_CUSTOMERS,
+            Perm.RESOLVE_TRANSFERS,
+        }
     ),
     Role.SALES_CONSULTANT: frozenset(_FRONT_LINE | {Perm.VIEW_ID_NUMBERS}),
-    Role.SERVICE_ADVISOR: frozenset(_FRONT_LINE | {Perm.WORK_REPAIR_ORDERS, Perm.RESOLVE_TRANSFERS}),
+    Role.SERVICE_ADVISOR: frozenset(
+        _FRONT_LINE | {Perm.WORK_REPAIR_ORDERS, Perm.RESOLVE_TRANSFERS}
+    ),
     Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
 }

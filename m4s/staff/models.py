@@ -15,13 +15,24 @@ class StaffUser(AbstractUser):
 
     role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     dealer_group = models.ForeignKey(
-        "org.DealerGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name=_("dealer group")
+        "org.DealerGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("dealer group"),
     )
     local_org = models.ForeignKey(
-        "org.LocalOrganisation", on_delete=models.PROTECT, null=True, blank=True, related_name="editors",
+        "org.LocalOrganisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="editors",
         verbose_name=_("local organisation"),
     )
-    stores = models.ManyToManyField("org.Store", blank=True, related_name="staff", verbose_name=_("stores"))
+    stores = models.ManyToManyField(
+        "org.Store", blank=True, related_name="staff", verbose_name=_("stores")
+    )
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     photo = models.FileField(_("photo"), upload_to="staff/photos/", blank=True)
@@ -32,7 +43,8 @@ class StaffUser(AbstractUser):
         verbose_name_plural = _("staff")
         constraints = [
             models.CheckConstraint(
-                condition=Q(dealer_group__isnull=False) | Q(role__in=[r.value for r in GROUPLESS_ROLES]),
+                condition=Q(dealer_group__isnull=False)
+                | Q(role__in=[r.value for r in GROUPLESS_ROLES]),
                 name="staff_in_group_unless_platform_or_city",
             ),
         ]

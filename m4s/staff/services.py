@@ -9,7 +9,15 @@ from .models import StaffUser
 
 @transaction.atomic
 def create_staff(
-    *, username: str, password: str, role: Role, group=None, stores=(), local_org=None, display_name: str = "", phone: str = ""
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    group=None,
+    stores=(),
+    local_org=None,
+    display_name: str = "",
+    phone: str = "",
 ) -> StaffUser:
     if role not in Role.values:
         raise DomainError("invalid_role", _("Unknown role %(role)r.") % {"role": role})
@@ -17,7 +25,10 @@ def create_staff(
         raise DomainError("group_required", _("This role belongs to a dealer group."))
     for store in stores:
         if store.dealer_group_id != getattr(group, "pk", None):
-            raise DomainError("store_outside_group", _("A staff member can only work at stores of their own group."))
+            raise DomainError(
+                "store_outside_group",
+                _("A staff member can only work at stores of their own group."),
+            )
     user = StaffUser(
         username=username,
         role=role,

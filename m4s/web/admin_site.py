@@ -115,7 +115,13 @@ class ScopedAdminMixin:
             obj.dealer_group_id = request.user.dealer_group_id
         before = snapshot(type(obj)._base_manager.get(pk=obj.pk)) if change and obj.pk else None
         super().save_model(request, obj, form, change)
-        record_audit(actor=request.user, action="update" if change else "create", obj=obj, before=before, after=snapshot(obj))
+        record_audit(
+            actor=request.user,
+            action="update" if change else "create",
+            obj=obj,
+            before=before,
+            after=snapshot(obj),
+        )
 
     def delete_model(self, request, obj):
         record_audit(actor=request.user, action="delete", obj=obj, before=snapshot(obj), after=None)
@@ -128,7 +134,9 @@ class ScopedAdminMixin:
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            record_audit(actor=request.user, action="delete", obj=obj, before=snapshot(obj), after=None)
+            record_audit(
+                actor=request.user, action="delete", obj=obj, before=snapshot(obj), after=None
+            )
             obj.delete()
         for obj in instances:
             if isinstance(obj, TenantModel):
@@ -136,7 +144,13 @@ class ScopedAdminMixin:
             is_new = obj.pk is None
             before = None if is_new else snapshot(type(obj)._base_manager.get(pk=obj.pk))
             obj.save()
-            record_audit(actor=request.user, action="create" if is_new else "update", obj=obj, before=before, after=snapshot(obj))
+            record_audit(
+                actor=request.user,
+                action="create" if is_new else "update",
+                obj=obj,
+                before=before,
+                after=snapshot(obj),
+            )
         formset.save_m2m()
 
 
@@ -192,8 +206,17 @@ class StoreForm(forms.ModelForm):
     class Meta:
         model = Store
         fields = [
-            "dealer_group", "name", "code", "is_active", "timezone", "address", "latitude", "longitude",
-            "app_title", "logo", "brand_colour",
+            "dealer_group",
+            "name",
+            "code",
+            "is_active",
+            "timezone",
+            "address",
+            "latitude",
+            "longitude",
+            "app_title",
+            "logo",
+            "brand_colour",
         ]
 
     def __init__(self, *args, group_id=None, **kwargs):
@@ -202,10 +225,19 @@ class StoreForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        group_id = self._group_id or getattr(data.get("dealer_group"), "pk", None) or self.instance.dealer_group_id
+        group_id = (
+            self._group_id
+            or getattr(data.get("dealer_group"), "pk", None)
+            or self.instance.dealer_group_id
+        )
         code = data.get("code")
         if code and group_id:
-            clash = Store.objects.for_group(group_id).filter(code=code).exclude(pk=self.instance.pk).exists()
+            clash = (
+                Store.objects.for_group(group_id)
+                .filter(code=code)
+                .exclude(pk=self.instance.pk)
+                .exists()
+            )
             if clash:
                 self.add_error("code", _("Another store of this group already uses this code."))
         return data
@@ -254,11 +286,15 @@ class ShiftForm(forms.ModelForm):
             self.add_error("staff", _("This staff member does not work at that store."))
         day, starts, ends = data.get("date"), data.get("starts_at"), data.get("ends_at")
         if staff and day and starts and ends:
-            overlap = Shift.objects.for_group(staff.dealer_group_id).filter(
-                staff=staff, date=day, starts_at__lt=ends, ends_at__gt=starts
-            ).exclude(pk=self.instance.pk)
+            overlap = (
+                Shift.objects.for_group(staff.dealer_group_id)
+                .filter(staff=staff, date=day, starts_at__lt=ends, ends_at__gt=starts)
+                .exclude(pk=self.instance.pk)
+            )
             if overlap.exists():
-                self.add_error("starts_at", _("This shift overlaps another shift of the same person."))
+                self.add_error(
+                    "starts_at", _("This shift overlaps another shift of the same person.")
+                )
         return data
 
 
@@ -283,7 +319,15 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     view_perm = Perm.VIEW_AUDIT_LOG
     list_display = ["at", "actor_name", "action", "object_type", "object_repr"]
     search_fields = ["object_repr", "actor_name", "object_id"]
-    readonly_fields = ["at", "actor_name", "action", "object_type", "object_id", "object_repr", "changes"]
+    readonly_fields = [
+        "at",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "changes",
+    ]
     exclude = ["actor"]
 
     def has_add_permission(self, request, *args):
@@ -313,7 +357,20 @@ class StaffAdmin(ScopedAdminMixin, UserAdmin):
     filter_horizontal = ["stores"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        (_("Person"), {"fields": ["display_name", "first_name", "last_name", "email", "phone", "photo", "language"]}),
+        (
+            _("Person"),
+            {
+                "fields": [
+                    "display_name",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "phone",
+                    "photo",
+                    "language",
+                ]
+            },
+        ),
         (_("Work"), {"fields": ["role", "dealer_group", "local_org", "stores", "is_active"]}),
     ]
     add_fieldsets = [
@@ -329,11 +386,16 @@ class StaffAdmin(ScopedAdminMixin, UserAdmin):
         if request.user.is_platform_admin:
             return fieldsets
         hidden = {"dealer_group", "local_org"}
-        return [(name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]}) for name, opts in fieldsets]
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
+            for name, opts in fieldsets
+        ]
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role" and not request.user.is_platform_admin:
-            kwargs["choices"] = [(v, label) for v, label in Role.choices if v not in GROUPLESS_ROLES]
+            kwargs["choices"] = [
+                (v, label) for v, label in Role.choices if v not in GROUPLESS_ROLES
+            ]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -368,7 +430,12 @@ class LocalOrganisationAdmin(PlatformOnlyAdmin):
 class OwnerAdmin(PlatformOnlyAdmin):
     list_display = ["phone", "name", "language", "home_store", "created_at", "last_login_at"]
     search_fields = ["phone", "name"]
-    readonly_fields = ["marketing_consent_at", "telematics_consent_at", "created_at", "last_login_at"]
+    readonly_fields = [
+        "marketing_consent_at",
+        "telematics_consent_at",
+        "created_at",
+        "last_login_at",
+    ]
 
 
 @admin.register(Message, site=admin_site)

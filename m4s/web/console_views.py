@@ -32,12 +32,14 @@ def _store_cards(user):
     cards = []
     for store in stores[:20]:
         local = now.astimezone(store.tz)
-        cards.append({
-            "store": store,
-            "schedule": get_day_schedule(store, local.date()),
-            "open_now": is_store_open_at(store, now),
-            "local_time": local,
-        })
+        cards.append(
+            {
+                "store": store,
+                "schedule": get_day_schedule(store, local.date()),
+                "open_now": is_store_open_at(store, now),
+                "local_time": local,
+            }
+        )
     return cards
 
 
@@ -45,7 +47,11 @@ def _setup_gaps(user):
     """What a group admin must still set up: stores missing hours, SOS numbers or branding."""
     stores = Store.objects.for_actor(user).annotate(
         n_hours=Count("business_hours", distinct=True),
-        n_sos=Count("emergency_numbers", filter=Q(emergency_numbers__kind__in=["rescue", "insurance", "hotline"]), distinct=True),
+        n_sos=Count(
+            "emergency_numbers",
+            filter=Q(emergency_numbers__kind__in=["rescue", "insurance", "hotline"]),
+            distinct=True,
+        ),
     )
     gaps = []
     for store in stores:
@@ -77,13 +83,20 @@ def home(request):
         for row in ctx["staff_by_role"]:
             row["label"] = role_labels.get(row["role"], row["role"])
     if user.is_platform_admin:
-        ctx["groups"] = DealerGroup.objects.annotate(n_staff=Count("staff", distinct=True)).order_by("name")
+        ctx["groups"] = DealerGroup.objects.annotate(
+            n_staff=Count("staff", distinct=True)
+        ).order_by("name")
         ctx["store_counts"] = dict(
-            Store.objects.unscoped().values_list("dealer_group").annotate(n=Count("id")).values_list("dealer_group", "n")
+            Store.objects.unscoped()
+            .values_list("dealer_group")
+            .annotate(n=Count("id"))
+            .values_list("dealer_group", "n")
         )
-        ctx["sos_missing"] = Store.objects.unscoped().exclude(
-            pk__in=EmergencyNumber.objects.unscoped().values("store")
-        ).count()
+        ctx["sos_missing"] = (
+            Store.objects.unscoped()
+            .exclude(pk__in=EmergencyNumber.objects.unscoped().values("store"))
+            .count()
+        )
         for g in ctx["groups"]:
             g.n_stores = ctx["store_counts"].get(g.pk, 0)
     return render(request, "web/console/home.html", ctx)
@@ -92,7 +105,9 @@ def home(request):
 @staff_page(Perm.USE_CONSOLE)
 def inbox_page(request):
     messages = list(inbox.list_inbox(staff=request.user).order_by("-id")[:100])
-    return render(request, "web/console/inbox.html", _context(request, messages=messages, nav="inbox"))
+    return render(
+        request, "web/console/inbox.html", _context(request, messages=messages, nav="inbox")
+    )
 
 
 @staff_page(Perm.USE_CONSOLE)

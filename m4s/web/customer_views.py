@@ -28,17 +28,32 @@ def _ctx(request, **extra):
 @staff_page(Perm.VIEW_CUSTOMERS)
 def customer_list(request):
     q = request.GET.get("q", "")[:60]
-    results = list(selectors.search_customers(request.user, q, limit=50).prefetch_related("vehicles")) if q else []
+    results = (
+        list(selectors.search_customers(request.user, q, limit=50).prefetch_related("vehicles"))
+        if q
+        else []
+    )
     if request.htmx and request.GET.get("partial"):
         return render(request, "web/console/_customer_results.html", {"results": results, "q": q})
-    return render(request, "web/console/customers.html", _ctx(
-        request, nav="customers", q=q, results=results, transfers=list(selectors.list_open_transfers(request.user)[:20]),
-    ))
+    return render(
+        request,
+        "web/console/customers.html",
+        _ctx(
+            request,
+            nav="customers",
+            q=q,
+            results=results,
+            transfers=list(selectors.list_open_transfers(request.user)[:20]),
+        ),
+    )
 
 
 def _assignable(user, customer):
     staff = list_staff(user).filter(is_active=True, stores=customer.store_id)
-    return {field: [s for s in staff if s.role in services.ASSIGNMENT_ROLES[field]] for field in Assignment.values}
+    return {
+        field: [s for s in staff if s.role in services.ASSIGNMENT_ROLES[field]]
+        for field in Assignment.values
+    }
 
 
 @staff_page(Perm.VIEW_CUSTOMERS)
@@ -46,13 +61,27 @@ def customer_detail(request, customer_id: int):
     customer = selectors.get_customer(request.user, customer_id)
     error = request.session.pop("m4s_console_error", None)
     notice = request.session.pop("m4s_console_notice", None)
-    return render(request, "web/console/customer.html", _ctx(
-        request, nav="customers", customer=customer, id_number=services.id_number_for(request.user, customer),
-        timeline=list(selectors.list_timeline(customer, limit=100)),
-        assignable=_assignable(request.user, customer) if request.user.has_perm_m4s(Perm.ASSIGN_CUSTOMERS) else None,
-        transfers=list(TransferRequest.objects.for_group(customer.dealer_group_id).filter(to_customer=customer, status="open").select_related("vehicle", "from_customer")),
-        error=error, notice=notice,
-    ))
+    return render(
+        request,
+        "web/console/customer.html",
+        _ctx(
+            request,
+            nav="customers",
+            customer=customer,
+            id_number=services.id_number_for(request.user, customer),
+            timeline=list(selectors.list_timeline(customer, limit=100)),
+            assignable=_assignable(request.user, customer)
+            if request.user.has_perm_m4s(Perm.ASSIGN_CUSTOMERS)
+            else None,
+            transfers=list(
+                TransferRequest.objects.for_group(customer.dealer_group_id)
+                .filter(to_customer=customer, status="open")
+                .select_related("vehicle", "from_customer")
+            ),
+            error=error,
+            notice=notice,
+        ),
+    )
 
 
 def _back(request, customer_id, *, error=None, notice=None):
@@ -83,9 +112,19 @@ def customer_assign(request, customer_id: int):
 @require_POST
 def customer_bind(request, customer_id: int):
     customer = selectors.get_customer(request.user, customer_id)
-    details = {k: request.POST[k].strip() for k in ("brand", "model", "colour") if request.POST.get(k, "").strip()}
+    details = {
+        k: request.POST[k].strip()
+        for k in ("brand", "model", "colour")
+        if request.POST.get(k, "").strip()
+    }
     try:
-        outcome, _obj = services.bind_at_desk(request.user, customer, request.POST.get("plate", ""), request.POST.get("vin", ""), **details)
+        outcome, _obj = services.bind_at_desk(
+            request.user,
+            customer,
+            request.POST.get("plate", ""),
+            request.POST.get("vin", ""),
+            **details,
+        )
     except DomainError as exc:
         return _back(request, customer_id, error=exc.message)
     from m4s.customers.api import BIND_MESSAGES
@@ -100,7 +139,12 @@ def transfer_decide(request, transfer_id: int):
     if transfer is None:
         raise Http404
     try:
-        services.resolve_transfer(request.user, transfer, approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
+        services.resolve_transfer(
+            request.user,
+            transfer,
+            approve=request.POST.get("approve") == "1",
+            note=request.POST.get("note", ""),
+        )
     except DomainError as exc:
         return _back(request, transfer.to_customer_id, error=exc.message)
     return redirect("console-customer", customer_id=transfer.to_customer_id)
@@ -127,11 +171,18 @@ def invitations_page(request):
         store_invites = [services.get_or_create_invitation(s) for s in list_stores(user)]
     rates_staff = selectors.binding_rates(user, by="staff")
     rates_store = selectors.binding_rates(user, by="store")
-    return render(request, "web/console/invitations.html", _ctx(
-        request, nav="invitations", mine=[(i, _invitation_url(request, i)) for i in mine],
-        store_invites=[(i, _invitation_url(request, i)) for i in store_invites],
-        rates_staff=rates_staff, rates_store=rates_store,
-    ))
+    return render(
+        request,
+        "web/console/invitations.html",
+        _ctx(
+            request,
+            nav="invitations",
+            mine=[(i, _invitation_url(request, i)) for i in mine],
+            store_invites=[(i, _invitation_url(request, i)) for i in store_invites],
+            rates_staff=rates_staff,
+            rates_store=rates_store,
+        ),
+    )
 
 
 @staff_page(Perm.USE_CONSOLE)
@@ -167,10 +218,16 @@ def staff_card(request, staff_id: int | None = None):
         if person is None:
             raise Http404
     invitations = _own_invitations(person) if person.dealer_group_id else []
-    return render(request, "web/console/card.html", _ctx(
-        request, person=person, invitations=[(i, _invitation_url(request, i)) for i in invitations], nav="invitations",
-    ))
-
+    return render(
+        request,
+        "web/console/card.html",
+        _ctx(
+            request,
+            person=person,
+            invitations=[(i, _invitation_url(request, i)) for i in invitations],
+            nav="invitations",
+        ),
+    )
 
 
 # --- import and export -----------------------------------------------------------------------------
@@ -204,7 +261,11 @@ def customer_import(request):
                 token = secrets.token_urlsafe(12)
                 upload.seek(0)
                 default_storage.save(f"{IMPORT_DIR}/{token}{suffix}", upload)
-                request.session["m4s_import"] = {"token": token, "suffix": suffix, "name": upload.name}
+                request.session["m4s_import"] = {
+                    "token": token,
+                    "suffix": suffix,
+                    "name": upload.name,
+                }
     elif request.method == "POST" and request.POST.get("confirm"):
         pending = request.session.get("m4s_import") or {}
         if pending.get("token") != request.POST["confirm"]:
@@ -216,13 +277,24 @@ def customer_import(request):
                     rows = importing.read_rows(fh, pending["name"])
                 report = importing.run_import(request.user, group_id, rows, dry_run=False)
             except (DomainError, FileNotFoundError) as exc:
-                error = getattr(exc, "message", _("This upload has expired; please upload the file again."))
+                error = getattr(
+                    exc, "message", _("This upload has expired; please upload the file again.")
+                )
             finally:
                 path.unlink(missing_ok=True)
                 request.session.pop("m4s_import", None)
-    return render(request, "web/console/import.html", _ctx(
-        request, nav="customers", report=report, error=error, token=token, columns=importing.COLUMNS,
-    ))
+    return render(
+        request,
+        "web/console/import.html",
+        _ctx(
+            request,
+            nav="customers",
+            report=report,
+            error=error,
+            token=token,
+            columns=importing.COLUMNS,
+        ),
+    )
 
 
 @staff_page(Perm.IMPORT_CUSTOMERS)

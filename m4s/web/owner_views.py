@@ -44,7 +44,9 @@ def owner_required(view):
 
 
 def _set_language(response, language: str):
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+    )
     return response
 
 
@@ -69,7 +71,8 @@ def login(request):
         if code_form.is_valid():
             try:
                 owner = identity.verify_otp(
-                    code_form.cleaned_data["phone"], code_form.cleaned_data["code"],
+                    code_form.cleaned_data["phone"],
+                    code_form.cleaned_data["code"],
                     home_store_id=request.session.get("m4s_store_id"),
                 )
             except DomainError as exc:
@@ -78,7 +81,9 @@ def login(request):
                 request.session.cycle_key()
                 request.session[SESSION_KEY] = owner.pk
                 invitation = _session_invitation(request)
-                customer_services.mark_signed_in(owner, invitation, request.session.get(VISITOR_KEY))
+                customer_services.mark_signed_in(
+                    owner, invitation, request.session.get(VISITOR_KEY)
+                )
                 next_url = request.GET.get("next", "")
                 default = reverse("app-cars") if invitation is not None else reverse("app-home")
                 target = next_url if next_url.startswith("/app/") else default
@@ -96,9 +101,18 @@ def login(request):
             code_form = CodeForm(initial={"phone": issued.phone})
             debug_code = issued.code if settings.DEBUG else None
     template = "web/app/_login_step.html" if request.htmx else "web/app/login.html"
-    return render(request, template, _context(
-        request, step=step, phone_form=phone_form, code_form=code_form, error=error, debug_code=debug_code,
-    ))
+    return render(
+        request,
+        template,
+        _context(
+            request,
+            step=step,
+            phone_form=phone_form,
+            code_form=code_form,
+            error=error,
+            debug_code=debug_code,
+        ),
+    )
 
 
 @require_POST
@@ -110,7 +124,9 @@ def logout(request):
 @owner_required
 def home(request):
     owner = request.owner
-    return render(request, "web/app/home.html", _context(request, todos=owner_todos(owner), tab="home"))
+    return render(
+        request, "web/app/home.html", _context(request, todos=owner_todos(owner), tab="home")
+    )
 
 
 @owner_required
@@ -152,10 +168,12 @@ def profile(request):
                 saved = True
                 translation.activate(owner.language)
     else:
-        form = ProfileForm(initial={
-            f: getattr(owner, f) for f in ProfileForm.base_fields
-        })
-    response = render(request, "web/app/profile.html", _context(request, form=form, saved=saved, error=error, owner=owner, tab="profile"))
+        form = ProfileForm(initial={f: getattr(owner, f) for f in ProfileForm.base_fields})
+    response = render(
+        request,
+        "web/app/profile.html",
+        _context(request, form=form, saved=saved, error=error, owner=owner, tab="profile"),
+    )
     return _set_language(response, owner.language) if saved else response
 
 
@@ -173,7 +191,9 @@ def language(request):
 
 def sos(request):
     """Emergency numbers as tel: links. Open to everyone; cached by the service worker."""
-    return render(request, "web/app/sos.html", _context(request, public_numbers=PUBLIC_EMERGENCY, tab="sos"))
+    return render(
+        request, "web/app/sos.html", _context(request, public_numbers=PUBLIC_EMERGENCY, tab="sos")
+    )
 
 
 def offline(request):
@@ -195,7 +215,12 @@ def manifest(request):
         "icons": [
             {"src": "/static/m4s/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
             {"src": "/static/m4s/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
-            {"src": "/static/m4s/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {
+                "src": "/static/m4s/icons/icon-512.png",
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
     }
     from django.http import JsonResponse
@@ -244,7 +269,9 @@ def cars(request):
     if request.method == "POST":
         try:
             outcome, _obj = customer_services.bind_vehicle_for_owner(
-                request.owner, request.POST.get("plate", ""), request.POST.get("vin", ""),
+                request.owner,
+                request.POST.get("plate", ""),
+                request.POST.get("vin", ""),
                 invitation=_session_invitation(request),
             )
         except DomainError as exc:
@@ -255,9 +282,18 @@ def cars(request):
             result = {"status": outcome, "message": BIND_MESSAGES[outcome]()}
     vehicles = list(customer_selectors.vehicles_of_owner(request.owner))
     template = "web/app/_cars.html" if request.htmx else "web/app/cars.html"
-    return render(request, template, _context(
-        request, vehicles=vehicles, result=result, error=error, form_plate=request.POST.get("plate", ""), tab="home",
-    ))
+    return render(
+        request,
+        template,
+        _context(
+            request,
+            vehicles=vehicles,
+            result=result,
+            error=error,
+            form_plate=request.POST.get("plate", ""),
+            tab="home",
+        ),
+    )
 
 
 @owner_required
@@ -265,5 +301,9 @@ def consultants(request):
     customer = customer_selectors.consultants_of_owner(request.owner)
     people = []
     if customer is not None:
-        people = [p for p in (customer.sales_consultant, customer.service_advisor, customer.cs_agent) if p]
-    return render(request, "web/app/consultants.html", _context(request, people=people, customer=customer))
+        people = [
+            p for p in (customer.sales_consultant, customer.service_advisor, customer.cs_agent) if p
+        ]
+    return render(
+        request, "web/app/consultants.html", _context(request, people=people, customer=customer)
+    )

@@ -25,19 +25,53 @@ urlpatterns = [
     # staff console
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
-    path("console/logout/", auth_views.LogoutView.as_view(next_page="/console/login/"), name="console-logout"),
+    path(
+        "console/logout/",
+        auth_views.LogoutView.as_view(next_page="/console/login/"),
+        name="console-logout",
+    ),
     path("console/inbox/", console_views.inbox_page, name="console-inbox"),
     path("console/inbox/read-all/", console_views.inbox_read_all, name="console-inbox-read-all"),
-    path("console/inbox/<int:message_id>/read/", console_views.inbox_read, name="console-inbox-read"),
+    path(
+        "console/inbox/<int:message_id>/read/", console_views.inbox_read, name="console-inbox-read"
+    ),
     path("console/customers/", customer_views.customer_list, name="console-customers"),
-    path("console/customers/<int:customer_id>/", customer_views.customer_detail, name="console-customer"),
-    path("console/customers/import/", customer_views.customer_import, name="console-customer-import"),
-    path("console/customers/export.<str:fmt>", customer_views.customer_export, name="console-customer-export"),
-    path("console/customers/<int:customer_id>/assign/", customer_views.customer_assign, name="console-customer-assign"),
-    path("console/customers/<int:customer_id>/bind/", customer_views.customer_bind, name="console-customer-bind"),
-    path("console/transfers/<int:transfer_id>/decide/", customer_views.transfer_decide, name="console-transfer-decide"),
+    path(
+        "console/customers/<int:customer_id>/",
+        customer_views.customer_detail,
+        name="console-customer",
+    ),
+    path(
+        "console/customers/import/", customer_views.customer_import, name="console-customer-import"
+    ),
+    path(
+        "console/customers/export.<str:fmt>",
+        customer_views.customer_export,
+        name="console-customer-export",
+    ),
+    path(
+        "console/customers/<int:customer_id>/assign/",
+        customer_views.customer_assign,
+        name="console-customer-assign",
+    ),
+    path(
+        "console/customers/<int:customer_id>/bind/",
+        customer_views.customer_bind,
+        name="console-customer-bind",
+    ),
+    path(
+        "console/transfers/<int:transfer_id>/decide/",
+        customer_views.transfer_decide,
+        name="console-transfer-decide",
+    ),
     path("console/invitations/", customer_views.invitations_page, name="console-invitations"),
-    path("console/invitations/<slug:code>.<str:fmt>", customer_views.invitation_qr, name="console-invitation-qr"),
+    path(
+        "console/invitations/<slug:code>.<str:fmt>",
+        customer_views.invitation_qr,
+        name="console-invitation-qr",
+    ),
     path("console/card/", customer_views.staff_card, name="console-card"),
-    path("console/staff/<int:staff_id>/card/", customer_views.staff_card, name="console-staff-card"),
+    path(
+        "console/staff/<int:staff_id>/card/", customer_views.staff_card, name="console-staff-card"
+    ),
 ]

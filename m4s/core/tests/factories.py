@@ -55,14 +55,21 @@ class OwnerFactory(factory.django.DjangoModelFactory):
 
 
 def make_staff(username, role, group, stores=(), **kw):
-    return create_staff(username=username, password=PASSWORD, role=role, group=group, stores=list(stores), **kw)
+    return create_staff(
+        username=username, password=PASSWORD, role=role, group=group, stores=list(stores), **kw
+    )
 
 
 def build_world() -> SimpleNamespace:
     group_a, group_b = DealerGroupFactory(name="Alpha Auto"), DealerGroupFactory(name="Beta Motors")
-    store_a, store_b = StoreFactory(dealer_group=group_a, name="Alpha North"), StoreFactory(dealer_group=group_b, name="Beta South")
+    store_a, store_b = (
+        StoreFactory(dealer_group=group_a, name="Alpha North"),
+        StoreFactory(dealer_group=group_b, name="Beta South"),
+    )
     for store in (store_a, store_b):
-        org.set_business_hours(store, 0, [(dt.time(8, 30), dt.time(12)), (dt.time(13, 30), dt.time(18))])
+        org.set_business_hours(
+            store, 0, [(dt.time(8, 30), dt.time(12)), (dt.time(13, 30), dt.time(18))]
+        )
         org.add_emergency_number(store, EmergencyKind.RESCUE, "400-800-0000", "Rescue")
     w = SimpleNamespace(group_a=group_a, group_b=group_b, store_a=store_a, store_b=store_b)
     w.hq = make_staff("hq", Role.PLATFORM_ADMIN, None)
@@ -94,8 +101,14 @@ class ApiClient:
             if method.upper() == "GET":
                 response = call(path, data or {}, **self._headers(token), **extra)
             else:
-                response = call(path, body, content_type="application/json", **self._headers(token), **extra)
-        response.json_body = response.json() if response.content and response["Content-Type"].startswith("application/json") else None
+                response = call(
+                    path, body, content_type="application/json", **self._headers(token), **extra
+                )
+        response.json_body = (
+            response.json()
+            if response.content and response["Content-Type"].startswith("application/json")
+            else None
+        )
         return response
 
     def get(self, path, token=None, **kw):

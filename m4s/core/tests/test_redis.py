@@ -23,10 +23,14 @@ def test_cache_is_redis_and_round_trips(settings):
 
 
 def test_outbox_delivered_through_rq_worker(tmp_path):
-    redis_url = REDIS_URL.rsplit("/", 1)[0] + "/14" if REDIS_URL.count("/") >= 3 else REDIS_URL + "/14"
+    redis_url = (
+        REDIS_URL.rsplit("/", 1)[0] + "/14" if REDIS_URL.count("/") >= 3 else REDIS_URL + "/14"
+    )
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "M4S_DATA_DIR": str(tmp_path), "TASK_BACKEND": "rq", "REDIS_URL": redis_url,
+        "M4S_DATA_DIR": str(tmp_path),
+        "TASK_BACKEND": "rq",
+        "REDIS_URL": redis_url,
         "SMS_BACKEND": "m4s.notify.sms.ConsoleSmsBackend",
     }
     m4s = [sys.executable, "-m", "m4s"]
@@ -37,13 +41,17 @@ def test_outbox_delivered_through_rq_worker(tmp_path):
         return result.stdout
 
     run("migrate", "-v0")
-    run("shell", "-c", (
-        f"import redis; redis.Redis.from_url('{redis_url}').flushdb()\n"
-        "from m4s.notify.services import send_message\n"
-        "from m4s.owners.models import Owner\n"
-        "o = Owner.objects.create(phone='+8613800000088')\n"
-        "send_message(channel='sms', owner=o, kind='t', body='via rq')\n"
-    ))
+    run(
+        "shell",
+        "-c",
+        (
+            f"import redis; redis.Redis.from_url('{redis_url}').flushdb()\n"
+            "from m4s.notify.services import send_message\n"
+            "from m4s.owners.models import Owner\n"
+            "o = Owner.objects.create(phone='+8613800000088')\n"
+            "send_message(channel='sms', owner=o, kind='t', body='via rq')\n"
+        ),
+    )
     status = "from m4s.notify.models import Message; print('STATUS', Message.objects.get().status)"
     assert "STATUS pending" in run("shell", "-c", status)  # queued on Redis, not run in-process
     run("worker", "--batch", "--no-scheduler")

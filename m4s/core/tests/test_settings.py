@@ -8,11 +8,22 @@ import pytest
 
 
 def load_settings(**env):
-    full = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "TASK_BACKEND", "REDIS_URL"}}
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DEBUG", "TASK_BACKEND", "REDIS_URL"}
+    }
     full.update(env)
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", "import m4s.settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG, s.TIME_ZONE)"],
-        env=full, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import m4s.settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG, s.TIME_ZONE)",
+        ],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -36,8 +47,12 @@ def test_bad_environment_fails_with_a_clear_message(tmp_path, env, message):
 
 
 def test_good_environment_loads(tmp_path):
-    result = load_settings(M4S_DATA_DIR=str(tmp_path), DEBUG="yes", TIME_ZONE="Asia/Seoul",
-                           DATABASE_URL="postgres://postgres@127.0.0.1:5432/m4s")
+    result = load_settings(
+        M4S_DATA_DIR=str(tmp_path),
+        DEBUG="yes",
+        TIME_ZONE="Asia/Seoul",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/m4s",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "True", "Asia/Seoul"]
 

@@ -14,7 +14,9 @@ from m4s.notify.choices import Channel, Status
 from m4s.notify.models import Message
 from m4s.schedule import PERIODIC_JOBS
 
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "notify"]}}
+DB_TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "notify"]}
+}
 
 
 @pytest.fixture
@@ -24,7 +26,9 @@ def db_queue(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_delivers_outbox_messages_from_the_database_queue(db_queue, world, sms_outbox):
-    msg = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="via the queue")
+    msg = services.send_message(
+        channel=Channel.SMS, owner=world.owner, kind="t", body="via the queue"
+    )
     queued = DBTaskResult.objects.filter(task_path="m4s.notify.tasks.deliver_message_task")
     assert queued.count() == 1 and sms_outbox == []
     call_command("worker", batch=True, no_scheduler=True, verbosity=0)
@@ -35,10 +39,14 @@ def test_worker_delivers_outbox_messages_from_the_database_queue(db_queue, world
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_runs_due_periodic_jobs(db_queue, world, sms_outbox):
-    lost = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="lost enqueue")
+    lost = services.send_message(
+        channel=Channel.SMS, owner=world.owner, kind="t", body="lost enqueue"
+    )
     DBTaskResult.objects.all().delete()  # simulate a crash between commit and enqueue
     Message.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    call_command("worker", batch=True, verbosity=0)  # scheduler enqueues the sweep, which requeues the message
+    call_command(
+        "worker", batch=True, verbosity=0
+    )  # scheduler enqueues the sweep, which requeues the message
     call_command("worker", batch=True, no_scheduler=True, verbosity=0)
     assert Message.objects.get(pk=lost.pk).status == Status.SENT
     assert set(PeriodicJobState.objects.values_list("name", flat=True)) == set(PERIODIC_JOBS)
@@ -67,5 +75,12 @@ def test_demo_builds_once_with_isolated_groups(capsys):
     other = StaffUser.objects.get(username="other-advisor")
     assert {s.dealer_group_id for s in Store.objects.for_actor(other)} == {other.dealer_group_id}
     assert set(StaffUser.objects.values_list("username", flat=True)) >= {
-        "hq", "groupadmin", "manager", "sales", "advisor", "cs", "tech", "other-advisor"
+        "hq",
+        "groupadmin",
+        "manager",
+        "sales",
+        "advisor",
+        "cs",
+        "tech",
+        "other-advisor",
     }

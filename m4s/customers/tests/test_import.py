@@ -69,8 +69,16 @@ def person(n: int, store, *, car: bool = True, **overrides) -> dict:
     if car:
         brand, model, fuel = make_vehicle_model(rng)
         row.update(
-            vin=make_vin(rng), plate=make_plate(rng), brand=brand, model=model, fuel=fuel, colour="白",
-            purchase_date="2021-05-01", odometer_km="12,345", insurance_expiry="2026-05-01", insurer="人保",
+            vin=make_vin(rng),
+            plate=make_plate(rng),
+            brand=brand,
+            model=model,
+            fuel=fuel,
+            colour="白",
+            purchase_date="2021-05-01",
+            odometer_km="12,345",
+            insurance_expiry="2026-05-01",
+            insurer="人保",
         )
     row.update(overrides)
     return row
@@ -91,7 +99,10 @@ def load(data: bytes, filename: str = "customers.csv") -> list[dict]:
 
 
 def table_counts() -> dict:
-    return {m.__name__: m.objects.unscoped().count() for m in (Customer, Vehicle, VehicleOwnership, TimelineEvent, AuditEntry)}
+    return {
+        m.__name__: m.objects.unscoped().count()
+        for m in (Customer, Vehicle, VehicleOwnership, TimelineEvent, AuditEntry)
+    }
 
 
 def stamps() -> dict:
@@ -108,19 +119,37 @@ def broken_vin(n: int) -> str:
 
 def good_file(w) -> list[dict]:
     """Three customers: one with two cars, one with one car, one without a car."""
-    two_cars = person(1, w.store_a, sales_consultant="sales-a", service_advisor="advisor-a", cs_agent="cs-a",
-                      id_number=make_id_number(random.Random(1)))
-    second_car = person(11, w.store_a, phone=two_cars["phone"], name="", tags="", address="", birthday="", gender="")
+    two_cars = person(
+        1,
+        w.store_a,
+        sales_consultant="sales-a",
+        service_advisor="advisor-a",
+        cs_agent="cs-a",
+        id_number=make_id_number(random.Random(1)),
+    )
+    second_car = person(
+        11, w.store_a, phone=two_cars["phone"], name="", tags="", address="", birthday="", gender=""
+    )
     return [two_cars, second_car, person(2, w.store_a), person(3, w.store_a, car=False)]
 
 
 # --- reading files ------------------------------------------------------------------------------
 def test_read_rows_csv_bom_gb18030_and_chinese_headers(team):
     rows = [person(1, team.store_a)]
-    chinese = {"name": "姓名", "phone": "手机", "vin": "车架号", "plate": "车牌", "store_code": "门店编码"}
+    chinese = {
+        "name": "姓名",
+        "phone": "手机",
+        "vin": "车架号",
+        "plate": "车牌",
+        "store_code": "门店编码",
+    }
     for encoding in ("utf-8", "utf-8-sig", "gb18030"):
         read = load(to_csv(rows, encoding=encoding, headers=chinese))
-        assert read[0]["name"] == rows[0]["name"] and read[0]["vin"] == rows[0]["vin"] and read[0]["_row"] == 2
+        assert (
+            read[0]["name"] == rows[0]["name"]
+            and read[0]["vin"] == rows[0]["vin"]
+            and read[0]["_row"] == 2
+        )
     with pytest.raises(DomainError) as e:
         load(b"x", "customers.txt")
     assert e.value.code == "unsupported_file"
@@ -136,16 +165,16 @@ def test_read_rows_csv_bom_gb18030_and_chinese_headers(team):
 def test_dry_run_reports_row_errors_and_writes_nothing(team):
     dup_vin = make_vin(random.Random(99))
     rows = [
-        person(1, team.store_a),                                                  # row 2: fine
-        person(2, team.store_a, vin=broken_vin(2)),                               # row 3: bad VIN
-        person(3, team.store_a, phone="12345"),                                   # row 4: bad phone
-        person(4, team.store_a, vin=dup_vin),                                     # row 5: same VIN ...
-        person(5, team.store_a, vin=dup_vin),                                     # row 6: ... other phone
-        person(6, team.store_a, sales_consultant="nobody"),                       # row 7: unknown staff
-        person(7, team.store_a, service_advisor="sales-a"),                       # row 8: wrong role
-        person(8, team.store_a2, sales_consultant="sales-a"),                     # row 9: not at that store
-        person(9, team.store_a, store_code="nowhere", plate="XX123"),             # row 10: store, plate
-        person(10, team.store_a, birthday="1985-02-30", fuel="coal"),             # row 11: date, fuel
+        person(1, team.store_a),  # row 2: fine
+        person(2, team.store_a, vin=broken_vin(2)),  # row 3: bad VIN
+        person(3, team.store_a, phone="12345"),  # row 4: bad phone
+        person(4, team.store_a, vin=dup_vin),  # row 5: same VIN ...
+        person(5, team.store_a, vin=dup_vin),  # row 6: ... other phone
+        person(6, team.store_a, sales_consultant="nobody"),  # row 7: unknown staff
+        person(7, team.store_a, service_advisor="sales-a"),  # row 8: wrong role
+        person(8, team.store_a2, sales_consultant="sales-a"),  # row 9: not at that store
+        person(9, team.store_a, store_code="nowhere", plate="XX123"),  # row 10: store, plate
+        person(10, team.store_a, birthday="1985-02-30", fuel="coal"),  # row 11: date, fuel
     ]
     before = table_counts()
     report = run_import(team.admin_a, team.group_a.pk, load(to_csv(rows)), dry_run=True)
@@ -155,8 +184,18 @@ def test_dry_run_reports_row_errors_and_writes_nothing(team):
         vin_message = str(exc.message)
     found = {(e.row, e.field) for e in report.errors}
     assert (3, "vin", vin_message) in report.errors
-    assert {(4, "phone"), (5, "vin"), (6, "vin"), (7, "sales_consultant"), (8, "service_advisor"), (9, "sales_consultant"),
-            (10, "store_code"), (10, "plate"), (11, "birthday"), (11, "fuel")} <= found
+    assert {
+        (4, "phone"),
+        (5, "vin"),
+        (6, "vin"),
+        (7, "sales_consultant"),
+        (8, "service_advisor"),
+        (9, "sales_consultant"),
+        (10, "store_code"),
+        (10, "plate"),
+        (11, "birthday"),
+        (11, "fuel"),
+    } <= found
     assert {e.row for e in report.errors} == set(range(3, 12))
     assert "nobody" in next(e.message for e in report.errors if e.row == 7)
     assert report.dry_run and report.rows_total == 10
@@ -189,8 +228,16 @@ def test_new_customer_needs_name_and_store(team):
 def test_corrected_file_creates_customers_vehicles_and_consultants(team):
     rows = good_file(team)
     report = run_import(team.admin_a, team.group_a.pk, load(to_csv(rows)), dry_run=False)
-    assert (report.customers_created, report.customers_updated, report.customers_unchanged) == (3, 0, 0)
-    assert (report.vehicles_created, report.vehicles_updated, report.vehicles_unchanged) == (3, 0, 0)
+    assert (report.customers_created, report.customers_updated, report.customers_unchanged) == (
+        3,
+        0,
+        0,
+    )
+    assert (report.vehicles_created, report.vehicles_updated, report.vehicles_unchanged) == (
+        3,
+        0,
+        0,
+    )
     assert report.errors == [] and report.rows_total == 4
 
     customers = Customer.objects.for_group(team.group_a)
@@ -199,15 +246,25 @@ def test_corrected_file_creates_customers_vehicles_and_consultants(team):
     assert c.name == rows[0]["name"] and c.source == "import" and c.store == team.store_a
     assert c.phone_last4 == rows[0]["phone"][-4:]
     assert c.gender == "m" and c.birthday == dt.date(1985, 3, 2) and c.tags == ["VIP", "老客户"]
-    assert (c.sales_consultant, c.service_advisor, c.cs_agent) == (team.sales_a, team.advisor_a, team.cs_a)
+    assert (c.sales_consultant, c.service_advisor, c.cs_agent) == (
+        team.sales_a,
+        team.advisor_a,
+        team.cs_a,
+    )
     assert crypto.decrypt(c.id_number_cipher) == rows[0]["id_number"] and "*" in c.id_number_masked
     cars = Vehicle.objects.for_group(team.group_a).filter(current_owner=c).order_by("vin")
     assert sorted(v.vin for v in cars) == sorted([rows[0]["vin"], rows[1]["vin"]])
     car = cars.get(vin=rows[0]["vin"])
-    assert car.plate == rows[0]["plate"] and car.odometer_km == 12345 and car.purchase_date == dt.date(2021, 5, 1)
+    assert (
+        car.plate == rows[0]["plate"]
+        and car.odometer_km == 12345
+        and car.purchase_date == dt.date(2021, 5, 1)
+    )
     assert car.model_year is not None
     ownerships = VehicleOwnership.objects.for_group(team.group_a)
-    assert ownerships.count() == 3 and set(ownerships.values_list("reason", flat=True)) == {"import"}
+    assert ownerships.count() == 3 and set(ownerships.values_list("reason", flat=True)) == {
+        "import"
+    }
     assert ownerships.filter(ended_at__isnull=True, customer=c).count() == 2
     timeline = TimelineEvent.objects.for_group(team.group_a)
     assert timeline.count() == 3 and set(timeline.values_list("kind", flat=True)) == {"import"}
@@ -221,8 +278,16 @@ def test_reimporting_the_same_file_changes_nothing(team):
     run_import(team.admin_a, team.group_a.pk, load(data), dry_run=False)
     before, times = table_counts(), stamps()
     report = run_import(team.admin_a, team.group_a.pk, load(data), dry_run=False)
-    assert (report.customers_created, report.customers_updated, report.customers_unchanged) == (0, 0, 3)
-    assert (report.vehicles_created, report.vehicles_updated, report.vehicles_unchanged) == (0, 0, 3)
+    assert (report.customers_created, report.customers_updated, report.customers_unchanged) == (
+        0,
+        0,
+        3,
+    )
+    assert (report.vehicles_created, report.vehicles_updated, report.vehicles_unchanged) == (
+        0,
+        0,
+        3,
+    )
     assert not report.changed_anything
     assert table_counts() == before
     assert stamps() == times
@@ -243,9 +308,17 @@ def test_a_changed_row_updates_only_that_customer(team):
     assert {k for k in times if times[k] != after[k]} == {("c", changed.pk), ("v", car.pk)}
     counts = table_counts()
     assert counts["AuditEntry"] == before["AuditEntry"] + 2  # one customer, one car
-    assert {k: v for k, v in counts.items() if k != "AuditEntry"} == {k: v for k, v in before.items() if k != "AuditEntry"}
-    entry = AuditEntry.objects.for_group(team.group_a).filter(object_type="customers.customer").first()
-    assert entry.action == "update" and entry.object_id == str(changed.pk) and "address" in entry.changes
+    assert {k: v for k, v in counts.items() if k != "AuditEntry"} == {
+        k: v for k, v in before.items() if k != "AuditEntry"
+    }
+    entry = (
+        AuditEntry.objects.for_group(team.group_a).filter(object_type="customers.customer").first()
+    )
+    assert (
+        entry.action == "update"
+        and entry.object_id == str(changed.pk)
+        and "address" in entry.changes
+    )
 
 
 def test_empty_cells_keep_stored_values_and_masked_id_is_ignored(team):
@@ -256,28 +329,46 @@ def test_empty_cells_keep_stored_values_and_masked_id_is_ignored(team):
     report = run_import(team.admin_a, team.group_a.pk, sparse, dry_run=False)
     assert report.customers_unchanged == 1 and not report.errors
     c.refresh_from_db()
-    assert c.address == rows[0]["address"] and crypto.decrypt(c.id_number_cipher) == rows[0]["id_number"]
+    assert (
+        c.address == rows[0]["address"]
+        and crypto.decrypt(c.id_number_cipher) == rows[0]["id_number"]
+    )
     new_id = make_id_number(random.Random(1234))
-    report = run_import(team.admin_a, team.group_a.pk, [{"phone": rows[0]["phone"], "id_number": new_id}], dry_run=False)
+    report = run_import(
+        team.admin_a,
+        team.group_a.pk,
+        [{"phone": rows[0]["phone"], "id_number": new_id}],
+        dry_run=False,
+    )
     assert report.customers_updated == 1
     c.refresh_from_db()
-    assert crypto.decrypt(c.id_number_cipher) == new_id and c.id_number_masked == mask_id_number(new_id)
+    assert crypto.decrypt(c.id_number_cipher) == new_id and c.id_number_masked == mask_id_number(
+        new_id
+    )
 
 
 def test_cars_already_known_to_the_group(team):
     owner_row = person(1, team.store_a)
     run_import(team.admin_a, team.group_a.pk, [owner_row], dry_run=False)
     rng = random.Random(500)
-    loose = Vehicle.objects.create(dealer_group=team.group_a, vin=make_vin(rng), plate=make_plate(rng))
+    loose = Vehicle.objects.create(
+        dealer_group=team.group_a, vin=make_vin(rng), plate=make_plate(rng)
+    )
     cases = {
-        "vin": person(2, team.store_a, vin=owner_row["vin"], plate=""),       # someone else's car
-        "plate": person(1, team.store_a, plate=make_plate(random.Random(77))),  # known VIN, other plate
+        "vin": person(2, team.store_a, vin=owner_row["vin"], plate=""),  # someone else's car
+        "plate": person(
+            1, team.store_a, plate=make_plate(random.Random(77))
+        ),  # known VIN, other plate
     }
     for field, row in cases.items():
         plan = plan_import(team.group_a.pk, [row])
         assert [(e.row, e.field) for e in plan.errors] == [(2, field)], plan.errors
-    taken = plan_import(team.group_a.pk, [person(3, team.store_a, plate=owner_row["plate"])])  # plate of another car
-    assert [(e.row, e.field) for e in taken.errors] == [(2, "plate")] and owner_row["vin"] in taken.errors[0].message
+    taken = plan_import(
+        team.group_a.pk, [person(3, team.store_a, plate=owner_row["plate"])]
+    )  # plate of another car
+    assert [(e.row, e.field) for e in taken.errors] == [(2, "plate")] and owner_row[
+        "vin"
+    ] in taken.errors[0].message
     rows = [person(4, team.store_a, vin=loose.vin, plate=loose.plate)]  # a car without owner: fine
     report = run_import(team.admin_a, team.group_a.pk, rows, dry_run=False)
     assert report.vehicles_updated == 1 and report.customers_created == 1
@@ -292,9 +383,38 @@ def test_xlsx_with_chinese_headers_date_cells_and_number_cells(team):
     phone, vin, plate = make_mobile(rng), make_vin(rng), make_plate(rng)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(["姓名", "手机", "生日", "性别", "门店编码", "车架号", "车牌", "购车日期", "里程", "年款", "燃料", "服务顾问"])
-    sheet.append(["王伟", int(phone.removeprefix("+86")), dt.datetime(1990, 1, 2), "男", team.store_a.code, vin, plate,
-                  dt.date(2022, 6, 1), 8000, 2022, "bev", "advisor-a"])
+    sheet.append(
+        [
+            "姓名",
+            "手机",
+            "生日",
+            "性别",
+            "门店编码",
+            "车架号",
+            "车牌",
+            "购车日期",
+            "里程",
+            "年款",
+            "燃料",
+            "服务顾问",
+        ]
+    )
+    sheet.append(
+        [
+            "王伟",
+            int(phone.removeprefix("+86")),
+            dt.datetime(1990, 1, 2),
+            "男",
+            team.store_a.code,
+            vin,
+            plate,
+            dt.date(2022, 6, 1),
+            8000,
+            2022,
+            "bev",
+            "advisor-a",
+        ]
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     rows = load(buffer.getvalue(), "客户.xlsx")
@@ -304,8 +424,15 @@ def test_xlsx_with_chinese_headers_date_cells_and_number_cells(team):
     c = Customer.objects.for_group(team.group_a).get(phone=phone)
     assert c.birthday == dt.date(1990, 1, 2) and c.service_advisor == team.advisor_a
     car = Vehicle.objects.for_group(team.group_a).get(vin=vin)
-    assert (car.purchase_date, car.odometer_km, car.model_year, car.fuel) == (dt.date(2022, 6, 1), 8000, 2022, "bev")
-    again = run_import(team.admin_a, team.group_a.pk, load(buffer.getvalue(), "客户.xlsx"), dry_run=False)
+    assert (car.purchase_date, car.odometer_km, car.model_year, car.fuel) == (
+        dt.date(2022, 6, 1),
+        8000,
+        2022,
+        "bev",
+    )
+    again = run_import(
+        team.admin_a, team.group_a.pk, load(buffer.getvalue(), "客户.xlsx"), dry_run=False
+    )
     assert (again.customers_unchanged, again.vehicles_unchanged) == (1, 1)
 
 
@@ -323,8 +450,16 @@ def test_export_then_reimport_changes_nothing(team, kind):
     before, times = table_counts(), stamps()
     report = run_import(team.admin_a, team.group_a.pk, exported, dry_run=False)
     assert report.errors == []
-    assert (report.customers_created, report.customers_updated, report.customers_unchanged) == (0, 0, 4)
-    assert (report.vehicles_created, report.vehicles_updated, report.vehicles_unchanged) == (0, 0, 3)
+    assert (report.customers_created, report.customers_updated, report.customers_unchanged) == (
+        0,
+        0,
+        4,
+    )
+    assert (report.vehicles_created, report.vehicles_updated, report.vehicles_unchanged) == (
+        0,
+        0,
+        3,
+    )
     assert table_counts() == before and stamps() == times
     if kind == "csv":
         assert "'=SUM(1,2)" in buffer.getvalue().decode("utf-8-sig")
@@ -335,7 +470,9 @@ def test_export_masks_id_numbers(team):
     run_import(team.admin_a, team.group_a.pk, load(to_csv(rows)), dry_run=False)
     exported = list(export_rows(team.group_a.pk))
     mine = [r for r in exported if r["phone"] == "+86" + rows[0]["phone"]]
-    assert len(mine) == 2 and {r["id_number"] for r in mine} == {mask_id_number(rows[0]["id_number"])}
+    assert len(mine) == 2 and {r["id_number"] for r in mine} == {
+        mask_id_number(rows[0]["id_number"])
+    }
     out = io.StringIO()
     write_csv(export_rows(team.group_a.pk), out)
     assert rows[0]["id_number"] not in out.getvalue()
@@ -346,7 +483,16 @@ def test_group_b_import_cannot_touch_group_a(team):
     rows_a = good_file(team)
     run_import(team.admin_a, team.group_a.pk, load(to_csv(rows_a)), dry_run=False)
     times = stamps()
-    rows_b = [{**r, "store_code": team.store_b.code, "sales_consultant": "", "service_advisor": "", "cs_agent": ""} for r in rows_a]
+    rows_b = [
+        {
+            **r,
+            "store_code": team.store_b.code,
+            "sales_consultant": "",
+            "service_advisor": "",
+            "cs_agent": "",
+        }
+        for r in rows_a
+    ]
     report = run_import(team.admin_b, team.group_b.pk, load(to_csv(rows_b)), dry_run=False)
     assert (report.customers_created, report.vehicles_created, report.errors) == (3, 3, [])
     phone = "+86" + rows_a[0]["phone"]
@@ -379,9 +525,15 @@ def test_import_and_export_need_the_import_permission(team):
 
 # --- queries ------------------------------------------------------------------------------------------------
 def test_plan_query_count_does_not_grow_with_rows(team):
-    run_import(team.admin_a, team.group_a.pk, good_file(team), dry_run=False)  # some rows exist already
+    run_import(
+        team.admin_a, team.group_a.pk, good_file(team), dry_run=False
+    )  # some rows exist already
+
     def queries(n: int) -> int:
-        rows = [person(i, team.store_a, sales_consultant="sales-a", service_advisor="advisor-a") for i in range(100, 100 + n)]
+        rows = [
+            person(i, team.store_a, sales_consultant="sales-a", service_advisor="advisor-a")
+            for i in range(100, 100 + n)
+        ]
         rows[0]["phone"] = good_file(team)[0]["phone"]
         rows[0]["name"] = good_file(team)[0]["name"]
         with CaptureQueriesContext(connection) as ctx:
@@ -408,15 +560,21 @@ def test_cli_import_dry_run_real_and_errors(team, tmp_path):
     assert Customer.objects.for_group(team.group_a).count() == 3
     timeline = TimelineEvent.objects.for_group(team.group_a)
     assert timeline.count() == 3 and set(timeline.values_list("actor", flat=True)) == {None}
-    assert set(AuditEntry.objects.for_group(team.group_a).values_list("actor_name", flat=True)) == {"system"}
+    assert set(AuditEntry.objects.for_group(team.group_a).values_list("actor_name", flat=True)) == {
+        "system"
+    }
 
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(to_csv([person(5, team.store_a, vin=broken_vin(5)), person(6, team.store_a, phone="123")]))
+    bad.write_bytes(
+        to_csv([person(5, team.store_a, vin=broken_vin(5)), person(6, team.store_a, phone="123")])
+    )
     before = table_counts()
     for dry_run in (True, False):
         out = io.StringIO()
         with pytest.raises(CommandError) as e:
-            call_command("import_customers", str(bad), group=team.group_a.slug, dry_run=dry_run, stdout=out)
+            call_command(
+                "import_customers", str(bad), group=team.group_a.slug, dry_run=dry_run, stdout=out
+            )
         assert e.value.returncode == 1
         text = out.getvalue()
         assert "Errors: 2" in text and "vin" in text and "phone" in text
@@ -428,7 +586,9 @@ def test_cli_import_dry_run_real_and_errors(team, tmp_path):
 def test_cli_export_and_dashed_aliases(team, tmp_path, monkeypatch, capsys):
     run_import(None, team.group_a.pk, good_file(team), dry_run=False)
     target = tmp_path / "out.xlsx"
-    call_command("export_customers", group=team.group_a.slug, output=str(target), stderr=io.StringIO())
+    call_command(
+        "export_customers", group=team.group_a.slug, output=str(target), stderr=io.StringIO()
+    )
     assert len(load(target.read_bytes(), "out.xlsx")) == 4
     out = io.StringIO()
     call_command("export_customers", "--group", team.group_a.slug, "--format", "csv", stdout=out)

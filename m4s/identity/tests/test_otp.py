@@ -81,7 +81,9 @@ def test_new_code_supersedes_the_old_one(api_client, sms_outbox):
     api_client.post(REQUEST, {"phone": PHONE})
     new = code_from_sms(sms_outbox)
     if old != new:
-        assert api_client.post(VERIFY, {"phone": PHONE, "code": old}).json_body["code"] == "otp_wrong"
+        assert (
+            api_client.post(VERIFY, {"phone": PHONE, "code": old}).json_body["code"] == "otp_wrong"
+        )
     assert api_client.post(VERIFY, {"phone": PHONE, "code": new}).status_code == 200
 
 
@@ -93,7 +95,11 @@ def test_five_wrong_tries_lock_the_phone_for_fifteen_minutes(api_client, sms_out
     for left in (4, 3, 2, 1):
         r = api_client.post(VERIFY, {"phone": PHONE, "code": wrong})
         assert r.status_code == 400
-        assert r.json_body == {"code": "otp_wrong", "message": "Wrong code.", "details": {"attempts_left": left}}
+        assert r.json_body == {
+            "code": "otp_wrong",
+            "message": "Wrong code.",
+            "details": {"attempts_left": left},
+        }
     r = api_client.post(VERIFY, {"phone": PHONE, "code": wrong})
     assert r.status_code == 429 and r.json_body["code"] == "otp_locked"
     # the right code no longer works, and no new code can be requested while locked
@@ -108,7 +114,10 @@ def test_five_wrong_tries_lock_the_phone_for_fifteen_minutes(api_client, sms_out
     state.save()
     age_challenges(3600)
     assert api_client.post(REQUEST, {"phone": PHONE}).status_code == 202
-    assert api_client.post(VERIFY, {"phone": PHONE, "code": code_from_sms(sms_outbox)}).status_code == 200
+    assert (
+        api_client.post(VERIFY, {"phone": PHONE, "code": code_from_sms(sms_outbox)}).status_code
+        == 200
+    )
 
 
 @pytest.mark.django_db
@@ -126,7 +135,9 @@ def test_resend_is_rate_limited_per_phone(api_client, sms_outbox):
     r = api_client.post(REQUEST, {"phone": PHONE})
     assert r.status_code == 429 and r.json_body["code"] == "rate_limited"
     assert 0 < int(r["Retry-After"]) <= 60
-    assert OtpChallenge.objects.filter(phone=PHONE).count() == 1  # the refused request wrote nothing
+    assert (
+        OtpChallenge.objects.filter(phone=PHONE).count() == 1
+    )  # the refused request wrote nothing
     assert len(sms_outbox) == 1
     for _ in range(4):
         age_challenges(61)
@@ -143,7 +154,9 @@ def test_requests_are_rate_limited_per_ip(api_client):
         assert api_client.post(REQUEST, {"phone": f"+861391234560{i}"}).status_code == 202
     r = api_client.post(REQUEST, {"phone": "+8613912345609"})
     assert r.status_code == 429 and r.json_body["code"] == "rate_limited"
-    other_ip = api_client.request("POST", REQUEST, {"phone": "+8613912345609"}, REMOTE_ADDR="10.1.2.3")
+    other_ip = api_client.request(
+        "POST", REQUEST, {"phone": "+8613912345609"}, REMOTE_ADDR="10.1.2.3"
+    )
     assert other_ip.status_code == 202
 
 
@@ -152,13 +165,19 @@ def test_requests_are_rate_limited_per_ip(api_client):
     "payload,status,code",
     [
         ({"phone": "12345"}, 400, "invalid_phone"),
-        ({"phone": "+861012345678"}, 400, "invalid_phone"),  # a Beijing landline cannot receive texts
+        (
+            {"phone": "+861012345678"},
+            400,
+            "invalid_phone",
+        ),  # a Beijing landline cannot receive texts
         ({"phone": "not a phone"}, 400, "invalid_phone"),
         ({}, 422, "validation_error"),
         ({"phone": 13800000001}, 422, "validation_error"),
     ],
 )
-def test_bad_phone_input_is_refused_and_writes_nothing(api_client, sms_outbox, payload, status, code):
+def test_bad_phone_input_is_refused_and_writes_nothing(
+    api_client, sms_outbox, payload, status, code
+):
     r = api_client.post(REQUEST, payload)
     assert r.status_code == status and r.json_body["code"] == code
     assert r.json_body["message"]
@@ -178,7 +197,14 @@ def test_verify_without_request_is_refused(api_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language,message", [("zh-hans", "这不是有效的电话号码。"), ("ko", "올바른 전화번호가 아닙니다."), ("en", "This is not a phone number.")])
+@pytest.mark.parametrize(
+    "language,message",
+    [
+        ("zh-hans", "这不是有效的电话号码。"),
+        ("ko", "올바른 전화번호가 아닙니다."),
+        ("en", "This is not a phone number."),
+    ],
+)
 def test_error_messages_follow_accept_language(api_client, language, message):
     r = api_client.request("POST", REQUEST, {"phone": "abcd"}, HTTP_ACCEPT_LANGUAGE=language)
     assert r.status_code == 400 and r.json_body == {"code": "invalid_phone", "message": message}

@@ -16,11 +16,15 @@ def test_staff_login_returns_token_and_profile(api_client, world):
     me = api_client.get("/api/v1/staff/me", token=r.json_body["token"])
     assert me.status_code == 200 and me.json_body["username"] == "advisor-a"
     assert "view_customers" in me.json_body["permissions"]
-    assert ApiToken.objects.get(staff=world.advisor_a).key_hash != r.json_body["token"]  # only the hash is kept
+    assert (
+        ApiToken.objects.get(staff=world.advisor_a).key_hash != r.json_body["token"]
+    )  # only the hash is kept
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("username,password", [("advisor-a", "wrong"), ("nobody", PASSWORD), ("", "x")])
+@pytest.mark.parametrize(
+    "username,password", [("advisor-a", "wrong"), ("nobody", PASSWORD), ("", "x")]
+)
 def test_staff_login_refuses_bad_credentials(api_client, world, username, password):
     r = api_client.post("/api/v1/auth/staff/login", {"username": username, "password": password})
     assert r.status_code in (401, 422)
@@ -30,7 +34,9 @@ def test_staff_login_refuses_bad_credentials(api_client, world, username, passwo
 
 @pytest.mark.django_db
 def test_inactive_staff_cannot_log_in_or_use_old_tokens(api_client, world):
-    token = api_client.post("/api/v1/auth/staff/login", {"username": "advisor-a", "password": PASSWORD}).json_body["token"]
+    token = api_client.post(
+        "/api/v1/auth/staff/login", {"username": "advisor-a", "password": PASSWORD}
+    ).json_body["token"]
     world.advisor_a.is_active = False
     world.advisor_a.save()
     assert api_client.get("/api/v1/staff/me", token=token).status_code == 401

@@ -26,20 +26,32 @@ class FlakySms(MemorySmsBackend):
 
 
 @pytest.mark.django_db
-def test_message_is_written_in_the_business_transaction_and_sent_after_commit(world, sms_outbox, django_capture_on_commit_callbacks):
+def test_message_is_written_in_the_business_transaction_and_sent_after_commit(
+    world, sms_outbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
-        msg = services.send_message(channel=Channel.SMS, owner=world.owner, kind="test", body="hello")
+        msg = services.send_message(
+            channel=Channel.SMS, owner=world.owner, kind="test", body="hello"
+        )
         assert Message.objects.get(pk=msg.pk).status == Status.PENDING
         assert sms_outbox == []  # nothing leaves before commit
     assert len(callbacks) == 1
     msg.refresh_from_db()
     assert msg.status == Status.SENT and msg.attempts == 1 and msg.sent_at is not None
-    assert sms_outbox == [{"to": world.owner.phone, "body": "hello", "reference": f"m4s-msg-{msg.pk}"}]
+    assert sms_outbox == [
+        {"to": world.owner.phone, "body": "hello", "reference": f"m4s-msg-{msg.pk}"}
+    ]
 
 
 @pytest.mark.django_db
-def test_rolled_back_business_change_sends_nothing(world, sms_outbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+def test_rolled_back_business_change_sends_nothing(
+    world, sms_outbox, django_capture_on_commit_callbacks
+):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
         services.send_message(channel=Channel.SMS, owner=world.owner, kind="test", body="never")
         raise RuntimeError("business change failed")
     assert not Message.objects.exists() and sms_outbox == []
@@ -60,17 +72,25 @@ def test_retried_task_delivers_exactly_once(world, sms_outbox):
 def test_email_channel_uses_django_mail(world):
     world.owner.email = "owner@example.com"
     world.owner.save()
-    msg = services.send_message(channel=Channel.EMAIL, owner=world.owner, kind="test", subject="Hi", body="Body")
+    msg = services.send_message(
+        channel=Channel.EMAIL, owner=world.owner, kind="test", subject="Hi", body="Body"
+    )
     assert deliver_message_task.call(msg.pk) == "sent"
     assert deliver_message_task.call(msg.pk) == "skipped"
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["owner@example.com"] and mail.outbox[0].subject == "Hi"
+    assert (
+        len(mail.outbox) == 1
+        and mail.outbox[0].to == ["owner@example.com"]
+        and mail.outbox[0].subject == "Hi"
+    )
 
 
 @pytest.mark.django_db
 def test_failed_send_backs_off_and_retries_until_it_works(world, settings):
     settings.SMS_BACKEND = "m4s.notify.tests.test_outbox.FlakySms"
     FlakySms.failures = 2
-    msg = services.send_message(channel=Channel.SMS, owner=world.owner, kind="test", body="retry me")
+    msg = services.send_message(
+        channel=Channel.SMS, owner=world.owner, kind="test", body="retry me"
+    )
     assert services.deliver_message(msg.pk) == "retry"
     msg.refresh_from_db()
     assert msg.status == Status.RETRY and "gateway timeout" in msg.last_error
@@ -106,19 +126,37 @@ def test_gives_up_after_max_attempts(world, settings):
 @pytest.mark.django_db
 def test_dedupe_key_writes_one_message(world, sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        a = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="x", dedupe_key="booking:1:confirm")
-        b = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="x", dedupe_key="booking:1:confirm")
+        a = services.send_message(
+            channel=Channel.SMS,
+            owner=world.owner,
+            kind="t",
+            body="x",
+            dedupe_key="booking:1:confirm",
+        )
+        b = services.send_message(
+            channel=Channel.SMS,
+            owner=world.owner,
+            kind="t",
+            body="x",
+            dedupe_key="booking:1:confirm",
+        )
     assert a.pk == b.pk
     assert Message.objects.count() == 1 and len(sms_outbox) == 1
 
 
 @pytest.mark.django_db
 def test_sweep_requeues_lost_and_stale_messages(world, sms_outbox):
-    lost = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="lost")  # never enqueued
+    lost = services.send_message(
+        channel=Channel.SMS, owner=world.owner, kind="t", body="lost"
+    )  # never enqueued
     Message.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=2))
     stale = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="stale")
-    Message.objects.filter(pk=stale.pk).update(status=Status.SENDING, claimed_at=timezone.now() - timedelta(hours=1))
-    fresh = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="fresh")  # its task is on its way
+    Message.objects.filter(pk=stale.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now() - timedelta(hours=1)
+    )
+    fresh = services.send_message(
+        channel=Channel.SMS, owner=world.owner, kind="t", body="fresh"
+    )  # its task is on its way
     assert services.sweep_outbox() == 2
     assert {m["body"] for m in sms_outbox} == {"lost", "stale"}
     assert Message.objects.get(pk=fresh.pk).status == Status.PENDING
@@ -144,7 +182,9 @@ def test_parallel_deliveries_of_one_message_send_once(world, sms_outbox, setting
     """Four workers pick up the same job at the same moment: one sends, the others skip."""
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises writers; the race is meaningful on PostgreSQL")
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "notify"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "notify"]}
+    }
     msg = services.send_message(channel=Channel.SMS, owner=world.owner, kind="t", body="race")
     barrier, results = threading.Barrier(4), []
 

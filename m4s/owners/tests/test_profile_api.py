@@ -13,7 +13,9 @@ from m4s.owners.phones import mask_phone, normalize_mobile
 @pytest.mark.django_db
 def test_patch_changes_only_what_is_sent(api_client, world):
     token = owner_token(world.owner)
-    r = api_client.patch("/api/v1/me", {"name": "王伟", "language": "ko", "birthday": "1985-04-12"}, token=token)
+    r = api_client.patch(
+        "/api/v1/me", {"name": "王伟", "language": "ko", "birthday": "1985-04-12"}, token=token
+    )
     assert r.status_code == 200, r.content
     body = r.json_body
     assert (body["name"], body["language"], body["birthday"]) == ("王伟", "ko", "1985-04-12")
@@ -24,13 +26,21 @@ def test_patch_changes_only_what_is_sent(api_client, world):
 @pytest.mark.django_db
 def test_consent_changes_are_timestamped_and_recorded(api_client, world):
     token = owner_token(world.owner)
-    r = api_client.patch("/api/v1/me", {"marketing_consent": True, "telematics_consent": True}, token=token)
+    r = api_client.patch(
+        "/api/v1/me", {"marketing_consent": True, "telematics_consent": True}, token=token
+    )
     assert r.json_body["marketing_consent"] and r.json_body["marketing_consent_at"]
     r = api_client.patch("/api/v1/me", {"marketing_consent": False}, token=token)
     assert r.json_body["marketing_consent"] is False
-    records = list(ConsentRecord.objects.filter(owner=world.owner).order_by("id").values_list("kind", "granted"))
+    records = list(
+        ConsentRecord.objects.filter(owner=world.owner)
+        .order_by("id")
+        .values_list("kind", "granted")
+    )
     assert records == [("marketing", True), ("telematics", True), ("marketing", False)]
-    api_client.patch("/api/v1/me", {"marketing_consent": False}, token=token)  # no change, no record
+    api_client.patch(
+        "/api/v1/me", {"marketing_consent": False}, token=token
+    )  # no change, no record
     assert ConsentRecord.objects.filter(owner=world.owner).count() == 3
 
 
@@ -65,7 +75,11 @@ def test_bad_profile_input_changes_nothing(api_client, world, payload, status, c
 
 @pytest.mark.django_db
 def test_quiet_hours_across_midnight(api_client, world):
-    r = api_client.patch("/api/v1/me", {"quiet_hours_start": "22:00", "quiet_hours_end": "07:00"}, token=owner_token(world.owner))
+    r = api_client.patch(
+        "/api/v1/me",
+        {"quiet_hours_start": "22:00", "quiet_hours_end": "07:00"},
+        token=owner_token(world.owner),
+    )
     assert r.status_code == 200
     world.owner.refresh_from_db()
     assert (world.owner.quiet_hours_start, world.owner.quiet_hours_end) == (dt.time(22), dt.time(7))
@@ -79,8 +93,13 @@ def test_me_requires_a_token(api_client):
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [("13800000001", "+8613800000001"), ("138 0000 0001", "+8613800000001"), ("+86 138-0000-0001", "+8613800000001"),
-     ("008613800000001", "+8613800000001"), ("+82 10-1234-5678", "+821012345678")],
+    [
+        ("13800000001", "+8613800000001"),
+        ("138 0000 0001", "+8613800000001"),
+        ("+86 138-0000-0001", "+8613800000001"),
+        ("008613800000001", "+8613800000001"),
+        ("+82 10-1234-5678", "+821012345678"),
+    ],
 )
 def test_phone_numbers_are_normalised_to_e164(raw, expected):
     assert normalize_mobile(raw) == expected

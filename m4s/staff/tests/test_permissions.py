@@ -17,7 +17,9 @@ def test_capabilities_follow_roles(world):
     assert not world.advisor_a.has_perm_m4s(Perm.MANAGE_STAFF)
     assert world.advisor_a.has_perm_m4s(Perm.VIEW_CUSTOMERS)
     assert not world.tech_a.has_perm_m4s(Perm.VIEW_CUSTOMERS)
-    assert world.hq.has_perm_m4s(Perm.MANAGE_PLATFORM) and not world.admin_a.has_perm_m4s(Perm.MANAGE_PLATFORM)
+    assert world.hq.has_perm_m4s(Perm.MANAGE_PLATFORM) and not world.admin_a.has_perm_m4s(
+        Perm.MANAGE_PLATFORM
+    )
     with pytest.raises(DomainError) as e:
         check_perm(world.tech_a, Perm.VIEW_CUSTOMERS)
     assert e.value.status == 403
@@ -36,9 +38,15 @@ def test_staff_must_belong_to_a_group_and_its_stores(world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("username,page_ok,admin_ok", [
-    ("advisor-a", 200, 302), ("tech-a", 200, 302), ("admin-a", 200, 200), ("hq", 200, 200),
-])
+@pytest.mark.parametrize(
+    "username,page_ok,admin_ok",
+    [
+        ("advisor-a", 200, 302),
+        ("tech-a", 200, 302),
+        ("admin-a", 200, 200),
+        ("hq", 200, 200),
+    ],
+)
 def test_console_and_back_office_by_role(client, world, username, page_ok, admin_ok):
     assert client.login(username=username, password=PASSWORD)
     assert client.get("/console/").status_code == page_ok

@@ -191,7 +191,9 @@ def test_language_switch_on_owner_login(live_world, live_server, new_context):
         expect(page.locator(f"form.lang-switch button.on[value='{code}']")).to_be_visible()
 
 
-def test_invitation_link_sign_in_bind_and_staff_sees_attribution(live_world, live_server, new_context):
+def test_invitation_link_sign_in_bind_and_staff_sees_attribution(
+    live_world, live_server, new_context
+):
     """An owner opens a staff member's invitation link, signs in, binds a car, and the staff
     member's console shows the new binding attributed to them."""
     import random

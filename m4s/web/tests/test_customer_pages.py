@@ -22,10 +22,14 @@ def test_customer_search_page_and_360_are_scoped(client, cars):
     login(client, "advisor-a")
     body = client.get("/console/customers/", {"q": cars.car.plate}).content.decode()
     assert "Zhang San" in body
-    partial = client.get("/console/customers/", {"q": "Zhang", "partial": "1"}, HTTP_HX_REQUEST="true").content.decode()
+    partial = client.get(
+        "/console/customers/", {"q": "Zhang", "partial": "1"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "Zhang San" in partial and "<html" not in partial
     page = client.get(f"/console/customers/{cars.known.pk}/").content.decode()
-    assert cars.car.plate in page and 'data-testid="timeline"' in page and "110***********002X" in page
+    assert (
+        cars.car.plate in page and 'data-testid="timeline"' in page and "110***********002X" in page
+    )
     assert client.get(f"/console/customers/{cars.other.pk}/").status_code == 404
     assert "Li Si" not in client.get("/console/customers/", {"q": "Li"}).content.decode()
 
@@ -34,23 +38,39 @@ def test_customer_search_page_and_360_are_scoped(client, cars):
 def test_group_admin_assigns_consultants_on_the_page(client, cars):
     login(client, "admin-a")
     page = client.get(f"/console/customers/{cars.known.pk}/").content.decode()
-    assert 'name="cs_agent"' in page and "11010519491231002X" in page  # full ID number for this role
-    r = client.post(f"/console/customers/{cars.known.pk}/assign/", {"sales_consultant": "", "service_advisor": cars.advisor_a.pk, "cs_agent": cars.cs_a.pk})
+    assert (
+        'name="cs_agent"' in page and "11010519491231002X" in page
+    )  # full ID number for this role
+    r = client.post(
+        f"/console/customers/{cars.known.pk}/assign/",
+        {"sales_consultant": "", "service_advisor": cars.advisor_a.pk, "cs_agent": cars.cs_a.pk},
+    )
     assert r.status_code == 302
     cars.known.refresh_from_db()
     assert cars.known.cs_agent == cars.cs_a and cars.known.sales_consultant is None
     client.logout()
     login(client, "advisor-a")
-    assert client.post(f"/console/customers/{cars.known.pk}/assign/", {"cs_agent": ""}).status_code == 403
+    assert (
+        client.post(f"/console/customers/{cars.known.pk}/assign/", {"cs_agent": ""}).status_code
+        == 403
+    )
 
 
 @pytest.mark.django_db
 def test_desk_binding_on_the_page_shows_errors_clearly(client, cars, rng):
     login(client, "advisor-a")
-    r = client.post(f"/console/customers/{cars.known.pk}/bind/", {"plate": "京A12345", "vin": "1M8GDM9A5KP042788"}, follow=True)
+    r = client.post(
+        f"/console/customers/{cars.known.pk}/bind/",
+        {"plate": "京A12345", "vin": "1M8GDM9A5KP042788"},
+        follow=True,
+    )
     assert r.status_code == 200 and 'role="alert"' in r.content.decode()
     plate = synthetic.make_plate(rng)
-    r = client.post(f"/console/customers/{cars.known.pk}/bind/", {"plate": plate, "vin": synthetic.make_vin(rng), "brand": "BYD"}, follow=True)
+    r = client.post(
+        f"/console/customers/{cars.known.pk}/bind/",
+        {"plate": plate, "vin": synthetic.make_vin(rng), "brand": "BYD"},
+        follow=True,
+    )
     assert plate in r.content.decode()
     assert Binding.objects.for_group(cars.group_a).filter(customer=cars.known).count() == 2
 
@@ -114,9 +134,13 @@ def test_owner_consultants_page(client, cars):
     session = client.session
     session[SESSION_KEY] = cars.owner.pk
     session.save()
-    assert "/app/cars/" in client.get("/app/consultants/").content.decode()  # nobody yet: bind first
+    assert (
+        "/app/cars/" in client.get("/app/consultants/").content.decode()
+    )  # nobody yet: bind first
     customer = services.get_or_create_customer_for_owner(cars.owner, cars.store_a)
-    services.assign_consultants(cars.admin_a, customer, {"service_advisor": cars.advisor_a.pk, "cs_agent": cars.cs_a.pk})
+    services.assign_consultants(
+        cars.admin_a, customer, {"service_advisor": cars.advisor_a.pk, "cs_agent": cars.cs_a.pk}
+    )
     page = client.get("/app/consultants/").content.decode()
     assert page.count('data-testid="consultant"') == 2 and str(cars.advisor_a) in page
 
@@ -134,14 +158,24 @@ def test_import_page_checks_then_imports_and_exports(client, cars, rng):
     good = f"name,phone,store_code,vin,plate\n王芳,13912340000,{cars.store_a.code},{vin},{plate}\n".encode()
     bad = f"name,phone,store_code,vin,plate\n王芳,12345,{cars.store_a.code},{vin[:-1]}X,{plate}\n".encode()
     r = client.post("/console/customers/import/", {"file": SimpleUploadedFile("c.csv", bad)})
-    assert 'data-testid="import-errors"' in r.content.decode() and 'data-testid="import-confirm"' not in r.content.decode()
+    assert (
+        'data-testid="import-errors"' in r.content.decode()
+        and 'data-testid="import-confirm"' not in r.content.decode()
+    )
     r = client.post("/console/customers/import/", {"file": SimpleUploadedFile("c.csv", good)})
     assert 'data-testid="import-confirm"' in r.content.decode()
-    assert not Customer.objects.for_group(cars.group_a).filter(phone="+8613912340000").exists()  # a check writes nothing
+    assert (
+        not Customer.objects.for_group(cars.group_a).filter(phone="+8613912340000").exists()
+    )  # a check writes nothing
     token = client.session["m4s_import"]["token"]
     r = client.post("/console/customers/import/", {"confirm": token})
-    assert r.status_code == 200 and Customer.objects.for_group(cars.group_a).filter(phone="+8613912340000").exists()
-    again = client.post("/console/customers/import/", {"confirm": token})  # a replayed confirm does nothing
+    assert (
+        r.status_code == 200
+        and Customer.objects.for_group(cars.group_a).filter(phone="+8613912340000").exists()
+    )
+    again = client.post(
+        "/console/customers/import/", {"confirm": token}
+    )  # a replayed confirm does nothing
     assert 'data-testid="import-error"' in again.content.decode()
     export = client.get("/console/customers/export.csv")
     text = export.content.decode("utf-8-sig")

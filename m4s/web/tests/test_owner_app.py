@@ -100,13 +100,25 @@ def test_inbox_page_and_mark_read(client, world):
 @pytest.mark.django_db
 def test_profile_form_saves_preferences(client, world):
     sign_in(client, world.owner)
-    r = client.post("/app/profile/", {
-        "name": "Li Lei", "email": "", "language": "en", "channels": ["inapp", "sms"],
-        "quiet_hours_start": "22:00", "quiet_hours_end": "07:00", "telematics_consent": "on",
-    })
+    r = client.post(
+        "/app/profile/",
+        {
+            "name": "Li Lei",
+            "email": "",
+            "language": "en",
+            "channels": ["inapp", "sms"],
+            "quiet_hours_start": "22:00",
+            "quiet_hours_end": "07:00",
+            "telematics_consent": "on",
+        },
+    )
     assert r.status_code == 200 and r.cookies["django_language"].value == "en"
     world.owner.refresh_from_db()
-    assert world.owner.name == "Li Lei" and world.owner.telematics_consent and world.owner.telematics_consent_at
+    assert (
+        world.owner.name == "Li Lei"
+        and world.owner.telematics_consent
+        and world.owner.telematics_consent_at
+    )
     r = client.post("/app/profile/", {"name": "x", "language": "en", "quiet_hours_start": "22:00"})
     assert 'role="alert"' in r.content.decode()
     world.owner.refresh_from_db()
@@ -146,22 +158,34 @@ def test_console_home_is_role_aware_and_scoped(client, world):
 
     client.login(username="admin-a", password=PASSWORD)
     body = client.get("/console/").content.decode()
-    assert 'data-testid="setup-gaps"' in body and world.store_a.name in body and world.store_b.name not in body
+    assert (
+        'data-testid="setup-gaps"' in body
+        and world.store_a.name in body
+        and world.store_b.name not in body
+    )
     client.logout()
     client.login(username="advisor-b", password=PASSWORD)
     body = client.get("/console/").content.decode()
-    assert 'data-testid="setup-gaps"' not in body and world.store_b.name in body and world.store_a.name not in body
+    assert (
+        'data-testid="setup-gaps"' not in body
+        and world.store_b.name in body
+        and world.store_a.name not in body
+    )
     client.logout()
     client.login(username="hq", password=PASSWORD)
     body = client.get("/console/").content.decode()
-    assert 'data-testid="platform-groups"' in body and "Alpha Auto" in body and "Beta Motors" in body
+    assert (
+        'data-testid="platform-groups"' in body and "Alpha Auto" in body and "Beta Motors" in body
+    )
 
 
 @pytest.mark.django_db
 def test_console_inbox_scoped_and_mark_read(client, world):
     from m4s.core.tests.factories import PASSWORD
 
-    note = notify.send_message(channel=Channel.INAPP, staff=world.advisor_a, kind="t", body="for advisor a only")
+    note = notify.send_message(
+        channel=Channel.INAPP, staff=world.advisor_a, kind="t", body="for advisor a only"
+    )
     notify.deliver_message(note.pk)
     client.login(username="advisor-b", password=PASSWORD)
     assert "for advisor a only" not in client.get("/console/inbox/").content.decode()

@@ -11,19 +11,29 @@ from m4s.core.demo import LOGINS, build_demo
 
 
 class Command(BaseCommand):
-    help = "Set up the demo (migrate + demo data) and serve it at http://127.0.0.1:8000 with a worker."
+    help = (
+        "Set up the demo (migrate + demo data) and serve it at http://127.0.0.1:8000 with a worker."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-serve", action="store_true", help="Only migrate and load the demo data.")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Only migrate and load the demo data."
+        )
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
     def handle(self, *args, no_serve=False, addrport="127.0.0.1:8000", **options):
         call_command("migrate", interactive=False, verbosity=0)
         created = build_demo()
-        self.stdout.write(self.style.SUCCESS("Demo data loaded." if created else "Demo data already present."))
+        self.stdout.write(
+            self.style.SUCCESS("Demo data loaded." if created else "Demo data already present.")
+        )
         self.stdout.write(LOGINS)
         if not settings.DEBUG:
-            self.stdout.write(self.style.WARNING("DEBUG is off: sign-in codes go to the SMS backend (the log), not the screen."))
+            self.stdout.write(
+                self.style.WARNING(
+                    "DEBUG is off: sign-in codes go to the SMS backend (the log), not the screen."
+                )
+            )
         if no_serve:
             return
         worker = subprocess.Popen([sys.executable, "-m", "m4s", "worker"])  # noqa: S603

@@ -28,27 +28,53 @@ class Command(BaseCommand):
     help = "Run background tasks (and the periodic-job scheduler) until stopped."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch", action="store_true", help="Run what is queued (and due), then exit.")
-        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between queue polls when idle.")
-        parser.add_argument("--no-scheduler", action="store_true", help="Do not run periodic jobs here.")
-        parser.add_argument("--tick", type=float, default=5.0, help="Seconds between periodic-job checks.")
+        parser.add_argument(
+            "--batch", action="store_true", help="Run what is queued (and due), then exit."
+        )
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="Seconds between queue polls when idle."
+        )
+        parser.add_argument(
+            "--no-scheduler", action="store_true", help="Do not run periodic jobs here."
+        )
+        parser.add_argument(
+            "--tick", type=float, default=5.0, help="Seconds between periodic-job checks."
+        )
 
-    def handle(self, *args, batch=False, interval=1.0, no_scheduler=False, tick=5.0, verbosity=1, **options):
+    def handle(
+        self, *args, batch=False, interval=1.0, no_scheduler=False, tick=5.0, verbosity=1, **options
+    ):
         if settings.TASK_BACKEND == "immediate":
-            raise CommandError("TASK_BACKEND=immediate runs tasks in the web process; there is no queue to work.")
+            raise CommandError(
+                "TASK_BACKEND=immediate runs tasks in the web process; there is no queue to work."
+            )
         stop = threading.Event()
         if not no_scheduler:
             if batch:
                 enqueue_due_jobs()
             else:
-                threading.Thread(target=_scheduler_loop, args=(tick, stop), daemon=True, name="m4s-scheduler").start()
+                threading.Thread(
+                    target=_scheduler_loop, args=(tick, stop), daemon=True, name="m4s-scheduler"
+                ).start()
         try:
             if settings.TASK_BACKEND == "rq":
-                call_command("rqworker", "default", "notify", burst=batch, job_class="django_tasks_rq.Job", verbosity=verbosity)
+                call_command(
+                    "rqworker",
+                    "default",
+                    "notify",
+                    burst=batch,
+                    job_class="django_tasks_rq.Job",
+                    verbosity=verbosity,
+                )
             else:
                 call_command(
-                    "db_worker", queue_name="*", interval=interval, batch=batch, reload=False,
-                    startup_delay=False, verbosity=verbosity,
+                    "db_worker",
+                    queue_name="*",
+                    interval=interval,
+                    batch=batch,
+                    reload=False,
+                    startup_delay=False,
+                    verbosity=verbosity,
                 )
         finally:
             stop.set()

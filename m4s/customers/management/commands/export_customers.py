@@ -15,14 +15,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--group", required=True, help="The dealer group's slug.")
-        parser.add_argument("--format", choices=["csv", "xlsx"], help="Default: from the output file's extension, else csv.")
-        parser.add_argument("-o", "--output", help="The file to write (CSV goes to standard output without it).")
+        parser.add_argument(
+            "--format",
+            choices=["csv", "xlsx"],
+            help="Default: from the output file's extension, else csv.",
+        )
+        parser.add_argument(
+            "-o", "--output", help="The file to write (CSV goes to standard output without it)."
+        )
 
     def handle(self, *args, group, output=None, **options):
         dealer_group = DealerGroup.objects.filter(slug=group).first()
         if dealer_group is None:
             raise CommandError(f"No dealer group with the slug {group!r}.")
-        kind = options.get("format") or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
+        kind = options.get("format") or (
+            "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
+        )
         rows = export_rows(dealer_group.pk)
         if output is None:
             if kind == "xlsx":

@@ -20,9 +20,15 @@ class Command(BaseCommand):
     help = "Import customers and their cars from a .csv or .xlsx file into one dealer group."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="A .csv or .xlsx file with a header row (see the export for the columns).")
+        parser.add_argument(
+            "file", help="A .csv or .xlsx file with a header row (see the export for the columns)."
+        )
         parser.add_argument("--group", required=True, help="The dealer group's slug.")
-        parser.add_argument("--dry-run", action="store_true", help="Check the file and report what would change; write nothing.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Check the file and report what would change; write nothing.",
+        )
 
     def handle(self, *args, file, group, dry_run=False, **options):
         dealer_group = DealerGroup.objects.filter(slug=group).first()
@@ -55,7 +61,9 @@ class Command(BaseCommand):
                 bar.close()
         self._print_report(report)
         if report.errors:
-            raise CommandError(f"{len(report.errors)} error(s) in {file}; nothing was imported.", returncode=1)
+            raise CommandError(
+                f"{len(report.errors)} error(s) in {file}; nothing was imported.", returncode=1
+            )
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         else:
