@@ -4,6 +4,7 @@ points at one (`.ci/run` does both)."""
 import random
 
 import pytest
+from django.utils import translation
 
 from m4s.notify.sms import MemorySmsBackend
 
@@ -25,7 +26,8 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     MemorySmsBackend.outbox.clear()
-    yield
+    with translation.override("en"):  # service messages read in English unless a test picks a language
+        yield
 
 
 @pytest.fixture

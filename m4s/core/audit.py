@@ -39,6 +39,32 @@ def diff(before: dict | None, after: dict | None) -> dict:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
+def audit_entry(
+    *,
+    actor,
+    action: str,
+    group_id: int,
+    changes: dict,
+    obj: models.Model | None = None,
+    at=None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditEntry:
+    """An unsaved audit row (for bulk_create); `obj` fills in what it is, or pass the parts."""
+    return AuditEntry(
+        dealer_group_id=group_id,
+        actor=actor,
+        actor_name=getattr(actor, "username", "system"),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else object_type,
+        object_id=str(obj.pk) if obj is not None else object_id,
+        object_repr=(str(obj) if obj is not None else object_repr)[:200],
+        changes=changes,
+        at=at or timezone.now(),
+    )
+
+
 def record_audit(
     *, actor, action: str, obj: models.Model, before: dict | None, after: dict | None, group_id=None
 ) -> AuditEntry | None:
@@ -50,14 +76,6 @@ def record_audit(
     )
     if group_id is None:
         return None  # platform-level rows (headquarters, local organisations) are not tenant data
-    return AuditEntry.objects.create(
-        dealer_group_id=group_id,
-        actor=actor,
-        actor_name=getattr(actor, "username", "system"),
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        changes=changes,
-        at=timezone.now(),
-    )
+    entry = audit_entry(actor=actor, action=action, group_id=group_id, changes=changes, obj=obj)
+    entry.save()
+    return entry

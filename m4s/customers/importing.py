@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
 
 from m4s.core import crypto
-from m4s.core.audit import diff, snapshot
+from m4s.core.audit import audit_entry, diff, snapshot
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.models import AuditEntry
 from m4s.org.models import Store
@@ -1055,15 +1055,12 @@ def run_import(
 
 
 def _audit_entry(group_id: int, actor, action: str, obj, before: dict | None, now) -> AuditEntry:
-    return AuditEntry(
-        dealer_group_id=group_id,
+    return audit_entry(
         actor=actor,
-        actor_name=getattr(actor, "username", "system"),
         action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        group_id=group_id,
         changes=diff(before, snapshot(obj)),
+        obj=obj,
         at=now,
     )
 

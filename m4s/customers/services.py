@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from m4s.core import crypto
-from m4s.core.audit import record_audit, snapshot
+from m4s.core.audit import audit_entry, record_audit, snapshot
 from m4s.core.errors import DomainError, RateLimited
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
@@ -645,16 +645,15 @@ def bulk_reassign(
     from m4s.core.models import AuditEntry
 
     AuditEntry.objects.bulk_create(
-        AuditEntry(
-            dealer_group_id=group_id,
+        audit_entry(
             actor=actor,
-            actor_name=actor.username,
             action="update",
+            group_id=group_id,
+            at=now,
             object_type="customers.customer",
             object_id=str(pk),
             object_repr=f"customer #{pk}",
             changes={f"{field}_id": [from_staff.pk, to_staff.pk]},
-            at=now,
         )
         for pk in ids
     )
