@@ -9,6 +9,10 @@ every run. The child migrates, bulk-loads its data, measures, and hands its resu
 this process prints one Markdown table per database and (unless --quick) writes it to
 bench/RESULTS.md, replacing only the section of the database(s) just run.
 
+Extra benchmarks run only when named: `--only search [--customers 1000000]` (bench/bench_search.py)
+seeds that many customers with cars and times the staff customer search; it is PostgreSQL-only above
+100,000 customers and records its own section of bench/RESULTS.md.
+
 PostgreSQL is reached at BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432).
 """
 
@@ -36,6 +40,9 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 BENCHMARKS = ("inbox", "outbox", "signin")
 CHILD_TIMEOUT = 240  # seconds; a hard stop on top of each benchmark's own time budgets
+EXTRA_BENCHMARKS = ("search",)  # run only when named in --only (a 1M-customer load takes minutes)
+CHILD_TIMEOUTS = {"search": 2700}  # seconds, where CHILD_TIMEOUT is too short
+SEARCH_SQLITE_MAX = 100_000  # customers; more is PostgreSQL-only
 DB_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
@@ -43,7 +50,7 @@ DB_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    print(f"[bench {time.strftime('%H:%M:%S', time.gmtime())}Z] {msg}", file=sys.stderr, flush=True)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -105,13 +112,14 @@ def pg_drop(name: str) -> None:
 
 
 def _analyze() -> None:
-    """Refresh planner statistics on PostgreSQL (autovacuum would do it eventually). SQLite is
+    """On PostgreSQL, VACUUM ANALYZE after a bulk load or an index change: fresh planner
+    statistics and visibility map, and no autovacuum competing with the measurement. SQLite is
     left as Django leaves it: no ANALYZE, so its planner uses its built-in heuristics."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
 
 
 def _drop_index(name: str) -> None:
@@ -144,7 +152,9 @@ def _bulk_create(model, objs, batch_size: int = 5000) -> None:
 
 
 def bench_inbox(scale: int) -> dict:
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from m4s.identity.models import ApiToken
@@ -189,18 +199,53 @@ def bench_inbox(scale: int) -> dict:
         if response.status_code != 200 or len(response.json()["items"]) != 20:
             raise RuntimeError(f"inbox: unexpected response {response.status_code} {response.content[:300]!r}")
 
+    # The exact SQL of the two queries the page runs (its page of 21 and the unread count), as
+    # executed for each sampled owner; replayed raw below to time the database's share of a
+    # request without HTTP, auth and ORM overhead.
+    raw_queries = []
+    for pk in sample:
+        with CaptureQueriesContext(connection) as captured:
+            list(selectors.list_inbox(owner=owners[pk]).order_by("-id")[:21])
+            selectors.count_unread(owner=owners[pk])
+        raw_queries.append([q["sql"] for q in captured.captured_queries])
+
+    def run_sql(queries) -> None:
+        with connection.cursor() as cursor:
+            for sql in queries:
+                cursor.execute(sql)
+                cursor.fetchall()
+
     def plan() -> str:
-        qs = selectors.list_inbox(owner=owners[sample[0]]).order_by("-id")[:21]
-        return qs.explain()
+        # A new connection: SQLite computes EXPLAIN output when the statement is prepared, and a
+        # statement cached before DROP INDEX would still show the dropped index.
+        connection.close()
+        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+        out = []
+        with connection.cursor() as cursor:
+            for title, sql in zip(("page query", "unread count"), raw_queries[0], strict=True):
+                cursor.execute(explain + sql)
+                lines = [" ".join(str(c) for c in row) for row in cursor.fetchall()]
+                out.append(f"-- {title}\n" + "\n".join(lines))
+        return "\n".join(out)
 
     def measure(label: str) -> dict:
         _analyze()
-        for token in tokens[:20]:  # warm-up: connection, caches, first-request imports
+        for token in tokens[:5]:  # warm-up: connection, caches, first-request imports
             get_page(token)
-        latencies, total = timed_loop(tokens, get_page, budget=45)
+        latencies, total = timed_loop(tokens, get_page, budget=15)
         log(f"inbox [{label}]: {len(latencies)} requests, {latency_summary(latencies)}")
-        return {"latencies": latencies, "summary": latency_summary(latencies), "n": len(latencies), "plan": plan()}
+        sql_latencies, _total = timed_loop(raw_queries, run_sql, budget=5)
+        log(f"inbox [{label}]: SQL only, {latency_summary(sql_latencies)}")
+        summary = latency_summary(latencies)
+        if len(latencies) < len(tokens):
+            summary += f" ({len(latencies)} of {len(tokens)} GETs, 15 s budget)"
+        return {
+            "summary": summary, "n": len(latencies), "plan": plan(),
+            "sql": f"{label}: {latency_summary(sql_latencies)} ({len(sql_latencies)} owners)",
+        }
 
+    index = next(i for i in Message._meta.indexes if i.name == "msg_owner_inbox")
+    index_def = ", ".join(("-" if order else "") + f for f, order in index.fields_orders)
     with_index = measure("with msg_owner_inbox")
     _drop_index("msg_owner_inbox")
     without_composite = measure("msg_owner_inbox dropped")
@@ -208,7 +253,7 @@ def bench_inbox(scale: int) -> dict:
     _drop_index(fk_index)
     without_any = measure("no owner index at all")
 
-    data = f"{n_messages:,} in-app msgs / {n_owners:,} owners; {with_index['n']} GETs (limit=20)"
+    data = f"{n_messages:,} in-app msgs / {n_owners:,} owners; {len(tokens)} GETs (limit=20)"
     return {
         "rows": [
             {
@@ -227,7 +272,13 @@ def bench_inbox(scale: int) -> dict:
             },
         ],
         "notes": {
-            "load_seconds": round(load_seconds, 1),
+            "lines": [
+                f"Inbox: msg_owner_inbox is ({index_def}); the page orders by -id.",
+                f"Inbox bulk load: {n_messages:,} messages in {load_seconds:.1f} s.",
+                "Inbox SQL only (page + unread count, raw cursor): " + "; ".join(
+                    v["sql"] for v in (with_index, without_composite, without_any)
+                ) + ".",
+            ],
             "plans": {
                 "with msg_owner_inbox": with_index["plan"],
                 "msg_owner_inbox dropped": without_composite["plan"],
@@ -289,7 +340,7 @@ def bench_outbox(scale: int) -> dict:
                 "baseline_result": f"{fmt_rate(base_rate)} msg/s",
             }
         ],
-        "notes": {"backend": settings.SMS_BACKEND},
+        "notes": {"lines": [f"Outbox delivery through {settings.SMS_BACKEND}."]},
     }
 
 
@@ -339,22 +390,29 @@ def bench_signin(scale: int) -> dict:
     log(f"signin baseline: {len(base_lat)} authenticate() calls, {base_rate:,.2f}/s")
     iterations = getattr(hasher, "iterations", None)
     hasher_label = f"{hasher.algorithm}, {iterations:,} iterations" if iterations else hasher.algorithm
-    baseline_data = f"{len(base_lat)} of {n}, stopped at the {budget} s budget" if capped else f"{n}"
+    baseline_data = f"{len(base_lat)} of {n} calls (stopped at the {budget} s budget)" if capped else f"{n} calls"
     return {
         "rows": [
             {
                 "benchmark": "3. Owner sign-in (`request_otp` → `verify_otp` → `issue_token`)",
                 "data": f"{len(latencies):,} distinct phones & IPs",
-                "m4s": f"{fmt_rate(m4s_rate)} sign-ins/s (p95 {fmt_ms(percentile(latencies, 95))} ms)",
-                "baseline": f"Django `authenticate()` staff username/password ({hasher_label}); {baseline_data} calls",
-                "baseline_result": f"{base_rate:,.2f} sign-ins/s (p95 {fmt_ms(percentile(base_lat, 95))} ms)",
+                "m4s": f"{fmt_rate(m4s_rate)} sign-ins/s ({latency_summary(latencies)})",
+                "baseline": f"Django `authenticate()` staff username/password ({hasher_label}); {baseline_data}",
+                "baseline_result": f"{base_rate:,.2f} sign-ins/s ({latency_summary(base_lat)})",
             }
         ],
-        "notes": {"baseline_calls": len(base_lat), "baseline_capped": capped},
+        "notes": {"lines": [f"Sign-in: {owners} owners created, {texts} OTP texts delivered at commit."]},
     }
 
 
-BENCH_FUNCS = {"inbox": bench_inbox, "outbox": bench_outbox, "signin": bench_signin}
+def bench_search(scale: int) -> dict:
+    """Benchmark 4 (bench/bench_search.py): customer search over M4S_BENCH_CUSTOMERS seeded customers."""
+    from bench_search import bench_search as search
+
+    return search(scale, customers=int(os.environ.get("M4S_BENCH_CUSTOMERS", "1000000")))
+
+
+BENCH_FUNCS = {"inbox": bench_inbox, "outbox": bench_outbox, "signin": bench_signin, "search": bench_search}
 
 
 def child_main(args) -> int:
@@ -419,7 +477,7 @@ def run_child(bench: str, db: str, quick: bool) -> dict:
     proc = subprocess.Popen(cmd, cwd=REPO)  # noqa: S603 (our own script)
     try:
         try:
-            code = proc.wait(timeout=CHILD_TIMEOUT)
+            code = proc.wait(timeout=CHILD_TIMEOUTS.get(bench, CHILD_TIMEOUT))
         except subprocess.TimeoutExpired:
             proc.terminate()
             try:
@@ -427,17 +485,33 @@ def run_child(bench: str, db: str, quick: bool) -> dict:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            raise RuntimeError(f"{bench} on {db} took longer than {CHILD_TIMEOUT} s and was stopped") from None
+            limit = CHILD_TIMEOUTS.get(bench, CHILD_TIMEOUT)
+            raise RuntimeError(f"{bench} on {db} took longer than {limit} s and was stopped") from None
         if code != 0:
             raise RuntimeError(f"{bench} on {db} failed (exit {code})")
         result = json.loads(Path(out_path).read_text())
         result["seconds"] = round(time.perf_counter() - started, 1)
+        result["name"] = bench
         log(f"{bench} on {db}: done in {result['seconds']} s")
         return result
     finally:
         if db == "postgres":
             pg_drop(f"m4s_bench_{proc.pid}")  # in case the child died before its own cleanup
         Path(out_path).unlink(missing_ok=True)
+
+
+def source_version() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "m4s"],
+            cwd=REPO, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return f"commit {head}" + (" + uncommitted changes under m4s/" if dirty else "")
 
 
 def machine() -> str:
@@ -459,13 +533,20 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def section(db: str, results: list[dict], quick: bool) -> str:
+def section(db: str, results: list[dict], quick: bool, title: str = "") -> str:
     rows = [row for r in results for row in r["rows"]]
     version = results[0]["db_version"] if results else DB_LABELS[db]
     when = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    head = f"{DB_LABELS[db]} — {version}{' (quick run: data / 10)' if quick else ''}"
-    meta = f"Run {when} on {machine()}; database {version}."
+    head = f"{DB_LABELS[db]} — {version}{title}{' (quick run: data / 10)' if quick else ''}"
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    meta = f"Run {when} on {machine()}; database {version}; {source_version()}; load average at the end {load}."
     return f"### {head}\n\n{meta}\n\n{table(rows)}\n"
+
+
+def notes_block(results: list[dict]) -> str:
+    lines = [f"- {line}" for r in results for line in r.get("notes", {}).get("lines", [])]
+    lines += [f"- {r['name']}: {r['seconds']} s wall-clock including migrate and load." for r in results]
+    return "Notes:\n\n" + "\n".join(lines) + "\n"
 
 
 def plans_block(results: list[dict]) -> str:
@@ -475,7 +556,9 @@ def plans_block(results: list[dict]) -> str:
             out.append(f"{label}:\n\n```\n{plan}\n```\n")
     if not out:
         return ""
-    return "<details><summary>Query plans of the inbox page query</summary>\n\n" + "\n".join(out) + "\n</details>\n"
+    titles = [r["notes"]["plans_title"] for r in results if r.get("notes", {}).get("plans_title")]
+    summary = titles[0] if titles else "Query plans of the inbox page's two queries"
+    return f"<details><summary>{summary}</summary>\n\n" + "\n".join(out) + "\n</details>\n"
 
 
 HEADER = """# M4S benchmarks
@@ -501,7 +584,11 @@ def main(argv=None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="data sizes / 10 (smoke run; RESULTS.md is left alone)")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of " + ",".join(BENCHMARKS))
-    parser.add_argument("--child", choices=BENCHMARKS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--customers", type=int, default=1_000_000,
+        help="search benchmark: customers to seed (default 1,000,000; at most 100,000 on SQLite)",
+    )
+    parser.add_argument("--child", choices=BENCHMARKS + EXTRA_BENCHMARKS, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -509,7 +596,8 @@ def main(argv=None) -> int:
         return child_main(args)
 
     benches = [b.strip() for b in args.only.split(",") if b.strip()]
-    unknown = set(benches) - set(BENCHMARKS)
+    unknown = set(benches) - set(BENCHMARKS) - set(EXTRA_BENCHMARKS)
+    os.environ["M4S_BENCH_CUSTOMERS"] = str(args.customers)  # read by the search child
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -517,16 +605,27 @@ def main(argv=None) -> int:
     for db in dbs:
         results = []
         for bench in benches:
+            customers = args.customers // (10 if args.quick else 1)
+            if bench == "search" and db == "sqlite" and customers > SEARCH_SQLITE_MAX:
+                log(f"search on sqlite: skipped, {customers:,} customers is PostgreSQL-only "
+                    f"(use --customers {SEARCH_SQLITE_MAX} or fewer for SQLite)")
+                continue
             log(f"running {bench} on {db}{' (quick)' if args.quick else ''}")
             try:
                 results.append(run_child(bench, db, args.quick))
             except Exception as exc:  # report, carry on with the other benchmarks
                 log(f"FAILED: {exc}")
                 failures.append(str(exc))
+        extra = [r for r in results if r["name"] in EXTRA_BENCHMARKS]  # each in its own section
+        results = [r for r in results if r["name"] not in EXTRA_BENCHMARKS]
         if results:
             body = section(db, results, args.quick)
             print("\n" + body, flush=True)
-            sections[db] = body + "\n" + plans_block(results)
+            sections[db] = body + "\n" + notes_block(results) + "\n" + plans_block(results)
+        for r in extra:
+            body = section(db, [r], args.quick, title=f" · {r['name']}")
+            print("\n" + body, flush=True)
+            sections[f"{db}-{r['name']}"] = body + "\n" + notes_block([r]) + "\n" + plans_block([r])
     if sections and not args.quick:
         write_results(sections)
         log(f"wrote {RESULTS}")

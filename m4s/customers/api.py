@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -7,6 +8,7 @@ from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
 from m4s.staff.models import StaffUser
 from m4s.staff.permissions import check_perm
+from m4s.vehicles.models import Vehicle
 
 from . import selectors, services
 from .models import Customer, Invitation, TransferRequest
@@ -101,8 +103,13 @@ def _customer(request, customer_id: int) -> Customer:
 @staff_router.get("/customers", response=list[CustomerListOut])
 def search_customers(request, query: Query[SearchQuery]):
     check_perm(request.user, Perm.VIEW_CUSTOMERS)
-    rows = selectors.search_customers(request.user, query.q, limit=query.limit)
-    return list(rows.prefetch_related("vehicles"))
+    # Only the columns the list shows: at a million customers the ORM work on full rows is
+    # most of the request (the indexed query itself is ~1-3 ms).
+    rows = selectors.search_customers(request.user, query.q, limit=query.limit).only(
+        "id", "name", "phone", "source", "store_id", "store__id", "store__name"
+    )
+    plates = Vehicle.objects.for_actor(request.user).only("id", "plate", "current_owner_id")
+    return list(rows.prefetch_related(Prefetch("vehicles", queryset=plates)))
 
 
 @staff_router.get("/customers/{int:customer_id}", response=CustomerOut)
