@@ -38,6 +38,7 @@ import openpyxl
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl.utils.exceptions import InvalidFileException
 
 from m4s.core import crypto
@@ -1105,7 +1106,7 @@ def _write_customers(group_id: int, actor, plans: list[_CustomerPlan], now) -> N
                     kind=TimelineKind.IMPORT,
                     at=now,
                     actor=actor,
-                    title=_("Imported from a file"),
+                    title=gettext_noop("Imported from a file"),
                 )
                 for c in created
             ],

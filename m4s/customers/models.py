@@ -273,3 +273,18 @@ class TimelineEvent(TenantModel):
 
     def __str__(self):
         return f"{self.kind}: {self.title}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (it is stored as its English source text)."""
+        from django.utils.translation import gettext
+
+        from .choices import Assignment
+
+        params = dict(self.data.get("title_params") or {})
+        if params.get("role") in Assignment.values:
+            params["role"] = str(Assignment(params["role"]).label)
+        try:
+            return gettext(self.title) % params if params else gettext(self.title)
+        except (KeyError, TypeError, ValueError):
+            return self.title

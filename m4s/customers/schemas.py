@@ -154,6 +154,10 @@ class TimelineEventOut(Schema):
     def resolve_actor(obj) -> str | None:
         return str(obj.actor) if obj.actor_id else None
 
+    @staticmethod
+    def resolve_title(obj) -> str:
+        return obj.display_title
+
 
 class AssignIn(Schema):
     model_config = ConfigDict(extra="forbid")

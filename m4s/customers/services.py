@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from m4s.core import crypto
 from m4s.core.audit import audit_entry, record_audit, snapshot
@@ -51,14 +52,19 @@ BIND_ATTEMPTS_PER_HOUR = 10
 
 # --- timeline -----------------------------------------------------------------------------
 def record_timeline(
-    customer: Customer, kind: str, title: str, *, data=None, actor=None, at=None
+    customer: Customer, kind: str, title: str, *, params=None, data=None, actor=None, at=None
 ) -> TimelineEvent:
+    """Append a line to a customer's timeline. `title` is the English source text (mark it with
+    gettext_noop) and `params` fill its placeholders: it is translated for whoever reads it."""
+    data = dict(data or {})
+    if params:
+        data["title_params"] = params
     return TimelineEvent.objects.create(
         dealer_group_id=customer.dealer_group_id,
         customer=customer,
         kind=kind,
         title=title[:200],
-        data=data or {},
+        data=data,
         actor=actor,
         at=at or timezone.now(),
     )
@@ -181,7 +187,7 @@ def mark_signed_in(owner, invitation: Invitation | None, visitor: str | None) ->
             dealer_group_id=c.dealer_group_id,
             customer=c,
             kind=TimelineKind.SIGN_IN,
-            title=_("Signed in to the app"),
+            title=gettext_noop("Signed in to the app"),
             at=now,
         )
         for c in customers
@@ -344,8 +350,8 @@ def _bind(
             record_timeline(
                 customer,
                 TimelineKind.TRANSFER,
-                _("Asked to bind %(plate)s, which belongs to another customer")
-                % {"plate": vehicle.plate},
+                gettext_noop("Asked to bind %(plate)s, which belongs to another customer"),
+                params={"plate": vehicle.plate},
                 data={"transfer": transfer.pk},
                 actor=actor,
             )
@@ -389,7 +395,8 @@ def _bind(
     record_timeline(
         customer,
         TimelineKind.BINDING,
-        _("Bound %(plate)s") % {"plate": vehicle.plate},
+        gettext_noop("Bound %(plate)s"),
+        params={"plate": vehicle.plate},
         data={"vehicle": vehicle.pk, "via": via},
         actor=actor,
     )
@@ -519,14 +526,16 @@ def resolve_transfer(
         record_timeline(
             transfer.from_customer,
             TimelineKind.TRANSFER,
-            _("%(plate)s transferred to another owner") % {"plate": vehicle.plate},
+            gettext_noop("%(plate)s transferred to another owner"),
+            params={"plate": vehicle.plate},
             actor=actor,
         )
     else:
         record_timeline(
             transfer.to_customer,
             TimelineKind.TRANSFER,
-            _("Transfer of %(plate)s was declined") % {"plate": vehicle.plate},
+            gettext_noop("Transfer of %(plate)s was declined"),
+            params={"plate": vehicle.plate},
             actor=actor,
         )
     owner = transfer.to_customer.owner
@@ -603,7 +612,7 @@ def assign_consultants(actor, customer: Customer, changes: dict) -> Customer:
         record_timeline(
             customer,
             TimelineKind.ASSIGNMENT,
-            _("Consultants changed"),
+            gettext_noop("Consultants changed"),
             data={k: v for k, v in changes.items()},
             actor=actor,
         )
@@ -664,8 +673,8 @@ def bulk_reassign(
             kind=TimelineKind.ASSIGNMENT,
             at=now,
             actor=actor,
-            title=_("%(role)s changed to %(name)s")
-            % {"role": Assignment(field).label, "name": to_staff},
+            title=gettext_noop("%(role)s changed to %(name)s"),
+            data={"title_params": {"role": field, "name": str(to_staff)}},
         )
         for pk in ids
     )
@@ -756,7 +765,9 @@ def update_customer(actor, customer: Customer, data: dict) -> Customer:
     customer.save()
     after = snapshot(customer)
     if record_audit(actor=actor, action="update", obj=customer, before=before, after=after):
-        record_timeline(customer, TimelineKind.PROFILE, _("Profile changed"), actor=actor)
+        record_timeline(
+            customer, TimelineKind.PROFILE, gettext_noop("Profile changed"), actor=actor
+        )
     return customer
 
 

@@ -276,3 +276,27 @@ def test_search_query_count_is_constant(api_client, cars):
 def test_bad_search_input_is_422(api_client, cars, params):
     r = api_client.get(CUSTOMERS, token=staff_token(cars.advisor_a), params=params)
     assert r.status_code == 422 and r.json_body["code"] == "validation_error"
+
+
+@pytest.mark.django_db
+def test_timeline_is_read_in_the_readers_language(api_client, cars):
+    from django.utils import translation
+
+    with translation.override("ko"):  # written while someone reads Korean...
+        services_bind_line = (
+            TimelineEvent.objects.for_group(cars.group_a)
+            .filter(customer=cars.known, kind="binding")
+            .get()
+        )
+    url = f"{CUSTOMERS}/{cars.known.pk}/timeline"
+    en = api_client.request(
+        "GET", url, token=staff_token(cars.admin_a), HTTP_ACCEPT_LANGUAGE="en"
+    ).json_body
+    zh = api_client.request(
+        "GET", url, token=staff_token(cars.admin_a), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json_body
+    assert en[0]["title"] == f"Bound {cars.car.plate}"
+    assert zh[0]["title"] != en[0]["title"] and cars.car.plate in zh[0]["title"]
+    assert (
+        services_bind_line.title == "Bound %(plate)s"
+    )  # stored as source text, translated on read
