@@ -200,6 +200,9 @@ OTP_RESEND_SECONDS = 60  # one code per phone per minute
 OTP_MAX_PER_PHONE_PER_HOUR = 5
 OTP_MAX_PER_IP_PER_HOUR = env_int("OTP_MAX_PER_IP_PER_HOUR", 30, minimum=1)
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "CN")
+# How many reverse proxies in front of M4S append to X-Forwarded-For (0: use the socket address).
+# Per-network limits read the client address this many hops from the right; never trust more.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)
 
 # --- Django ------------------------------------------------------------------------------

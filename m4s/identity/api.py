@@ -19,6 +19,16 @@ router = Router(tags=["auth"])
 
 
 def client_ip(request) -> str | None:
+    """The client's address: the socket peer, or with TRUSTED_PROXY_COUNT proxies in front, the
+    address the outermost trusted proxy saw (X-Forwarded-For read from the right, so a client
+    cannot spoof it by sending its own header)."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [
+            a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -203,7 +203,9 @@ def resolve_token(key: str) -> ApiToken | None:
         return None
     now = timezone.now()
     row = (
-        ApiToken.objects.filter(key_hash=_token_hash(key), revoked_at__isnull=True, expires_at__gt=now)
+        ApiToken.objects.filter(
+            key_hash=_token_hash(key), revoked_at__isnull=True, expires_at__gt=now
+        )
         .values_list("pk", "owner_id", "staff_id", "last_used_at")
         .first()
     )
@@ -215,7 +217,11 @@ def resolve_token(key: str) -> ApiToken | None:
     else:
         from m4s.staff.models import StaffUser
 
-        principal = StaffUser.objects.select_related("dealer_group").filter(pk=staff_id, is_active=True).first()
+        principal = (
+            StaffUser.objects.select_related("dealer_group")
+            .filter(pk=staff_id, is_active=True)
+            .first()
+        )
     if principal is None:
         return None
     token = ApiToken(pk=pk, owner_id=owner_id, staff_id=staff_id, last_used_at=last_used_at)

@@ -208,3 +208,29 @@ def test_verify_without_request_is_refused(api_client):
 def test_error_messages_follow_accept_language(api_client, language, message):
     r = api_client.request("POST", REQUEST, {"phone": "abcd"}, HTTP_ACCEPT_LANGUAGE=language)
     assert r.status_code == 400 and r.json_body == {"code": "invalid_phone", "message": message}
+
+
+@pytest.mark.django_db
+def test_per_network_limit_behind_a_trusted_proxy(api_client, settings):
+    settings.OTP_MAX_PER_IP_PER_HOUR = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for i, client in enumerate(["1.1.1.1", "1.1.1.1"]):
+        r = api_client.request(
+            "POST", REQUEST, {"phone": f"+861391234570{i}"}, HTTP_X_FORWARDED_FOR=client, **proxy
+        )
+        assert r.status_code == 202
+    # the same client is limited even though it claims another address in front of the real one
+    r = api_client.request(
+        "POST",
+        REQUEST,
+        {"phone": "+8613912345709"},
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 1.1.1.1",
+        **proxy,
+    )
+    assert r.status_code == 429
+    # another client behind the same proxy is not
+    r = api_client.request(
+        "POST", REQUEST, {"phone": "+8613912345708"}, HTTP_X_FORWARDED_FOR="2.2.2.2", **proxy
+    )
+    assert r.status_code == 202
