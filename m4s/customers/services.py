@@ -5,6 +5,7 @@ import datetime as dt
 import secrets
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -449,6 +450,17 @@ def bind_vehicle_for_owner(
         )
 
 
+DESK_VEHICLE_FIELDS = {
+    "brand",
+    "model",
+    "model_year",
+    "colour",
+    "fuel",
+    "purchase_date",
+    "odometer_km",
+}
+
+
 def bind_at_desk(actor, customer: Customer, plate: str, vin: str, **details):
     """Staff bind a car to a customer at the desk (a new car is created with its details)."""
     check_perm(actor, Perm.EDIT_CUSTOMERS)
@@ -461,9 +473,21 @@ def bind_at_desk(actor, customer: Customer, plate: str, vin: str, **details):
             customer.dealer_group_id, plate_n, vin_v, True, may_create=True
         )
         if created and details:
+            unknown = set(details) - DESK_VEHICLE_FIELDS
+            if unknown:
+                raise DomainError(
+                    "unknown_field",
+                    _("Unknown field(s): %(names)s.") % {"names": ", ".join(sorted(unknown))},
+                )
             for field, value in details.items():
                 setattr(vehicle, field, value)
-            vehicle.full_clean(exclude=["dealer_group", "current_owner"])
+            try:
+                vehicle.full_clean(exclude=["dealer_group", "current_owner"])
+            except ValidationError as exc:
+                field, messages = next(iter(exc.message_dict.items()))
+                raise DomainError(
+                    "invalid_vehicle", f"{field}: {' '.join(messages)}", field=field
+                ) from None
             vehicle.save()
         outcome, obj = _bind(
             customer,

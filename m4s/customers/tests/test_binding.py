@@ -315,3 +315,21 @@ def test_notifications_are_written_in_the_readers_language(cars, rng):
     assert to_advisor.subject == "명의 이전 요청"
     to_owner = Message.objects.get(owner=cars.owner, kind="transfer")
     assert to_owner.body == f"{cars.car.plate} is now bound to you."
+
+
+@pytest.mark.django_db
+def test_desk_binding_with_bad_details_is_a_clear_error_and_writes_nothing(cars, rng):
+    customer = Customer.objects.create(
+        dealer_group=cars.group_a, store=cars.store_a, name="Wang Wu", phone="+8613933335555"
+    )
+    before = Vehicle.objects.for_group(cars.group_a).count()
+    with pytest.raises(DomainError) as e:
+        services.bind_at_desk(
+            cars.advisor_a,
+            customer,
+            synthetic.make_plate(rng),
+            synthetic.make_vin(rng),
+            brand="B" * 41,
+        )
+    assert e.value.code == "invalid_vehicle" and e.value.details["field"] == "brand"
+    assert Vehicle.objects.for_group(cars.group_a).count() == before
