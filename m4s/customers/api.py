@@ -11,7 +11,7 @@ from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
 from . import selectors, services
-from .models import Customer, Invitation, TransferRequest
+from .models import Customer, Invitation
 from .schemas import (
     AssignIn,
     BindIn,
@@ -171,9 +171,7 @@ def open_transfers(request):
 
 @staff_router.post("/transfers/{transfer_id}/decide", response=TransferOut)
 def decide_transfer(request, transfer_id: int, payload: TransferDecisionIn):
-    transfer = TransferRequest.objects.for_actor(request.user).filter(pk=transfer_id).first()
-    if transfer is None:
-        raise Http404(_("No such transfer request."))
+    transfer = selectors.get_transfer(request.user, transfer_id)
     return services.resolve_transfer(
         request.user, transfer, approve=payload.approve, note=payload.note
     )

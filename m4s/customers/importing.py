@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from xml.etree import ElementTree
 
 import openpyxl
 from django.db import IntegrityError, transaction
@@ -365,10 +366,15 @@ def _read_xlsx(file_obj) -> list[tuple[int, list]]:
         if not workbook.worksheets:
             return []
         sheet = workbook.worksheets[0]
+        # the sheet's XML is parsed only while iterating: a damaged file fails here, not above
         return [
             (number, list(values))
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         ]
+    except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        raise DomainError(
+            "unreadable_file", _("This Excel workbook is damaged and cannot be read.")
+        ) from None
     finally:
         workbook.close()
 

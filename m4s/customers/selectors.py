@@ -152,6 +152,20 @@ def list_timeline(customer: Customer, *, limit: int = 50, before_id: int | None 
     return qs.order_by("-at", "-id")[:limit]
 
 
+def get_transfer(actor, transfer_id: int) -> TransferRequest:
+    """A transfer request the actor may see: their group and, where the group limits front-line
+    staff to their store, a claimant they can see."""
+    transfer = (
+        TransferRequest.objects.for_actor(actor)
+        .filter(pk=transfer_id, to_customer__in=customers_for(actor).values("pk"))
+        .select_related("vehicle", "from_customer", "to_customer", "invitation")
+        .first()
+    )
+    if transfer is None:
+        raise Http404(_("No such transfer request."))
+    return transfer
+
+
 def list_open_transfers(actor):
     return (
         TransferRequest.objects.for_actor(actor)

@@ -21,7 +21,9 @@ class OtpRequestOut(Schema):
 class OtpVerifyIn(Schema):
     phone: str = Field(..., min_length=3, max_length=32)
     code: str = Field(..., min_length=1, max_length=12)
-    store: int | None = Field(None, description="Store the owner belongs to, when known.")
+    store: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Store the owner belongs to, when known."
+    )
     invitation: str | None = Field(
         None,
         max_length=16,

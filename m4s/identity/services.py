@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from m4s.core.errors import DomainError, RateLimited
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
+from m4s.org.models import Store
 from m4s.owners.models import Owner
 from m4s.owners.phones import normalize_mobile
 
@@ -122,6 +123,11 @@ def verify_otp(raw_phone: str, code: str, *, home_store_id: int | None = None) -
         raise DomainError("otp_invalid", _("Enter the 6-digit code."))
     now = timezone.now()
     failure: DomainError | None = None
+    if (
+        home_store_id is not None
+        and not Store.objects.unscoped().filter(pk=home_store_id, is_active=True).exists()
+    ):
+        home_store_id = None  # a stale link or QR code: sign in without a home store
     with transaction.atomic():
         state = _locked_state(phone, now)
         if state.locked_until and state.locked_until > now:

@@ -98,7 +98,11 @@ def enqueue_delivery(message_id: int, run_after=None) -> None:
 
 
 def deliver_message(message_id: int) -> str:
-    """Deliver one outbox message, at most once: safe to call any number of times."""
+    """Deliver one outbox message; safe to call any number of times or from parallel workers:
+    the conditional claim lets one call send and the rest skip. The one case that can send twice
+    is a worker dying after the gateway accepted the message and before it was marked sent: the
+    sweep retries it after STALE_CLAIM, with the same per-message reference so a gateway that
+    supports idempotency drops the duplicate (at least once, never lost)."""
     now = timezone.now()
     claimed = Message.objects.filter(
         pk=message_id, status__in=[Status.PENDING, Status.RETRY], next_attempt_at__lte=now

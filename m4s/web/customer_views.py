@@ -97,11 +97,13 @@ def _back(request, customer_id, *, error=None, notice=None):
 def customer_assign(request, customer_id: int):
     customer = selectors.get_customer(request.user, customer_id)
     changes = {}
-    for field in Assignment.values:
-        if field in request.POST:
-            value = request.POST[field]
-            changes[field] = int(value) if value.isdigit() else None
     try:
+        for field in Assignment.values:
+            if field in request.POST:
+                value = request.POST[field].strip()
+                if value and not (value.isascii() and value.isdigit() and len(value) < 10):
+                    raise DomainError("invalid_assignee", _("Choose a staff member from the list."))
+                changes[field] = int(value) if value else None
         services.assign_consultants(request.user, customer, changes)
     except DomainError as exc:
         return _back(request, customer_id, error=exc.message)
@@ -135,9 +137,7 @@ def customer_bind(request, customer_id: int):
 @staff_page(Perm.RESOLVE_TRANSFERS)
 @require_POST
 def transfer_decide(request, transfer_id: int):
-    transfer = TransferRequest.objects.for_actor(request.user).filter(pk=transfer_id).first()
-    if transfer is None:
-        raise Http404
+    transfer = selectors.get_transfer(request.user, transfer_id)
     try:
         services.resolve_transfer(
             request.user,

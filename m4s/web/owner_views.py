@@ -61,8 +61,9 @@ def _context(request, **extra):
 @require_http_methods(["GET", "POST"])
 def login(request):
     """Step 1: phone number -> code sent. Step 2: code -> signed in."""
-    if request.GET.get("store", "").isdigit():
-        request.session["m4s_store_id"] = int(request.GET["store"])
+    store_param = request.GET.get("store", "")
+    if store_param.isascii() and store_param.isdigit() and len(store_param) < 10:
+        request.session["m4s_store_id"] = int(store_param)
     step, error, debug_code = "phone", None, None
     phone_form, code_form = PhoneForm(request.POST or None), None
     if request.method == "POST" and "code" in request.POST:
