@@ -64,7 +64,7 @@ from m4s.vehicles.validation import (
 
 from .choices import Assignment, Gender, Source, TimelineKind
 from .models import Customer, TimelineEvent
-from .services import ASSIGNMENT_ROLES, set_id_number
+from .services import ASSIGNMENT_ROLES, set_id_number, timeline_event
 
 __all__ = [
     "COLUMNS",
@@ -1106,9 +1106,9 @@ def _write_customers(group_id: int, actor, plans: list[_CustomerPlan], now) -> N
                 c.pk = ids[c.phone]
         TimelineEvent.objects.bulk_create(
             [
-                TimelineEvent(
-                    dealer_group_id=group_id,
-                    customer=c,
+                timeline_event(
+                    group_id=group_id,
+                    customer_id=c.pk,
                     kind=TimelineKind.IMPORT,
                     at=now,
                     actor=actor,

@@ -52,23 +52,49 @@ BIND_ATTEMPTS_PER_HOUR = 10
 
 
 # --- timeline -----------------------------------------------------------------------------
-def record_timeline(
-    customer: Customer, kind: str, title: str, *, params=None, data=None, actor=None, at=None
+def timeline_event(
+    *,
+    group_id: int,
+    customer_id: int,
+    kind: str,
+    title: str,
+    params=None,
+    data=None,
+    actor=None,
+    at=None,
 ) -> TimelineEvent:
-    """Append a line to a customer's timeline. `title` is the English source text (mark it with
-    gettext_noop) and `params` fill its placeholders: it is translated for whoever reads it."""
+    """An unsaved timeline line (for bulk_create). `title` is the English source text (mark it
+    with gettext_noop) and `params` fill its placeholders: it is translated for whoever reads it."""
     data = dict(data or {})
     if params:
         data["title_params"] = params
-    return TimelineEvent.objects.create(
-        dealer_group_id=customer.dealer_group_id,
-        customer=customer,
+    return TimelineEvent(
+        dealer_group_id=group_id,
+        customer_id=customer_id,
         kind=kind,
         title=title[:200],
         data=data,
         actor=actor,
         at=at or timezone.now(),
     )
+
+
+def record_timeline(
+    customer: Customer, kind: str, title: str, *, params=None, data=None, actor=None, at=None
+) -> TimelineEvent:
+    """Append one line to a customer's timeline."""
+    event = timeline_event(
+        group_id=customer.dealer_group_id,
+        customer_id=customer.pk,
+        kind=kind,
+        title=title,
+        params=params,
+        data=data,
+        actor=actor,
+        at=at,
+    )
+    event.save()
+    return event
 
 
 # --- customers ----------------------------------------------------------------------------
@@ -184,9 +210,9 @@ def mark_signed_in(owner, invitation: Invitation | None, visitor: str | None) ->
         ).update(owner=owner, signed_in_at=now)
     customers = Customer.objects.unscoped().filter(owner=owner)
     TimelineEvent.objects.bulk_create(
-        TimelineEvent(
-            dealer_group_id=c.dealer_group_id,
-            customer=c,
+        timeline_event(
+            group_id=c.dealer_group_id,
+            customer_id=c.pk,
             kind=TimelineKind.SIGN_IN,
             title=gettext_noop("Signed in to the app"),
             at=now,
@@ -691,14 +717,14 @@ def bulk_reassign(
         for pk in ids
     )
     TimelineEvent.objects.bulk_create(
-        TimelineEvent(
-            dealer_group_id=group_id,
+        timeline_event(
+            group_id=group_id,
             customer_id=pk,
             kind=TimelineKind.ASSIGNMENT,
             at=now,
             actor=actor,
             title=gettext_noop("%(role)s changed to %(name)s"),
-            data={"title_params": {"role": field, "name": str(to_staff)}},
+            params={"role": field, "name": str(to_staff)},
         )
         for pk in ids
     )
