@@ -1,0 +1,403 @@
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class StoreRef(Schema):
+    id: int
+    name: str
+
+
+class VehicleRef(Schema):
+    id: int
+    plate: str
+    brand: str
+    model: str
+
+
+class PackageOut(Schema):
+    id: int
+    code: str
+    name: str
+    description: str
+    labour: Decimal
+    parts: Decimal
+    total: Decimal
+    minutes: int
+
+
+class DueItemOut(Schema):
+    item: str
+    interval_km: int | None
+    interval_months: int | None
+    last_on: dt.date | None
+    last_km: int | None
+    due_km: int | None
+    due_on: dt.date | None
+    km_left: int | None
+    days_left: int | None
+    status: str
+    package_id: int | None
+
+
+class MaintenanceOut(Schema):
+    vehicle: VehicleRef
+    odometer_km: int | None
+    items: list[DueItemOut]
+
+
+class SlotOut(Schema):
+    starts_at: dt.datetime
+    advisors_free: int
+
+
+class PoolOut(Schema):
+    pool: str
+    capacity: int
+    used: int
+    free: int
+
+
+class SlotsOut(Schema):
+    store: StoreRef
+    date: dt.date
+    open: bool
+    reason: str
+    slots: list[SlotOut]
+    pools: list[PoolOut]
+    parts_ok: bool
+    parts_date: dt.date | None = None
+
+
+class BookIn(Schema):
+    vehicle_id: int
+    store_id: int
+    starts_at: dt.datetime
+    mode: str = "waiting"
+    package_id: int | None = None
+    problem: str = Field("", max_length=2000)
+    idempotency_key: str = Field("", max_length=64)
+
+
+class StaffBookIn(BookIn):
+    customer_id: int
+    channel: str = "console"
+
+
+class RescheduleIn(Schema):
+    starts_at: dt.datetime
+    mode: str | None = None
+
+
+class CancelIn(Schema):
+    reason: str = Field("", max_length=200)
+
+
+class AdvisorRef(Schema):
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.display_name or obj.username
+
+
+class AppointmentOut(Schema):
+    id: int
+    store: StoreRef
+    vehicle: VehicleRef
+    advisor: AdvisorRef
+    starts_at: dt.datetime
+    mode: str
+    status: str
+    package_id: int | None
+    service: str
+    problem: str
+    repair_order_id: int | None = None
+
+    @staticmethod
+    def resolve_service(obj):
+        return obj.package.name if obj.package_id else "diagnosis"
+
+    @staticmethod
+    def resolve_repair_order_id(obj):
+        ro = getattr(obj, "repair_order", None)
+        return ro.pk if ro else None
+
+
+class LinePartOut(Schema):
+    id: int
+    part_number: str
+    name: str
+    quantity: int
+    list_price: Decimal
+    unit_price: Decimal
+
+    @staticmethod
+    def resolve_part_number(obj):
+        return obj.part.part_number
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.part.name
+
+
+class LineOut(Schema):
+    id: int
+    operation: str
+    description: str
+    reason: str
+    source: str
+    approval: str
+    approval_channel: str
+    decided_at: dt.datetime | None
+    work_status: str
+    payer: str
+    labour_list_price: Decimal
+    labour_price: Decimal
+    parts: list[LinePartOut]
+    amount: Decimal
+    photos: list[str]
+    rating: str | None
+
+    @staticmethod
+    def resolve_operation(obj):
+        return obj.operation.code
+
+    @staticmethod
+    def resolve_parts(obj):
+        return list(obj.parts.all())
+
+    @staticmethod
+    def resolve_amount(obj):
+        from .selectors import line_amount
+
+        return line_amount(obj)
+
+    @staticmethod
+    def resolve_photos(obj):
+        return [p.image.url for p in obj.result.photos.all()] if obj.result_id else []
+
+    @staticmethod
+    def resolve_rating(obj):
+        return obj.result.rating if obj.result_id else None
+
+
+class InspectionOut(Schema):
+    id: int
+    point_id: int
+    name: str
+    rating: str
+    note: str
+    measurement: Decimal | None
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.point.name
+
+
+class TotalsOut(Schema):
+    approved: Decimal
+    pending: Decimal
+    declined: Decimal
+
+
+class InvoiceOut(Schema):
+    number: str
+    issued_at: dt.datetime
+    labour_total: Decimal
+    parts_total: Decimal
+    discount_total: Decimal
+    net_total: Decimal
+    tax: Decimal
+    total: Decimal
+    customer_pay_net: Decimal
+    customer_pay_total: Decimal
+    coupon_code: str
+    coupon_discount: Decimal
+
+
+class RepairOrderOut(Schema):
+    id: int
+    number: str
+    status: str
+    store: StoreRef
+    vehicle: VehicleRef
+    advisor: AdvisorRef
+    checked_in_at: dt.datetime
+    odometer_in: int
+    fuel_pct: int
+    symptoms: str
+    odometer_out: int | None
+    delivered_at: dt.datetime | None
+    lines: list[LineOut]
+    inspection: list[InspectionOut]
+    totals: TotalsOut
+    invoice: InvoiceOut | None
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_inspection(obj):
+        return list(obj.inspection.all())
+
+    @staticmethod
+    def resolve_totals(obj):
+        from .selectors import ro_totals
+
+        return ro_totals(obj).__dict__
+
+    @staticmethod
+    def resolve_invoice(obj):
+        return getattr(obj, "invoice", None)
+
+
+class RepairOrderListOut(Schema):
+    id: int
+    number: str
+    status: str
+    store: StoreRef
+    vehicle: VehicleRef
+    checked_in_at: dt.datetime
+
+
+class DecisionIn(Schema):
+    reason: str = Field("", max_length=200)
+
+
+class CheckInIn(Schema):
+    store_id: int
+    appointment_id: int | None = None
+    customer_id: int | None = None
+    vehicle_id: int | None = None
+    odometer_km: int = Field(..., ge=0, le=2_000_000)
+    fuel_pct: int = Field(..., ge=0, le=100)
+    symptoms: str = Field("", max_length=2000)
+    belongings: str = Field("", max_length=300)
+
+
+class InspectionItemIn(Schema):
+    point_id: int
+    rating: str
+    note: str = Field("", max_length=300)
+    measurement: Decimal | None = None
+
+
+class InspectionIn(Schema):
+    results: list[InspectionItemIn] = Field(..., max_length=100)
+    complete: bool = False
+
+
+class PartQtyIn(Schema):
+    part_id: int
+    quantity: int = Field(1, ge=1, le=100)
+
+
+class AddLineIn(Schema):
+    operation_id: int
+    parts: list[PartQtyIn] = Field(default_factory=list, max_length=20)
+    reason: str = Field(..., max_length=300)
+    payer: str = "customer"
+
+
+class ClockOffIn(Schema):
+    done: bool = False
+
+
+class AdvanceIn(Schema):
+    to: str
+
+
+class LinePriceIn(Schema):
+    line_id: int
+    labour: Decimal | None = None
+    parts: dict[int, Decimal] = Field(default_factory=dict)
+    reason: str = Field("", max_length=200)
+    payer: str | None = None
+
+
+class SettleIn(Schema):
+    lines: list[LinePriceIn] = Field(default_factory=list, max_length=200)
+    coupon_code: str = Field("", max_length=16)
+
+
+class DeliverIn(Schema):
+    odometer_km: int = Field(..., ge=0, le=2_000_000)
+
+
+class SurveyOut(Schema):
+    id: int
+    store: StoreRef
+    vehicle: VehicleRef
+    status: str
+    available_at: dt.datetime
+    expires_at: dt.datetime
+    answered_at: dt.datetime | None
+    questions: list[str]
+
+    @staticmethod
+    def resolve_vehicle(obj):
+        return obj.repair_order.vehicle
+
+    @staticmethod
+    def resolve_questions(obj):
+        from .choices import CSI_WEIGHTS
+
+        return [*CSI_WEIGHTS, "nps"]
+
+
+class SurveyIn(Schema):
+    initiation: int
+    advisor: int
+    facility: int
+    pickup: int
+    quality: int
+    nps: int
+    comment: str = Field("", max_length=2000)
+
+
+class SurveyAnswerOut(Schema):
+    id: int
+    status: str
+    needs_follow_up: bool
+
+
+class FollowUpOut(Schema):
+    id: int
+    customer: str
+    store: StoreRef
+    answered_at: dt.datetime | None
+    scores: dict
+    nps: int | None
+    comment: str
+
+    @staticmethod
+    def resolve_customer(obj):
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_scores(obj):
+        from .choices import CSI_WEIGHTS
+
+        return {f: obj.score(f) for f in CSI_WEIGHTS}
+
+
+class FiguresOut(Schema):
+    store: StoreRef
+    month: dt.date
+    surveys: int
+    csi: float | None
+    factors: dict
+    nps: float | None
+    appointments: int
+    shown: int
+    no_shows: int
+    show_rate: float | None
+    delivered: int
+    fixed_first_time: int
+    ftfr: float | None
+    follow_ups: int
