@@ -1,0 +1,261 @@
+"""Connected car: devices, append-only telemetry, the current state of each car, a daily
+odometer kept for ever, dead letters, alarms, rescue cases, geofences and mileage forecasts."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from m4s.core.tenancy import TenantModel
+
+from .choices import Alarm, CaseStatus, OdometerSource, Protocol
+
+
+class Device(TenantModel):
+    """A T-Box or OBD box. Credentials are per device; it writes only its own car's data."""
+
+    device_id = models.CharField(_("device id"), max_length=40, unique=True)
+    protocol = models.CharField(_("protocol"), max_length=6, choices=Protocol.choices)
+    secret_hash = models.CharField(
+        max_length=64, blank=True, editable=False
+    )  # HTTP/MQTT token (SHA-256)
+    terminal_phone = models.CharField(
+        _("terminal phone number"), max_length=20, blank=True, help_text=_("JT/T 808 terminals.")
+    )
+    auth_code = models.CharField(
+        max_length=32, blank=True, editable=False
+    )  # JT/T 808 after registration
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", on_delete=models.SET_NULL, null=True, blank=True, related_name="devices"
+    )
+    installed_at = models.DateTimeField(_("installed at"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("terminal")
+        verbose_name_plural = _("terminals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["terminal_phone"],
+                condition=~Q(terminal_phone=""),
+                name="device_terminal_phone_unique",
+            )
+        ]
+
+    def __str__(self):
+        return self.device_id
+
+
+class Telemetry(TenantModel):
+    """Append-only, typed, SI units. On PostgreSQL the table is partitioned by month of `ts`
+    (migration 0002); on SQLite it is a plain table. Deduped on (device, seq, ts)."""
+
+    device = models.ForeignKey(
+        Device, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    vehicle_id = models.BigIntegerField(null=True)
+    seq = models.BigIntegerField()
+    ts = models.DateTimeField()
+    received_at = models.DateTimeField()
+    lat = models.FloatField(null=True)
+    lon = models.FloatField(null=True)
+    speed_kmh = models.FloatField(null=True)
+    heading = models.SmallIntegerField(null=True)
+    odometer_km = models.FloatField(null=True)
+    odometer_source = models.CharField(max_length=8, choices=OdometerSource.choices, blank=True)
+    odometer_note = models.CharField(max_length=40, blank=True)  # why a reading was not used
+    ignition = models.BooleanField(null=True)
+    fuel_pct = models.FloatField(null=True)
+    soc_pct = models.FloatField(null=True)
+    battery_v = models.FloatField(null=True)
+    dtcs = models.JSONField(default=list)
+    alarm = models.CharField(max_length=12, choices=Alarm.choices, default=Alarm.NONE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "seq", "ts"], name="telemetry_dedupe")
+        ]
+        indexes = [models.Index(fields=["vehicle_id", "ts"], name="telemetry_vehicle_ts")]
+
+
+class VehicleState(TenantModel):
+    """The latest known state of one car (one row per car, updated by the writer)."""
+
+    vehicle = models.OneToOneField(
+        "vehicles.Vehicle", on_delete=models.CASCADE, related_name="state"
+    )
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, related_name="+")
+    ts = models.DateTimeField()
+    lat = models.FloatField(null=True)
+    lon = models.FloatField(null=True)
+    speed_kmh = models.FloatField(null=True)
+    heading = models.SmallIntegerField(null=True)
+    odometer_km = models.FloatField(null=True)
+    odometer_source = models.CharField(max_length=8, blank=True)
+    odometer_ts = models.DateTimeField(null=True)
+    ignition = models.BooleanField(null=True)
+    ignition_off_at = models.DateTimeField(null=True)
+    fuel_pct = models.FloatField(null=True)
+    soc_pct = models.FloatField(null=True)
+    battery_v = models.FloatField(null=True)
+    dtcs = models.JSONField(default=list)
+    alarm = models.CharField(max_length=12, default=Alarm.NONE)
+    alarm_at = models.DateTimeField(null=True)
+    parked_armed = models.BooleanField(_("parked mode armed"), default=False)
+    parked_armed_at = models.DateTimeField(null=True)
+    parked_lat = models.FloatField(null=True)
+    parked_lon = models.FloatField(null=True)
+    auto_arm_minutes = models.PositiveSmallIntegerField(
+        _("arm by itself after ignition off (minutes)"), null=True, blank=True
+    )
+    notify_store_on_theft = models.BooleanField(_("also alert the store"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class DailyOdometer(TenantModel):
+    """The car's odometer at the end of each day it reported (kept for ever)."""
+
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", on_delete=models.CASCADE, related_name="daily_odometer"
+    )
+    date = models.DateField()
+    odometer_km = models.FloatField()
+    source = models.CharField(max_length=8)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle", "date"], name="daily_odometer_once")
+        ]
+
+
+class DeadLetter(models.Model):
+    """A message that failed validation, with why. Nothing is dropped silently."""
+
+    dealer_group = models.ForeignKey(
+        "org.DealerGroup", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    device_id = models.CharField(max_length=40, blank=True)
+    received_at = models.DateTimeField()
+    via = models.CharField(max_length=6)
+    reason = models.CharField(max_length=40)
+    detail = models.CharField(max_length=300, blank=True)
+    payload = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["received_at"], name="dead_letter_time")]
+
+    def __str__(self):
+        return f"{self.device_id}: {self.reason}"
+
+
+class AlarmEvent(TenantModel):
+    vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.CASCADE, related_name="alarms")
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, related_name="+")
+    kind = models.CharField(max_length=12, choices=Alarm.choices)
+    ts = models.DateTimeField()
+    lat = models.FloatField(null=True)
+    lon = models.FloatField(null=True)
+    speed_kmh = models.FloatField(null=True)
+    source = models.CharField(
+        max_length=80
+    )  # device:seq:ts, unique: a repeated message is one alarm
+    armed = models.BooleanField(default=False)  # the car was in parked mode
+
+    class Meta:
+        ordering = ["-ts"]
+        constraints = [
+            models.UniqueConstraint(fields=["dealer_group", "source"], name="alarm_once")
+        ]
+        indexes = [models.Index(fields=["vehicle", "-ts"], name="alarm_vehicle")]
+
+
+class RescueCase(TenantModel):
+    """Opened at once by a crash or rollover; one case per event (repeats within 30 minutes
+    join it)."""
+
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", on_delete=models.PROTECT, related_name="rescue_cases"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="rescue_cases")
+    kind = models.CharField(max_length=12, choices=Alarm.choices)
+    status = models.CharField(max_length=12, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    opened_at = models.DateTimeField()
+    alarm_at = models.DateTimeField()
+    lat = models.FloatField(null=True)
+    lon = models.FloatField(null=True)
+    speed_kmh = models.FloatField(null=True)
+    repeats = models.PositiveIntegerField(default=0)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tow_partner = models.CharField(max_length=80, blank=True)
+    repair_order = models.ForeignKey(
+        "service.RepairOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=~Q(status="closed"),
+                name="one_open_rescue_case_per_vehicle",
+            )
+        ]
+        indexes = [models.Index(fields=["store", "status"], name="rescue_store_status")]
+
+
+class Geofence(TenantModel):
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", on_delete=models.CASCADE, related_name="geofences"
+    )
+    name = models.CharField(_("name"), max_length=40)
+    lat = models.FloatField()
+    lon = models.FloatField()
+    radius_m = models.PositiveIntegerField(_("radius (m)"))
+    inside = models.BooleanField(null=True)  # last known side; None until the first fix
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(radius_m__gte=50), name="geofence_min_radius")
+        ]
+
+
+class MileageForecast(TenantModel):
+    """The car's km per day from its recent daily odometer, recomputed as data arrives."""
+
+    vehicle = models.OneToOneField(
+        "vehicles.Vehicle", on_delete=models.CASCADE, related_name="forecast"
+    )
+    km_per_day = models.FloatField()
+    confidence = models.FloatField()  # 0..1
+    days = models.PositiveSmallIntegerField()  # days of data behind it
+    last_odometer_km = models.FloatField()
+    last_date = models.DateField()
+    computed_at = models.DateTimeField()
+
+
+class MaintenanceReminder(TenantModel):
+    """Sent once per maintenance item and service cycle (the cycle starts at the last service)."""
+
+    vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("service.MaintenanceItem", on_delete=models.CASCADE, related_name="+")
+    cycle = models.CharField(max_length=20)  # date or km of the last service, or "new"
+    due_on = models.DateField()
+    confidence = models.FloatField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle", "item", "cycle"], name="maintenance_reminder_once"
+            )
+        ]

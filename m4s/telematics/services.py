@@ -1,0 +1,713 @@
+"""Every write of the connected-car area apart from raw ingest (writer.py): terminals, alarms,
+rescue cases, parked mode and geofences, mileage forecasts and maintenance reminders."""
+
+import datetime as dt
+import hashlib
+import math
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from m4s.core.errors import DomainError
+from m4s.customers.choices import TimelineKind
+from m4s.customers.services import record_timeline
+from m4s.notify.choices import Channel
+from m4s.notify.services import send_message
+from m4s.staff.choices import Perm, Role
+from m4s.staff.models import StaffUser
+from m4s.staff.permissions import check_perm
+from m4s.vehicles.models import Vehicle
+
+from . import messages as msg
+from .choices import RESCUE_ALARMS, THEFT_ALARMS, CaseStatus, Protocol
+from .models import (
+    AlarmEvent,
+    DailyOdometer,
+    Device,
+    Geofence,
+    MaintenanceReminder,
+    MileageForecast,
+    RescueCase,
+    VehicleState,
+)
+
+CASE_JOIN_WINDOW = dt.timedelta(minutes=30)
+PARKED_MOVE_KM = 0.1
+
+
+# --- terminals ------------------------------------------------------------------------------------
+def hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def register_device(
+    actor,
+    *,
+    device_id: str,
+    protocol: str,
+    vehicle: Vehicle | None = None,
+    terminal_phone: str = "",
+) -> tuple[Device, str]:
+    """Returns (device, secret); the secret (HTTP/MQTT) is shown once, only its hash is kept."""
+    check_perm(actor, Perm.MANAGE_GROUP_SETTINGS)
+    if protocol not in Protocol.values:
+        raise DomainError("invalid_protocol", _("Protocol is http, mqtt or jt808."))
+    device_id = (device_id or "").strip()
+    if not 1 <= len(device_id) <= 40 or "/" in device_id or "+" in device_id or "#" in device_id:
+        raise DomainError("invalid_device_id", _("A device id is 1–40 characters without / + #."))
+    if vehicle is not None and vehicle.dealer_group_id != actor.dealer_group_id:
+        raise DomainError("not_found", _("No such car."), status=404)
+    if protocol == Protocol.JT808 and not (
+        terminal_phone.isdigit() and 11 <= len(terminal_phone) <= 20
+    ):
+        raise DomainError(
+            "invalid_terminal_phone", _("A JT/T 808 terminal needs its phone number (digits).")
+        )
+    raw = secrets.token_urlsafe(24)
+    try:
+        with transaction.atomic():
+            device = Device.objects.create(
+                dealer_group_id=actor.dealer_group_id,
+                device_id=device_id,
+                protocol=protocol,
+                secret_hash=hash_secret(raw),
+                terminal_phone=terminal_phone,
+                vehicle=vehicle,
+                installed_at=timezone.now() if vehicle else None,
+            )
+    except IntegrityError:
+        raise DomainError(
+            "device_exists", _("A terminal with this id or phone number exists."), status=409
+        ) from None
+    return device, raw
+
+
+def device_for_secret(device_id: str, raw: str) -> Device | None:
+    device = Device.objects.unscoped().filter(device_id=device_id, is_active=True).first()
+    if device is None or not secrets.compare_digest(device.secret_hash, hash_secret(raw or "")):
+        return None
+    return device
+
+
+def is_online(device: Device, now=None) -> bool:
+    now = now or timezone.now()
+    return bool(device.last_seen_at and now - device.last_seen_at < dt.timedelta(minutes=5))
+
+
+# --- alarms, rescue, theft ---------------------------------------------------------------------
+def _owner_and_store(vehicle: Vehicle):
+    customer = vehicle.current_owner
+    store = customer.store if customer else vehicle.purchase_store
+    return customer, store
+
+
+def _tell_owner(customer, kind, compose, *, dedupe, sms=False, link="/app/cars/"):
+    if customer is None:
+        return
+    owner = customer.owner
+    with translation.override(getattr(owner, "language", None) or settings.LANGUAGE_CODE):
+        title, body = compose()
+        if owner is not None:
+            send_message(
+                channel=Channel.INAPP,
+                owner=owner,
+                group=customer.dealer_group_id,
+                kind=kind,
+                subject=title,
+                body=body,
+                link=link,
+                dedupe_key=f"{dedupe}:inapp",
+            )
+        if sms or owner is None:
+            send_message(
+                channel=Channel.SMS,
+                to=customer.phone,
+                owner=owner,
+                group=customer.dealer_group_id,
+                kind=kind,
+                body=f"{title}: {body}",
+                dedupe_key=f"{dedupe}:sms",
+            )
+
+
+def _tell_store(store, kind, compose, *, dedupe, link):
+    """On-duty staff of the store: those with a shift now, else its advisors and manager."""
+    from m4s.customers.selectors import on_duty
+
+    now = timezone.now()
+    staff = []
+    for role in (Role.SERVICE_ADVISOR, Role.STORE_MANAGER, Role.CUSTOMER_SERVICE):
+        staff += list(on_duty(store, role, now)) if store else []
+    if not staff and store is not None:
+        staff = list(
+            StaffUser.objects.filter(
+                stores=store,
+                is_active=True,
+                role__in=[Role.SERVICE_ADVISOR, Role.STORE_MANAGER, Role.CUSTOMER_SERVICE],
+            )
+        )
+    for person in staff:
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            title, body = compose()
+            send_message(
+                channel=Channel.INAPP,
+                staff=person,
+                group=store.dealer_group_id,
+                kind=kind,
+                subject=title,
+                body=body,
+                link=link,
+                dedupe_key=f"{dedupe}:{person.pk}",
+            )
+
+
+def handle_alarms(
+    device: Device, vehicle: Vehicle, state: VehicleState | None, alarms: list
+) -> list:
+    """Record each alarm once; crashes open (or join) a rescue case; theft-type alarms alert
+    the owner (and the store if asked)."""
+    out = []
+    g = device.dealer_group_id
+    for m in alarms:
+        source = f"{device.device_id}:{m.seq}:{m.ts.isoformat()}"
+        armed = bool(state and state.parked_armed)
+        try:
+            with transaction.atomic():
+                event = AlarmEvent.objects.create(
+                    dealer_group_id=g,
+                    vehicle=vehicle,
+                    device=device,
+                    kind=m.alarm,
+                    ts=m.ts,
+                    lat=m.lat,
+                    lon=m.lon,
+                    speed_kmh=m.speed_kmh,
+                    source=source,
+                    armed=armed,
+                )
+        except IntegrityError:
+            continue
+        out.append(event)
+        if m.alarm in RESCUE_ALARMS:
+            open_rescue_case(vehicle, event)
+        elif m.alarm in THEFT_ALARMS or m.alarm == "sos":
+            theft_alert(vehicle, state, event, reason=m.alarm)
+        else:
+            customer, _store = _owner_and_store(vehicle)
+            _tell_owner(
+                customer,
+                f"car.{m.alarm}",
+                lambda e=event: (
+                    _("Your car reports: %(alarm)s") % {"alarm": e.get_kind_display()},
+                    _("%(plate)s at %(time)s.")
+                    % {"plate": vehicle.plate, "time": timezone.localtime(e.ts).strftime("%H:%M")},
+                ),
+                dedupe=f"alarm:{event.pk}",
+            )
+    return out
+
+
+def open_rescue_case(vehicle: Vehicle, event: AlarmEvent) -> RescueCase:
+    g = vehicle.dealer_group_id
+    existing = (
+        RescueCase.objects.for_group(g)
+        .select_for_update()
+        .filter(vehicle=vehicle)
+        .exclude(status=CaseStatus.CLOSED)
+        .first()
+    )
+    if existing is not None and event.ts - existing.alarm_at < CASE_JOIN_WINDOW:
+        RescueCase.objects.for_group(g).filter(pk=existing.pk).update(repeats=existing.repeats + 1)
+        return existing
+    customer, store = _owner_and_store(vehicle)
+    if store is None:
+        from m4s.org.models import Store
+
+        store = Store.objects.for_group(g).order_by("pk").first()
+    if existing is not None:  # an old case still open: close it, this is a new event
+        RescueCase.objects.for_group(g).filter(pk=existing.pk).update(
+            status=CaseStatus.CLOSED, closed_at=timezone.now(), note="superseded by a new alarm"
+        )
+    case = RescueCase.objects.create(
+        dealer_group_id=g,
+        vehicle=vehicle,
+        customer=customer,
+        store=store,
+        kind=event.kind,
+        opened_at=timezone.now(),
+        alarm_at=event.ts,
+        lat=event.lat,
+        lon=event.lon,
+        speed_kmh=event.speed_kmh,
+    )
+    where = f"{event.lat:.5f},{event.lon:.5f}" if event.lat is not None else "?"
+    _tell_store(
+        store,
+        "rescue.opened",
+        lambda: (
+            _("CRASH: %(plate)s") % {"plate": vehicle.plate},
+            _("%(name)s %(phone)s at %(where)s, %(speed)s km/h")
+            % {
+                "name": customer.name if customer else "?",
+                "phone": customer.phone if customer else "?",
+                "where": where,
+                "speed": int(event.speed_kmh or 0),
+            },
+        ),
+        dedupe=f"rescue:{case.pk}",
+        link=f"/console/telematics/cases/{case.pk}/",
+    )
+    _tell_owner(
+        customer,
+        "rescue.opened",
+        lambda: (
+            _("Are you all right?"),
+            _(
+                "Your car reported a crash. Our rescue team is calling you. In danger, call 110 or 120."
+            ),
+        ),
+        dedupe=f"rescue:{case.pk}",
+        sms=True,
+        link="/app/sos/",
+    )
+    if customer is not None:
+        record_timeline(
+            customer,
+            TimelineKind.ALARM,
+            gettext_noop("Crash reported by %(plate)s"),
+            params={"plate": vehicle.plate},
+            data={"case": case.pk},
+        )
+    return case
+
+
+def theft_alert(vehicle: Vehicle, state: VehicleState | None, event: AlarmEvent, *, reason: str):
+    customer, store = _owner_and_store(vehicle)
+    _tell_owner(
+        customer,
+        "car.theft",
+        lambda: (
+            _("Your parked car moved")
+            if reason == "movement"
+            else _("Alarm from your car: %(alarm)s") % {"alarm": event.get_kind_display()},
+            _("%(plate)s at %(time)s. If this was not you, call 110 and tap SOS.")
+            % {"plate": vehicle.plate, "time": timezone.localtime(event.ts).strftime("%H:%M")},
+        ),
+        dedupe=f"theft:{event.pk}",
+        sms=True,
+    )
+    if state is not None and state.notify_store_on_theft:
+        _tell_store(
+            store,
+            "car.theft",
+            lambda: (
+                _("Theft alarm: %(plate)s") % {"plate": vehicle.plate},
+                event.get_kind_display(),
+            ),
+            dedupe=f"theft:{event.pk}",
+            link=f"/console/customers/{customer.pk if customer else ''}",
+        )
+
+
+def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fresh: list) -> None:
+    """Parked mode: ignition on or moving away while armed alerts the owner (once per arming);
+    it arms itself N minutes after ignition off. Geofences: enter/leave alerts."""
+    if state is None:
+        return
+    g = device.dealer_group_id
+    newest = fresh[-1]
+    if state.parked_armed:
+        moved = (
+            newest.lat is not None
+            and state.parked_lat is not None
+            and msg.distance_km(state.parked_lat, state.parked_lon, newest.lat, newest.lon)
+            > PARKED_MOVE_KM
+        )
+        started = any(m.ignition for m in fresh if m.ts >= (state.parked_armed_at or m.ts))
+        if moved or started:
+            source = f"parked:{state.pk}:{(state.parked_armed_at or newest.ts).isoformat()}"
+            try:
+                with transaction.atomic():
+                    event = AlarmEvent.objects.create(
+                        dealer_group_id=g,
+                        vehicle=vehicle,
+                        device=device,
+                        kind="movement",
+                        ts=newest.ts,
+                        lat=newest.lat,
+                        lon=newest.lon,
+                        speed_kmh=newest.speed_kmh,
+                        source=source,
+                        armed=True,
+                    )
+                theft_alert(vehicle, state, event, reason="movement")
+            except IntegrityError:
+                pass
+    elif (
+        state.auto_arm_minutes
+        and state.ignition is False
+        and state.ignition_off_at
+        and newest.ts - state.ignition_off_at >= dt.timedelta(minutes=state.auto_arm_minutes)
+    ):
+        VehicleState.objects.for_group(g).filter(pk=state.pk).update(
+            parked_armed=True, parked_armed_at=newest.ts, parked_lat=state.lat, parked_lon=state.lon
+        )
+    if newest.lat is None:
+        return
+    for fence in Geofence.objects.for_group(g).filter(vehicle=vehicle):
+        inside = (
+            msg.distance_km(fence.lat, fence.lon, newest.lat, newest.lon) * 1000 <= fence.radius_m
+        )
+        if fence.inside is not None and inside != fence.inside:
+            customer, _store = _owner_and_store(vehicle)
+            _tell_owner(
+                customer,
+                "car.geofence",
+                lambda f=fence, i=inside: (
+                    (_("%(plate)s entered %(name)s") if i else _("%(plate)s left %(name)s"))
+                    % {"plate": vehicle.plate, "name": f.name},
+                    timezone.localtime(newest.ts).strftime("%H:%M"),
+                ),
+                dedupe=f"fence:{fence.pk}:{newest.ts.isoformat()}",
+            )
+        if inside != fence.inside:
+            Geofence.objects.for_group(g).filter(pk=fence.pk).update(inside=inside)
+
+
+def arm_parked(
+    owner,
+    vehicle: Vehicle,
+    *,
+    armed: bool,
+    auto_arm_minutes: int | None = None,
+    notify_store: bool | None = None,
+) -> VehicleState:
+    g = vehicle.dealer_group_id
+    state = VehicleState.objects.for_group(g).filter(vehicle=vehicle).first()
+    if state is None:
+        raise DomainError("no_data", _("Your car has not reported yet."), status=409)
+    if auto_arm_minutes is not None and not 5 <= auto_arm_minutes <= 24 * 60:
+        raise DomainError("invalid_minutes", _("Arm after 5 minutes to 24 hours."))
+    state.parked_armed = armed
+    state.parked_armed_at = timezone.now() if armed else None
+    state.parked_lat, state.parked_lon = (state.lat, state.lon) if armed else (None, None)
+    if auto_arm_minutes is not None or not armed:
+        state.auto_arm_minutes = auto_arm_minutes
+    if notify_store is not None:
+        state.notify_store_on_theft = notify_store
+    state.save()
+    return state
+
+
+def set_geofence(
+    owner, vehicle: Vehicle, *, name: str, lat: float, lon: float, radius_m: int
+) -> Geofence:
+    if (
+        not (-90 <= lat <= 90 and -180 <= lon <= 180)
+        or not 50 <= radius_m <= 100_000
+        or not name.strip()
+    ):
+        raise DomainError(
+            "invalid_geofence",
+            _("A geofence needs a name, a point and a radius of 50 m to 100 km."),
+        )
+    if Geofence.objects.for_group(vehicle.dealer_group_id).filter(vehicle=vehicle).count() >= 5:
+        raise DomainError("too_many_geofences", _("At most 5 geofences per car."))
+    return Geofence.objects.create(
+        dealer_group_id=vehicle.dealer_group_id,
+        vehicle=vehicle,
+        name=name.strip()[:40],
+        lat=lat,
+        lon=lon,
+        radius_m=radius_m,
+    )
+
+
+@transaction.atomic
+def acknowledge_case(
+    actor, case: RescueCase, *, tow_partner: str = "", note: str = ""
+) -> RescueCase:
+    check_perm(actor, Perm.USE_CONSOLE)
+    case = RescueCase.objects.for_actor(actor).select_for_update().get(pk=case.pk)
+    if case.status == CaseStatus.OPEN:
+        case.status, case.acknowledged_at, case.acknowledged_by = (
+            CaseStatus.ACKNOWLEDGED,
+            timezone.now(),
+            actor,
+        )
+    if tow_partner:
+        case.tow_partner = tow_partner.strip()[:80]
+    if note:
+        case.note = note.strip()[:300]
+    case.save()
+    return case
+
+
+@transaction.atomic
+def close_case(
+    actor, case: RescueCase, *, repair_order_id: int | None = None, note: str = ""
+) -> RescueCase:
+    check_perm(actor, Perm.USE_CONSOLE)
+    case = RescueCase.objects.for_actor(actor).select_for_update().get(pk=case.pk)
+    if repair_order_id:
+        from m4s.service.models import RepairOrder
+
+        ro = (
+            RepairOrder.objects.for_actor(actor)
+            .filter(pk=repair_order_id, vehicle_id=case.vehicle_id)
+            .first()
+        )
+        if ro is None:
+            raise DomainError("invalid_repair_order", _("Choose a repair order of this car."))
+        case.repair_order = ro
+    case.status, case.closed_at = CaseStatus.CLOSED, timezone.now()
+    if case.acknowledged_at is None:
+        case.acknowledged_at, case.acknowledged_by = case.closed_at, actor
+    if note:
+        case.note = note.strip()[:300]
+    case.save()
+    return case
+
+
+# --- mileage chain --------------------------------------------------------------------------------
+WINDOW_DAYS = 90
+
+
+def _robust_rate(points: list[tuple[dt.date, float]]) -> tuple[float, float, int]:
+    """km/day from daily odometer points: the median of day-to-day rates weighted by the days
+    between readings (robust to gaps and outliers), with a confidence from how many days back
+    it and how much the rates scatter."""
+    points = sorted(points)
+    if len(points) < 2:
+        return 0.0, 0.0, len(points)
+    rates = []
+    for (d0, k0), (d1, k1) in zip(points, points[1:], strict=False):
+        days = (d1 - d0).days
+        if days > 0 and k1 >= k0:
+            rates.extend([(k1 - k0) / days] * min(days, 30))
+    if not rates:
+        return 0.0, 0.0, len(points)
+    rates.sort()
+    median = rates[len(rates) // 2]
+    q1, q3 = rates[len(rates) // 4], rates[(3 * len(rates)) // 4]
+    spread = (q3 - q1) / median if median > 0 else 1.0
+    span = (points[-1][0] - points[0][0]).days
+    confidence = min(1.0, span / 60) * (1 / (1 + spread / 2))
+    return median, round(confidence, 2), len(points)
+
+
+def compute_forecast(vehicle_id: int, *, today: dt.date | None = None) -> MileageForecast | None:
+    vehicle = Vehicle.objects.unscoped().filter(pk=vehicle_id).first()
+    if vehicle is None:
+        return None
+    today = today or timezone.localdate()
+    points = list(
+        DailyOdometer.objects.for_group(vehicle.dealer_group_id)
+        .filter(vehicle=vehicle, date__gt=today - dt.timedelta(days=WINDOW_DAYS))
+        .values_list("date", "odometer_km")
+    )
+    if len(points) < 2:
+        return None
+    rate, confidence, n = _robust_rate(points)
+    last_date, last_km = max(points)
+    forecast, _created = MileageForecast.objects.for_group(
+        vehicle.dealer_group_id
+    ).update_or_create(
+        vehicle=vehicle,
+        defaults={
+            "dealer_group_id": vehicle.dealer_group_id,
+            "km_per_day": rate,
+            "confidence": confidence,
+            "days": n,
+            "last_odometer_km": last_km,
+            "last_date": last_date,
+            "computed_at": timezone.now(),
+        },
+    )
+    return forecast
+
+
+def enqueue_forecast(vehicle_id: int) -> None:
+    from .tasks import forecast_task
+
+    forecast_task.enqueue(vehicle_id)
+
+
+def recompute_all_forecasts(*, today: dt.date | None = None, batch: int = 50_000) -> int:
+    """Every car with recent daily odometer, set-based. PostgreSQL: least squares slope over the
+    window via regr_slope, confidence from r² and coverage, cars with ≥ 2 readings; the cars
+    without one keep their last forecast. SQLite: per car in Python (a single store's fleet)."""
+    today = today or timezone.localdate()
+    since = today - dt.timedelta(days=WINDOW_DAYS)
+    if connection.vendor == "postgresql":
+        # The aggregate goes into a temporary table first: PostgreSQL runs CREATE TABLE AS with a
+        # parallel plan (an INSERT … SELECT never gets one), and with enough work_mem its hash
+        # aggregate (≈ 450 bytes a car in each worker) stays in memory instead of spilling. It is
+        # keyed on the car alone (its rows all carry its dealer group), and regr_count shares the
+        # regression's running sums, where COUNT(*) would be one more aggregate per row. The
+        # forecasts are then written in bulk: one UPDATE joined on the car, then the new cars.
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT current_setting('work_mem')")
+            work_mem = cur.fetchone()[0]
+            cur.execute("SELECT set_config('work_mem', '512MB', true)")
+            cur.execute("DROP TABLE IF EXISTS pg_temp.mileage_forecast_new")
+            cur.execute(
+                """
+                CREATE TEMPORARY TABLE mileage_forecast_new ON COMMIT DROP AS
+                SELECT MIN(dealer_group_id) AS dealer_group_id, vehicle_id,
+                       GREATEST(COALESCE(regr_slope(odometer_km, date - %(since)s::date), 0), 0)
+                           AS km_per_day,
+                       ROUND((LEAST(1.0, (MAX(date) - MIN(date)) / 60.0)
+                              * COALESCE(regr_r2(odometer_km, date - %(since)s::date), 0))::numeric,
+                             2) AS confidence,
+                       regr_count(odometer_km, date - %(since)s::date) AS days,
+                       MAX(odometer_km) AS last_odometer_km, MAX(date) AS last_date
+                FROM telematics_dailyodometer
+                WHERE date > %(since)s
+                GROUP BY vehicle_id
+                HAVING regr_count(odometer_km, date - %(since)s::date) >= 2
+                """,
+                {"since": since},
+            )
+            cur.execute("ANALYZE mileage_forecast_new")
+            cur.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+            cur.execute(
+                """
+                UPDATE telematics_mileageforecast f SET
+                    km_per_day = n.km_per_day, confidence = n.confidence, days = n.days,
+                    last_odometer_km = n.last_odometer_km, last_date = n.last_date,
+                    computed_at = now()
+                FROM mileage_forecast_new n
+                WHERE f.vehicle_id = n.vehicle_id
+                """
+            )
+            updated = cur.rowcount
+            cur.execute(
+                """
+                INSERT INTO telematics_mileageforecast
+                    (dealer_group_id, vehicle_id, km_per_day, confidence, days, last_odometer_km,
+                     last_date, computed_at)
+                SELECT dealer_group_id, vehicle_id, km_per_day, confidence, days, last_odometer_km,
+                       last_date, now()
+                FROM mileage_forecast_new n
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM telematics_mileageforecast f WHERE f.vehicle_id = n.vehicle_id
+                )
+                ON CONFLICT (vehicle_id) DO UPDATE SET
+                    km_per_day = EXCLUDED.km_per_day, confidence = EXCLUDED.confidence,
+                    days = EXCLUDED.days, last_odometer_km = EXCLUDED.last_odometer_km,
+                    last_date = EXCLUDED.last_date, computed_at = EXCLUDED.computed_at
+                """
+            )
+            inserted = cur.rowcount
+            cur.execute("DROP TABLE mileage_forecast_new")
+            return updated + inserted
+    ids = (
+        DailyOdometer.objects.unscoped()
+        .filter(date__gt=since)
+        .values("vehicle_id")
+        .annotate(first=Min("date"), last=Max("date"))
+        .values_list("vehicle_id", flat=True)
+    )
+    n = 0
+    for vehicle_id in ids.iterator(chunk_size=batch):
+        if compute_forecast(vehicle_id, today=today):
+            n += 1
+    return n
+
+
+def projected_items(
+    vehicle: Vehicle, forecast: MileageForecast | None, *, today: dt.date | None = None
+) -> list:
+    """Each maintenance item with the date it will really fall due: the earlier of its date
+    rule and the day the car reaches its km at its own pace."""
+    from m4s.service.selectors import maintenance_due
+
+    today = today or timezone.localdate()
+    out = []
+    odometer = int(forecast.last_odometer_km) if forecast else vehicle.odometer_km
+    for d in maintenance_due(vehicle, today=today, odometer=odometer):
+        by_km = None
+        if d.km_left is not None and forecast and forecast.km_per_day > 0.5:
+            by_km = (forecast.last_date or today) + dt.timedelta(
+                days=max(0, math.ceil(d.km_left / forecast.km_per_day))
+            )
+        elif d.km_left is not None and d.km_left <= 0:
+            by_km = today
+        candidates = [x for x in (by_km, d.due_on) if x]
+        due = min(candidates) if candidates else None
+        out.append(
+            {
+                "due": d,
+                "projected_on": due,
+                "by": "km" if due and due == by_km else "date",
+                "confidence": (forecast.confidence if forecast and due == by_km else 1.0)
+                if due
+                else 0.0,
+            }
+        )
+    return out
+
+
+def remind_due_maintenance(now: dt.datetime | None = None, *, lead_days: int = 21) -> int:
+    """Scheduled: cars whose next item falls due within the lead time get one reminder per item
+    and service cycle (to-do, inbox with a one-tap booking link; the advisor's list), outside
+    the owner's quiet hours."""
+    from m4s.service.services import _in_quiet_hours
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sent = 0
+    for forecast in MileageForecast.objects.unscoped().select_related(
+        "vehicle__current_owner__owner"
+    ):
+        vehicle = forecast.vehicle
+        customer = vehicle.current_owner
+        if customer is None:
+            continue
+        for p in projected_items(vehicle, forecast, today=today):
+            due = p["due"]
+            if not p["projected_on"] or (p["projected_on"] - today).days > lead_days:
+                continue
+            cycle = str(due.last_on or due.last_km or "new")
+            try:
+                with transaction.atomic():
+                    reminder = MaintenanceReminder.objects.create(
+                        dealer_group_id=vehicle.dealer_group_id,
+                        vehicle=vehicle,
+                        item=due.item,
+                        cycle=cycle,
+                        due_on=p["projected_on"],
+                        confidence=p["confidence"],
+                        created_at=now,
+                    )
+            except IntegrityError:
+                continue
+            owner = customer.owner
+            if owner is not None and _in_quiet_hours(owner, now):
+                continue  # the to-do shows it; the message goes out on a later run
+            link = f"/app/service/book/?vehicle={vehicle.pk}" + (
+                f"&package={due.item.package_id}" if due.item.package_id else ""
+            )
+            _tell_owner(
+                customer,
+                "care.maintenance",
+                lambda d=due, p=p: (
+                    _("%(item)s is due around %(date)s")
+                    % {"item": d.item.name, "date": p["projected_on"].isoformat()},
+                    _("Book in one tap, at a time that suits you."),
+                ),
+                dedupe=f"maint:{reminder.pk}",
+                link=link,
+            )
+            MaintenanceReminder.objects.for_group(vehicle.dealer_group_id).filter(
+                pk=reminder.pk
+            ).update(sent_at=now)
+            sent += 1
+    return sent

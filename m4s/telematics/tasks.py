@@ -1,0 +1,27 @@
+"""Thin tasks: each loads by id or scans and calls one idempotent service function."""
+
+from django_tasks import task
+
+from . import services
+
+
+@task()
+def forecast_task(vehicle_id: int):
+    services.compute_forecast(vehicle_id)
+
+
+@task()
+def recompute_forecasts_task():
+    return services.recompute_all_forecasts()
+
+
+@task()
+def remind_due_maintenance_task():
+    return services.remind_due_maintenance()
+
+
+@task()
+def purge_telemetry_task():
+    from .storage import purge_old_telemetry
+
+    return purge_old_telemetry()
