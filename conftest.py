@@ -26,7 +26,9 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     MemorySmsBackend.outbox.clear()
-    with translation.override("en"):  # service messages read in English unless a test picks a language
+    with translation.override(
+        "en"
+    ):  # service messages read in English unless a test picks a language
         yield
 
 
@@ -102,3 +104,43 @@ def cars(world, rng):
     services._bind(other, other_car, via="desk", invitation=None, staff=world.advisor_b)
     world.known, world.car, world.other, world.other_car = known, car, other, other_car
     return world
+
+
+@pytest.fixture
+def workshop(cars, rng):
+    """A service-ready store in group A and the test owner's bound car (m4s/service/tests/helpers.py)."""
+    from m4s.service.tests.helpers import build_workshop
+
+    return build_workshop(cars, rng)
+
+
+@pytest.fixture
+def club(cars):
+    """A loyalty programme in both groups; the test owner is a member in group A."""
+    from m4s.customers.services import get_or_create_customer_for_owner
+    from m4s.loyalty import services, starter
+
+    w = cars
+    w.club = starter.install_programme(w.group_a)
+    w.club_b = starter.install_programme(w.group_b)
+    w.customer = get_or_create_customer_for_owner(w.owner, w.store_a)
+    w.member = services.get_or_create_member(w.customer)
+    w.customer_b = get_or_create_customer_for_owner(w.owner_b, w.store_b)
+    w.member_b = services.get_or_create_member(w.customer_b)
+    return w
+
+
+@pytest.fixture
+def fleet(cars):
+    """Terminals on group A's car (HTTP) and on group B's car; tokens in w.token_a / w.token_b."""
+    from m4s.telematics import services
+
+    w = cars
+    w.device_a, secret_a = services.register_device(
+        w.admin_a, device_id="tbox-a1", protocol="http", vehicle=w.car
+    )
+    w.device_b, secret_b = services.register_device(
+        w.admin_b, device_id="tbox-b1", protocol="http", vehicle=w.other_car
+    )
+    w.token_a, w.token_b = f"tbox-a1.{secret_a}", f"tbox-b1.{secret_b}"
+    return w

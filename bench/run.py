@@ -11,7 +11,14 @@ bench/RESULTS.md, replacing only the section of the database(s) just run.
 
 Extra benchmarks run only when named: `--only search [--customers 1000000]` (bench/bench_search.py)
 seeds that many customers with cars and times the staff customer search; it is PostgreSQL-only above
-100,000 customers and records its own section of bench/RESULTS.md.
+100,000 customers and records its own section of bench/RESULTS.md. `--only slots,booking`
+(bench/bench_service.py): the service slot search and 8 parallel booking clients on a busy
+workshop, each in its own section too. `--only earn,redeem` (bench/bench_loyalty.py): loyalty earning
+with 8 parallel clients and reward redemption latency (plus 8 processes redeeming for one member),
+each in its own section. `--only ingest,crash,mileage --db postgres` (bench/bench_telematics.py,
+PostgreSQL-only): telemetry ingest over HTTP and MQTT against a COPY baseline, crash alarm to
+console latency under normal traffic, and the mileage-forecast recompute for many cars; each in
+its own section.
 
 PostgreSQL is reached at BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432).
 """
@@ -40,8 +47,13 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 BENCHMARKS = ("inbox", "outbox", "signin")
 CHILD_TIMEOUT = 240  # seconds; a hard stop on top of each benchmark's own time budgets
-EXTRA_BENCHMARKS = ("search",)  # run only when named in --only (a 1M-customer load takes minutes)
-CHILD_TIMEOUTS = {"search": 2700}  # seconds, where CHILD_TIMEOUT is too short
+EXTRA_BENCHMARKS = ("search", "slots", "booking", "earn", "redeem", "ingest", "crash", "mileage")  # run only when named in --only
+CHILD_TIMEOUTS = {
+    "search": 2700, "slots": 600, "booking": 600, "earn": 600, "redeem": 600,
+    "ingest": 1800, "crash": 900, "mileage": 3600,
+}  # seconds, where CHILD_TIMEOUT is too short
+POSTGRES_ONLY = ("ingest", "crash", "mileage")
+PRODUCTION_TASK_BACKEND = ("ingest", "crash")  # the database queue, as deployed, not "immediate"
 SEARCH_SQLITE_MAX = 100_000  # customers; more is PostgreSQL-only
 DB_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
@@ -412,7 +424,60 @@ def bench_search(scale: int) -> dict:
     return search(scale, customers=int(os.environ.get("M4S_BENCH_CUSTOMERS", "1000000")))
 
 
-BENCH_FUNCS = {"inbox": bench_inbox, "outbox": bench_outbox, "signin": bench_signin, "search": bench_search}
+def bench_slots(scale: int) -> dict:
+    """Benchmark 5 (bench/bench_service.py): the service slot search against a naive one."""
+    from bench_service import bench_slots as slots
+
+    return slots(scale)
+
+
+def bench_booking(scale: int) -> dict:
+    """Benchmark 6 (bench/bench_service.py): 8 parallel booking clients, with and without the lock."""
+    from bench_service import bench_booking as booking
+
+    return booking(scale)
+
+
+def bench_earn(scale: int) -> dict:
+    """Benchmark 7 (bench/bench_loyalty.py): loyalty earning with 8 parallel clients."""
+    from bench_loyalty import bench_earn as earn
+
+    return earn(scale)
+
+
+def bench_redeem(scale: int) -> dict:
+    """Benchmark 8 (bench/bench_loyalty.py): reward redemption latency and a parallel race."""
+    from bench_loyalty import bench_redeem as redeem
+
+    return redeem(scale)
+
+
+def bench_ingest(scale: int) -> dict:
+    """Benchmark 9 (bench/bench_telematics.py): telemetry ingest over HTTP and MQTT vs COPY."""
+    from bench_telematics import bench_ingest as ingest
+
+    return ingest(scale)
+
+
+def bench_crash(scale: int) -> dict:
+    """Benchmark 10 (bench/bench_telematics.py): crash alarm → console under normal traffic."""
+    from bench_telematics import bench_crash as crash
+
+    return crash(scale)
+
+
+def bench_mileage(scale: int) -> dict:
+    """Benchmark 11 (bench/bench_telematics.py): mileage forecasts for every car, set-based."""
+    from bench_telematics import bench_mileage as mileage
+
+    return mileage(scale)
+
+
+BENCH_FUNCS = {
+    "inbox": bench_inbox, "outbox": bench_outbox, "signin": bench_signin, "search": bench_search,
+    "slots": bench_slots, "booking": bench_booking, "earn": bench_earn, "redeem": bench_redeem,
+    "ingest": bench_ingest, "crash": bench_crash, "mileage": bench_mileage,
+}
 
 
 def child_main(args) -> int:
@@ -428,7 +493,8 @@ def child_main(args) -> int:
         else:
             os.environ["DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
         os.environ.update(
-            DJANGO_SETTINGS_MODULE="m4s.settings", M4S_DATA_DIR=data_dir, DEBUG="0", TASK_BACKEND="immediate",
+            DJANGO_SETTINGS_MODULE="m4s.settings", M4S_DATA_DIR=data_dir, DEBUG="0",
+            TASK_BACKEND="db" if args.bench in PRODUCTION_TASK_BACKEND else "immediate",
             SMS_BACKEND="m4s.notify.sms.MemorySmsBackend", LOG_LEVEL="WARNING",
         )
         os.environ.pop("REDIS_URL", None)  # local-memory cache: nothing shared with a real deployment
@@ -583,7 +649,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run the M4S benchmarks.")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="data sizes / 10 (smoke run; RESULTS.md is left alone)")
-    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of " + ",".join(BENCHMARKS))
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS),
+        help="comma-separated subset of " + ",".join(BENCHMARKS + EXTRA_BENCHMARKS),
+    )
     parser.add_argument(
         "--customers", type=int, default=1_000_000,
         help="search benchmark: customers to seed (default 1,000,000; at most 100,000 on SQLite)",
@@ -606,6 +675,9 @@ def main(argv=None) -> int:
         results = []
         for bench in benches:
             customers = args.customers // (10 if args.quick else 1)
+            if bench in POSTGRES_ONLY and db != "postgres":
+                log(f"{bench} on {db}: skipped, PostgreSQL-only")
+                continue
             if bench == "search" and db == "sqlite" and customers > SEARCH_SQLITE_MAX:
                 log(f"search on sqlite: skipped, {customers:,} customers is PostgreSQL-only "
                     f"(use --customers {SEARCH_SQLITE_MAX} or fewer for SQLite)")

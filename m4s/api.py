@@ -6,9 +6,18 @@ from m4s.core.api import install_error_handlers
 from m4s.customers.api import owner_router as my_cars_router
 from m4s.customers.api import staff_router as customers_router
 from m4s.identity.api import router as auth_router
+from m4s.loyalty.api import owner_router as my_loyalty_router
+from m4s.loyalty.api import partner_router
+from m4s.loyalty.api import staff_router as loyalty_staff_router
 from m4s.notify.api import router as inbox_router
 from m4s.owners.api import router as me_router
+from m4s.service.api import owner_router as my_service_router
+from m4s.service.api import public_router as service_public_router
+from m4s.service.api import staff_router as service_staff_router
 from m4s.staff.api import router as staff_router
+from m4s.telematics.api import ingest_router
+from m4s.telematics.api import owner_router as my_car_health_router
+from m4s.telematics.api import staff_router as telematics_staff_router
 
 api = NinjaAPI(
     title="M4S API",
@@ -23,3 +32,12 @@ api.add_router("/", inbox_router)
 api.add_router("/staff", staff_router)
 api.add_router("/me", my_cars_router)
 api.add_router("/staff", customers_router)
+api.add_router("/", service_public_router)
+api.add_router("/me", my_service_router)
+api.add_router("/staff", service_staff_router)
+api.add_router("/me", my_loyalty_router)
+api.add_router("/staff", loyalty_staff_router)
+api.add_router("/partner", partner_router)
+api.add_router("/telematics", ingest_router)
+api.add_router("/me", my_car_health_router)
+api.add_router("/staff", telematics_staff_router)

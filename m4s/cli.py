@@ -4,7 +4,12 @@ import os
 import sys
 
 # Verbs spelt with dashes on the command line; Django's command modules cannot have dashes.
-ALIASES = {"import-customers": "import_customers", "export-customers": "export_customers"}
+ALIASES = {
+    "import-customers": "import_customers",
+    "export-customers": "export_customers",
+    "loyalty-check": "loyalty_check",
+    "ingest-mqtt": "ingest_mqtt",
+}
 
 
 def main() -> None:

@@ -11,4 +11,18 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
         timedelta(hours=1),
         "m4s.identity.tasks.purge_expired_otps_task",
     ),
+    "service.appointment_reminders": (
+        timedelta(minutes=15),
+        "m4s.service.tasks.send_appointment_reminders_task",
+    ),
+    "service.no_shows": (timedelta(minutes=30), "m4s.service.tasks.mark_no_shows_task"),
+    "service.surveys": (timedelta(minutes=15), "m4s.service.tasks.open_due_surveys_task"),
+    "loyalty.expire_and_warn": (timedelta(hours=1), "m4s.loyalty.tasks.expire_and_warn_task"),
+    "loyalty.review_tiers": (timedelta(hours=24), "m4s.loyalty.tasks.review_tiers_task"),
+    "telematics.forecasts": (timedelta(hours=6), "m4s.telematics.tasks.recompute_forecasts_task"),
+    "telematics.maintenance_reminders": (
+        timedelta(hours=1),
+        "m4s.telematics.tasks.remind_due_maintenance_task",
+    ),
+    "telematics.purge": (timedelta(hours=24), "m4s.telematics.tasks.purge_telemetry_task"),
 }

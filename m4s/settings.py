@@ -226,6 +226,9 @@ INSTALLED_APPS = [
     "m4s.notify",
     "m4s.vehicles",
     "m4s.customers",
+    "m4s.service",
+    "m4s.loyalty",
+    "m4s.telematics",
     "m4s.web",
 ]
 if TASK_BACKEND == "rq":
@@ -312,3 +315,21 @@ LOGGING = {
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+
+# Hand-offs between areas (m4s/core/hooks.py): receivers (dotted paths) called after commit.
+HOOKS: dict[str, list[str]] = {
+    # a repair order was settled: m4s.service.services.Settlement (customer_pay_net earns points)
+    "service.settled": ["m4s.loyalty.services.on_service_settled"],
+    # an appointment was kept (checked in) / a revisit survey answered: ServiceEvent
+    "service.appointment_kept": ["m4s.loyalty.services.on_appointment_kept"],
+    "service.survey_answered": ["m4s.loyalty.services.on_survey_answered"],
+    # a car was bound to a customer: m4s.customers.services.CarBound
+    "customers.car_bound": ["m4s.loyalty.services.on_car_bound"],
+}
+
+# Redeems a coupon code at settlement (same transaction): (code, group_id, customer_id, spend,
+# used_on) -> Decimal discount, or a DomainError.
+SERVICE_COUPON_REDEEMER = "m4s.loyalty.services.redeem_coupon_at_settlement"
+
+# Raw telemetry older than this is purged (daily odometer, alarms and cases are kept).
+TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 180)

@@ -46,7 +46,8 @@ DESKTOP = {
     "timezone_id": "Asia/Shanghai",
 }
 OWNER_ZH = "+8613800000001"  # 王伟, prefers Chinese
-OWNER_EN = "+8613800000002"  # Emily Chen, prefers English
+OWNER_EN = "+8613800000002"  # Emily Chen, prefers English (a repair waiting for her approval)
+OWNER_KO = "+8613800000003"  # 김민준, prefers Korean (an open revisit survey)
 STAFF_PASSWORD = "m4s-demo"  # noqa: S105  (the demo's published password)
 TIMEOUT_MS = 20_000
 
@@ -161,6 +162,34 @@ def take_screenshots(base: str) -> None:
             page.goto(f"{base}/app/consultants/")
             expect(page.locator("[data-testid=consultant]").first).to_be_visible()
             shoot(page, "owner-consultants.png")
+            page.goto(f"{base}/app/cars/")
+            page.locator("a[href*='/health/']").first.click()
+            page.wait_for_url("**/health/")
+            shoot(page, "owner-car-health.png", full_page=True)
+            page.goto(f"{base}/app/service/")
+            shoot(page, "owner-visits.png")
+            page.goto(f"{base}/app/service/book/")
+            expect(page.locator("[data-testid=times]").first).to_be_visible()
+            shoot(page, "owner-book.png", full_page=True)
+            page.goto(f"{base}/app/loyalty/")
+            shoot(page, "owner-points.png", full_page=True)
+            page.goto(f"{base}/app/loyalty/vouchers/")
+            page.locator("a[href*='/app/loyalty/vouchers/']").first.click()
+            expect(page.locator("[data-testid=voucher-qr]")).to_be_visible()
+            shoot(page, "owner-voucher.png")
+            page.goto(f"{base}/app/loyalty/missions/")
+            shoot(page, "owner-missions.png", full_page=True)
+            context.close()
+
+            # Owner app, Korean: the revisit survey.
+            context = browser.new_context(**PHONE)
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            owner_sign_in(page, base, OWNER_KO)
+            page.goto(f"{base}/app/service/surveys/")
+            page.locator("a[href*='/app/service/surveys/']").first.click()
+            expect(page.locator("[data-testid=survey-form]")).to_be_visible()
+            shoot(page, "owner-survey-ko.png", full_page=True)
             context.close()
 
             # Owner app, English: this owner prefers English, so signing in switches the language.
@@ -170,6 +199,10 @@ def take_screenshots(base: str) -> None:
             owner_sign_in(page, base, OWNER_EN)
             expect(page.locator("html")).to_have_attribute("lang", "en")
             shoot(page, "owner-home-en.png")
+            page.goto(f"{base}/app/service/")
+            page.locator("a[href*='/app/service/orders/']").first.click()
+            expect(page.locator("[data-testid=approval-needed]")).to_be_visible()
+            shoot(page, "owner-approval-en.png", full_page=True)
             context.close()
 
             # Staff console.
@@ -191,7 +224,28 @@ def take_screenshots(base: str) -> None:
                     page.goto(f"{base}/console/invitations/")
                     expect(page.locator("[data-testid=rates-staff]")).to_be_visible()
                     shoot(page, "console-invitations.png", full_page=True)
+                if username == "advisor":
+                    page.goto(f"{base}/console/service/")
+                    shoot(page, "console-service-board.png", full_page=True)
+                    page.locator("a[href*='/console/service/orders/']").first.click()
+                    expect(page.locator("[data-testid=ro-head]")).to_be_visible()
+                    shoot(page, "console-workbench.png", full_page=True)
+                    page.goto(f"{base}/console/loyalty/")
+                    shoot(page, "console-loyalty-desk.png")
+                    page.goto(f"{base}/console/telematics/")
+                    shoot(page, "console-terminals.png", full_page=True)
                 context.close()
+
+            context = browser.new_context(**DESKTOP)
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            staff_sign_in(page, base, "manager")
+            page.goto(f"{base}/console/service/figures/")
+            expect(page.locator("[data-testid=csi]")).to_be_visible()
+            shoot(page, "console-figures.png", full_page=True)
+            page.goto(f"{base}/console/loyalty/report/")
+            shoot(page, "console-loyalty-report.png", full_page=True)
+            context.close()
         finally:
             browser.close()
 

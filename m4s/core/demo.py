@@ -10,14 +10,17 @@ from django.db import transaction
 from m4s.customers import services as customers
 from m4s.customers.choices import BindingVia, Source
 from m4s.customers.models import Customer
+from m4s.loyalty.demo import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
 from m4s.org import services as org
 from m4s.org.choices import EmergencyKind
 from m4s.org.models import DealerGroup
 from m4s.owners.models import Owner
+from m4s.service.demo import build_service_demo
 from m4s.staff.choices import Role
 from m4s.staff.services import create_staff
+from m4s.telematics.demo import build_telematics_demo
 from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle
 from m4s.vehicles.validation import vin_model_year
@@ -173,6 +176,14 @@ def build_demo() -> bool:
             dedupe_key=f"demo-welcome-owner-{phone}",
         )
     _demo_cars(staff, owner_rows, chaoyang, haidian, fengtai)
+    clubs = install_demo_programmes([g1, g2])
+    build_service_demo(
+        staff=staff,
+        owners=owner_rows,
+        stores={s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)},
+    )
+    build_loyalty_history([g1, g2], clubs, OWNER_PHONES)
+    build_telematics_demo(owner_rows)
     return True
 
 
@@ -296,4 +307,5 @@ LOGINS = f"""
   Back office    http://127.0.0.1:8000/admin/    users hq, groupadmin, manager
   API docs       http://127.0.0.1:8000/api/v1/docs
   Staff password {DEMO_PASSWORD}
+  Partner API    Authorization: Bearer {DEMO_PARTNER_KEYS["jingcheng"]}  (Sparkle Car Wash, Jingcheng)
 """

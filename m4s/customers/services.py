@@ -3,6 +3,7 @@ invitations and rosters. Every staff write on customer data leaves an audit row.
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from m4s.core import crypto
+from m4s.core import crypto, hooks
 from m4s.core.audit import audit_entry, record_audit, snapshot
 from m4s.core.errors import DomainError, RateLimited
 from m4s.notify.choices import Channel
@@ -337,6 +338,17 @@ def _notify_staff(customer: Customer, kind: str, compose, *, link="", dedupe=Non
             )
 
 
+@dataclass(frozen=True)
+class CarBound:
+    """A car was bound to a customer (settings.HOOKS["customers.car_bound"])."""
+
+    dealer_group_id: int
+    customer_id: int
+    vehicle_id: int
+    vin: str
+    owner_id: int | None
+
+
 @transaction.atomic
 def _bind(
     customer: Customer,
@@ -443,6 +455,10 @@ def _bind(
         link=f"/console/customers/{customer.pk}/",
         dedupe=f"binding:{binding.pk}",
         also=staff,
+    )
+    hooks.after_commit(
+        "customers.car_bound",
+        CarBound(customer.dealer_group_id, customer.pk, vehicle.pk, vehicle.vin, customer.owner_id),
     )
     return "bound", binding
 

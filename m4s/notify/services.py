@@ -67,7 +67,7 @@ def send_message(
         to_address=to,
         subject=subject,
         link=link,
-        dealer_group=group,
+        dealer_group_id=getattr(group, "pk", group),
         next_attempt_at=now,
         created_at=now,
     )

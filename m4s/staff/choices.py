@@ -38,6 +38,11 @@ class Perm(models.TextChoices):
     ASSIGN_CUSTOMERS = "assign_customers", _("Assign and reassign customers to staff")
     IMPORT_CUSTOMERS = "import_customers", _("Import and export customers")
     RESOLVE_TRANSFERS = "resolve_transfers", _("Decide car-ownership transfer requests")
+    BOOK_SERVICE = "book_service", _("Book service visits for customers")
+    SETTLE_REPAIR_ORDERS = "settle_repair_orders", _("Settle and deliver repair orders")
+    VIEW_SERVICE_FIGURES = "view_service_figures", _("See service figures and survey follow-ups")
+    ADJUST_POINTS = "adjust_points", _("Adjust members' points")
+    VIEW_LOYALTY_REPORT = "view_loyalty_report", _("See the loyalty programme report")
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
@@ -59,6 +64,9 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.ASSIGN_CUSTOMERS,
             Perm.IMPORT_CUSTOMERS,
             Perm.RESOLVE_TRANSFERS,
+            Perm.VIEW_SERVICE_FIGURES,
+            Perm.ADJUST_POINTS,
+            Perm.VIEW_LOYALTY_REPORT,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -69,12 +77,24 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.VIEW_ID_NUMBERS,
             Perm.ASSIGN_CUSTOMERS,
             Perm.RESOLVE_TRANSFERS,
+            Perm.BOOK_SERVICE,
+            Perm.WORK_REPAIR_ORDERS,
+            Perm.SETTLE_REPAIR_ORDERS,
+            Perm.VIEW_SERVICE_FIGURES,
+            Perm.ADJUST_POINTS,
+            Perm.VIEW_LOYALTY_REPORT,
         }
     ),
     Role.SALES_CONSULTANT: frozenset(_FRONT_LINE | {Perm.VIEW_ID_NUMBERS}),
     Role.SERVICE_ADVISOR: frozenset(
-        _FRONT_LINE | {Perm.WORK_REPAIR_ORDERS, Perm.RESOLVE_TRANSFERS}
+        _FRONT_LINE
+        | {
+            Perm.WORK_REPAIR_ORDERS,
+            Perm.RESOLVE_TRANSFERS,
+            Perm.BOOK_SERVICE,
+            Perm.SETTLE_REPAIR_ORDERS,
+        }
     ),
-    Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE),
+    Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE | {Perm.BOOK_SERVICE}),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
 }

@@ -43,6 +43,36 @@ def _store_cards(user):
     return cards
 
 
+def _service_card(user):
+    """Today's service numbers for those who book or work on cars: appointments in their stores
+    (each store's own date), orders waiting for the owner's approval, cars ready for pick-up."""
+    if not (user.has_perm_m4s(Perm.WORK_REPAIR_ORDERS) or user.has_perm_m4s(Perm.BOOK_SERVICE)):
+        return None
+    from m4s.service import selectors as service
+    from m4s.service.choices import AppointmentStatus, RepairOrderStatus
+
+    stores = list_stores(user)
+    ids = service.store_ids_for(user)
+    if ids is not None:
+        stores = stores.filter(pk__in=ids)
+    now = timezone.now()
+    today = Q(pk__in=[])
+    for store in stores:
+        today |= Q(store_id=store.pk, date=now.astimezone(store.tz).date())
+    orders = service.repair_orders_for(user).aggregate(
+        waiting=Count("id", filter=Q(status=RepairOrderStatus.WAITING_APPROVAL)),
+        ready=Count("id", filter=Q(status=RepairOrderStatus.READY)),
+    )
+    return {
+        "appointments": service.appointments_for(user)
+        .filter(today)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .count(),
+        "waiting_approval": orders["waiting"],
+        "ready": orders["ready"],
+    }
+
+
 def _setup_gaps(user):
     """What a group admin must still set up: stores missing hours, SOS numbers or branding."""
     stores = Store.objects.for_actor(user).annotate(
@@ -73,6 +103,7 @@ def home(request):
         store_cards=_store_cards(user),
         role=user.role,
         nav="home",
+        service_card=_service_card(user),
     )
     if user.has_perm_m4s(Perm.MANAGE_GROUP_SETTINGS) and not user.is_platform_admin:
         ctx["setup_gaps"] = _setup_gaps(user)

@@ -23,6 +23,7 @@ from m4s.org.selectors import get_store_for_owner_app
 from m4s.owners.choices import Language
 from m4s.owners.middleware import SESSION_KEY
 from m4s.owners.services import update_owner_profile
+from m4s.service import selectors as service_selectors
 
 from .forms import CodeForm, PhoneForm, ProfileForm
 from .navigation import GROUPS, GROUPS_BY_KEY
@@ -282,6 +283,11 @@ def cars(request):
 
             result = {"status": outcome, "message": BIND_MESSAGES[outcome]()}
     vehicles = list(customer_selectors.vehicles_of_owner(request.owner))
+    for v in vehicles:  # what each car is due for, with a one-tap booking for what is due
+        due = service_selectors.maintenance_due(v)
+        v.due_items = [d for d in due if d.status != "ok"]
+        v.ok_items = [d for d in due if d.status == "ok"]
+        v.can_book = v.current_owner is not None and v.current_owner.owner_id == request.owner.pk
     template = "web/app/_cars.html" if request.htmx else "web/app/cars.html"
     return render(
         request,

@@ -1,13 +1,27 @@
-"""The owner's to-do list on the home screen, computed from real state. Later areas add items
-(a car to bind, a repair to approve, a service that falls due)."""
+"""The owner's to-do list on the home screen, computed from real state: repair items waiting for
+the owner's decision, a visit today or tomorrow, unread messages, a car to bind, maintenance
+that is overdue, an open revisit survey, the profile.
 
+A handful of queries: a few for the service state plus three per bound car (at most three cars)
+for the maintenance schedule."""
+
+import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from m4s.customers.selectors import vehicles_of_owner
 from m4s.notify import selectors as inbox
+from m4s.service import selectors as service
+from m4s.service.choices import OPEN_RO, AppointmentStatus, Approval
+from m4s.service.models import RepairLine
+
+MAINTENANCE_CARS = 3
 
 
 @dataclass(frozen=True)
@@ -17,8 +31,145 @@ class Todo:
     url: str
 
 
-def owner_todos(owner) -> list[Todo]:
+def _approvals(owner) -> list[Todo]:
+    rows = (
+        RepairLine.objects.unscoped()
+        .filter(
+            repair_order__customer__owner=owner,
+            repair_order__status__in=OPEN_RO,
+            approval=Approval.PENDING,
+        )
+        .values("repair_order_id", "repair_order__vehicle__plate")
+        .annotate(n=Count("id"))
+        .order_by("repair_order_id")
+    )
+    return [
+        Todo(
+            f"approve:{row['repair_order_id']}",
+            ngettext(
+                "%(n)d item on %(plate)s waits for your approval",
+                "%(n)d items on %(plate)s wait for your approval",
+                row["n"],
+            )
+            % {"n": row["n"], "plate": row["repair_order__vehicle__plate"]},
+            reverse("app-service-order", args=[row["repair_order_id"]]),
+        )
+        for row in rows
+    ]
+
+
+def _visits_soon(appointments, now: dt.datetime) -> list[Todo]:
     todos = []
+    for a in appointments:
+        local = timezone.localtime(a.starts_at, a.store.tz)
+        today = timezone.localtime(now, a.store.tz).date()
+        if local.date() == today and a.starts_at >= now - dt.timedelta(hours=1):
+            title = _("Your visit today at %(time)s, %(store)s")
+        elif local.date() == today + dt.timedelta(days=1):
+            title = _("Your visit tomorrow at %(time)s, %(store)s")
+        else:
+            continue
+        todos.append(
+            Todo(
+                f"visit:{a.pk}",
+                title % {"time": local.strftime("%H:%M"), "store": a.store.display_title},
+                reverse("app-service"),
+            )
+        )
+    return todos
+
+
+def _maintenance(owner, cars, busy_vehicle_ids: set[int]) -> list[Todo]:
+    todos = []
+    mine = [
+        v
+        for v in cars
+        if v.current_owner is not None
+        and v.current_owner.owner_id == owner.pk
+        and v.pk not in busy_vehicle_ids
+    ]
+    from m4s.telematics.models import MaintenanceReminder
+
+    forecast = {
+        r.vehicle_id: r
+        for r in MaintenanceReminder.objects.unscoped()
+        .filter(
+            vehicle__in=[v.pk for v in mine],
+            due_on__lte=timezone.localdate() + dt.timedelta(days=30),
+        )
+        .select_related("item")
+        .order_by("-due_on")
+    }
+    for v in mine[:MAINTENANCE_CARS]:
+        overdue = next((d for d in service.maintenance_due(v) if d.status == "overdue"), None)
+        reminder = forecast.get(v.pk)
+        if overdue is None and reminder is not None:  # from the car's own driving (mileage chain)
+            query = {
+                "vehicle": v.pk,
+                **({"package": reminder.item.package_id} if reminder.item.package_id else {}),
+            }
+            todos.append(
+                Todo(
+                    f"maintenance:{v.pk}",
+                    _("%(item)s falls due around %(date)s on %(plate)s: book a visit")
+                    % {
+                        "item": reminder.item.name,
+                        "date": reminder.due_on.isoformat(),
+                        "plate": v.plate,
+                    },
+                    f"{reverse('app-service-book')}?{urlencode(query)}",
+                )
+            )
+            continue
+        if overdue is None:
+            continue
+        query = {"vehicle": v.pk}
+        if overdue.item.package_id:
+            query["package"] = overdue.item.package_id
+        todos.append(
+            Todo(
+                f"maintenance:{v.pk}",
+                _("%(item)s is overdue on %(plate)s: book a visit")
+                % {"item": overdue.item.name, "plate": v.plate},
+                f"{reverse('app-service-book')}?{urlencode(query)}",
+            )
+        )
+    return todos
+
+
+def _loyalty(owner, now) -> list[Todo]:
+    """A voucher ready to use (one query)."""
+    from m4s.loyalty.choices import VoucherStatus
+    from m4s.loyalty.models import Voucher
+
+    voucher = (
+        Voucher.objects.unscoped()
+        .filter(member__customer__owner=owner, status=VoucherStatus.ISSUED, expires_at__gt=now)
+        .select_related("reward")
+        .order_by("expires_at")
+        .first()
+    )
+    if voucher is None:
+        return []
+    return [
+        Todo(
+            f"voucher:{voucher.pk}",
+            _("Your %(reward)s voucher is ready: show it at the desk")
+            % {"reward": voucher.reward.name},
+            reverse("app-loyalty-voucher", args=[voucher.pk]),
+        )
+    ]
+
+
+def owner_todos(owner) -> list[Todo]:
+    now = timezone.now()
+    todos = _approvals(owner)
+    upcoming = list(
+        service.appointments_of_owner(owner)
+        .filter(status=AppointmentStatus.BOOKED, starts_at__gte=now - dt.timedelta(hours=3))
+        .order_by("starts_at")[:10]
+    )
+    todos += _visits_soon(upcoming, now)
     unread = inbox.count_unread(owner=owner)
     if unread:
         todos.append(
@@ -28,9 +179,8 @@ def owner_todos(owner) -> list[Todo]:
                 reverse("app-inbox"),
             )
         )
-    from m4s.customers.selectors import vehicles_of_owner
-
-    if not vehicles_of_owner(owner).exists():
+    cars = list(vehicles_of_owner(owner))
+    if not cars:
         todos.append(
             Todo(
                 "bind",
@@ -38,6 +188,24 @@ def owner_todos(owner) -> list[Todo]:
                 reverse("app-cars"),
             )
         )
+    else:
+        in_workshop = set(
+            service.repair_orders_of_owner(owner)
+            .filter(status__in=OPEN_RO)
+            .values_list("vehicle_id", flat=True)
+        )
+        todos += _maintenance(owner, cars, in_workshop | {a.vehicle_id for a in upcoming})
+    survey = service.open_surveys_of_owner(owner).first()
+    if survey is not None:
+        todos.append(
+            Todo(
+                f"survey:{survey.pk}",
+                _("How was your visit to %(store)s? Answer five quick questions")
+                % {"store": survey.store.display_title},
+                reverse("app-service-survey", args=[survey.pk]),
+            )
+        )
+    todos += _loyalty(owner, now)
     if not owner.name:
         todos.append(Todo("profile", _("Tell us your name"), reverse("app-profile")))
     if owner.telematics_consent_at is None:

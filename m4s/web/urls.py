@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import console_views, customer_views, owner_views
@@ -22,7 +22,13 @@ urlpatterns = [
     path("app/offline/", owner_views.offline, name="app-offline"),
     path("app/manifest.webmanifest", owner_views.manifest, name="app-manifest"),
     path("app/sw.js", owner_views.service_worker, name="app-sw"),
+    path("app/service/", include("m4s.web.service_owner_urls")),
+    path("app/loyalty/", include("m4s.web.loyalty_owner_urls")),
+    path("app/cars/", include("m4s.web.telematics_owner_urls")),
     # staff console
+    path("console/service/", include("m4s.web.service_console_urls")),
+    path("console/loyalty/", include("m4s.web.loyalty_console_urls")),
+    path("console/telematics/", include("m4s.web.telematics_console_urls")),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(

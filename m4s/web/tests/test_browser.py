@@ -7,7 +7,6 @@ Playwright's own browser download does not work in our environments, so these te
 distribution's Chromium at /usr/bin/chromium and skip the module if it is missing.
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from m4s.notify.sms import MemorySmsBackend  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # A Chinese phone and a Chinese desktop: the locale drives Accept-Language (default zh-hans).
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -37,49 +35,6 @@ PHONE = {
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
 TIMEOUT_MS = 15_000
 CODE_RE = re.compile(r"\b(\d{6})\b")
-
-
-@pytest.fixture(scope="module")
-def _allow_sync_playwright():
-    """Sync Playwright runs an event loop in the test thread, so Django's ORM would refuse to
-    run there (test data set-up and the database flush after each test). Module-scoped so it
-    outlives the per-test database teardown."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser(_allow_sync_playwright):
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def live_world(_allow_sync_playwright, transactional_db, world, live_server):
-    """`world`, committed so the live server's thread can see it."""
-    return world
-
-
-@pytest.fixture
-def new_context(browser):
-    contexts = []
-
-    def make(**options):
-        context = browser.new_context(**options)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def sms_code_for(phone: str) -> str:

@@ -37,8 +37,32 @@ class Command(BaseCommand):
         if no_serve:
             return
         worker = subprocess.Popen([sys.executable, "-m", "m4s", "worker"])  # noqa: S603
+        # A few simulated cars keep reporting over HTTP while the demo runs (a week of live time).
+        cars = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "m4s",
+                "simulate",
+                "--via",
+                "http",
+                "--vehicles",
+                "5",
+                "--minutes",
+                "10080",
+                "--speedup",
+                "1",
+                "--schedule",
+                "busy",
+                "--url",
+                f"http://{addrport}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
-            worker.terminate()
-            worker.wait(timeout=10)
+            for child in (cars, worker):
+                child.terminate()
+                child.wait(timeout=10)
