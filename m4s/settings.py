@@ -320,6 +320,8 @@ LOGGING = {
 HOOKS: dict[str, list[str]] = {
     # a repair order was settled: m4s.service.services.Settlement (customer_pay_net earns points)
     "service.settled": ["m4s.loyalty.services.on_service_settled"],
+    # a settled repair order was refunded in full: m4s.service.services.Refund
+    "service.refunded": ["m4s.loyalty.services.on_service_refunded"],
     # an appointment was kept (checked in) / a revisit survey answered: ServiceEvent
     "service.appointment_kept": ["m4s.loyalty.services.on_appointment_kept"],
     "service.survey_answered": ["m4s.loyalty.services.on_survey_answered"],
@@ -330,6 +332,8 @@ HOOKS: dict[str, list[str]] = {
 # Redeems a coupon code at settlement (same transaction): (code, group_id, customer_id, spend,
 # used_on) -> Decimal discount, or a DomainError.
 SERVICE_COUPON_REDEEMER = "m4s.loyalty.services.redeem_coupon_at_settlement"
+# The member's tier discount on customer-paid labour, applied and logged at settlement.
+SERVICE_MEMBER_DISCOUNT = "m4s.loyalty.services.labour_discount_at_settlement"
 
 # Raw telemetry older than this is purged (daily odometer, alarms and cases are kept).
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 180)

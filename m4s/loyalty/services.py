@@ -563,6 +563,21 @@ def redeem_coupon_at_settlement(
     return redeem_coupon(code, group_id, spend, member=member, used_on=used_on)
 
 
+def labour_discount_at_settlement(*, group_id: int, customer_id: int):
+    """settings.SERVICE_MEMBER_DISCOUNT: the member's tier discount on customer-paid labour, as
+    (percent, reason for the price log), or None."""
+    member = (
+        Member.objects.for_group(group_id)
+        .select_related("tier")
+        .filter(customer_id=customer_id)
+        .first()
+    )
+    if member is None or member.tier is None or not member.tier.labour_discount_pct:
+        return None
+    pct = member.tier.labour_discount_pct
+    return pct, _("%(tier)s member: %(pct)d%% off labour") % {"tier": member.tier.name, "pct": pct}
+
+
 # --- staff adjustments and clawback -----------------------------------------------------------------
 @transaction.atomic
 def adjust(actor, member: Member, points: int, *, reason: str, key: str):
@@ -701,6 +716,16 @@ def on_service_settled(settlement):
         amount=settlement.customer_pay_net,
         store_id=settlement.store_id,
         key=f"store:{settlement.store_id}",
+    )
+
+
+def on_service_refunded(refund):
+    """A refunded repair order takes back the points it earned (as far as the member still has
+    them: never below zero)."""
+    claw_back(
+        f"ro:{refund.repair_order_id}",
+        refund.dealer_group_id,
+        reason=_("Repair order refunded"),
     )
 
 

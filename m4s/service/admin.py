@@ -7,6 +7,7 @@ from m4s.staff.choices import Perm
 from m4s.web.admin_site import ScopedAdminMixin, ScopedInline, admin_site
 
 from .models import (
+    CreditNote,
     InspectionPoint,
     InspectionTemplate,
     LabourOperation,
@@ -120,6 +121,31 @@ class PriceOverrideAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     list_display = ["at", "repair_order", "item", "list_amount", "charged_amount", "reason", "by"]
     readonly_fields = list_display + ["line"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditNote, site=admin_site)
+class CreditNoteAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Refunds of settled repair orders, with who and why. Read-only: issued from the console."""
+
+    list_display = [
+        "number",
+        "invoice",
+        "amount",
+        "customer_amount",
+        "reason",
+        "issued_by",
+        "issued_at",
+    ]
+    readonly_fields = list_display
 
     def has_add_permission(self, request, *args):
         return False

@@ -24,6 +24,7 @@ from .schemas import (
     CancelIn,
     CheckInIn,
     ClockOffIn,
+    CreditNoteOut,
     DecisionIn,
     DeliverIn,
     FiguresOut,
@@ -33,6 +34,7 @@ from .schemas import (
     LineOut,
     MaintenanceOut,
     PackageOut,
+    RefundIn,
     RepairOrderListOut,
     RepairOrderOut,
     RescheduleIn,
@@ -450,6 +452,11 @@ def staff_settle(request, ro_id: int, payload: SettleIn):
             request.user, ro, prices=prices, payers=payers, coupon_code=payload.coupon_code
         ),
     )
+
+
+@staff_router.post("/repair-orders/{int:ro_id}/refund", response={201: CreditNoteOut})
+def staff_refund(request, ro_id: int, payload: RefundIn):
+    return Status(201, services.refund(request.user, _ro(request, ro_id), reason=payload.reason))
 
 
 @staff_router.post("/repair-orders/{int:ro_id}/deliver", response=RepairOrderOut)

@@ -711,6 +711,33 @@ class PriceOverride(TenantModel):
         verbose_name_plural = _("price overrides")
 
 
+class CreditNote(TenantModel):
+    """A settled repair order refunded in full: the invoice stays as issued, this cancels it
+    (append-only; one per invoice). The loyalty area claws back the points it earned."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="credit_note")
+    number = models.CharField(max_length=24)
+    amount = models.DecimalField(**MONEY)  # the invoice total, tax included
+    customer_amount = models.DecimalField(**MONEY)  # what goes back to the customer
+    reason = models.CharField(max_length=300)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealer_group", "number"], name="credit_note_number_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.number
+
+
 # --- revisit survey ----------------------------------------------------------------------------
 class Survey(TenantModel):
     repair_order = models.OneToOneField(

@@ -325,6 +325,19 @@ class SettleIn(Schema):
     coupon_code: str = Field("", max_length=16)
 
 
+class RefundIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=300)
+
+
+class CreditNoteOut(Schema):
+    number: str
+    invoice: str = Field(..., alias="invoice.number")
+    amount: Decimal
+    customer_amount: Decimal
+    reason: str
+    issued_at: dt.datetime
+
+
 class DeliverIn(Schema):
     odometer_km: int = Field(..., ge=0, le=2_000_000)
 

@@ -54,6 +54,7 @@ from .models import (
     AppointmentPhoto,
     CapacityDay,
     CapacityUse,
+    CreditNote,
     InspectionPoint,
     InspectionResult,
     Invoice,
@@ -1340,6 +1341,19 @@ class Settlement:
 
 
 @dataclass(frozen=True)
+class Refund:
+    """A settled repair order refunded in full: the loyalty area claws back what it earned."""
+
+    repair_order_id: int
+    dealer_group_id: int
+    store_id: int
+    customer_id: int
+    credit_note_id: int
+    reason: str
+    refunded_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class ServiceEvent:
     """A kept appointment or an answered survey, for the loyalty area."""
 
@@ -1429,6 +1443,11 @@ def settle(
             )
         return amount
 
+    member_discount = None  # (percent, reason): the customer's loyalty tier, on their labour
+    if getattr(settings, "SERVICE_MEMBER_DISCOUNT", ""):
+        member_discount = import_string(settings.SERVICE_MEMBER_DISCOUNT)(
+            group_id=ro.dealer_group_id, customer_id=ro.customer_id
+        )
     for line in approved:
         p = prices.get(line.pk) or prices.get(str(line.pk)) or {}
         if not isinstance(p, dict):
@@ -1437,9 +1456,16 @@ def settle(
         payer = payers.get(line.pk) or payers.get(str(line.pk)) or line.payer
         if payer not in Payer.values:
             raise DomainError("invalid_payer", _("Unknown payer."))
-        line.labour_price = charge(
-            line, line.labour_list_price, p.get("labour"), line.description, reason
-        )
+        asked = p.get("labour")
+        if member_discount and payer == Payer.CUSTOMER:
+            pct, why = member_discount
+            member_price = (line.labour_list_price * (100 - pct) / 100).quantize(Decimal("0.01"))
+            asked_amount = None if asked is None else _decimal(asked, "invalid_price")
+            if member_price < line.labour_list_price and (
+                asked_amount is None or member_price < asked_amount <= line.labour_list_price
+            ):  # the member price, unless staff gave more off (with their own reason)
+                asked, reason = member_price, why
+        line.labour_price = charge(line, line.labour_list_price, asked, line.description, reason)
         line.payer = payer
         line.save(update_fields=["labour_price", "payer"])
         amount = line.labour_price
@@ -1515,6 +1541,55 @@ def settle(
     )
     hooks.after_commit("service.settled", settlement)
     return invoice
+
+
+@transaction.atomic
+def refund(actor, ro: RepairOrder, *, reason: str) -> CreditNote:
+    """Refund a settled repair order in full with a credit note (the invoice stays as issued).
+    Needs a reason; a second refund is refused. After commit the "service.refunded" hook lets
+    the loyalty area claw back the points the order earned."""
+    check_perm(actor, Perm.REFUND_REPAIR_ORDERS)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("reason_required", _("Say why the repair order is refunded."))
+    if len(reason) > 300:
+        raise DomainError("reason_too_long", _("Please keep the reason under 300 characters."))
+    ro = _lock_ro(ro)
+    invoice = Invoice.objects.for_group(ro.dealer_group_id).filter(repair_order=ro).first()
+    if invoice is None:
+        raise DomainError(
+            "not_settled", _("Only a settled repair order can be refunded."), status=409
+        )
+    if CreditNote.objects.for_group(ro.dealer_group_id).filter(invoice=invoice).exists():
+        raise DomainError(
+            "already_refunded", _("This repair order is already refunded."), status=409
+        )
+    now = timezone.now()
+    note = CreditNote.objects.create(
+        dealer_group_id=ro.dealer_group_id,
+        invoice=invoice,
+        number=_new_number("CN"),
+        amount=invoice.total,
+        customer_amount=invoice.customer_pay_total,
+        reason=reason,
+        issued_by=actor,
+        issued_at=now,
+    )
+    note.number = f"CN{note.pk:08d}"
+    note.save(update_fields=["number"])
+    record_timeline(
+        ro.customer,
+        TimelineKind.VISIT,
+        gettext_noop("Refunded %(number)s: %(total)s"),
+        params={"number": ro.number, "total": str(invoice.total)},
+        actor=actor,
+        data={"repair_order": ro.pk, "credit_note": note.pk},
+    )
+    hooks.after_commit(
+        "service.refunded",
+        Refund(ro.pk, ro.dealer_group_id, ro.store_id, ro.customer_id, note.pk, reason, now),
+    )
+    return note
 
 
 @transaction.atomic

@@ -40,6 +40,7 @@ class Perm(models.TextChoices):
     RESOLVE_TRANSFERS = "resolve_transfers", _("Decide car-ownership transfer requests")
     BOOK_SERVICE = "book_service", _("Book service visits for customers")
     SETTLE_REPAIR_ORDERS = "settle_repair_orders", _("Settle and deliver repair orders")
+    REFUND_REPAIR_ORDERS = "refund_repair_orders", _("Refund settled repair orders")
     VIEW_SERVICE_FIGURES = "view_service_figures", _("See service figures and survey follow-ups")
     ADJUST_POINTS = "adjust_points", _("Adjust members' points")
     VIEW_LOYALTY_REPORT = "view_loyalty_report", _("See the loyalty programme report")
@@ -65,6 +66,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.IMPORT_CUSTOMERS,
             Perm.RESOLVE_TRANSFERS,
             Perm.VIEW_SERVICE_FIGURES,
+            Perm.REFUND_REPAIR_ORDERS,
             Perm.ADJUST_POINTS,
             Perm.VIEW_LOYALTY_REPORT,
         }
@@ -80,6 +82,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.BOOK_SERVICE,
             Perm.WORK_REPAIR_ORDERS,
             Perm.SETTLE_REPAIR_ORDERS,
+            Perm.REFUND_REPAIR_ORDERS,
             Perm.VIEW_SERVICE_FIGURES,
             Perm.ADJUST_POINTS,
             Perm.VIEW_LOYALTY_REPORT,

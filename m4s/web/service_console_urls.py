@@ -44,6 +44,7 @@ urlpatterns = [
     path("orders/<int:ro_id>/status/", views.order_status, name="console-service-order-status"),
     path("orders/<int:ro_id>/settle/", views.order_settle, name="console-service-order-settle"),
     path("orders/<int:ro_id>/deliver/", views.order_deliver, name="console-service-order-deliver"),
+    path("orders/<int:ro_id>/refund/", views.order_refund, name="console-service-order-refund"),
     path("orders/<int:ro_id>/invoice/", views.invoice, name="console-service-invoice"),
     path("figures/", views.figures, name="console-service-figures"),
     path(

@@ -695,6 +695,8 @@ def _workbench(request, ro):
             can_advance=can_work and ro.status in (S.IN_REPAIR, S.QUALITY_CHECK),
             show_settle=can_settle and ro.status == S.READY and invoice is None,
             show_deliver=can_settle and ro.status == S.READY and invoice is not None,
+            credit_note=getattr(invoice, "credit_note", None) if invoice is not None else None,
+            can_refund=invoice is not None and user.has_perm_m4s(Perm.REFUND_REPAIR_ORDERS),
             pending_count=sum(r["line"].approval == Approval.PENDING for r in rows),
         ),
     )
@@ -881,6 +883,15 @@ def order_deliver(request, ro):
     return _("Delivered. The revisit survey is scheduled.")
 
 
+@_ro_action(Perm.REFUND_REPAIR_ORDERS, "settle")
+def order_refund(request, ro):
+    note = services.refund(request.user, ro, reason=request.POST.get("reason", "")[:300])
+    return _("Refunded: credit note %(number)s, ¥%(amount)s back to the customer.") % {
+        "number": note.number,
+        "amount": note.customer_amount,
+    }
+
+
 # --- 4. invoice -----------------------------------------------------------------------------------
 @service_page(*SERVICE_READERS)
 def invoice(request, ro_id: int):
@@ -937,6 +948,7 @@ def invoice(request, ro_id: int):
             request,
             ro=ro,
             invoice=inv,
+            credit_note=getattr(inv, "credit_note", None),
             by_payer=by_payer,
             overrides=list(ro.price_overrides.select_related("by").order_by("at", "pk")),
             tax_pct=f"{inv.tax_rate * 100:.2f}".rstrip("0").rstrip("."),

@@ -41,33 +41,11 @@ def test_a_settled_repair_order_earns_pending_points_once(
     workshop, django_capture_on_commit_callbacks
 ):
     from m4s.service import services as service
-    from m4s.service.choices import RepairOrderStatus as S
 
     w = workshop
     club = starter.install_programme(w.group_a)
     with django_capture_on_commit_callbacks(execute=True):
-        ro = service.check_in(
-            w.advisor_a,
-            store=w.store_a,
-            customer=w.customer,
-            vehicle=w.my_car,
-            odometer=18600,
-            fuel_pct=50,
-            symptoms="battery weak",
-        )
-        line = service.add_line(
-            w.advisor_a,
-            ro,
-            operation_id=w.catalogue.operations["BATT"].pk,
-            parts=[{"part_id": w.catalogue.parts["28800-YZZJ4"].pk, "quantity": 1}],
-            reason="weak",
-        )
-        service.decide_line(ro, line.pk, True, owner=w.owner)
-        service.clock_on(w.tech_a, ro, line.pk)
-        service.clock_off(w.tech_a, ro, line.pk, done=True)
-        service.advance(w.tech_a, ro, S.QUALITY_CHECK)
-        service.advance(w.advisor_a, ro, S.READY)
-        service.settle(w.advisor_a, ro)  # 80 labour + 780 battery, customer pays 860 net
+        ro = _settled_order(w, service)  # customer pays 860 net
     member = Member.objects.for_group(w.group_a).get(customer=w.customer)
     earned = _entries(member, kind=EntryKind.EARN)
     assert [(e.reason, e.points, e.is_pending) for e in earned] == [("Paid service", 860, True)]
@@ -94,10 +72,72 @@ def test_a_settled_repair_order_earns_pending_points_once(
     )
     member.refresh_from_db()
     assert (member.balance, member.pending) == (860, 0)
-    services.claw_back(f"ro:{ro.pk}", w.group_a.pk, reason="refund", actor=w.admin_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        note = service.refund(w.manager_a, ro, reason="Battery was under warranty after all")
     member.refresh_from_db()
     assert member.balance == 0 and ledger.check_member(member) == []
-    assert _entries(member, kind=EntryKind.REVERSE)[0].reverses_id == earned[0].pk
+    (reversal,) = _entries(member, kind=EntryKind.REVERSE)
+    assert reversal.reverses_id == earned[0].pk and reversal.points == -860
+    assert note.customer_amount == ro.invoice.customer_pay_total
+    # The hook delivered twice (a retried job) takes nothing more.
+    services.on_service_refunded(
+        service.Refund(
+            ro.pk, w.group_a.pk, w.store_a.pk, w.customer.pk, note.pk, "again", timezone.now()
+        )
+    )
+    assert len(_entries(member, kind=EntryKind.REVERSE)) == 1
+
+
+def test_a_refund_takes_back_only_what_is_left(workshop, django_capture_on_commit_callbacks):
+    """Points already spent are not taken twice: the member never goes below zero."""
+    from m4s.service import services as service
+
+    w = workshop
+    club = starter.install_programme(w.group_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        ro = _settled_order(w, service)
+    ledger.release_pending(
+        timezone.now() + dt.timedelta(days=club.programme.pending_days, minutes=1)
+    )
+    member = Member.objects.for_group(w.group_a).get(customer=w.customer)
+    wash = club.rewards["wash"]
+    services.redeem_reward(member, wash.pk, key="spend-first")
+    member.refresh_from_db()
+    left = member.balance
+    assert 0 < left < 860
+    with django_capture_on_commit_callbacks(execute=True):
+        service.refund(w.manager_a, ro, reason="Customer complaint")
+    member.refresh_from_db()
+    assert member.balance == 0 and ledger.check_member(member) == []
+    assert -sum(e.points for e in _entries(member, kind=EntryKind.REVERSE)) == left
+
+
+def _settled_order(w, service):
+    from m4s.service.choices import RepairOrderStatus as S
+
+    ro = service.check_in(
+        w.advisor_a,
+        store=w.store_a,
+        customer=w.customer,
+        vehicle=w.my_car,
+        odometer=18600,
+        fuel_pct=50,
+        symptoms="battery weak",
+    )
+    line = service.add_line(
+        w.advisor_a,
+        ro,
+        operation_id=w.catalogue.operations["BATT"].pk,
+        parts=[{"part_id": w.catalogue.parts["28800-YZZJ4"].pk, "quantity": 1}],
+        reason="weak",
+    )
+    service.decide_line(ro, line.pk, True, owner=w.owner)
+    service.clock_on(w.tech_a, ro, line.pk)
+    service.clock_off(w.tech_a, ro, line.pk, done=True)
+    service.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    service.advance(w.advisor_a, ro, S.READY)
+    service.settle(w.advisor_a, ro)  # 80 labour + 780 battery, customer pays 860 net
+    return ro
 
 
 def test_daily_and_total_caps_and_tier_multiplier(club):
@@ -561,3 +601,66 @@ def test_staff_record_an_event_check_in_once(club, api_client):
     assert other.status_code == 404
     w.member.refresh_from_db()
     assert w.member.balance == 30
+
+
+def test_a_gold_member_gets_the_tier_labour_discount_at_settlement(
+    workshop, django_capture_on_commit_callbacks
+):
+    """Gold is 5 % off customer-paid labour: applied and logged at settlement, never on a
+    warranty line, and a bigger discount given by staff (with a reason) stands."""
+    from m4s.service import services as service
+    from m4s.service.choices import Payer
+    from m4s.service.choices import RepairOrderStatus as S
+    from m4s.service.models import PriceOverride, RepairLine
+
+    w = workshop
+    club = starter.install_programme(w.group_a)
+    member = services.get_or_create_member(w.customer)
+    Member.objects.for_group(w.group_a).filter(pk=member.pk).update(tier=club.tiers[1])  # Gold
+    ro = service.check_in(
+        w.advisor_a,
+        store=w.store_a,
+        customer=w.customer,
+        vehicle=w.my_car,
+        odometer=18600,
+        fuel_pct=50,
+        symptoms="battery weak, noise",
+    )
+    lines = [
+        service.add_line(w.advisor_a, ro, operation_id=w.catalogue.operations[code].pk, reason="x")
+        for code in ("BATT", "DIAG", "OIL")
+    ]
+    for line in lines:
+        service.decide_line(ro, line.pk, True, owner=w.owner)
+        service.clock_on(w.tech_a, ro, line.pk)
+        service.clock_off(w.tech_a, ro, line.pk, done=True)
+    service.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    service.advance(w.advisor_a, ro, S.READY)
+    batt, diag, oil = lines
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = service.settle(
+            w.advisor_a,
+            ro,
+            prices={oil.pk: {"labour": "0", "reason": "Goodwill: free oil change labour"}},
+            payers={diag.pk: Payer.WARRANTY},
+        )
+    got = {
+        ln.pk: (ln.labour_list_price, ln.labour_price)
+        for ln in RepairLine.objects.for_group(w.group_a).filter(repair_order=ro)
+    }
+    list_batt, paid_batt = got[batt.pk]
+    assert paid_batt == (list_batt * Decimal("0.95")).quantize(Decimal("0.01")) < list_batt
+    assert got[diag.pk][0] == got[diag.pk][1]  # the warranty pays the list price
+    assert got[oil.pk][1] == 0  # staff gave more than the tier's 5 %
+    reasons = {
+        o.line_id: o.reason
+        for o in PriceOverride.objects.for_group(w.group_a).filter(repair_order=ro)
+    }
+    assert reasons == {
+        batt.pk: "Gold member: 5% off labour",
+        oil.pk: "Goodwill: free oil change labour",
+    }
+    assert invoice.discount_total == (list_batt - paid_batt) + got[oil.pk][0]
+    # Points are earned on what the customer really paid.
+    earned = _entries(member, kind=EntryKind.EARN)
+    assert sum(e.points for e in earned) == int(invoice.customer_pay_net * Decimal("1.25"))

@@ -5,7 +5,7 @@ import pytest
 from m4s.core.tests.factories import owner_token, staff_token
 from m4s.service import services
 from m4s.service.choices import RepairOrderStatus as S
-from m4s.service.models import Appointment, RepairLine, RepairOrder, Survey
+from m4s.service.models import Appointment, CreditNote, RepairLine, RepairOrder, Survey
 
 from .helpers import at
 
@@ -70,6 +70,7 @@ def _snapshot(w):
             )
         ),
         list(Survey.objects.for_group(w.group_a).values_list("id", "status", "nps")),
+        CreditNote.objects.unscoped().count(),
     )
 
 
@@ -177,6 +178,7 @@ def test_staff_of_another_group_see_nothing(visit, api_client):
             (f"/api/v1/staff/repair-orders/{ro}/status", {"to": "quality_check"}),
             (f"/api/v1/staff/repair-orders/{ro}/settle", {"lines": []}),
             (f"/api/v1/staff/repair-orders/{ro}/deliver", {"odometer_km": 6000}),
+            (f"/api/v1/staff/repair-orders/{w.ro.pk}/refund", {"reason": "x"}),
         ]:
             r = api_client.post(path, body, token=other)
             assert r.status_code in (403, 404), (user, path, r.content)
