@@ -170,6 +170,29 @@ def add_geofence(request, vehicle_id: int, payload: GeofenceIn):
     return Status(201, {"id": fence.pk, "name": fence.name, "radius_m": fence.radius_m})
 
 
+@owner_router.get("/vehicles/{int:vehicle_id}/geofences", response=list[dict])
+def list_geofences(request, vehicle_id: int):
+    vehicle = selectors.owner_vehicle(request.owner, vehicle_id)
+    return [
+        {
+            "id": f.pk,
+            "name": f.name,
+            "lat": f.lat,
+            "lon": f.lon,
+            "radius_m": f.radius_m,
+            "inside": f.inside,
+        }
+        for f in selectors.geofences_of(vehicle)
+    ]
+
+
+@owner_router.delete("/vehicles/{int:vehicle_id}/geofences/{int:fence_id}", response={204: None})
+def delete_geofence(request, vehicle_id: int, fence_id: int):
+    vehicle = selectors.owner_vehicle(request.owner, vehicle_id)
+    services.remove_geofence(request.owner, vehicle, fence_id)
+    return Status(204, None)
+
+
 # --- staff -------------------------------------------------------------------------------------
 class DeviceIn(Schema):
     device_id: str = Field(..., max_length=40)

@@ -9,7 +9,15 @@ from m4s.core.errors import NotFound
 
 from . import dtc
 from .choices import CaseStatus
-from .models import AlarmEvent, DailyOdometer, Device, MileageForecast, RescueCase, VehicleState
+from .models import (
+    AlarmEvent,
+    DailyOdometer,
+    Device,
+    Geofence,
+    MileageForecast,
+    RescueCase,
+    VehicleState,
+)
 from .services import is_online, projected_items
 
 
@@ -121,4 +129,10 @@ def reminders_for_store(store, *, days: int = 30, limit: int = 50):
         .exclude(vehicle__appointments__status="booked")
         .select_related("vehicle__current_owner", "item")
         .order_by("due_on")[:limit]
+    )
+
+
+def geofences_of(vehicle):
+    return (
+        Geofence.objects.for_group(vehicle.dealer_group_id).filter(vehicle=vehicle).order_by("pk")
     )

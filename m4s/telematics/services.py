@@ -429,6 +429,17 @@ def set_geofence(
     )
 
 
+def remove_geofence(owner, vehicle: Vehicle, fence_id: int) -> None:
+    """The owner removes one of the car's geofences (its alerts stop at once)."""
+    deleted, _rows = (
+        Geofence.objects.for_group(vehicle.dealer_group_id)
+        .filter(vehicle=vehicle, pk=fence_id)
+        .delete()
+    )
+    if not deleted:
+        raise DomainError("not_found", _("No such geofence."), status=404)
+
+
 @transaction.atomic
 def acknowledge_case(
     actor, case: RescueCase, *, tow_partner: str = "", note: str = ""

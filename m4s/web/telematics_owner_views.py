@@ -26,7 +26,6 @@ from m4s.core.errors import DomainError, NotFound
 from m4s.telematics import selectors, services
 from m4s.telematics.choices import Severity
 from m4s.telematics.messages import distance_km
-from m4s.telematics.models import Geofence
 
 from .owner_views import _context, owner_required
 
@@ -251,9 +250,7 @@ def _confidence(value: float) -> dict:
 
 
 def fences_of(vehicle) -> list:
-    return list(
-        Geofence.objects.for_group(vehicle.dealer_group_id).filter(vehicle=vehicle).order_by("pk")
-    )
+    return list(selectors.geofences_of(vehicle))
 
 
 def health_page(vehicle) -> dict:
@@ -408,4 +405,16 @@ def geofence(request, vehicle_id: int):
         return _render(
             request, vehicle, status=exc.status, fence_error=exc.message, fence_form=form
         )
+    return _done(vehicle, "geofences")
+
+
+@owner_required
+@require_POST
+def geofence_remove(request, vehicle_id: int, fence_id: int):
+    """Remove a geofence; its alerts stop."""
+    vehicle = _vehicle(request, vehicle_id)
+    try:
+        services.remove_geofence(request.owner, vehicle, fence_id)
+    except DomainError as exc:
+        return _render(request, vehicle, status=exc.status, fence_error=exc.message)
     return _done(vehicle, "geofences")

@@ -120,6 +120,9 @@ class ApiClient:
     def patch(self, path, data=None, token=None, **kw):
         return self.request("PATCH", path, data, token, **kw)
 
+    def delete(self, path, token=None, **kw):
+        return self.request("DELETE", path, None, token, **kw)
+
 
 def owner_token(owner) -> str:
     return issue_token(owner=owner)

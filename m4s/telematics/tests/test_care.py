@@ -163,6 +163,28 @@ def test_geofence_enter_and_leave(connected):
     assert Geofence.objects.for_group(w.group_b).count() == 0
 
 
+def test_geofences_over_the_api(connected, api_client):
+    w = connected
+    base = f"/api/v1/me/vehicles/{w.my_car.pk}/geofences"
+    mine, other = owner_token(w.owner), owner_token(w.owner_b)
+    r = api_client.post(
+        base, {"name": "Office", "lat": 39.9, "lon": 116.4, "radius_m": 300}, token=mine
+    )
+    assert r.status_code == 201
+    fence_id = r.json()["id"]
+    r = api_client.post(base, {"name": "Far", "lat": 95, "lon": 116.4, "radius_m": 300}, token=mine)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_geofence"
+    assert [f["name"] for f in api_client.get(base, token=mine).json()] == ["Office"]
+    # Another group's owner sees nothing and removes nothing.
+    assert api_client.get(base, token=other).status_code == 404
+    assert api_client.delete(f"{base}/{fence_id}", token=other).status_code == 404
+    assert Geofence.objects.for_group(w.group_a).count() == 1
+    assert api_client.delete(f"{base}/{fence_id}", token=mine).status_code == 204
+    assert api_client.get(base, token=mine).json() == []
+    r = api_client.delete(f"{base}/{fence_id}", token=mine)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
 def test_health_isolation_and_device_binding(fleet, api_client, client):
     w = fleet
     t = timezone.now() - dt.timedelta(minutes=5)
