@@ -44,7 +44,9 @@ class StaffUser(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=Q(dealer_group__isnull=False)
-                | Q(role__in=[Role.PLATFORM_ADMIN.value, Role.LOCAL_ORG_EDITOR.value]),  # GROUPLESS_ROLES, in a stable order
+                | Q(
+                    role__in=[Role.PLATFORM_ADMIN.value, Role.LOCAL_ORG_EDITOR.value]
+                ),  # GROUPLESS_ROLES, in a stable order
                 name="staff_in_group_unless_platform_or_city",
             ),
         ]

@@ -14,7 +14,9 @@ def test_home_links_points_and_lists_a_ready_voucher(club):
     ledger.credit(w.member, 300, reason="x", key="seed", expires_at=None)
     voucher, _ = services.redeem_reward(w.member, w.club.rewards["wash"].pk, key="v")
     page = client.get("/app/").content.decode()
-    assert "Your Car wash voucher is ready" in page and f"/app/loyalty/vouchers/{voucher.pk}/" in page
+    assert (
+        "Your Car wash voucher is ready" in page and f"/app/loyalty/vouchers/{voucher.pk}/" in page
+    )
     services.use_voucher(voucher.code, actor=w.advisor_a)
     assert "voucher is ready" not in client.get("/app/").content.decode()
     # "Recommend a friend" is live now.
