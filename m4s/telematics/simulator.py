@@ -1061,6 +1061,22 @@ def _day_km(car: SimCar, day: dt.date) -> tuple[float, float]:
     return morning, total
 
 
+def _windows(batch: list[dict], *, days: int, most: int):
+    """Consecutive runs of time-ordered messages, each spanning at most `days` and holding at
+    most `most` messages (a quiet car's 40 evening readings can span 40 days)."""
+    part, first = [], None
+    for m in batch:
+        ts = dt.datetime.fromisoformat(m["ts"])
+        if part and (len(part) >= most or ts - first > dt.timedelta(days=days)):
+            yield part
+            part = []
+        if not part:
+            first = ts
+        part.append(m)
+    if part:
+        yield part
+
+
 def backfill(
     vehicle_ids,
     days: int = 90,
@@ -1189,8 +1205,7 @@ def backfill(
                 if car.soc_pct is not None:
                     m["soc_pct"] = round(car.rng.uniform(40, 90), 1)
                 batch.append(m)
-        for start in range(0, len(batch), 40):  # ≤ 20 days a write: inside the writer's window
-            part = batch[start : start + 40]
+        for part in _windows(batch, days=20, most=40):  # inside the writer's 30-day window
             now = dt.datetime.fromisoformat(part[-1]["ts"]) + dt.timedelta(minutes=1)
             result = writer.write_batch(device, part, via="sim", now=now)
             written += result.accepted

@@ -149,6 +149,45 @@ def test_no_cars_is_a_clear_error(db, tmp_path):
         )
 
 
+def test_backfill_writes_stay_inside_the_writers_window():
+    """A quiet car reports once a day: 40 readings span 40 days, older than the writer's 30-day
+    window at the last one's time. Each write spans at most 20 days (a CI failure once)."""
+    t0 = dt.datetime(2026, 1, 1, 13, tzinfo=dt.UTC)
+    quiet = [{"ts": (t0 + dt.timedelta(days=i)).isoformat(), "seq": i} for i in range(90)]
+    busy = [{"ts": (t0 + dt.timedelta(hours=12 * i)).isoformat(), "seq": i} for i in range(90)]
+    for batch in (quiet, busy):
+        parts = list(simulator._windows(batch, days=20, most=40))
+        assert [m for p in parts for m in p] == batch  # all of them, in order
+        for p in parts:
+            span = dt.datetime.fromisoformat(p[-1]["ts"]) - dt.datetime.fromisoformat(p[0]["ts"])
+            assert len(p) <= 40 and span <= dt.timedelta(days=20)
+            assert span < msg.MAX_PAST
+
+
+def test_backfill_keeps_every_day_of_many_cars(cars, tmp_path, rng):
+    """Cars of every habit (commuters, weekend drivers, cars that barely move) get a daily
+    odometer for each of the 90 days, and nothing is dead-lettered."""
+    from m4s.customers import services as customers
+    from m4s.vehicles import synthetic
+    from m4s.vehicles.models import Vehicle
+
+    w = cars
+    ids = []
+    for _ in range(12):
+        car = Vehicle.objects.create(
+            dealer_group=w.group_a, vin=synthetic.make_vin(rng), brand="Toyota", model="Camry"
+        )
+        customers._bind(w.known, car, via="desk", invitation=None, staff=w.advisor_a)
+        ids.append(car.pk)
+    for seed, car_id in enumerate(ids):
+        simulator.backfill([car_id], days=90, seed=seed, tokens_path=tmp_path / "t.json")
+    per_car = {
+        car_id: DailyOdometer.objects.unscoped().filter(vehicle_id=car_id).count() for car_id in ids
+    }
+    assert per_car == {car_id: 90 for car_id in ids}
+    assert list(DeadLetter.objects.values_list("reason", flat=True)) == []
+
+
 def test_backfill_gives_a_daily_odometer_and_a_forecast(cars, tmp_path):
     w = cars
     today = timezone.localdate()
