@@ -23,6 +23,7 @@ from m4s.loyalty.models import (
     MemberEvent,
     Referral,
 )
+from m4s.service.tests.helpers import ready_order
 from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle
 
@@ -113,31 +114,8 @@ def test_a_refund_takes_back_only_what_is_left(workshop, django_capture_on_commi
 
 
 def _settled_order(w, service):
-    from m4s.service.choices import RepairOrderStatus as S
-
-    ro = service.check_in(
-        w.advisor_a,
-        store=w.store_a,
-        customer=w.customer,
-        vehicle=w.my_car,
-        odometer=18600,
-        fuel_pct=50,
-        symptoms="battery weak",
-    )
-    line = service.add_line(
-        w.advisor_a,
-        ro,
-        operation_id=w.catalogue.operations["BATT"].pk,
-        parts=[{"part_id": w.catalogue.parts["28800-YZZJ4"].pk, "quantity": 1}],
-        reason="weak",
-    )
-    service.decide_line(ro, line.pk, True, owner=w.owner)
-    service.clock_on(w.tech_a, ro, line.pk)
-    service.clock_off(w.tech_a, ro, line.pk, done=True)
-    service.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    service.advance(w.advisor_a, ro, S.READY)
-    service.settle(w.advisor_a, ro)  # 80 labour + 780 battery, customer pays 860 net
-    return ro
+    """80 labour + 780 battery: the customer pays 860 net."""
+    return ready_order(w, [("BATT", "28800-YZZJ4")], symptoms="battery weak", settle=True)[0]
 
 
 def test_daily_and_total_caps_and_tier_multiplier(club):
@@ -522,8 +500,6 @@ def test_a_coupon_comes_off_the_customers_share_at_settlement(
     workshop, api_client, django_capture_on_commit_callbacks
 ):
     from m4s.core.tests.factories import staff_token
-    from m4s.service import services as service
-    from m4s.service.choices import RepairOrderStatus as S
     from m4s.service.models import Invoice
 
     w = workshop
@@ -539,27 +515,7 @@ def test_a_coupon_comes_off_the_customers_share_at_settlement(
         valid_to=today,
     )
     CouponCode.objects.create(dealer_group=w.group_a, coupon=coupon, code="TENOFF")
-    ro = service.check_in(
-        w.advisor_a,
-        store=w.store_a,
-        customer=w.customer,
-        vehicle=w.my_car,
-        odometer=18600,
-        fuel_pct=50,
-        symptoms="battery weak",
-    )
-    line = service.add_line(
-        w.advisor_a,
-        ro,
-        operation_id=w.catalogue.operations["BATT"].pk,
-        parts=[{"part_id": w.catalogue.parts["28800-YZZJ4"].pk, "quantity": 1}],
-        reason="weak",
-    )
-    service.decide_line(ro, line.pk, True, owner=w.owner)
-    service.clock_on(w.tech_a, ro, line.pk)
-    service.clock_off(w.tech_a, ro, line.pk, done=True)
-    service.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    service.advance(w.advisor_a, ro, S.READY)
+    ro, _lines = ready_order(w, [("BATT", "28800-YZZJ4")], symptoms="battery weak")
     advisor = staff_token(w.advisor_a)
     r = api_client.post(
         f"/api/v1/staff/repair-orders/{ro.pk}/settle", {"coupon_code": "NOPE"}, token=advisor
@@ -610,32 +566,13 @@ def test_a_gold_member_gets_the_tier_labour_discount_at_settlement(
     warranty line, and a bigger discount given by staff (with a reason) stands."""
     from m4s.service import services as service
     from m4s.service.choices import Payer
-    from m4s.service.choices import RepairOrderStatus as S
     from m4s.service.models import PriceOverride, RepairLine
 
     w = workshop
     club = starter.install_programme(w.group_a)
     member = services.get_or_create_member(w.customer)
     Member.objects.for_group(w.group_a).filter(pk=member.pk).update(tier=club.tiers[1])  # Gold
-    ro = service.check_in(
-        w.advisor_a,
-        store=w.store_a,
-        customer=w.customer,
-        vehicle=w.my_car,
-        odometer=18600,
-        fuel_pct=50,
-        symptoms="battery weak, noise",
-    )
-    lines = [
-        service.add_line(w.advisor_a, ro, operation_id=w.catalogue.operations[code].pk, reason="x")
-        for code in ("BATT", "DIAG", "OIL")
-    ]
-    for line in lines:
-        service.decide_line(ro, line.pk, True, owner=w.owner)
-        service.clock_on(w.tech_a, ro, line.pk)
-        service.clock_off(w.tech_a, ro, line.pk, done=True)
-    service.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    service.advance(w.advisor_a, ro, S.READY)
+    ro, lines = ready_order(w, [("BATT", None), ("DIAG", None), ("OIL", None)])
     batt, diag, oil = lines
     with django_capture_on_commit_callbacks(execute=True):
         invoice = service.settle(

@@ -8,7 +8,7 @@ from m4s.core.tests.factories import make_staff
 from m4s.customers import services as customer_services
 from m4s.org import services as org
 from m4s.service import starter
-from m4s.service.choices import SkillLine
+from m4s.service.choices import RepairOrderStatus, SkillLine
 from m4s.staff.choices import Role
 from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle
@@ -71,3 +71,40 @@ def build_workshop(w, rng):
     w.day = next_weekday()
     w.s10k = w.catalogue.packages["S10K"]
     return w
+
+
+def ready_order(w, work=(("DIAG", None),), *, symptoms="noise", settle=False):
+    """A walk-in repair order of the test owner's car: each (operation code, part number or None)
+    added, approved by the owner and done, the order READY (and settled by the advisor when
+    `settle`). Returns (order, lines)."""
+    from m4s.service import services
+    from m4s.service.models import RepairOrder
+
+    ro = services.check_in(
+        w.advisor_a,
+        store=w.store_a,
+        customer=w.customer,
+        vehicle=w.my_car,
+        odometer=18600,
+        fuel_pct=50,
+        symptoms=symptoms,
+    )
+    lines = []
+    for code, part in work:
+        parts = [{"part_id": w.catalogue.parts[part].pk, "quantity": 1}] if part else []
+        line = services.add_line(
+            w.advisor_a,
+            ro,
+            operation_id=w.catalogue.operations[code].pk,
+            parts=parts,
+            reason=symptoms,
+        )
+        services.decide_line(ro, line.pk, True, owner=w.owner)
+        services.clock_on(w.tech_a, ro, line.pk)
+        services.clock_off(w.tech_a, ro, line.pk, done=True)
+        lines.append(line)
+    services.advance(w.tech_a, ro, RepairOrderStatus.QUALITY_CHECK)
+    services.advance(w.advisor_a, ro, RepairOrderStatus.READY)
+    if settle:
+        services.settle(w.advisor_a, ro)
+    return RepairOrder.objects.for_group(w.group_a).get(pk=ro.pk), lines

@@ -4,32 +4,13 @@ console shows it on the workbench and the printable invoice."""
 from django.urls import reverse
 
 from m4s.core.tests.factories import staff_token
-from m4s.service import services
-from m4s.service.choices import RepairOrderStatus as S
-from m4s.service.models import CreditNote, RepairOrder
+from m4s.service.models import CreditNote
+
+from .helpers import ready_order
 
 
 def _ready_order(w, *, settle=True):
-    ro = services.check_in(
-        w.advisor_a,
-        store=w.store_a,
-        customer=w.customer,
-        vehicle=w.my_car,
-        odometer=18600,
-        fuel_pct=50,
-        symptoms="noise",
-    )
-    line = services.add_line(
-        w.advisor_a, ro, operation_id=w.catalogue.operations["DIAG"].pk, reason="noise"
-    )
-    services.decide_line(ro, line.pk, True, owner=w.owner)
-    services.clock_on(w.tech_a, ro, line.pk)
-    services.clock_off(w.tech_a, ro, line.pk, done=True)
-    services.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    services.advance(w.advisor_a, ro, S.READY)
-    if settle:
-        services.settle(w.advisor_a, ro)
-    return RepairOrder.objects.for_group(w.group_a).get(pk=ro.pk)
+    return ready_order(w, settle=settle)[0]
 
 
 def test_refund_over_the_api(workshop, api_client):
