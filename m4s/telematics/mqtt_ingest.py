@@ -123,7 +123,7 @@ class Options:
     client_id: str = ""
     prefix: str = DEFAULT_PREFIX
     share_group: str = DEFAULT_SHARE_GROUP
-    max_batch: int = 500  # messages per device per write
+    max_batch: int = 1000  # messages per device per write (as an HTTP batch)
     max_wait_ms: int = 200  # how long the first message of a device's batch may wait
     session_expiry: int = 86_400  # seconds the broker keeps the session while we are away
     # Unacknowledged messages the broker may send at once. Messages wait unacknowledged for their

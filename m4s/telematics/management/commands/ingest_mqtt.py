@@ -30,7 +30,7 @@ class Command(BaseCommand):
             default=mqtt_ingest.DEFAULT_SHARE_GROUP,
             help="Shared-subscription group; '' subscribes without sharing.",
         )
-        parser.add_argument("--max-batch", type=int, default=500, help="Messages per write.")
+        parser.add_argument("--max-batch", type=int, default=1000, help="Messages per write.")
         parser.add_argument(
             "--max-wait-ms", type=int, default=200, help="How long a batch may wait to fill."
         )
