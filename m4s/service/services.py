@@ -1377,7 +1377,9 @@ def settle(
     with who and why; a higher one is refused. `prices` = {line_id: {"labour": x,
     "parts": {line_part_id: y}, "reason": "..."}}, `payers` = {line_id: payer}. A coupon code
     is redeemed by `settings.SERVICE_COUPON_REDEEMER` (the loyalty area) in the same
-    transaction and comes off the customer's share."""
+    transaction and comes off the customer's share. The customer's loyalty tier discount on
+    labour (`settings.SERVICE_MEMBER_DISCOUNT`) is the default price of customer-paid labour,
+    logged like any other discount."""
     check_perm(actor, Perm.SETTLE_REPAIR_ORDERS)
     ro = _lock_ro(ro)
     if Invoice.objects.for_group(ro.dealer_group_id).filter(repair_order=ro).exists():
