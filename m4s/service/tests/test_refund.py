@@ -1,6 +1,7 @@
 """Refunding a settled repair order: a credit note with a reason, once, by a manager; the
 console shows it on the workbench and the printable invoice."""
 
+from django.test import Client
 from django.urls import reverse
 
 from m4s.core.tests.factories import staff_token
@@ -77,6 +78,13 @@ def test_refund_from_the_workbench(workshop, client):
     assert 'data-testid="refund"' not in html  # nothing left to refund
     invoice = client.get(reverse("console-service-invoice", args=[ro.pk])).content.decode()
     assert note.number in invoice and "Goodwill refund" in invoice
+    # The owner sees it on the visit in the app.
+    from m4s.web.tests.test_service_owner_pages import sign_in
+
+    owner = Client()
+    sign_in(owner, w.owner)
+    html = owner.get(reverse("app-service-order", args=[ro.pk])).content.decode()
+    assert 'data-testid="refunded"' in html and f"¥{note.customer_amount}" in html
 
 
 def test_another_groups_manager_cannot_refund(workshop, client):
