@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from m4s.core.errors import DomainError, NotFound
 from m4s.customers.models import Customer
@@ -157,7 +157,7 @@ class MemberOut(Schema):
 
 
 class AdjustIn(Schema):
-    points: int
+    points: StrictInt
     reason: str = Field(..., max_length=200)
 
 
@@ -176,14 +176,14 @@ class UsedOut(Schema):
 class PartnerEarnIn(Schema):
     member_code: str = Field(..., max_length=20)
     amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
-    reference: str = Field(..., max_length=60)
+    reference: str = Field(..., min_length=1, max_length=60)
 
 
 class PartnerRedeemIn(Schema):
     member_code: str | None = Field(None, max_length=20)
-    points: int | None = Field(None, gt=0, le=1_000_000)
+    points: StrictInt | None = Field(None, gt=0, le=1_000_000)
     voucher_code: str | None = Field(None, max_length=16)
-    reference: str = Field(..., max_length=60)
+    reference: str = Field(..., min_length=1, max_length=60)
 
 
 # --- owner --------------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ def record_member_event(request, member_id: int, payload: StaffEventIn):
     earned = services.record_event(
         member.customer,
         payload.event,
-        source=f"staff:{payload.source}",
+        source=f"staff:{member.pk}:{payload.source}",
         store_id=member.customer.store_id,
     )
     return Status(201, earned.entries)

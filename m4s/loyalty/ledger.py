@@ -30,8 +30,17 @@ def _lock(member: Member) -> Member:
     return Member.objects.for_group(member.dealer_group_id).select_for_update().get(pk=member.pk)
 
 
-def _existing(group_id: int, key: str) -> LedgerEntry | None:
-    return LedgerEntry.objects.for_group(group_id).filter(idempotency_key=key).first()
+def _existing(group_id: int, key: str, member: Member) -> LedgerEntry | None:
+    """The entry a repeated key already wrote; a key another member's entry used is refused
+    (a client reusing an Idempotency-Key or a partner reference for someone else)."""
+    entry = LedgerEntry.objects.for_group(group_id).filter(idempotency_key=key).first()
+    if entry is not None and entry.member_id != member.pk:
+        raise DomainError(
+            "idempotency_key_reused",
+            _("This key or reference was already used for another member."),
+            status=422,
+        )
+    return entry
 
 
 def new_code(length: int = 10) -> str:
@@ -60,12 +69,12 @@ def credit(
     """Add a lot. Returns (entry, created); a repeated key returns the first entry."""
     if not isinstance(points, int) or points <= 0:
         raise DomainError("invalid_points", _("Points must be a positive whole number."))
-    existing = _existing(member.dealer_group_id, key)
+    existing = _existing(member.dealer_group_id, key, member)
     if existing is not None:
         return existing, False
     now = now or timezone.now()
     member = _lock(member)
-    existing = _existing(member.dealer_group_id, key)  # raced in while we waited for the lock
+    existing = _existing(member.dealer_group_id, key, member)  # raced in meanwhile
     if existing is not None:
         return existing, False
     pending = available_at is not None and available_at > now
@@ -125,12 +134,12 @@ def debit(
     what there is (clawbacks)."""
     if not isinstance(points, int) or points <= 0:
         raise DomainError("invalid_points", _("Points must be a positive whole number."))
-    existing = _existing(member.dealer_group_id, key)
+    existing = _existing(member.dealer_group_id, key, member)
     if existing is not None:
         return existing, False
     now = now or timezone.now()
     member = _lock(member)
-    existing = _existing(member.dealer_group_id, key)
+    existing = _existing(member.dealer_group_id, key, member)
     if existing is not None:
         return existing, False
     if lots is not None:  # re-read under the lock, keeping the caller's order
@@ -199,18 +208,29 @@ def reverse(
     entry: LedgerEntry, *, reason: str, key: str, actor=None, now=None
 ) -> LedgerEntry | None:
     """Claw back an earn entry (a refunded repair order): take its own lot first, then whatever
-    else the member has, never below zero."""
-    lot_first = [LedgerEntry.objects.for_group(entry.dealer_group_id).get(pk=entry.pk)]
+    else the member has, never below zero. Points of the lot that already expired are gone
+    and are not taken again from other lots."""
+    g = entry.dealer_group_id
+    lot_first = [LedgerEntry.objects.for_group(g).get(pk=entry.pk)]
     now = now or timezone.now()
+    expired = (
+        Allocation.objects.for_group(g)
+        .filter(lot_id=entry.pk, debit__kind=EntryKind.EXPIRE)
+        .aggregate(p=Sum("points"))["p"]
+        or 0
+    )
+    if entry.points - expired <= 0:
+        return None
     others = [lot for lot in _open_lots(entry.member, now) if lot.pk != entry.pk]
     reversal, _created = debit(
         entry.member,
-        entry.points,
+        entry.points - expired,
         kind=EntryKind.REVERSE,
         reason=reason,
         key=key,
         source=(entry.source_type, entry.source_id),
         lots=lot_first + others,
+        partner=entry.partner,
         actor=actor,
         allow_partial=True,
         now=now,

@@ -8,7 +8,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from m4s.core.errors import NotFound
+from m4s.core.errors import DomainError, NotFound
 from m4s.customers.models import Customer
 
 from .choices import EntryKind, VoucherStatus
@@ -323,6 +323,8 @@ def partner_settlement(partner: Partner, month: dt.date) -> dict:
     """Points the partner issued and burned in a month and what is owed each way."""
     from m4s.service.selectors import add_months
 
+    if not 2000 <= month.year <= 2100:
+        raise DomainError("invalid_month", _("Choose a month between 2000 and 2100."), status=422)
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(month.replace(day=1), dt.time(0), tzinfo=tz)
     end = dt.datetime.combine(add_months(month.replace(day=1), 1), dt.time(0), tzinfo=tz)

@@ -266,7 +266,14 @@ def record_event(
                 source=source[:100],
             )
     except IntegrityError:
-        return Earned(MemberEvent.objects.for_group(g).get(source=source[:100]), [], [])
+        first = MemberEvent.objects.for_group(g).get(source=source[:100])
+        if first.member_id != member.pk:
+            raise DomainError(
+                "idempotency_key_reused",
+                _("This key or reference was already used for another member."),
+                status=422,
+            ) from None
+        return Earned(first, [], [])
     member = Member.objects.for_group(g).select_related("tier").get(pk=member.pk)
     multiplier = member.tier.earn_multiplier if member.tier_id else Decimal("1")
     if rules is None:
@@ -602,6 +609,12 @@ def adjust(actor, member: Member, points: int, *, reason: str, key: str):
         entry, created = ledger.debit(
             member, -points, kind=EntryKind.ADJUST, reason=reason, key=f"adjust:{key}", actor=actor
         )
+    if not created and entry.points != points:
+        raise DomainError(
+            "idempotency_key_reused",
+            _("This Idempotency-Key was used for another adjustment."),
+            status=422,
+        )
     if created:
         audit_entry(
             actor=actor,
@@ -845,6 +858,13 @@ def member_by_code(group_id: int, code: str) -> Member:
 def partner_earn(partner: Partner, member: Member, amount: Decimal, reference: str) -> Earned:
     if amount <= 0 or amount > Decimal("1000000"):
         raise DomainError("invalid_amount", _("The amount must be positive."))
+    source = f"partner:{partner.pk}:{reference}"
+    if MemberEvent.objects.for_group(partner.dealer_group_id).filter(source=source).exists():
+        raise DomainError(
+            "reference_reused",
+            _("This purchase reference was already used; send a new one for a new purchase."),
+            status=409,
+        )
     rules = list(
         EarningRule.objects.for_group(partner.dealer_group_id).filter(
             event=Event.PARTNER_PURCHASE, is_active=True
@@ -863,7 +883,7 @@ def partner_earn(partner: Partner, member: Member, amount: Decimal, reference: s
     return record_event(
         member.customer,
         Event.PARTNER_PURCHASE,
-        source=f"partner:{partner.pk}:{reference}",
+        source=source,
         amount=amount,
         key=f"partner:{partner.pk}",
         partner=partner,
@@ -872,7 +892,7 @@ def partner_earn(partner: Partner, member: Member, amount: Decimal, reference: s
 
 
 def partner_redeem(partner: Partner, member: Member, points: int, reference: str) -> LedgerEntry:
-    entry, _created = ledger.debit(
+    entry, created = ledger.debit(
         member,
         points,
         kind=EntryKind.REDEEM,
@@ -881,6 +901,12 @@ def partner_redeem(partner: Partner, member: Member, points: int, reference: str
         source=("partner", reference),
         partner=partner,
     )
+    if not created and entry.points != -points:
+        raise DomainError(
+            "reference_reused",
+            _("This purchase reference was already used; send a new one for a new purchase."),
+            status=409,
+        )
     return entry
 
 
