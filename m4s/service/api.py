@@ -1,12 +1,11 @@
 """Service API: owners book, follow and approve; staff receive, inspect, repair, settle, deliver."""
 
-import datetime as dt
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.types import DbId, SaneDate
 from m4s.customers.models import Customer
 from m4s.customers.selectors import vehicles_of_owner
 from m4s.identity.auth import any_auth, owner_auth, staff_auth
@@ -73,7 +72,7 @@ def _store_for(request, store_id: int) -> Store:
 
 
 class SlotsQuery(Schema):
-    date: dt.date
+    date: SaneDate
     service: str = "diagnosis"
     mode: str = "waiting"
 
@@ -81,7 +80,7 @@ class SlotsQuery(Schema):
 def _choice(group_id: int, service: str) -> services.ServiceChoice:
     if service == "diagnosis":
         return services.resolve_service(group_id, None, "diagnosis")
-    if not service.isdigit():
+    if not (service.isascii() and service.isdecimal()) or len(service) > 18:
         raise DomainError("invalid_service", _("`service` is a package id or “diagnosis”."))
     return services.resolve_service(group_id, int(service))
 
@@ -260,8 +259,8 @@ def answer_survey(request, survey_id: int, payload: SurveyIn):
 
 # --- staff ---------------------------------------------------------------------------------------
 class DayQuery(Schema):
-    date: dt.date | None = None
-    store_id: int | None = None
+    date: SaneDate | None = None
+    store_id: DbId | None = None
 
 
 @staff_router.get("/appointments", response=list[AppointmentOut])
@@ -324,7 +323,7 @@ def staff_reschedule(request, appointment_id: int, payload: RescheduleIn):
 
 class RoQuery(Schema):
     status: str | None = None
-    store_id: int | None = None
+    store_id: DbId | None = None
 
 
 @staff_router.get("/repair-orders", response=list[RepairOrderListOut])
@@ -466,8 +465,8 @@ def staff_deliver(request, ro_id: int, payload: DeliverIn):
 
 
 class MonthQuery(Schema):
-    store_id: int
-    month: dt.date | None = None
+    store_id: DbId
+    month: SaneDate | None = None
 
 
 @staff_router.get("/service/figures", response=FiguresOut)
@@ -479,6 +478,6 @@ def staff_figures(request, q: Query[MonthQuery]):
 
 
 @staff_router.get("/service/follow-ups", response=list[FollowUpOut])
-def staff_follow_ups(request, store_id: int | None = None):
+def staff_follow_ups(request, store_id: DbId | None = None):
     check_perm(request.user, Perm.VIEW_SERVICE_FIGURES)
     return list(selectors.follow_up_list(request.user, store_id)[:200])

@@ -4,6 +4,8 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import Field
 
+from m4s.core.types import SaneDateTime
+
 
 class StoreRef(Schema):
     id: int
@@ -74,7 +76,7 @@ class SlotsOut(Schema):
 class BookIn(Schema):
     vehicle_id: int
     store_id: int
-    starts_at: dt.datetime
+    starts_at: SaneDateTime
     mode: str = "waiting"
     package_id: int | None = None
     problem: str = Field("", max_length=2000)
@@ -87,7 +89,7 @@ class StaffBookIn(BookIn):
 
 
 class RescheduleIn(Schema):
-    starts_at: dt.datetime
+    starts_at: SaneDateTime
     mode: str | None = None
 
 

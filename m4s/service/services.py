@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 
 from m4s.core import hooks
 from m4s.core.errors import DomainError
+from m4s.core.types import in_calendar
 from m4s.customers.choices import TimelineKind
 from m4s.customers.models import Customer
 from m4s.customers.services import record_timeline
@@ -141,11 +142,11 @@ def _local(store, when: dt.datetime) -> str:
 def _decimal(value, code: str) -> Decimal:
     try:
         d = Decimal(str(value))
+        if not d.is_finite() or d < 0 or d >= 10**9:
+            raise ValueError
+        return d.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError, TypeError):
         raise DomainError(code, _("Not a valid amount: %(v)s") % {"v": value}) from None
-    if not d.is_finite() or d < 0:
-        raise DomainError(code, _("Not a valid amount: %(v)s") % {"v": value})
-    return d.quantize(Decimal("0.01"))
 
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -172,6 +173,8 @@ def checked_images(files, *, limit: int = 12) -> list:
 
 
 def _local_date(store, when: dt.datetime) -> dt.date:
+    if not in_calendar(when.date()):
+        raise DomainError("invalid_time", _("Choose one of the free times."))
     if timezone.is_naive(when):
         when = timezone.make_aware(when, store.tz)
     return timezone.localtime(when, store.tz).date()
@@ -379,6 +382,12 @@ def book_appointment(
     Vehicle.objects.for_group(group_id).select_for_update(of=("self",)).filter(
         pk=vehicle.pk
     ).first()
+    if idempotency_key:  # a retry that waited for the first request's lock gets its booking
+        first = (
+            Appointment.objects.for_group(group_id).filter(idempotency_key=idempotency_key).first()
+        )
+        if first is not None and first.customer_id == customer.pk:
+            return first, False
     _lock_days(store, [_local_date(store, starts_at)])
     if (
         Appointment.objects.for_group(group_id)
@@ -572,12 +581,15 @@ def reschedule_appointment(
 ) -> Appointment:
     group_id = appointment.dealer_group_id
     ensure_settings(appointment.store)
-    _lock_days(appointment.store, [appointment.date, _local_date(appointment.store, starts_at)])
+    new_date = _local_date(appointment.store, starts_at)
+    # The row first (as cancel and check-in do), so a cancel racing this reschedule is seen.
     appointment = (
         Appointment.objects.for_group(group_id)
+        .select_for_update(of=("self",))
         .select_related("store", "customer", "vehicle", "package", "advisor")
         .get(pk=appointment.pk)
     )
+    _lock_days(appointment.store, [appointment.date, new_date])
     _check_change_allowed(appointment, by_owner=by_owner)
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at, appointment.store.tz)
@@ -972,6 +984,10 @@ def record_inspection(actor, ro: RepairOrder, results: list[dict]) -> list[Inspe
             raise DomainError("invalid_rating", _("Rate each item green, amber or red."))
         m = r.get("measurement")
         measurement = _decimal(m, "invalid_measurement") if m not in (None, "") else None
+        if measurement is not None and measurement >= 10_000:  # the column holds 9999.99
+            raise DomainError(
+                "invalid_measurement", _("Not a valid amount: %(v)s") % {"v": m}, point_id=point.pk
+            )
         obj, _c = InspectionResult.objects.for_group(ro.dealer_group_id).update_or_create(
             repair_order=ro,
             point=point,
@@ -1458,7 +1474,7 @@ def settle(
         payer = payers.get(line.pk) or payers.get(str(line.pk)) or line.payer
         if payer not in Payer.values:
             raise DomainError("invalid_payer", _("Unknown payer."))
-        asked = p.get("labour")
+        asked, labour_reason = p.get("labour"), reason
         if member_discount and payer == Payer.CUSTOMER:
             pct, why = member_discount
             member_price = (line.labour_list_price * (100 - pct) / 100).quantize(Decimal("0.01"))
@@ -1466,8 +1482,10 @@ def settle(
             if member_price < line.labour_list_price and (
                 asked_amount is None or member_price < asked_amount <= line.labour_list_price
             ):  # the member price, unless staff gave more off (with their own reason)
-                asked, reason = member_price, why
-        line.labour_price = charge(line, line.labour_list_price, asked, line.description, reason)
+                asked, labour_reason = member_price, why  # for the labour only, not the parts
+        line.labour_price = charge(
+            line, line.labour_list_price, asked, line.description, labour_reason
+        )
         line.payer = payer
         line.save(update_fields=["labour_price", "payer"])
         amount = line.labour_price

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from m4s.core.errors import DomainError
+from m4s.core.types import in_calendar
 from m4s.customers import selectors as customer_selectors
 from m4s.customers.models import Customer
 from m4s.notify import selectors as inbox
@@ -141,9 +142,10 @@ def _store_today(store) -> dt.date:
 
 def _date(raw, default: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat((raw or "").strip()[:10])
+        day = dt.date.fromisoformat((raw or "").strip()[:10])
     except ValueError:
         return default
+    return day if in_calendar(day) else default
 
 
 def _photos(files) -> list:
@@ -412,6 +414,8 @@ def _slot_choices(store, day, package_id, mode):
 def _starts_at(raw, store) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat((raw or "").strip())
+        if not in_calendar(value.date()):
+            raise ValueError
     except ValueError:
         raise DomainError("invalid_time", _("Choose one of the free times.")) from None
     if timezone.is_naive(value):
@@ -1024,9 +1028,11 @@ def _pct(rate: float | None) -> int | None:
 def _month(raw, default: dt.date) -> dt.date:
     try:
         year, month = (int(p) for p in (raw or "").split("-")[:2])
-        return dt.date(year, month, 1)
-    except ValueError:
+        first = dt.date(year, month, 1)
+    except (ValueError, OverflowError):
         return default
+    # the six-month trend reaches back from it: keep it where the calendar can do the sums
+    return first if in_calendar(first) and first.year > 2000 else default
 
 
 @service_page(Perm.VIEW_SERVICE_FIGURES)

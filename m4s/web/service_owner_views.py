@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.types import in_calendar
 from m4s.customers.selectors import vehicles_of_owner
 from m4s.org.choices import EmergencyKind
 from m4s.org.models import EmergencyNumber, Store
@@ -94,7 +95,10 @@ def _int(value) -> int | None:
 
 def _date(value) -> dt.date:
     try:
-        return dt.date.fromisoformat((value or "").strip())
+        day = dt.date.fromisoformat((value or "").strip())
+        if not in_calendar(day):
+            raise ValueError
+        return day
     except ValueError:
         raise DomainError("invalid_date", _("Choose a valid date.")) from None
 
@@ -106,6 +110,8 @@ def _starts_at(value, store: Store) -> dt.datetime:
         raise DomainError("time_required", _("Choose one of the free times."))
     try:
         when = dt.datetime.fromisoformat(value)
+        if not in_calendar(when.date()):
+            raise ValueError
         if timezone.is_naive(when):
             when = when.replace(tzinfo=store.tz)
         past = when.astimezone(dt.UTC) <= timezone.now()
