@@ -41,7 +41,7 @@ def ingest(request):
     `accepted`, `duplicates`, `dead_lettered` with the reason of each refused message."""
     try:
         body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         dead_letter(
             request.body[:2000].decode("utf-8", "replace"),
             "bad_json",

@@ -50,8 +50,8 @@ def _num(raw: dict, key: str, low: float, high: float):
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid("bad_field", f"{key} must be a number")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise Invalid("out_of_range", f"{key}={value} outside {low}..{high}")
+    if not low <= value <= high:  # exact for any int; NaN fails too
+        raise Invalid("out_of_range", f"{key}={str(value)[:40]} outside {low}..{high}")
     return float(value)
 
 
@@ -106,7 +106,7 @@ def parse(raw, *, now: dt.datetime) -> Message:
     if (
         not isinstance(dtcs, list)
         or len(dtcs) > 50
-        or not all(isinstance(c, str) and len(c) <= 8 for c in dtcs)
+        or not all(isinstance(c, str) and len(c) <= 8 and "\x00" not in c for c in dtcs)
     ):
         raise Invalid("bad_field", "dtcs must be a list of codes")
     heading = _num(raw, "heading", 0, 360)

@@ -157,9 +157,8 @@ class AlarmEvent(TenantModel):
     lat = models.FloatField(null=True)
     lon = models.FloatField(null=True)
     speed_kmh = models.FloatField(null=True)
-    source = models.CharField(
-        max_length=80
-    )  # device:seq:ts, unique: a repeated message is one alarm
+    # device:seq:ts (40 + 19 + 32 characters at most), unique: a repeated message is one alarm
+    source = models.CharField(max_length=120)
     armed = models.BooleanField(default=False)  # the car was in parked mode
 
     class Meta:

@@ -322,9 +322,14 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
         return
     g = device.dealer_group_id
     newest = fresh[-1]
+    # A delayed batch (older than what the car already told us) says nothing about where the
+    # car is now: it cannot move a parked car or cross a geofence.
+    current = state.ts is None or newest.ts >= state.ts
     if state.parked_armed:
         moved = (
-            newest.lat is not None
+            current
+            and newest.ts >= (state.parked_armed_at or newest.ts)
+            and newest.lat is not None
             and state.parked_lat is not None
             and msg.distance_km(state.parked_lat, state.parked_lon, newest.lat, newest.lon)
             > PARKED_MOVE_KM
@@ -358,7 +363,7 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
         VehicleState.objects.for_group(g).filter(pk=state.pk).update(
             parked_armed=True, parked_armed_at=newest.ts, parked_lat=state.lat, parked_lon=state.lon
         )
-    if newest.lat is None:
+    if newest.lat is None or not current:
         return
     for fence in Geofence.objects.for_group(g).filter(vehicle=vehicle):
         inside = (

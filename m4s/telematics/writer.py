@@ -21,6 +21,7 @@ bulk_create).
 
 import datetime as dt
 import json
+import math
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -58,27 +59,41 @@ class BatchResult:
 def dead_letter(
     raw, reason: str, detail: str = "", *, via: str, device: Device | None = None, now=None
 ):
+    claimed = raw.get("device_id") if isinstance(raw, dict) else ""
     DeadLetter.objects.create(
         dealer_group_id=getattr(device, "dealer_group_id", None),
-        device_id=(
-            getattr(device, "device_id", None)
-            or (raw.get("device_id") if isinstance(raw, dict) else "")
-            or ""
-        )[:40],
+        device_id=_jsonable(str(getattr(device, "device_id", None) or claimed or ""))[:40],
         received_at=now or timezone.now(),
         via=via,
         reason=reason,
-        detail=detail[:300],
+        detail=_jsonable(detail[:300]),
         payload=_jsonable(raw),
     )
 
 
-def _jsonable(raw):
+def _jsonable(raw, depth: int = 0):
+    """What was received, in a form any database's JSON column takes: NaN and Infinity and
+    huge integers as strings, NUL and unpaired surrogates replaced, deep nesting cut, anything
+    else as its repr. A dead letter can always be written, so it never takes a batch down."""
     if isinstance(raw, msg.Message):
-        return raw.as_dict()
-    if isinstance(raw, dict | list | str | int | float | bool) or raw is None:
+        raw = raw.as_dict()
+    if depth > 20:
+        return "…"
+    if raw is None:
+        return None if depth else "null"  # the column itself must not be NULL
+    if isinstance(raw, bool):
         return raw
-    return repr(raw)[:2000]
+    if isinstance(raw, int):
+        return raw if -(2**53) < raw < 2**53 else str(raw)[:40]
+    if isinstance(raw, float):
+        return raw if math.isfinite(raw) else str(raw)
+    if isinstance(raw, str):
+        return raw.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(raw, dict):
+        return {_jsonable(str(k), depth + 1): _jsonable(v, depth + 1) for k, v in raw.items()}
+    if isinstance(raw, list | tuple):
+        return [_jsonable(v, depth + 1) for v in raw]
+    return _jsonable(repr(raw)[:2000], depth + 1)
 
 
 def _local_date(ts: dt.datetime, tz) -> dt.date:
@@ -133,7 +148,7 @@ def _parse_fast(raw, now: dt.datetime) -> msg.Message | None:
         return None
     else:
         for code in dtcs:
-            if type(code) is not str or len(code) > 8:
+            if type(code) is not str or len(code) > 8 or "\x00" in code:
                 return None
         dtcs = [code.strip().upper() for code in dtcs]
     numbers = dict(_NO_NUMBERS)
@@ -209,11 +224,13 @@ def _write(device: Device, raws: list, *, via: str, now, result: BatchResult):
                     received_at=now,
                     via=via,
                     reason=e.reason,
-                    detail=e.detail,
+                    detail=_jsonable(e.detail[:300]),
                     payload=_jsonable(raw),
                 )
             )
-            result.dead_reasons.append({"index": i, "reason": e.reason, "detail": e.detail})
+            result.dead_reasons.append(
+                {"index": i, "reason": e.reason, "detail": _jsonable(e.detail[:300])}
+            )
     if dead:
         DeadLetter.objects.bulk_create(dead)
         result.dead = len(dead)

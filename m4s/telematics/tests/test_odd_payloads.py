@@ -1,0 +1,89 @@
+"""Whatever a terminal sends, the good messages are stored and each bad one is dead-lettered
+with a reason: no 500, no batch lost to one odd element. Delayed batches raise no false alarms."""
+
+import datetime as dt
+import json
+
+from django.utils import timezone
+
+from m4s.telematics import services
+from m4s.telematics.models import AlarmEvent, DeadLetter, Geofence, RescueCase, Telemetry
+from m4s.telematics.writer import write_batch
+
+from .test_ingest import _m, _post
+
+
+def test_odd_elements_are_dead_lettered_and_the_rest_stored(fleet, client):
+    w = fleet
+    odd = [
+        None,
+        _m(2, 9, lat=10**400, lon=1),
+        _m(3, 8, speed_kmh=float("nan")),
+        _m(4, 7, speed_kmh=float("inf")),
+        {"device_id": "\ud800", "seq": 5, "ts": _m(5, 6)["ts"]},
+        [[[["deep"]]]],
+    ]
+    good = [_m(10, 5, lat=39.9, lon=116.4), _m(11, 4, lat=39.9, lon=116.4)]
+    body = json.dumps(odd + good, allow_nan=True)
+    r = client.post(
+        "/api/v1/telematics/ingest",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {w.token_a}",
+    )
+    assert r.status_code == 200, r.content
+    assert (r.json()["accepted"], r.json()["dead_lettered"]) == (2, len(odd))
+    assert Telemetry.objects.for_group(w.group_a).count() == 2
+    assert DeadLetter.objects.count() == len(odd)
+    deep = "[" * 100_000 + "]" * 100_000
+    r = client.post(
+        "/api/v1/telematics/ingest",
+        deep,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {w.token_a}",
+    )
+    assert r.status_code == 400 and r.json()["code"] == "bad_json"
+
+
+def test_nul_in_codes_is_a_dead_letter_not_a_database_error(fleet):
+    """MQTT and JT/T 808 do not pass the HTTP middleware: the writer itself refuses NUL."""
+    w = fleet
+    t = timezone.now() - dt.timedelta(minutes=3)
+    raw = [
+        {"device_id": "tbox-a1", "seq": 1, "ts": t.isoformat(), "dtcs": ["P03\x00"]},
+        {"device_id": "tbox-a1\x00", "seq": 2, "ts": t.isoformat()},
+        {"device_id": "tbox-a1", "seq": 3, "ts": t.isoformat(), "dtcs": ["P0300"]},
+    ]
+    result = write_batch(w.device_a, raw, via="mqtt")
+    assert (result.accepted, result.dead) == (1, 2)
+    assert Telemetry.objects.for_group(w.group_a).get().dtcs == ["P0300"]
+
+
+def test_a_crash_from_a_long_device_id_opens_its_case(cars):
+    w = cars
+    long_id = "L" * 40
+    device, _secret = services.register_device(
+        w.admin_a, device_id=long_id, protocol="http", vehicle=w.car
+    )
+    t = timezone.now() - dt.timedelta(minutes=1)
+    msg = {"device_id": long_id, "seq": 1234567890123456789, "ts": t.isoformat()}
+    write_batch(device, [{**msg, "alarm": "crash", "lat": 39.9, "lon": 116.4}], via="http")
+    assert AlarmEvent.objects.for_group(w.group_a).count() == 1
+    assert RescueCase.objects.for_group(w.group_a).count() == 1
+
+
+def test_a_delayed_batch_neither_crosses_a_geofence_nor_moves_a_parked_car(fleet, client):
+    w = fleet
+    assert _post(client, w.token_a, [_m(1, 2, lat=39.9, lon=116.4, ignition=False)]).status_code
+    fence = services.set_geofence(w.owner, w.car, name="Home", lat=39.9, lon=116.4, radius_m=500)
+    Geofence.objects.for_group(w.group_a).filter(pk=fence.pk).update(inside=True)
+    state = services.arm_parked(w.owner, w.car, armed=True) if w.car.current_owner else None
+    # 60 and 40 minutes ago, 5 km away: old news.
+    r = _post(
+        client, w.token_a, [_m(0, 60, lat=39.95, lon=116.45), _m(-1, 40, lat=39.95, lon=116.45)]
+    )
+    assert r.status_code == 200
+    fence.refresh_from_db()
+    assert fence.inside is True
+    assert not AlarmEvent.objects.for_group(w.group_a).filter(kind="movement").exists()
+    assert state is None or state.parked_armed
