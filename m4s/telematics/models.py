@@ -170,8 +170,8 @@ class AlarmEvent(TenantModel):
 
 
 class RescueCase(TenantModel):
-    """Opened at once by a crash or rollover; one case per event (repeats within 30 minutes
-    join it)."""
+    """Opened at once by a crash or rollover; one case per event (an alarm within 30 minutes of
+    the case's newest one joins it)."""
 
     vehicle = models.ForeignKey(
         "vehicles.Vehicle", on_delete=models.PROTECT, related_name="rescue_cases"
@@ -188,6 +188,7 @@ class RescueCase(TenantModel):
     lon = models.FloatField(null=True)
     speed_kmh = models.FloatField(null=True)
     repeats = models.PositiveIntegerField(default=0)
+    last_alarm_at = models.DateTimeField(null=True)  # the newest repeat: the join window runs on
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -213,27 +213,53 @@ def handle_alarms(
     return out
 
 
+def _alert_store(case, vehicle, customer, event, *, dedupe: str) -> None:
+    where = f"{event.lat:.5f},{event.lon:.5f}" if event.lat is not None else "?"
+    _tell_store(
+        case.store,
+        "rescue.opened",
+        lambda: (
+            _("CRASH: %(plate)s") % {"plate": vehicle.plate},
+            _("%(name)s %(phone)s at %(where)s, %(speed)s km/h")
+            % {
+                "name": customer.name if customer else "?",
+                "phone": customer.phone if customer else "?",
+                "where": where,
+                "speed": int(event.speed_kmh or 0),
+            },
+        ),
+        dedupe=dedupe,
+        link=f"/console/telematics/cases/{case.pk}/",
+    )
+
+
 def open_rescue_case(vehicle: Vehicle, event: AlarmEvent) -> RescueCase:
     g = vehicle.dealer_group_id
     existing = (
         RescueCase.objects.for_group(g)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(vehicle=vehicle)
         .exclude(status=CaseStatus.CLOSED)
+        .select_related("store", "customer")
         .first()
     )
-    if existing is not None and event.ts - existing.alarm_at < CASE_JOIN_WINDOW:
-        RescueCase.objects.for_group(g).filter(pk=existing.pk).update(repeats=existing.repeats + 1)
+    if existing is not None:
+        # One open case per car. Repeats of the event join it; the join window runs from the
+        # newest alarm. An alarm after a quiet half hour is a new event on a case that is still
+        # being handled: it joins too (never closing a case staff acknowledged), and the store
+        # is alerted again.
+        latest = max(existing.alarm_at, existing.last_alarm_at or existing.alarm_at)
+        RescueCase.objects.for_group(g).filter(pk=existing.pk).update(
+            repeats=existing.repeats + 1, last_alarm_at=max(latest, event.ts)
+        )
+        if event.ts - latest >= CASE_JOIN_WINDOW:
+            _alert_store(existing, vehicle, existing.customer, event, dedupe=f"alarm:{event.pk}")
         return existing
     customer, store = _owner_and_store(vehicle)
     if store is None:
         from m4s.org.models import Store
 
         store = Store.objects.for_group(g).order_by("pk").first()
-    if existing is not None:  # an old case still open: close it, this is a new event
-        RescueCase.objects.for_group(g).filter(pk=existing.pk).update(
-            status=CaseStatus.CLOSED, closed_at=timezone.now(), note="superseded by a new alarm"
-        )
     case = RescueCase.objects.create(
         dealer_group_id=g,
         vehicle=vehicle,
@@ -246,23 +272,7 @@ def open_rescue_case(vehicle: Vehicle, event: AlarmEvent) -> RescueCase:
         lon=event.lon,
         speed_kmh=event.speed_kmh,
     )
-    where = f"{event.lat:.5f},{event.lon:.5f}" if event.lat is not None else "?"
-    _tell_store(
-        store,
-        "rescue.opened",
-        lambda: (
-            _("CRASH: %(plate)s") % {"plate": vehicle.plate},
-            _("%(name)s %(phone)s at %(where)s, %(speed)s km/h")
-            % {
-                "name": customer.name if customer else "?",
-                "phone": customer.phone if customer else "?",
-                "where": where,
-                "speed": int(event.speed_kmh or 0),
-            },
-        ),
-        dedupe=f"rescue:{case.pk}",
-        link=f"/console/telematics/cases/{case.pk}/",
-    )
+    _alert_store(case, vehicle, customer, event, dedupe=f"rescue:{case.pk}")
     _tell_owner(
         customer,
         "rescue.opened",

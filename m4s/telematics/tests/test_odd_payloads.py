@@ -87,3 +87,24 @@ def test_a_delayed_batch_neither_crosses_a_geofence_nor_moves_a_parked_car(fleet
     assert fence.inside is True
     assert not AlarmEvent.objects.for_group(w.group_a).filter(kind="movement").exists()
     assert state is None or state.parked_armed
+
+
+def test_a_continuing_event_stays_one_case_and_an_acknowledged_case_stays_open(fleet, client):
+    """Crash alarms every 10 minutes for 40 minutes are one event (the window runs from the
+    newest alarm): one case, one alert. A new crash after a quiet hour never closes the case
+    staff acknowledged (a tow may be on its way): it joins it and alerts the store again."""
+    from m4s.notify.models import Message
+
+    w = fleet
+    for seq, minutes_ago in enumerate((120, 110, 100, 90, 80), start=1):
+        _post(client, w.token_a, [_m(seq, minutes_ago, lat=39.9, lon=116.4, alarm="crash")])
+    case = RescueCase.objects.for_group(w.group_a).get()
+    assert case.repeats == 4
+    alerts = Message.objects.filter(kind="rescue.opened", owner__isnull=True)
+    first_alerts = alerts.count()
+    assert first_alerts >= 1
+    services.acknowledge_case(w.advisor_a, case, tow_partner="Jingcheng Towing")
+    _post(client, w.token_a, [_m(9, 5, lat=39.95, lon=116.45, alarm="crash")])
+    case = RescueCase.objects.for_group(w.group_a).get()
+    assert case.status == "acknowledged" and case.repeats == 5
+    assert alerts.count() > first_alerts
