@@ -368,6 +368,7 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
         state.auto_arm_minutes
         and state.ignition is False
         and state.ignition_off_at
+        and (state.parked_armed_at is None or state.ignition_off_at > state.parked_armed_at)
         and newest.ts - state.ignition_off_at >= dt.timedelta(minutes=state.auto_arm_minutes)
     ):
         VehicleState.objects.for_group(g).filter(pk=state.pk).update(
@@ -410,7 +411,9 @@ def arm_parked(
     if auto_arm_minutes is not None and not 5 <= auto_arm_minutes <= 24 * 60:
         raise DomainError("invalid_minutes", _("Arm after 5 minutes to 24 hours."))
     state.parked_armed = armed
-    state.parked_armed_at = timezone.now() if armed else None
+    # Armed: since when. Turned off: when, so auto-arm waits for the next time the car is
+    # switched off (it must not re-arm at once on a car its owner just turned it off for).
+    state.parked_armed_at = timezone.now()
     state.parked_lat, state.parked_lon = (state.lat, state.lon) if armed else (None, None)
     if auto_arm_minutes is not None or not armed:
         state.auto_arm_minutes = auto_arm_minutes

@@ -108,6 +108,10 @@ def test_parked_mode_alerts_the_owner_once(connected, sms_outbox):
     with pytest.raises(DomainError):
         services.arm_parked(w.owner, w.my_car, armed=True, auto_arm_minutes=1)
     services.arm_parked(w.owner, w.my_car, armed=True)
+    # armed a minute after parking (the reports below come after it; older ones are ignored)
+    VehicleState.objects.for_group(w.group_a).filter(vehicle=w.my_car).update(
+        parked_armed_at=t0 + dt.timedelta(minutes=1)
+    )
     write_batch(
         w.device, [_msg(2, t0 + dt.timedelta(minutes=5), lat=39.9001, lon=116.4)], via="http"
     )  # 11 m
@@ -372,3 +376,27 @@ def test_the_owner_gets_a_to_do_with_a_one_tap_booking_link(connected):
     todos = {t.key: t for t in owner_todos(w.owner)}
     todo = todos[f"maintenance:{w.my_car.pk}"]
     assert "Tyre rotation falls due around" in todo.title and f"vehicle={w.my_car.pk}" in todo.url
+
+
+def test_turning_parked_mode_off_keeps_it_off_until_the_next_parking(connected):
+    """The page's Turn-off sends the auto-arm delay too: the car must not re-arm at once, only
+    after it has been driven and switched off again."""
+    w = connected
+    t0 = timezone.now() - dt.timedelta(minutes=240)
+    write_batch(w.device, [_msg(1, t0, lat=39.9, lon=116.4, ignition=True)], via="http")
+    write_batch(w.device, [_msg(2, t0 + dt.timedelta(minutes=1), ignition=False)], via="http")
+    services.arm_parked(w.owner, w.my_car, armed=True, auto_arm_minutes=30)
+    services.arm_parked(w.owner, w.my_car, armed=False, auto_arm_minutes=30)
+    now = timezone.now()
+    write_batch(w.device, [_msg(3, now - dt.timedelta(minutes=2), ignition=False)], via="http")
+    state = VehicleState.objects.for_group(w.group_a).get(vehicle=w.my_car)
+    assert not state.parked_armed
+    assert not AlarmEvent.objects.for_group(w.group_a).filter(kind="movement").exists()
+    # Driven and parked again: after 30 minutes off it arms itself.
+    later = now + dt.timedelta(minutes=1)
+    write_batch(w.device, [_msg(4, later, ignition=True)], via="http", now=later)
+    off = later + dt.timedelta(minutes=10)
+    write_batch(w.device, [_msg(5, off, ignition=False)], via="http", now=off)
+    after = off + dt.timedelta(minutes=31)
+    write_batch(w.device, [_msg(6, after, ignition=False)], via="http", now=after)
+    assert VehicleState.objects.for_group(w.group_a).get(vehicle=w.my_car).parked_armed
