@@ -375,7 +375,15 @@ def _odometer_hygiene(fresh: list, state: VehicleState | None, tz):
         if m.odometer_source == "gps" and m.lat == 0 and m.lon == 0:
             note = "null_island_fix"
         elif last_ts is not None and m.ts <= last_ts:
-            note = "out_of_order" if m.odometer_km > (last_km or 0) + BACKWARDS_TOLERANCE_KM else ""
+            # An older reading must fit below the newer one: not above it, not from a worse
+            # source than what we trust now, and not further below than the car could drive.
+            gap_h = max((last_ts - m.ts).total_seconds() / 3600, 1 / 3600)
+            if m.odometer_km > (last_km or 0) + BACKWARDS_TOLERANCE_KM:
+                note = "out_of_order"
+            elif last_src and SOURCE_RANK.get(m.odometer_source, 0) < SOURCE_RANK.get(last_src, 0):
+                note = "worse_source"
+            elif last_km is not None and last_km - m.odometer_km > max(1, MAX_KMH * gap_h):
+                note = "impossible_jump"
             if not note:  # an older reading that fits: counts for its own day only
                 day = _local_date(m.ts, tz)
                 if day not in daily or daily[day][0] < m.odometer_km:

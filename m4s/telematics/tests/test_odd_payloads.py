@@ -108,3 +108,25 @@ def test_a_continuing_event_stays_one_case_and_an_acknowledged_case_stays_open(f
     case = RescueCase.objects.for_group(w.group_a).get()
     assert case.status == "acknowledged" and case.repeats == 5
     assert alerts.count() > first_alerts
+
+
+def test_a_late_reading_from_a_worse_source_does_not_make_a_daily_odometer(fleet, client):
+    """CAN says 12,000 km now; a delayed GPS-derived 500 km from three days ago would give a
+    forecast of thousands of km a day. It is kept with its note, not counted."""
+    from m4s.telematics.models import DailyOdometer
+
+    w = fleet
+    now_msg = _m(1, 1, lat=39.9, lon=116.4, odometer_km=12000, odometer_source="can")
+    _post(client, w.token_a, [now_msg])
+    late = timezone.now() - dt.timedelta(days=3)
+    old = {**_m(2, 0, lat=39.9, lon=116.4), "ts": late.isoformat()}
+    _post(client, w.token_a, [{**old, "odometer_km": 500, "odometer_source": "gps"}])
+    day_ago = {**old, "seq": 3, "ts": (timezone.now() - dt.timedelta(days=1)).isoformat()}
+    _post(client, w.token_a, [{**day_ago, "odometer_km": 900, "odometer_source": "can"}])
+    notes = dict(
+        Telemetry.objects.for_group(w.group_a)
+        .exclude(odometer_note="")
+        .values_list("seq", "odometer_note")
+    )
+    assert notes == {2: "worse_source", 3: "impossible_jump"}  # 11,100 km in a day: no
+    assert not DailyOdometer.objects.for_group(w.group_a).filter(odometer_km__lt=12000).exists()
