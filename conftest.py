@@ -2,11 +2,49 @@
 points at one (`.ci/run` does both)."""
 
 import random
+import threading
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 from m4s.notify.sms import MemorySmsBackend
+
+# A loaded CI machine can stall any example for a moment: hypothesis judges behaviour here, not
+# speed (benchmarks under bench/ do that), so no per-example deadline.
+hypothesis_settings.register_profile("m4s", deadline=None)
+hypothesis_settings.load_profile("m4s")
+
+
+class _OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The test live server on in-memory SQLite shares the test's one connection with every
+    request thread; two requests at once (a page and its htmx poll, parallel ingest posts)
+    would interleave their savepoints on it. Requests still arrive on their own threads but
+    run one at a time. PostgreSQL gives each thread its own connection and keeps the plain
+    threaded server."""
+
+    _app_lock = threading.Lock()
+
+    def set_app(self, application):
+        lock = self._app_lock
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                result = application(environ, start_response)
+                try:
+                    return list(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+
+        super().set_app(one_at_a_time)
+
+
+if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    LiveServerThread.server_class = _OneRequestAtATimeServer
 
 
 @pytest.fixture(autouse=True)
