@@ -1268,9 +1268,15 @@ def clock_on(actor, ro: RepairOrder, line_id: int) -> TimeEntry:
             status=409,
             line_id=open_entry.line_id,
         )
-    entry = TimeEntry.objects.create(
-        dealer_group_id=group_id, line=line, technician=actor, started_at=timezone.now()
-    )
+    try:
+        with transaction.atomic():
+            entry = TimeEntry.objects.create(
+                dealer_group_id=group_id, line=line, technician=actor, started_at=timezone.now()
+            )
+    except IntegrityError:  # clocked on elsewhere at the same moment (one open clock each)
+        raise DomainError(
+            "already_clocked_on", _("Clock off your other job first."), status=409
+        ) from None
     if line.work_status == WorkStatus.TODO:
         line.work_status = WorkStatus.IN_PROGRESS
         line.save(update_fields=["work_status"])
