@@ -20,6 +20,7 @@ and 0x0704 location reports; see jt808.py).
 """
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime as dt
 import http.client
@@ -28,6 +29,7 @@ import math
 import os
 import random
 import socket
+import tempfile
 import threading
 import time
 import zoneinfo
@@ -488,11 +490,18 @@ def _load_tokens(path: Path) -> dict:
 
 
 def _save_tokens(path: Path, tokens: dict) -> None:
+    """Write the file atomically through a temporary file of our own (two simulators or demo
+    builds at once must not share one temporary name)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(tokens, indent=1, sort_keys=True))
-    os.chmod(tmp, 0o600)  # the terminals' secrets (demo terminals only)
-    tmp.replace(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:  # mkstemp creates it 0600: the terminals' secrets
+            f.write(json.dumps(tokens, indent=1, sort_keys=True))
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
 
 
 def _group_admins() -> dict:

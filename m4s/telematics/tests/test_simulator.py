@@ -345,3 +345,27 @@ def test_simulate_over_jt808_into_the_server(cars, transactional_db, tmp_path):
     rows = Telemetry.objects.unscoped()
     assert rows.count() == counts.sent
     assert {r.odometer_source for r in rows} == {"terminal"}
+
+
+def test_two_writers_of_the_token_file_never_collide(tmp_path):
+    """Two demo builds or simulators at once (a CI run had two): each write is atomic through
+    its own temporary file, the file is always whole JSON and only its owner can read it."""
+    path = tmp_path / "tokens.json"
+    errors = []
+
+    def write(tag):
+        try:
+            for i in range(50):
+                simulator._save_tokens(path, {f"{tag}-{i}": "secret"})
+        except Exception as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(json.loads(path.read_text())) == 1
+    assert oct(path.stat().st_mode)[-3:] == "600"
+    assert [p.name for p in tmp_path.iterdir()] == ["tokens.json"]  # no temporary left over
