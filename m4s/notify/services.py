@@ -3,10 +3,11 @@
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
@@ -84,6 +85,38 @@ def send_message(
         message = Message.objects.create(**fields)
     transaction.on_commit(lambda: enqueue_delivery(message.pk))
     return message
+
+
+def tell_customer(customer, kind: str, compose, *, dedupe: str, sms: bool = False, link: str = ""):
+    """An in-app message (and an SMS if asked) to a dealer's customer, composed by
+    `compose() -> (title, body)` in their own language. A customer who never signed in to the
+    app gets the SMS only; no customer, no message. Deduplicated per `dedupe` and channel."""
+    if customer is None:
+        return
+    owner = customer.owner
+    with translation.override(getattr(owner, "language", None) or settings.LANGUAGE_CODE):
+        title, body = compose()
+        if owner is not None:
+            send_message(
+                channel=Channel.INAPP,
+                owner=owner,
+                group=customer.dealer_group_id,
+                kind=kind,
+                subject=title,
+                body=body,
+                link=link,
+                dedupe_key=f"{dedupe}:inapp",
+            )
+        if sms or owner is None:
+            send_message(
+                channel=Channel.SMS,
+                to=customer.phone,
+                owner=owner,
+                group=customer.dealer_group_id,
+                kind=kind,
+                body=f"{title}: {body}",
+                dedupe_key=f"{dedupe}:sms",
+            )
 
 
 def enqueue_delivery(message_id: int, run_after=None) -> None:

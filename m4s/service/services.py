@@ -27,7 +27,7 @@ from m4s.customers.choices import TimelineKind
 from m4s.customers.models import Customer
 from m4s.customers.services import record_timeline
 from m4s.notify.choices import Channel as MsgChannel
-from m4s.notify.services import send_message
+from m4s.notify.services import send_message, tell_customer
 from m4s.staff.choices import Perm, Role
 from m4s.staff.models import StaffUser
 from m4s.staff.permissions import check_perm
@@ -87,35 +87,7 @@ def _in_quiet_hours(owner, now: dt.datetime) -> bool:
     return start <= local < end if start < end else (local >= start or local < end)
 
 
-def _tell_owner(
-    customer: Customer, kind: str, compose, *, link: str = "", dedupe: str, sms: bool = False
-):
-    """In-app message (and SMS if asked) to the customer in their own language. A customer who
-    never signed in to the app gets the SMS only."""
-    owner = customer.owner
-    with translation.override(getattr(owner, "language", None) or settings.LANGUAGE_CODE):
-        title, body = compose()
-        if owner is not None:
-            send_message(
-                channel=MsgChannel.INAPP,
-                owner=owner,
-                group=customer.dealer_group,
-                kind=kind,
-                subject=title,
-                body=body,
-                link=link,
-                dedupe_key=f"{dedupe}:inapp",
-            )
-        if sms or owner is None:
-            send_message(
-                channel=MsgChannel.SMS,
-                to=customer.phone,
-                owner=owner,
-                group=customer.dealer_group,
-                kind=kind,
-                body=f"{title}: {body}",
-                dedupe_key=f"{dedupe}:sms",
-            )
+_tell_owner = tell_customer
 
 
 def _tell_staff(

@@ -2,6 +2,7 @@
 rescue cases, parked mode and geofences, mileage forecasts and maintenance reminders."""
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import secrets
@@ -17,7 +18,7 @@ from m4s.core.errors import DomainError
 from m4s.customers.choices import TimelineKind
 from m4s.customers.services import record_timeline
 from m4s.notify.choices import Channel
-from m4s.notify.services import send_message
+from m4s.notify.services import send_message, tell_customer
 from m4s.staff.choices import Perm, Role
 from m4s.staff.models import StaffUser
 from m4s.staff.permissions import check_perm
@@ -107,33 +108,7 @@ def _owner_and_store(vehicle: Vehicle):
     return customer, store
 
 
-def _tell_owner(customer, kind, compose, *, dedupe, sms=False, link="/app/cars/"):
-    if customer is None:
-        return
-    owner = customer.owner
-    with translation.override(getattr(owner, "language", None) or settings.LANGUAGE_CODE):
-        title, body = compose()
-        if owner is not None:
-            send_message(
-                channel=Channel.INAPP,
-                owner=owner,
-                group=customer.dealer_group_id,
-                kind=kind,
-                subject=title,
-                body=body,
-                link=link,
-                dedupe_key=f"{dedupe}:inapp",
-            )
-        if sms or owner is None:
-            send_message(
-                channel=Channel.SMS,
-                to=customer.phone,
-                owner=owner,
-                group=customer.dealer_group_id,
-                kind=kind,
-                body=f"{title}: {body}",
-                dedupe_key=f"{dedupe}:sms",
-            )
+_tell_owner = functools.partial(tell_customer, link="/app/cars/")
 
 
 def _tell_store(store, kind, compose, *, dedupe, link):
