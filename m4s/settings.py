@@ -291,6 +291,13 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# request size: any body over MAX_REQUEST_BYTES (uploads included) is refused with 413 before a
+# view reads it; bodies that are not files are held to Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 30_000_000, minimum=1_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5_000_000, minimum=100_000)
+# customer import files: the upload itself, and an .xlsx workbook once unzipped
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 20_000_000, minimum=10_000)
+IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 200_000_000, minimum=100_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

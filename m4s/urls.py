@@ -12,3 +12,8 @@ urlpatterns = [
     path("", include("m4s.web.urls")),
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
+
+handler400 = "m4s.core.handlers.bad_request"
+handler403 = "m4s.core.handlers.permission_denied"
+handler404 = "m4s.core.handlers.page_not_found"
+handler500 = "m4s.core.handlers.server_error"

@@ -22,6 +22,7 @@ Rules:
   timeline and audit rows only added, when a value actually differs).
 """
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -36,11 +37,15 @@ from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 import openpyxl
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet import _reader as openpyxl_sheet_reader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet.dimensions import SheetDimension
 
 from m4s.core import crypto
 from m4s.core.audit import audit_entry, diff, snapshot
@@ -191,6 +196,7 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 MAX_ODOMETER_KM = 3_000_000
 MAX_ROWS = 100_000
+MAX_BLANK_ROWS = 1_000  # blank lines tolerated beyond MAX_ROWS before a file counts as too long
 BATCH_SIZE = 500
 LOOKUP_CHUNK = 2000  # values per IN (...) list: far below SQLite's variable limit
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -317,18 +323,44 @@ class ImportReport:
 # --- reading files ------------------------------------------------------------------------------
 def read_rows(file_obj, filename: str) -> list[dict]:
     """The data rows of a .csv (UTF-8 with or without BOM, else GB18030) or .xlsx file (first
-    sheet) as dicts keyed by canonical column name, plus "_row": the row's number in the file."""
+    sheet) as dicts keyed by canonical column name, plus "_row": the row's number in the file.
+
+    A file over `IMPORT_MAX_FILE_BYTES`, or a workbook that unzips to more than
+    `IMPORT_MAX_UNZIPPED_BYTES`, is refused before it is parsed, and reading stops as soon as
+    the file holds more than `MAX_ROWS` data rows (or as many lines, blank ones included, as
+    `MAX_ROWS + MAX_BLANK_ROWS`): a small file that claims a million rows costs no more than
+    the limit."""
     extension = os.path.splitext(filename or "")[1].lower()
-    if extension == ".csv":
-        table = _read_csv(file_obj)
-    elif extension == ".xlsx":
-        table = _read_xlsx(file_obj)
-    else:
+    if extension not in (".csv", ".xlsx"):
         raise DomainError("unsupported_file", _("Upload a .csv or .xlsx file."))
-    return _rows_from_table(table)
+    if isinstance(file_obj, bytes | bytearray):
+        file_obj = io.BytesIO(file_obj)
+    _check_size(_size_of(file_obj), settings.IMPORT_MAX_FILE_BYTES)
+    table = _read_csv(file_obj) if extension == ".csv" else _read_xlsx(file_obj)
+    with contextlib.closing(table):
+        return _rows_from_table(table)
 
 
-def _read_csv(file_obj) -> list[tuple[int, list]]:
+def _size_of(file_obj) -> int:
+    size = getattr(file_obj, "size", None)
+    if size is None:
+        here = file_obj.tell()
+        size = file_obj.seek(0, os.SEEK_END)
+        file_obj.seek(here)
+    return size
+
+
+def _check_size(size: int, limit: int) -> None:
+    if size > limit:
+        raise DomainError(
+            "file_too_large",
+            _("The file is too large: at most %(size)s MB (split it into several files).")
+            % {"size": f"{limit / 1_000_000:g}"},
+            status=413,
+        )
+
+
+def _read_csv(file_obj) -> Iterator[tuple[int, list]]:
     data = file_obj.read()
     if isinstance(data, bytes):
         try:
@@ -343,38 +375,66 @@ def _read_csv(file_obj) -> list[tuple[int, list]]:
                 ) from None
     else:
         text = data.removeprefix("\ufeff")
+    del data
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return list(
-            enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
-        )
+        yield from enumerate(reader, start=1)
     except csv.Error as exc:
         raise DomainError(
             "unreadable_file", _("This CSV file cannot be read: %(error)s") % {"error": exc}
         ) from None
 
 
-def _read_xlsx(file_obj) -> list[tuple[int, list]]:
-    if isinstance(file_obj, bytes | bytearray):
-        file_obj = io.BytesIO(file_obj)
+def _sheet_size_from_its_head(self) -> None:
+    """openpyxl's read-only sheet looks for the optional `<dimension>` element while listening
+    for *end* events, and `<sheetData>` ends only after its last row: a sheet without a
+    dimension element was parsed whole when the workbook opened (a 150 KB file of a million
+    rows took minutes), before a single row reached the row limit. This reads only the sheet's
+    head, listening for *start* events, and stops at `<sheetData>`. Installed below for every
+    read-only workbook this process opens (openpyxl 3.1.5)."""
+    with self._get_source() as source:
+        for _event, element in openpyxl_sheet_reader.iterparse(source, events=("start",)):
+            if element.tag == openpyxl_sheet_reader.DIMENSION_TAG:
+                if element.get("ref"):
+                    boundaries = SheetDimension.from_tree(element).boundaries
+                    self._min_column, self._min_row, self._max_column, self._max_row = boundaries
+                return
+            if element.tag == openpyxl_sheet_reader.DATA_TAG:
+                return
+
+
+ReadOnlyWorksheet._get_size = _sheet_size_from_its_head
+
+
+def _read_xlsx(file_obj) -> Iterator[tuple[int, list]]:
+    damaged = DomainError(
+        "unreadable_file", _("This Excel workbook is damaged and cannot be read.")
+    )
+    try:
+        with zipfile.ZipFile(file_obj) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+        file_obj.seek(0)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise DomainError("unreadable_file", _("This is not an Excel (.xlsx) workbook.")) from None
+    _check_size(unzipped, settings.IMPORT_MAX_UNZIPPED_BYTES)
     try:
         workbook = openpyxl.load_workbook(file_obj, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except (InvalidFileException, zipfile.BadZipFile):
         raise DomainError("unreadable_file", _("This is not an Excel (.xlsx) workbook.")) from None
+    except Exception:  # noqa: BLE001 - any parser failure on a damaged workbook is the same answer
+        raise damaged from None
     try:
         if not workbook.worksheets:
-            return []
+            return
         sheet = workbook.worksheets[0]
         # the sheet's XML is parsed only while iterating: a damaged file fails here, not above
-        return [
-            (number, list(values))
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
     except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise DomainError(
-            "unreadable_file", _("This Excel workbook is damaged and cannot be read.")
-        ) from None
+        raise damaged from None
+    except Exception:  # noqa: BLE001 - as above: openpyxl raises many kinds on bad XML
+        raise damaged from None
     finally:
         workbook.close()
 
@@ -405,7 +465,7 @@ def _canonical_header(raw) -> str:
     return HEADER_ALIASES.get(text.replace(" ", "_"), HEADER_ALIASES.get(text, ""))
 
 
-def _rows_from_table(table: list[tuple[int, list]]) -> list[dict]:
+def _rows_from_table(table: Iterable[tuple[int, list]]) -> list[dict]:
     rows = iter(table)
     header = None
     for _number, cells in rows:
@@ -445,6 +505,10 @@ def _rows_from_table(table: list[tuple[int, list]]) -> list[dict]:
         )
     result = []
     for number, cells in rows:
+        if number > MAX_ROWS + MAX_BLANK_ROWS:
+            raise DomainError(
+                "too_many_rows", _("Import at most %(count)d rows per file.") % {"count": MAX_ROWS}
+            )
         values = [_unescape(_cell(c)) for c in cells]
         if not any(v != "" for v in values):
             continue
