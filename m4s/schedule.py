@@ -7,6 +7,7 @@ from datetime import timedelta
 
 PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "notify.sweep_outbox": (timedelta(minutes=1), "m4s.notify.tasks.sweep_outbox_task"),
+    "core.sweep_hooks": (timedelta(minutes=1), "m4s.core.tasks.sweep_hooks_task"),
     "identity.purge_expired_otps": (
         timedelta(hours=1),
         "m4s.identity.tasks.purge_expired_otps_task",

@@ -46,3 +46,36 @@ class PeriodicJobState(models.Model):
 
     def __str__(self):
         return f"{self.name} next at {self.next_run_at:%Y-%m-%d %H:%M}"
+
+
+class HookDelivery(models.Model):
+    """One receiver's copy of a hand-off between areas (m4s/core/hooks.py), written in the same
+    transaction as the change it reports, so a committed change is never without its
+    hand-offs. A task runs it after commit; a failure is retried with backoff, and the periodic
+    sweep picks up what a crash left. Receivers are idempotent per source, so a run repeated
+    after a crash applies once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        RETRY = "retry", _("waiting to retry")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    hook = models.CharField(max_length=100)
+    receiver = models.CharField(max_length=200)  # dotted path
+    payload_type = models.CharField(max_length=200)  # dotted path of the payload dataclass
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.hook} → {self.receiver} ({self.status})"

@@ -31,6 +31,7 @@ from m4s.notify.services import send_message, tell_customer
 from m4s.staff.choices import Perm, Role
 from m4s.staff.models import StaffUser
 from m4s.staff.permissions import check_perm
+from m4s.vehicles import services as vehicle_services
 from m4s.vehicles.models import Vehicle
 
 from . import selectors
@@ -794,7 +795,7 @@ def check_in(
     )
     ro.number = f"RO{ro.pk:08d}"
     ro.save(update_fields=["number"])
-    Vehicle.objects.for_group(group_id).filter(pk=vehicle.pk).update(odometer_km=odometer)
+    vehicle_services.record_odometer(group_id, vehicle.pk, odometer)
     if appointment is not None:
         appointment.status = AppointmentStatus.CHECKED_IN
         appointment.save(update_fields=["status"])
@@ -1610,7 +1611,7 @@ def deliver(actor, ro: RepairOrder, *, odometer: int) -> RepairOrder:
     group_id = ro.dealer_group_id
     ro.status, ro.delivered_at, ro.odometer_out = S.DELIVERED, now, odometer
     ro.save(update_fields=["status", "delivered_at", "odometer_out"])
-    Vehicle.objects.for_group(group_id).filter(pk=ro.vehicle_id).update(odometer_km=odometer)
+    vehicle_services.record_odometer(group_id, ro.vehicle_id, odometer)
     done = list(
         RepairLine.objects.for_group(group_id)
         .filter(repair_order=ro, approval=Approval.APPROVED)

@@ -30,6 +30,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from m4s.vehicles.services import record_odometer
+
 from . import messages as msg
 from .choices import SOURCE_RANK, Alarm, OdometerSource
 from .models import DailyOdometer, DeadLetter, Device, Telemetry, VehicleState
@@ -617,14 +619,15 @@ def _merge_daily(group_id, vehicle_id, daily: dict, *, vehicle_km: int | None = 
         if vehicle_km is not None:
             upsert = (
                 f"WITH daily AS ({upsert}) UPDATE {Vehicle._meta.db_table} "  # noqa: S608
-                "SET odometer_km = %s WHERE dealer_group_id = %s AND id = %s"
+                "SET odometer_km = %s WHERE dealer_group_id = %s AND id = %s "
+                "AND (odometer_km IS NULL OR odometer_km < %s)"  # as record_odometer(): never lower
             )
-            params += [vehicle_km, group_id, vehicle_id]
+            params += [vehicle_km, group_id, vehicle_id, vehicle_km]
         with connection.cursor() as cur:
             cur.execute(upsert, params)
         return
     if vehicle_km is not None:
-        Vehicle.objects.for_group(group_id).filter(pk=vehicle_id).update(odometer_km=vehicle_km)
+        record_odometer(group_id, vehicle_id, vehicle_km)
     existing = {
         d.date: d
         for d in DailyOdometer.objects.for_group(group_id).filter(
