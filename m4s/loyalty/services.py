@@ -4,7 +4,6 @@ Points move only through `ledger.py`."""
 
 import datetime as dt
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -15,6 +14,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from m4s.core import idempotency
 from m4s.core.audit import audit_entry
 from m4s.core.errors import DomainError
 from m4s.customers.models import Customer
@@ -799,45 +799,20 @@ def partner_for_key(raw: str) -> Partner | None:
 
 def idempotent_partner_call(partner: Partner, key: str, body: dict, run) -> tuple[int, dict]:
     """Run `run()` -> (status, response) once per Idempotency-Key; a retry with the same key and
-    body gets the stored answer, the same key with another body is refused."""
+    body gets the stored answer (a concurrent retry waits for the first call to finish), the
+    same key with another body is refused."""
     if not key or len(key) > 100:
         raise DomainError(
             "idempotency_key_required",
             _("Send an Idempotency-Key header (at most 100 characters)."),
         )
-    fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-    prior = (
-        PartnerRequest.objects.for_group(partner.dealer_group_id)
-        .filter(partner=partner, key=key)
-        .first()
+    return idempotency.call_once(
+        PartnerRequest.objects.for_group(partner.dealer_group_id),
+        key={"partner": partner, "key": key},
+        body=body,
+        create={"dealer_group_id": partner.dealer_group_id},
+        run=run,
     )
-    if prior is not None:
-        if prior.fingerprint != fingerprint:
-            raise DomainError(
-                "idempotency_key_reused",
-                _("This Idempotency-Key was used for another request."),
-                status=422,
-            )
-        return prior.status, prior.response
-    with transaction.atomic():
-        status, response = run()
-        try:
-            with transaction.atomic():
-                PartnerRequest.objects.create(
-                    dealer_group_id=partner.dealer_group_id,
-                    partner=partner,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status=status,
-                    response=response,
-                )
-        except IntegrityError:
-            transaction.set_rollback(True)
-            prior = PartnerRequest.objects.for_group(partner.dealer_group_id).get(
-                partner=partner, key=key
-            )
-            return prior.status, prior.response
-    return status, response
 
 
 def member_by_code(group_id: int, code: str) -> Member:
