@@ -23,7 +23,12 @@ def post_in_parallel(path, body, *, n=8, **headers) -> list:
         client = Client(raise_request_exception=False)
         barrier.wait()
         try:
-            r = client.post(path, json.dumps(body), content_type="application/json", **headers)
+            r = client.post(
+                path,
+                "" if body is None else json.dumps(body),
+                content_type="application/json",
+                **headers,
+            )
             data = (
                 r.json() if r["Content-Type"].startswith("application/json") and r.content else None
             )
