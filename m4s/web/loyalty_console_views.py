@@ -13,6 +13,7 @@ import uuid
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -64,6 +65,10 @@ def _annotate_members(user, members) -> list:
 @require_http_methods(["GET", "POST"])
 def desk(request):
     user = request.user
+    can_use = user.has_perm_m4s(Perm.USE_VOUCHERS)  # the desk roles
+    can_look_up = user.has_perm_m4s(Perm.VIEW_CUSTOMERS)
+    if not can_use and (request.method == "POST" or not can_look_up):
+        raise DjangoPermissionDenied
     status, used, error, code = 200, None, "", ""
     if request.method == "POST":
         code = (request.POST.get("code") or "").strip().upper()[:32]
@@ -76,7 +81,6 @@ def desk(request):
         else:
             used.member_name = used.member.customer.name
     q = (request.GET.get("q") or "").strip()[:60]
-    can_look_up = user.has_perm_m4s(Perm.VIEW_CUSTOMERS)
     found = _annotate_members(user, selectors.find_member(user, q)) if q and can_look_up else []
     return render(
         request,
@@ -90,6 +94,7 @@ def desk(request):
             q=q,
             found=found,
             can_look_up=can_look_up,
+            can_use=can_use,
         ),
         status=status,
     )
