@@ -154,3 +154,29 @@ def test_only_desk_roles_mark_vouchers_used(club, api_client):
     assert cs.login(username=w.cs_a.username, password=PASSWORD)
     assert 'data-testid="use-voucher"' in cs.get("/console/loyalty/").content.decode()
     assert cs.post("/console/loyalty/", {"code": vouchers[2].code}).status_code == 200
+
+
+def test_the_console_records_events_under_the_same_rule(club):
+    w = club
+    manager = _manager(w)
+    page_of = f"/console/loyalty/members/{w.member.pk}/"
+    post_to = f"/console/loyalty/members/{w.member.pk}/events/"
+    sales = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert sales.login(username=w.sales_a.username, password=PASSWORD)
+    assert 'data-testid="record-event"' not in sales.get(page_of).content.decode()
+    assert sales.post(post_to, {"event": "event_checkin", "source": "ev:1"}).status_code == 403
+    desk = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert desk.login(username=manager.username, password=PASSWORD)
+    assert 'data-testid="record-event"' in desk.get(page_of).content.decode()
+    for i in range(3):
+        r = desk.post(post_to, {"event": "event_checkin", "source": f"ev:{i}"}, follow=True)
+        assert r.status_code == 200
+    assert "Event check-in recorded: +0 points" in r.content.decode()  # the daily cap of 60
+    again = desk.post(post_to, {"event": "event_checkin", "source": "ev:0"}, follow=True)
+    assert "This was already recorded." in again.content.decode()
+    bad = desk.post(post_to, {"event": "service_paid", "source": "ro:1"})
+    assert bad.status_code == 400
+    assert desk.post(post_to, {"event": "event_checkin", "source": " "}).status_code == 400
+    w.member.refresh_from_db()
+    assert w.member.balance == 60
+    assert [a.changes["points"][1] for a in _audits(w.member)] == [30, 30, 0]
