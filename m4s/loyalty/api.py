@@ -338,25 +338,13 @@ class StaffEventIn(Schema):
     source: str = Field(..., max_length=80, description="unique per occurrence, e.g. event:12")
 
 
-STAFF_EVENTS = {"event_checkin", "story_approved", "like_received"}
-
-
 @staff_router.post("/loyalty/members/{int:member_id}/events", response={201: list[EntryOut]})
 def record_member_event(request, member_id: int, payload: StaffEventIn):
-    """Staff record an event check-in (or an approved story, a like) for a member; idempotent
-    per `source`."""
-    check_perm(request.user, Perm.EDIT_CUSTOMERS)
-    if payload.event not in STAFF_EVENTS:
-        raise DomainError(
-            "invalid_event", _("Staff can record event check-ins, approved stories and likes.")
-        )
+    """Staff with the adjust-points capability record an event check-in (or an approved story,
+    a like) for a member; idempotent per `source`, capped per member per day, audited."""
+    check_perm(request.user, Perm.ADJUST_POINTS)
     member = _staff_member(request, member_id)
-    earned = services.record_event(
-        member.customer,
-        payload.event,
-        source=f"staff:{member.pk}:{payload.source}",
-        store_id=member.customer.store_id,
-    )
+    earned = services.record_staff_event(request.user, member, payload.event, source=payload.source)
     return Status(201, earned.entries)
 
 

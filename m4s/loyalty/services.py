@@ -4,7 +4,6 @@ Points move only through `ledger.py`."""
 
 import datetime as dt
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -15,6 +14,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from m4s.core import idempotency
 from m4s.core.audit import audit_entry
 from m4s.core.errors import DomainError
 from m4s.customers.models import Customer
@@ -183,6 +183,7 @@ class Earned:
     event: MemberEvent | None
     entries: list
     completed_missions: list
+    created: bool = True  # False: the source was recorded before, nothing happened now
 
 
 def _rule_points(rule: EarningRule, amount: Decimal, multiplier: Decimal) -> int:
@@ -241,10 +242,12 @@ def record_event(
     store_id: int | None = None,
     partner: Partner | None = None,
     rules=None,
+    actor=None,
     now: dt.datetime | None = None,
 ) -> Earned:
     """Something good happened: earn under the group's active rules for it, then advance
-    missions. Idempotent per `source` (e.g. "ro:12"): a repeat has no effect."""
+    missions. Idempotent per `source` (e.g. "ro:12"): a repeat has no effect. The caps are
+    counted under the member's lock, so parallel events of one member cannot both pass them."""
     if event not in Event.values:
         raise DomainError("invalid_event", _("Unknown event."))
     now = now or timezone.now()
@@ -273,8 +276,13 @@ def record_event(
                 _("This key or reference was already used for another member."),
                 status=422,
             ) from None
-        return Earned(first, [], [])
-    member = Member.objects.for_group(g).select_related("tier").get(pk=member.pk)
+        return Earned(first, [], [], created=False)
+    member = (
+        Member.objects.for_group(g)
+        .select_for_update(of=("self",))
+        .select_related("tier")
+        .get(pk=member.pk)
+    )
     multiplier = member.tier.earn_multiplier if member.tier_id else Decimal("1")
     if rules is None:
         rules = (
@@ -302,6 +310,7 @@ def record_event(
             rule=rule if rule.pk else None,  # a partner's own rate is not a stored rule
             campaign=rule.campaign,
             partner=partner,
+            actor=actor,
             now=now,
         )
         entries.append(entry)
@@ -316,6 +325,46 @@ def record_event(
         )
     completed = advance_missions(member, event, now=now)
     return Earned(ev, entries, completed)
+
+
+STAFF_EVENTS = (Event.EVENT_CHECKIN, Event.STORY_APPROVED, Event.LIKE_RECEIVED)
+
+
+def record_staff_event(actor, member: Member, event: str, *, source: str) -> Earned:
+    """Staff record an event check-in, an approved story or a like for a member (API and
+    console). Recording one hands out points, so it needs the adjust-points capability like a
+    manual adjustment; the rules' caps per member per day and overall apply as to automatic
+    events; every new recording is audited with who did it. Idempotent per `source`."""
+    check_perm(actor, Perm.ADJUST_POINTS)
+    if event not in STAFF_EVENTS:
+        raise DomainError(
+            "invalid_event", _("Staff can record event check-ins, approved stories and likes.")
+        )
+    source = (source or "").strip()
+    if not source:
+        raise DomainError("source_required", _("Say which event or story this is."))
+    customer = Customer.objects.for_group(member.dealer_group_id).get(pk=member.customer_id)
+    with transaction.atomic():
+        earned = record_event(
+            customer,
+            event,
+            source=f"staff:{member.pk}:{source}",
+            store_id=customer.store_id,
+            actor=actor,
+        )
+        if earned.created and earned.event is not None:
+            audit_entry(  # on the member, next to the manual adjustments
+                actor=actor,
+                action="update",
+                group_id=member.dealer_group_id,
+                obj=member,
+                changes={
+                    "event": [None, event],
+                    "source": [None, source],
+                    "points": [None, sum(e.points for e in earned.entries)],
+                },
+            ).save()
+    return earned
 
 
 # --- missions --------------------------------------------------------------------------------
@@ -467,7 +516,7 @@ def use_voucher(code: str, *, actor=None, partner: Partner | None = None, now=No
     now = now or timezone.now()
     code = (code or "").strip().upper()
     if actor is not None:
-        check_perm(actor, Perm.USE_CONSOLE)
+        check_perm(actor, Perm.USE_VOUCHERS)  # the desk roles, not technicians or sales
         group_id = actor.dealer_group_id
     else:
         group_id = partner.dealer_group_id
@@ -799,45 +848,20 @@ def partner_for_key(raw: str) -> Partner | None:
 
 def idempotent_partner_call(partner: Partner, key: str, body: dict, run) -> tuple[int, dict]:
     """Run `run()` -> (status, response) once per Idempotency-Key; a retry with the same key and
-    body gets the stored answer, the same key with another body is refused."""
+    body gets the stored answer (a concurrent retry waits for the first call to finish), the
+    same key with another body is refused."""
     if not key or len(key) > 100:
         raise DomainError(
             "idempotency_key_required",
             _("Send an Idempotency-Key header (at most 100 characters)."),
         )
-    fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-    prior = (
-        PartnerRequest.objects.for_group(partner.dealer_group_id)
-        .filter(partner=partner, key=key)
-        .first()
+    return idempotency.call_once(
+        PartnerRequest.objects.for_group(partner.dealer_group_id),
+        key={"partner": partner, "key": key},
+        body=body,
+        create={"dealer_group_id": partner.dealer_group_id},
+        run=run,
     )
-    if prior is not None:
-        if prior.fingerprint != fingerprint:
-            raise DomainError(
-                "idempotency_key_reused",
-                _("This Idempotency-Key was used for another request."),
-                status=422,
-            )
-        return prior.status, prior.response
-    with transaction.atomic():
-        status, response = run()
-        try:
-            with transaction.atomic():
-                PartnerRequest.objects.create(
-                    dealer_group_id=partner.dealer_group_id,
-                    partner=partner,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status=status,
-                    response=response,
-                )
-        except IntegrityError:
-            transaction.set_rollback(True)
-            prior = PartnerRequest.objects.for_group(partner.dealer_group_id).get(
-                partner=partner, key=key
-            )
-            return prior.status, prior.response
-    return status, response
 
 
 def member_by_code(group_id: int, code: str) -> Member:

@@ -86,7 +86,11 @@ def install_programme(group, *, name: str = "M4S Club") -> SimpleNamespace:
             total_cap=1000,
         ),
         "story": EarningRule.objects.create(
-            dealer_group_id=g, event=Event.STORY_APPROVED, name="Story approved", points=50
+            dealer_group_id=g,
+            event=Event.STORY_APPROVED,
+            name="Story approved",
+            points=50,
+            daily_cap=100,  # recorded by staff: at most two stories' worth a day
         ),
         "like": EarningRule.objects.create(
             dealer_group_id=g,
@@ -97,7 +101,11 @@ def install_programme(group, *, name: str = "M4S Club") -> SimpleNamespace:
             qualifying=False,
         ),
         "checkin": EarningRule.objects.create(
-            dealer_group_id=g, event=Event.EVENT_CHECKIN, name="Event check-in", points=30
+            dealer_group_id=g,
+            event=Event.EVENT_CHECKIN,
+            name="Event check-in",
+            points=30,
+            daily_cap=60,  # recorded by staff: at most two events' worth a day
         ),
     }
     partner, api_key = create_partner(

@@ -44,6 +44,7 @@ class Perm(models.TextChoices):
     VIEW_SERVICE_FIGURES = "view_service_figures", _("See service figures and survey follow-ups")
     ADJUST_POINTS = "adjust_points", _("Adjust members' points")
     VIEW_LOYALTY_REPORT = "view_loyalty_report", _("See the loyalty programme report")
+    USE_VOUCHERS = "use_vouchers", _("Mark loyalty vouchers used at the desk")
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
@@ -69,6 +70,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.REFUND_REPAIR_ORDERS,
             Perm.ADJUST_POINTS,
             Perm.VIEW_LOYALTY_REPORT,
+            Perm.USE_VOUCHERS,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -86,6 +88,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.VIEW_SERVICE_FIGURES,
             Perm.ADJUST_POINTS,
             Perm.VIEW_LOYALTY_REPORT,
+            Perm.USE_VOUCHERS,
         }
     ),
     Role.SALES_CONSULTANT: frozenset(_FRONT_LINE | {Perm.VIEW_ID_NUMBERS}),
@@ -96,8 +99,9 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.RESOLVE_TRANSFERS,
             Perm.BOOK_SERVICE,
             Perm.SETTLE_REPAIR_ORDERS,
+            Perm.USE_VOUCHERS,
         }
     ),
-    Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE | {Perm.BOOK_SERVICE}),
+    Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE | {Perm.BOOK_SERVICE, Perm.USE_VOUCHERS}),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
 }

@@ -13,6 +13,7 @@ import uuid
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from m4s.core.errors import DomainError
 from m4s.loyalty import selectors, services
-from m4s.loyalty.choices import VoucherStatus
+from m4s.loyalty.choices import Event, VoucherStatus
 from m4s.loyalty.models import Voucher
 from m4s.notify import selectors as inbox
 from m4s.owners.phones import mask_phone
@@ -64,6 +65,10 @@ def _annotate_members(user, members) -> list:
 @require_http_methods(["GET", "POST"])
 def desk(request):
     user = request.user
+    can_use = user.has_perm_m4s(Perm.USE_VOUCHERS)  # the desk roles
+    can_look_up = user.has_perm_m4s(Perm.VIEW_CUSTOMERS)
+    if not can_use and (request.method == "POST" or not can_look_up):
+        raise DjangoPermissionDenied
     status, used, error, code = 200, None, "", ""
     if request.method == "POST":
         code = (request.POST.get("code") or "").strip().upper()[:32]
@@ -76,7 +81,6 @@ def desk(request):
         else:
             used.member_name = used.member.customer.name
     q = (request.GET.get("q") or "").strip()[:60]
-    can_look_up = user.has_perm_m4s(Perm.VIEW_CUSTOMERS)
     found = _annotate_members(user, selectors.find_member(user, q)) if q and can_look_up else []
     return render(
         request,
@@ -90,6 +94,7 @@ def desk(request):
             q=q,
             found=found,
             can_look_up=can_look_up,
+            can_use=can_use,
         ),
         status=status,
     )
@@ -127,6 +132,7 @@ def _member_page(request, member, *, status: int = 200, error: str = "", form=No
             entries=list(selectors.ledger_of(member, limit=30).select_related("actor")),
             pending=list(selectors.pending_lots(member)[:10]),
             can_adjust=user.has_perm_m4s(Perm.ADJUST_POINTS),
+            staff_events=[(e.value, e.label) for e in services.STAFF_EVENTS],
             form=form or {},
             key=uuid.uuid4().hex,
             error=error,
@@ -168,6 +174,32 @@ def adjust(request, member_id: int):
         _("Adjusted by %(points)+d points: %(reason)s")
         % {"points": entry.points, "reason": entry.reason},
     )
+    return redirect("console-loyalty-member", member_id=target.pk)
+
+
+@staff_page(Perm.ADJUST_POINTS)
+@require_POST
+def record_event(request, member_id: int):
+    """An event check-in, approved story or like recorded by staff: the same service, rule,
+    caps and audit as the API."""
+    user = request.user
+    target = _member_for(user, member_id)
+    event = (request.POST.get("event") or "").strip()
+    source = (request.POST.get("source") or "").strip()[:80]
+    try:
+        earned = services.record_staff_event(user, target, event, source=source)
+    except DomainError as exc:
+        return _member_page(
+            request, target, status=exc.status, error=exc.message, form={"source": source}
+        )
+    if earned.created:
+        messages.success(
+            request,
+            _("%(event)s recorded: %(points)+d points")
+            % {"event": Event(event).label, "points": sum(e.points for e in earned.entries)},
+        )
+    else:
+        messages.info(request, _("This was already recorded."))
     return redirect("console-loyalty-member", member_id=target.pk)
 
 

@@ -538,11 +538,13 @@ def test_a_coupon_comes_off_the_customers_share_at_settlement(
 
 
 def test_staff_record_an_event_check_in_once(club, api_client):
-    from m4s.core.tests.factories import staff_token
+    from m4s.core.tests.factories import make_staff, staff_token
+    from m4s.staff.choices import Role
 
     w = club
     path = f"/api/v1/staff/loyalty/members/{w.member.pk}/events"
-    token = staff_token(w.advisor_a)
+    manager = make_staff("manager-a", Role.STORE_MANAGER, w.group_a, [w.store_a])
+    token = staff_token(manager)
     r = api_client.post(path, {"event": "event_checkin", "source": "event:7"}, token=token)
     assert r.status_code == 201 and [e["points"] for e in r.json()] == [30]
     again = api_client.post(path, {"event": "event_checkin", "source": "event:7"}, token=token)

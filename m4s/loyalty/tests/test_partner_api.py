@@ -1,9 +1,13 @@
 """The partner-merchant API: API keys, Idempotency-Key, earn, redeem, vouchers, settlement;
 partners see only their own group's members and their own vouchers."""
 
+import json
 import re
 from decimal import Decimal
 
+import pytest
+
+from m4s.core.tests.parallel import post_in_parallel, skip_on_sqlite
 from m4s.loyalty import ledger, services
 from m4s.loyalty.choices import EntryKind
 from m4s.loyalty.models import LedgerEntry, PartnerRequest
@@ -150,3 +154,34 @@ def test_partner_created_in_the_back_office_gets_a_working_key_once(club, client
     assert client.get("/admin/loyalty/partner/").status_code == 200
     client.force_login(w.admin_b)
     assert client.get(f"/admin/loyalty/partner/{partner.pk}/change/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["earn", "redeem"])
+def test_parallel_retries_with_one_key_get_the_stored_answer(club, path):
+    """Eight retries of one partner call race in with the same Idempotency-Key: every one gets
+    the first call's answer (never a 500), and the points move once."""
+    skip_on_sqlite()
+    w = club
+    ledger.credit(w.member, 1000, reason="x", key="seed", expires_at=None)
+    body = {"member_code": w.member.code, "reference": "receipt-8"} | (
+        {"amount": "88.00"} if path == "earn" else {"points": 300}
+    )
+    results = post_in_parallel(f"/api/v1/partner/{path}", body, **_h(w.club.api_key, "same-8"))
+    assert {status for status, _ in results} == {201}, results
+    assert len({json.dumps(data, sort_keys=True) for _, data in results}) == 1, results
+    entries = LedgerEntry.objects.for_group(w.group_a).filter(partner=w.club.partner)
+    assert entries.count() == 1
+    assert PartnerRequest.objects.for_group(w.group_a).filter(key="same-8").count() == 1
+    w.member.refresh_from_db()
+    assert ledger.check_member(w.member) == []
+    # The same key with another body is still refused, and changes nothing.
+    other = post_in_parallel(
+        f"/api/v1/partner/{path}",
+        {**body, "reference": "receipt-9"},
+        n=2,
+        **_h(w.club.api_key, "same-8"),
+    )
+    assert [s for s, _ in other] == [422, 422]
+    assert {d["code"] for _, d in other} == {"idempotency_key_reused"}
+    assert entries.count() == 1
