@@ -15,13 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## migrate, load demo data, serve http://127.0.0.1:8000 with a worker
 	DEBUG=1 $(BIN)/m4s demo
 
-test: $(STAMP)  ## the whole suite (SQLite unless DATABASE_URL says otherwise)
-	$(BIN)/ruff check .
+test: lint  ## lint, then the whole suite (SQLite unless DATABASE_URL says otherwise)
 	$(BIN)/python scripts/check_translations.py
 	$(BIN)/pytest -n 2 -q
 
-lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+lint: $(STAMP)  ## ruff, ruff format --check, mypy (settings in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

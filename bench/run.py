@@ -47,10 +47,25 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 BENCHMARKS = ("inbox", "outbox", "signin")
 CHILD_TIMEOUT = 240  # seconds; a hard stop on top of each benchmark's own time budgets
-EXTRA_BENCHMARKS = ("search", "slots", "booking", "earn", "redeem", "ingest", "crash", "mileage")  # run only when named in --only
+EXTRA_BENCHMARKS = (
+    "search",
+    "slots",
+    "booking",
+    "earn",
+    "redeem",
+    "ingest",
+    "crash",
+    "mileage",
+)  # run only when named in --only
 CHILD_TIMEOUTS = {
-    "search": 2700, "slots": 600, "booking": 600, "earn": 600, "redeem": 600,
-    "ingest": 1800, "crash": 900, "mileage": 3600,
+    "search": 2700,
+    "slots": 600,
+    "booking": 600,
+    "earn": 600,
+    "redeem": 600,
+    "ingest": 1800,
+    "crash": 900,
+    "mileage": 3600,
 }  # seconds, where CHILD_TIMEOUT is too short
 POSTGRES_ONLY = ("ingest", "crash", "mileage")
 PRODUCTION_TASK_BACKEND = ("ingest", "crash")  # the database queue, as deployed, not "immediate"
@@ -97,7 +112,9 @@ def fmt_rate(per_second: float) -> str:
 
 
 def latency_summary(latencies: list[float]) -> str:
-    return f"p50 {fmt_ms(percentile(latencies, 50))} ms · p95 {fmt_ms(percentile(latencies, 95))} ms"
+    return (
+        f"p50 {fmt_ms(percentile(latencies, 50))} ms · p95 {fmt_ms(percentile(latencies, 95))} ms"
+    )
 
 
 def pg_admin_connect():
@@ -117,7 +134,9 @@ def pg_drop(name: str) -> None:
     from psycopg import sql
 
     with pg_admin_connect() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 # --- the benchmarks (run inside a child, after django.setup() and migrate) -----------------------
@@ -150,7 +169,12 @@ def _owner_fk_index() -> str:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, Message._meta.db_table)
     for name, info in constraints.items():
-        if info["index"] and not info["unique"] and not info["primary_key"] and info["columns"] == ["owner_id"]:
+        if (
+            info["index"]
+            and not info["unique"]
+            and not info["primary_key"]
+            and info["columns"] == ["owner_id"]
+        ):
             return name
     raise RuntimeError("no index on notify_message.owner_id found")
 
@@ -187,9 +211,17 @@ def bench_inbox(scale: int) -> dict:
         at = base + dt.timedelta(seconds=10 * i)
         rows.append(
             Message(
-                channel=Channel.INAPP, owner_id=owner_ids[i % n_owners], kind="system",
-                subject=f"Notice {i}", body=f"Your car's service reminder number {i}.", link="/app/",
-                status=Status.SENT, attempts=1, next_attempt_at=at, created_at=at, sent_at=at,
+                channel=Channel.INAPP,
+                owner_id=owner_ids[i % n_owners],
+                kind="system",
+                subject=f"Notice {i}",
+                body=f"Your car's service reminder number {i}.",
+                link="/app/",
+                status=Status.SENT,
+                attempts=1,
+                next_attempt_at=at,
+                created_at=at,
+                sent_at=at,
                 read_at=at if i % 10 < 7 else None,  # 70 % read
             )
         )
@@ -207,9 +239,13 @@ def bench_inbox(scale: int) -> dict:
     client = Client(SERVER_NAME="localhost")
 
     def get_page(token: str) -> None:
-        response = client.get("/api/v1/me/inbox", {"limit": 20}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.get(
+            "/api/v1/me/inbox", {"limit": 20}, HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
         if response.status_code != 200 or len(response.json()["items"]) != 20:
-            raise RuntimeError(f"inbox: unexpected response {response.status_code} {response.content[:300]!r}")
+            raise RuntimeError(
+                f"inbox: unexpected response {response.status_code} {response.content[:300]!r}"
+            )
 
     # The exact SQL of the two queries the page runs (its page of 21 and the unread count), as
     # executed for each sampled owner; replayed raw below to time the database's share of a
@@ -252,7 +288,9 @@ def bench_inbox(scale: int) -> dict:
         if len(latencies) < len(tokens):
             summary += f" ({len(latencies)} of {len(tokens)} GETs, 15 s budget)"
         return {
-            "summary": summary, "n": len(latencies), "plan": plan(),
+            "summary": summary,
+            "n": len(latencies),
+            "plan": plan(),
             "sql": f"{label}: {latency_summary(sql_latencies)} ({len(sql_latencies)} owners)",
         }
 
@@ -287,9 +325,9 @@ def bench_inbox(scale: int) -> dict:
             "lines": [
                 f"Inbox: msg_owner_inbox is ({index_def}); the page orders by -id.",
                 f"Inbox bulk load: {n_messages:,} messages in {load_seconds:.1f} s.",
-                "Inbox SQL only (page + unread count, raw cursor): " + "; ".join(
-                    v["sql"] for v in (with_index, without_composite, without_any)
-                ) + ".",
+                "Inbox SQL only (page + unread count, raw cursor): "
+                + "; ".join(v["sql"] for v in (with_index, without_composite, without_any))
+                + ".",
             ],
             "plans": {
                 "with msg_owner_inbox": with_index["plan"],
@@ -314,9 +352,13 @@ def bench_outbox(scale: int) -> dict:
     now = timezone.now() - dt.timedelta(seconds=1)
     rows = [
         Message(
-            channel=Channel.SMS, to_address=f"+86137{i:08d}", kind="system",
+            channel=Channel.SMS,
+            to_address=f"+86137{i:08d}",
+            kind="system",
             body=f"M4S: your car is ready for pick-up at Alpha North (job {i}).",
-            status=Status.PENDING, next_attempt_at=now, created_at=now,
+            status=Status.PENDING,
+            next_attempt_at=now,
+            created_at=now,
         )
         for i in range(n)
     ]
@@ -326,12 +368,22 @@ def bench_outbox(scale: int) -> dict:
     MemorySmsBackend.outbox.clear()
 
     outcomes: list[str] = []
-    latencies, total = timed_loop(ids, lambda pk: outcomes.append(services.deliver_message(pk)), budget=90)
+    latencies, total = timed_loop(
+        ids, lambda pk: outcomes.append(services.deliver_message(pk)), budget=90
+    )
     sent = Message.objects.filter(status=Status.SENT).count()
-    if set(outcomes) != {"sent"} or sent != len(latencies) or len(MemorySmsBackend.outbox) != len(latencies):
-        raise RuntimeError(f"outbox: outcomes {set(outcomes)}, {sent} sent rows, {len(MemorySmsBackend.outbox)} texts")
+    if (
+        set(outcomes) != {"sent"}
+        or sent != len(latencies)
+        or len(MemorySmsBackend.outbox) != len(latencies)
+    ):
+        raise RuntimeError(
+            f"outbox: outcomes {set(outcomes)}, {sent} sent rows, {len(MemorySmsBackend.outbox)} texts"
+        )
     m4s_rate = len(latencies) / total
-    log(f"outbox: {len(latencies)} delivered, {m4s_rate:,.0f}/s, p95 {fmt_ms(percentile(latencies, 95))} ms")
+    log(
+        f"outbox: {len(latencies)} delivered, {m4s_rate:,.0f}/s, p95 {fmt_ms(percentile(latencies, 95))} ms"
+    )
 
     MemorySmsBackend.outbox.clear()
     backend = import_string(settings.SMS_BACKEND)()
@@ -383,9 +435,13 @@ def bench_signin(scale: int) -> dict:
     texts = len(MemorySmsBackend.outbox) - 1
     sent = Message.objects.filter(kind="otp", status=Status.SENT).count() - 1
     if not owners == texts == sent == len(latencies):
-        raise RuntimeError(f"signin: {len(latencies)} sign-ins but {owners} owners, {texts} texts, {sent} sent rows")
+        raise RuntimeError(
+            f"signin: {len(latencies)} sign-ins but {owners} owners, {texts} texts, {sent} sent rows"
+        )
     m4s_rate = len(latencies) / total
-    log(f"signin: {len(latencies)} sign-ins, {m4s_rate:,.1f}/s, p95 {fmt_ms(percentile(latencies, 95))} ms")
+    log(
+        f"signin: {len(latencies)} sign-ins, {m4s_rate:,.1f}/s, p95 {fmt_ms(percentile(latencies, 95))} ms"
+    )
 
     password = "correct-horse-battery"
     user = create_staff(username="bench-staff", password=password, role=Role.PLATFORM_ADMIN)
@@ -401,8 +457,14 @@ def bench_signin(scale: int) -> dict:
     capped = len(base_lat) < n
     log(f"signin baseline: {len(base_lat)} authenticate() calls, {base_rate:,.2f}/s")
     iterations = getattr(hasher, "iterations", None)
-    hasher_label = f"{hasher.algorithm}, {iterations:,} iterations" if iterations else hasher.algorithm
-    baseline_data = f"{len(base_lat)} of {n} calls (stopped at the {budget} s budget)" if capped else f"{n} calls"
+    hasher_label = (
+        f"{hasher.algorithm}, {iterations:,} iterations" if iterations else hasher.algorithm
+    )
+    baseline_data = (
+        f"{len(base_lat)} of {n} calls (stopped at the {budget} s budget)"
+        if capped
+        else f"{n} calls"
+    )
     return {
         "rows": [
             {
@@ -413,7 +475,9 @@ def bench_signin(scale: int) -> dict:
                 "baseline_result": f"{base_rate:,.2f} sign-ins/s ({latency_summary(base_lat)})",
             }
         ],
-        "notes": {"lines": [f"Sign-in: {owners} owners created, {texts} OTP texts delivered at commit."]},
+        "notes": {
+            "lines": [f"Sign-in: {owners} owners created, {texts} OTP texts delivered at commit."]
+        },
     }
 
 
@@ -474,9 +538,17 @@ def bench_mileage(scale: int) -> dict:
 
 
 BENCH_FUNCS = {
-    "inbox": bench_inbox, "outbox": bench_outbox, "signin": bench_signin, "search": bench_search,
-    "slots": bench_slots, "booking": bench_booking, "earn": bench_earn, "redeem": bench_redeem,
-    "ingest": bench_ingest, "crash": bench_crash, "mileage": bench_mileage,
+    "inbox": bench_inbox,
+    "outbox": bench_outbox,
+    "signin": bench_signin,
+    "search": bench_search,
+    "slots": bench_slots,
+    "booking": bench_booking,
+    "earn": bench_earn,
+    "redeem": bench_redeem,
+    "ingest": bench_ingest,
+    "crash": bench_crash,
+    "mileage": bench_mileage,
 }
 
 
@@ -493,11 +565,16 @@ def child_main(args) -> int:
         else:
             os.environ["DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
         os.environ.update(
-            DJANGO_SETTINGS_MODULE="m4s.settings", M4S_DATA_DIR=data_dir, DEBUG="0",
+            DJANGO_SETTINGS_MODULE="m4s.settings",
+            M4S_DATA_DIR=data_dir,
+            DEBUG="0",
             TASK_BACKEND="db" if args.bench in PRODUCTION_TASK_BACKEND else "immediate",
-            SMS_BACKEND="m4s.notify.sms.MemorySmsBackend", LOG_LEVEL="WARNING",
+            SMS_BACKEND="m4s.notify.sms.MemorySmsBackend",
+            LOG_LEVEL="WARNING",
         )
-        os.environ.pop("REDIS_URL", None)  # local-memory cache: nothing shared with a real deployment
+        os.environ.pop(
+            "REDIS_URL", None
+        )  # local-memory cache: nothing shared with a real deployment
         import django
 
         django.setup()
@@ -536,7 +613,16 @@ def child_main(args) -> int:
 def run_child(bench: str, db: str, quick: bool) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = out.name
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", bench, "--db", db, "--out", out_path]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        bench,
+        "--db",
+        db,
+        "--out",
+        out_path,
+    ]
     if quick:
         cmd.append("--quick")
     started = time.perf_counter()
@@ -552,7 +638,9 @@ def run_child(bench: str, db: str, quick: bool) -> dict:
                 proc.kill()
                 proc.wait()
             limit = CHILD_TIMEOUTS.get(bench, CHILD_TIMEOUT)
-            raise RuntimeError(f"{bench} on {db} took longer than {limit} s and was stopped") from None
+            raise RuntimeError(
+                f"{bench} on {db} took longer than {limit} s and was stopped"
+            ) from None
         if code != 0:
             raise RuntimeError(f"{bench} on {db} failed (exit {code})")
         result = json.loads(Path(out_path).read_text())
@@ -569,11 +657,18 @@ def run_child(bench: str, db: str, quick: bool) -> dict:
 def source_version() -> str:
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no", "--", "m4s"],
-            cwd=REPO, capture_output=True, text=True, check=True,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown commit"
@@ -592,7 +687,10 @@ def machine() -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| benchmark | data | M4S result | baseline | baseline result |", "|---|---|---|---|---|"]
+    lines = [
+        "| benchmark | data | M4S result | baseline | baseline result |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         cells = [r["benchmark"], r["data"], r["m4s"], r["baseline"], r["baseline_result"]]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
@@ -611,7 +709,9 @@ def section(db: str, results: list[dict], quick: bool, title: str = "") -> str:
 
 def notes_block(results: list[dict]) -> str:
     lines = [f"- {line}" for r in results for line in r.get("notes", {}).get("lines", [])]
-    lines += [f"- {r['name']}: {r['seconds']} s wall-clock including migrate and load." for r in results]
+    lines += [
+        f"- {r['name']}: {r['seconds']} s wall-clock including migrate and load." for r in results
+    ]
     return "Notes:\n\n" + "\n".join(lines) + "\n"
 
 
@@ -641,20 +741,29 @@ def write_results(sections: dict[str, str]) -> None:
     for db, body in sections.items():
         block = f"<!-- bench:{db} -->\n{body}<!-- /bench:{db} -->\n"
         pattern = re.compile(rf"<!-- bench:{db} -->\n.*?<!-- /bench:{db} -->\n", re.S)
-        text = pattern.sub(lambda _m, b=block: b, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+        text = (
+            pattern.sub(lambda _m, b=block: b, text)
+            if pattern.search(text)
+            else text.rstrip("\n") + "\n\n" + block
+        )
     RESULTS.write_text(text)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run the M4S benchmarks.")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--quick", action="store_true", help="data sizes / 10 (smoke run; RESULTS.md is left alone)")
     parser.add_argument(
-        "--only", default=",".join(BENCHMARKS),
+        "--quick", action="store_true", help="data sizes / 10 (smoke run; RESULTS.md is left alone)"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
         help="comma-separated subset of " + ",".join(BENCHMARKS + EXTRA_BENCHMARKS),
     )
     parser.add_argument(
-        "--customers", type=int, default=1_000_000,
+        "--customers",
+        type=int,
+        default=1_000_000,
         help="search benchmark: customers to seed (default 1,000,000; at most 100,000 on SQLite)",
     )
     parser.add_argument("--child", choices=BENCHMARKS + EXTRA_BENCHMARKS, help=argparse.SUPPRESS)
@@ -679,8 +788,10 @@ def main(argv=None) -> int:
                 log(f"{bench} on {db}: skipped, PostgreSQL-only")
                 continue
             if bench == "search" and db == "sqlite" and customers > SEARCH_SQLITE_MAX:
-                log(f"search on sqlite: skipped, {customers:,} customers is PostgreSQL-only "
-                    f"(use --customers {SEARCH_SQLITE_MAX} or fewer for SQLite)")
+                log(
+                    f"search on sqlite: skipped, {customers:,} customers is PostgreSQL-only "
+                    f"(use --customers {SEARCH_SQLITE_MAX} or fewer for SQLite)"
+                )
                 continue
             log(f"running {bench} on {db}{' (quick)' if args.quick else ''}")
             try:

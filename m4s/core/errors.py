@@ -17,7 +17,7 @@ class DomainError(Exception):
             self.status = status
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message}
+        body: dict[str, object] = {"code": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
         return body

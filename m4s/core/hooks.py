@@ -66,7 +66,12 @@ def after_commit(name: str, payload) -> list[int]:
             created_at=now,
         )
         ids.append(delivery.pk)
-    transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+
+    def enqueue_all() -> None:
+        for pk in ids:
+            enqueue(pk)
+
+    transaction.on_commit(enqueue_all)
     return ids
 
 

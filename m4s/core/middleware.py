@@ -38,6 +38,7 @@ def _has_nul(request) -> bool:
 
 
 def _refuse(request, status: int, code: str, message: str, **headers) -> HttpResponse:
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"code": code, "message": message}, status=status)
     else:

@@ -22,12 +22,12 @@ class TenantQuerySet(models.QuerySet):
     _tenant_scoped = False
 
     def _clone(self):
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]  # private QuerySet API, not in the stubs
         clone._tenant_scoped = self._tenant_scoped
         return clone
 
     def _scoped(self):
-        clone = self._chain()
+        clone = self._chain()  # type: ignore[attr-defined]  # private QuerySet API
         clone._tenant_scoped = True
         return clone
 
@@ -83,7 +83,7 @@ class TenantQuerySet(models.QuerySet):
         return super().delete()
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
     def get_queryset(self):
         qs = super().get_queryset()
         if getattr(self, "instance", None) is not None:

@@ -128,10 +128,10 @@ def debit(
     actor=None,
     allow_partial: bool = False,
     now: dt.datetime | None = None,
-) -> tuple[LedgerEntry, bool]:
+) -> tuple[LedgerEntry | None, bool]:
     """Take points from lots, oldest expiry first (or from `lots`, in that order). Refuses
     (`insufficient_points`) rather than going below zero unless `allow_partial`, which takes
-    what there is (clawbacks)."""
+    what there is (clawbacks; `(None, False)` when there was nothing left to take)."""
     if not isinstance(points, int) or points <= 0:
         raise DomainError("invalid_points", _("Points must be a positive whole number."))
     existing = _existing(member.dealer_group_id, key, member)

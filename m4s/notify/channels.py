@@ -1,5 +1,7 @@
 """Delivery channels. Each turns one outbox Message into a real-world send."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
@@ -27,4 +29,8 @@ def deliver_email(message: Message) -> None:
     )
 
 
-CHANNELS = {Channel.INAPP: deliver_inapp, Channel.SMS: deliver_sms, Channel.EMAIL: deliver_email}
+CHANNELS: dict[str, Callable[[Message], None]] = {
+    Channel.INAPP: deliver_inapp,
+    Channel.SMS: deliver_sms,
+    Channel.EMAIL: deliver_email,
+}
