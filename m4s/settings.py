@@ -289,8 +289,21 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # never routed to MEDIA_ROOT: m4s.core.views.media_file checks access
 MEDIA_ROOT = DATA_DIR / "media"
+
+
+def _accel_prefix(name: str) -> str:
+    raw = env_str(name)
+    if raw and not (raw.startswith("/") and raw.endswith("/")):
+        raise ImproperlyConfigured(f"{name}={raw!r} must start and end with '/'")
+    return raw
+
+
+# After the access check, let the web server send the file: nginx's `internal` location under
+# this prefix (X-Accel-Redirect), or Apache/lighttpd with mod_xsendfile (X-Sendfile).
+MEDIA_ACCEL_REDIRECT_PREFIX = _accel_prefix("MEDIA_ACCEL_REDIRECT_PREFIX")
+MEDIA_X_SENDFILE = env_bool("MEDIA_X_SENDFILE", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
