@@ -398,3 +398,47 @@ def test_the_media_root_is_not_routed(settings):
     assert settings.MEDIA_URL == "/media/"
     with pytest.raises(Resolver404):
         resolve("/media/branding-logos/x.png")
+
+
+def test_api_clients_fetch_the_photo_urls_the_api_lists_with_their_token(people, api_client):
+    from m4s.core.tests.factories import owner_token, staff_token
+
+    w = people
+    appointment, _created = services.book_appointment(
+        customer=w.customer,
+        vehicle=w.my_car,
+        store=w.store_a,
+        starts_at=at(w.day, 9, store=w.store_a),
+        package_id=w.s10k.pk,
+        owner=w.owner,
+    )
+    ro = services.check_in(
+        w.advisor_a, store=w.store_a, appointment=appointment, odometer=18620, fuel_pct=40
+    )
+    points = {p.name: p.pk for p in w.template.points.all()}
+    results = [
+        {"point_id": pk, "rating": "red" if name == "Front brake pads" else "green"}
+        for name, pk in points.items()
+    ]
+    saved = {r.point_id: r for r in services.record_inspection(w.tech_a, ro, results)}
+    pads = saved[points["Front brake pads"]]
+    services.add_inspection_photo(
+        w.tech_a, ro, pads.pk, SimpleUploadedFile("pads.jpg", jpeg_with_gps())
+    )
+    services.complete_inspection(w.tech_a, ro)
+    token = owner_token(w.owner)
+    body = api_client.get(f"/api/v1/me/repair-orders/{ro.pk}", token=token).json_body
+    urls = [url for line in body["lines"] for url in line["photos"]]
+    assert len(urls) == 1 and re.fullmatch(r"/media/service-ro/\d+/[0-9a-f]{32}\.jpg", urls[0])
+    bearer = {
+        "owner": owner_token(w.owner),
+        "store staff": staff_token(w.advisor_a),
+        "other owner": owner_token(w.other_owner),
+        "other group's owner": owner_token(w.owner_b),
+        "other group's staff": staff_token(w.advisor_b),
+        "other store's staff": staff_token(w.advisor_a2),
+        "a made-up token": "m4s_" + "x" * 40,
+    }
+    for who, key in bearer.items():
+        r = Client().get(urls[0], HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert r.status_code == (200 if who in ALLOWED else 404), who
