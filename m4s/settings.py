@@ -289,7 +289,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # never routed to MEDIA_ROOT: m4s.core.views.media_file checks access
 MEDIA_ROOT = DATA_DIR / "media"
 # request size: any body over MAX_REQUEST_BYTES (uploads included) is refused with 413 before a
 # view reads it; bodies that are not files are held to Django's DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -298,6 +298,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5_000_000, 
 # customer import files: the upload itself, and an .xlsx workbook once unzipped
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 20_000_000, minimum=10_000)
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 200_000_000, minimum=100_000)
+
+
+def _accel_prefix(name: str) -> str:
+    raw = env_str(name)
+    if raw and not (raw.startswith("/") and raw.endswith("/")):
+        raise ImproperlyConfigured(f"{name}={raw!r} must start and end with '/'")
+    return raw
+
+
+# After the access check, let the web server send the file: nginx's `internal` location under
+# this prefix (X-Accel-Redirect), or Apache/lighttpd with mod_xsendfile (X-Sendfile).
+MEDIA_ACCEL_REDIRECT_PREFIX = _accel_prefix("MEDIA_ACCEL_REDIRECT_PREFIX")
+MEDIA_X_SENDFILE = env_bool("MEDIA_X_SENDFILE", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

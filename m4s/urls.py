@@ -1,8 +1,7 @@
-from django.conf import settings
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
 
 from m4s.api import api
+from m4s.core.views import media_file
 from m4s.web.admin_site import admin_site
 
 urlpatterns = [
@@ -10,7 +9,8 @@ urlpatterns = [
     path("admin/", admin_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("m4s.web.urls")),
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # Uploaded files only through the access check (MEDIA_ROOT itself is never routed).
+    path("media/<slug:area>/<int:pk>/<str:name>", media_file, name="media-file"),
 ]
 
 handler400 = "m4s.core.handlers.bad_request"

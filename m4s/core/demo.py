@@ -2,6 +2,7 @@
 with two stores, staff for every role and a handful of owners. Passwords exist only here."""
 
 import datetime as dt
+import io
 import random
 
 from django.core.files.base import ContentFile
@@ -29,8 +30,20 @@ DEMO_PASSWORD = "m4s-demo"  # noqa: S105  (demo data only)
 OWNER_PHONES = [f"+86138000000{i:02d}" for i in range(1, 6)]
 SPLIT_SHIFT = [(dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 30), dt.time(18, 0))]
 
-LOGO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96"><rect width="96" height="96" rx="20" fill="{colour}"/>
-<text x="48" y="60" font-family="Arial, sans-serif" font-size="34" font-weight="700" fill="#fff" text-anchor="middle">{initials}</text></svg>"""
+
+def logo_png(colour: str, initials: str) -> bytes:
+    """A 96x96 rounded square in the brand colour with the store's initials (SVG logos are
+    refused: they can carry script)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    picture = Image.new("RGBA", (96, 96), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(picture)
+    draw.rounded_rectangle((0, 0, 95, 95), radius=20, fill=colour)
+    font = ImageFont.load_default(size=34)
+    draw.text((48, 50), initials, fill="#ffffff", font=font, anchor="mm")
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
 
 
 def _store(group, name, code, title, colour, address, lat, lon, initials):
@@ -45,11 +58,7 @@ def _store(group, name, code, title, colour, address, lat, lon, initials):
         longitude=lon,
         timezone="Asia/Shanghai",
     )
-    store.logo.save(
-        f"{group.slug}-{code}.svg",
-        ContentFile(LOGO_SVG.format(colour=colour, initials=initials).encode()),
-        save=True,
-    )
+    store.logo.save(f"{group.slug}-{code}.png", ContentFile(logo_png(colour, initials)), save=True)
     for weekday in range(6):
         org.set_business_hours(store, weekday, SPLIT_SHIFT)
     org.set_business_hours(store, 6, [(dt.time(9, 0), dt.time(16, 0))])

@@ -2,7 +2,6 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import (
-    FileExtensionValidator,
     MaxValueValidator,
     MinValueValidator,
     RegexValidator,
@@ -12,10 +11,10 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from m4s.core.tenancy import TenantModel
+from m4s.core.uploads import PUBLIC, ProtectedImageField
 
 from .choices import EmergencyKind, Weekday
 
-IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "webp", "svg"]
 phone_validator = RegexValidator(
     r"^\+?[0-9\-\s]{3,20}$", _("Enter a phone number (digits, spaces, dashes).")
 )
@@ -120,12 +119,7 @@ class Store(TenantModel):
     )
     # Branding of the owner app for this store's customers.
     app_title = models.CharField(_("app title"), max_length=60, blank=True)
-    logo = models.FileField(
-        _("logo"),
-        upload_to="branding/logos/",
-        blank=True,
-        validators=[FileExtensionValidator(IMAGE_EXTENSIONS)],
-    )
+    logo = ProtectedImageField(_("logo"), area="branding-logos", access=PUBLIC, blank=True)
     brand_colour = models.CharField(
         _("brand colour"), max_length=7, default="#0b6bcb", validators=[colour_validator]
     )
@@ -230,11 +224,7 @@ class SplashPicture(TenantModel):
     store = models.ForeignKey(
         Store, on_delete=models.CASCADE, related_name="splash_pictures", verbose_name=_("store")
     )
-    image = models.FileField(
-        _("image"),
-        upload_to="branding/splash/",
-        validators=[FileExtensionValidator(IMAGE_EXTENSIONS)],
-    )
+    image = ProtectedImageField(_("image"), area="branding-splash", access=PUBLIC)
     caption = models.CharField(_("caption"), max_length=120, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

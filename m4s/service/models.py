@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from m4s.core.tenancy import TenantModel
+from m4s.core.uploads import ProtectedImageField
 
 from .choices import (
     AppointmentStatus,
@@ -458,7 +459,9 @@ class PartReservation(TenantModel):
 
 class AppointmentPhoto(TenantModel):
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="service/problems/%Y/%m/")
+    image = ProtectedImageField(
+        area="service-problems", access="m4s.service.selectors.can_see_appointment_photo"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
 
@@ -585,7 +588,9 @@ class RepairPhoto(TenantModel):
     result = models.ForeignKey(
         InspectionResult, on_delete=models.CASCADE, null=True, blank=True, related_name="photos"
     )
-    image = models.ImageField(upload_to="service/ro/%Y/%m/")
+    image = ProtectedImageField(
+        area="service-ro", access="m4s.service.selectors.can_see_repair_photo"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
 

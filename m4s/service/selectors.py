@@ -711,3 +711,28 @@ def store_figures(store: Store, month: dt.date) -> Figures:
         ftfr=(len(delivered) - repeat) / len(delivered) if delivered else None,
         follow_ups=agg["follow"],
     )
+
+
+# --- who may download a photo (m4s.core.views.media_file) ------------------------------------------
+def can_see_appointment_photo(request, photo) -> bool:
+    """An owner's photo of a problem: that owner, and staff who may open the appointment."""
+    from m4s.core.uploads import requesting_owner, requesting_staff
+
+    staff, owner = requesting_staff(request), requesting_owner(request)
+    if staff is not None and appointments_for(staff).filter(pk=photo.appointment_id).exists():
+        return True
+    return owner is not None and (
+        appointments_of_owner(owner).filter(pk=photo.appointment_id).exists()
+    )
+
+
+def can_see_repair_photo(request, photo) -> bool:
+    """A walk-round or inspection photo: the repair order's owner and staff who may open it."""
+    from m4s.core.uploads import requesting_owner, requesting_staff
+
+    staff, owner = requesting_staff(request), requesting_owner(request)
+    if staff is not None and repair_orders_for(staff).filter(pk=photo.repair_order_id).exists():
+        return True
+    return owner is not None and (
+        repair_orders_of_owner(owner).filter(pk=photo.repair_order_id).exists()
+    )

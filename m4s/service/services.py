@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from m4s.core import hooks
 from m4s.core.errors import DomainError
 from m4s.core.types import in_calendar
+from m4s.core.uploads import clean_image, clean_images
 from m4s.customers.choices import TimelineKind
 from m4s.customers.models import Customer
 from m4s.customers.services import record_timeline
@@ -122,27 +123,10 @@ def _decimal(value, code: str) -> Decimal:
         raise DomainError(code, _("Not a valid amount: %(v)s") % {"v": value}) from None
 
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-
-
 def checked_images(files, *, limit: int = 12) -> list:
-    """Uploaded photos, each verified to be a real image of at most 10 MB."""
-    from PIL import Image, UnidentifiedImageError
-
-    files = [f for f in (files or []) if f]
-    if len(files) > limit:
-        raise DomainError("too_many_photos", _("At most %(n)d photos.") % {"n": limit})
-    for f in files:
-        if getattr(f, "size", 0) > MAX_PHOTO_BYTES:
-            raise DomainError("photo_too_large", _("A photo may be at most 10 MB."))
-        try:
-            Image.open(f).verify()
-        except (UnidentifiedImageError, OSError, ValueError):
-            raise DomainError(
-                "not_an_image", _("Only photos (JPEG, PNG, WebP, HEIC) can be uploaded.")
-            ) from None
-        f.seek(0)
-    return files
+    """Uploaded photos, each verified to be a JPEG, PNG or WebP of at most 10 MB and re-encoded
+    without EXIF (no GPS position); bad input raises `invalid_image` and stores nothing."""
+    return clean_images(files, limit=limit)
 
 
 def _local_date(store, when: dt.datetime) -> dt.date:
@@ -979,7 +963,7 @@ def record_inspection(actor, ro: RepairOrder, results: list[dict]) -> list[Inspe
 
 def add_inspection_photo(actor, ro: RepairOrder, result_id: int | None, image) -> RepairPhoto:
     check_perm(actor, Perm.WORK_REPAIR_ORDERS)
-    checked_images([image])
+    image = clean_image(image)
     result = None
     if result_id:
         result = (

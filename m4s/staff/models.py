@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from m4s.core.uploads import ProtectedImageField
+
 from .choices import ROLE_PERMS, Role
 
 
@@ -35,7 +37,12 @@ class StaffUser(AbstractUser):
     )
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    photo = models.FileField(_("photo"), upload_to="staff/photos/", blank=True)
+    photo = ProtectedImageField(
+        _("photo"),
+        area="staff-photos",
+        access="m4s.staff.selectors.can_see_staff_photo",
+        blank=True,
+    )
     language = models.CharField(_("language"), max_length=8, default="zh-hans")
 
     class Meta:

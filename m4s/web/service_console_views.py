@@ -13,10 +13,9 @@ from decimal import Decimal
 from functools import wraps
 from itertools import groupby
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from m4s.core.errors import DomainError
 from m4s.core.types import in_calendar
+from m4s.core.uploads import clean_images
 from m4s.customers import selectors as customer_selectors
 from m4s.customers.models import Customer
 from m4s.notify import selectors as inbox
@@ -71,7 +71,6 @@ SERVICE_READERS = (
     Perm.VIEW_SERVICE_FIGURES,
 )
 MAX_PHOTOS = 12
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
 # --- plumbing ------------------------------------------------------------------------------------
@@ -154,18 +153,7 @@ def _photos(files) -> list:
         raise DomainError(
             "too_many_photos", _("At most %(n)d photos at a time.") % {"n": MAX_PHOTOS}
         )
-    field = forms.ImageField()
-    for f in files:
-        if f.size > MAX_PHOTO_BYTES:
-            raise DomainError("photo_too_large", _("A photo may be at most 10 MB."))
-        try:
-            field.clean(f)
-        except ValidationError:
-            raise DomainError(
-                "invalid_photo", _("%(name)s is not a photo.") % {"name": f.name}
-            ) from None
-        f.seek(0)
-    return list(files)
+    return clean_images(files, limit=MAX_PHOTOS)
 
 
 def _customer(user, raw) -> Customer:

@@ -15,9 +15,7 @@ from functools import wraps
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.types import in_calendar
+from m4s.core.uploads import clean_images
 from m4s.customers.selectors import vehicles_of_owner
 from m4s.org.choices import EmergencyKind
 from m4s.org.models import EmergencyNumber, Store
@@ -48,7 +47,6 @@ from .owner_views import _context, owner_required
 
 DATE_CHIPS = 14
 MAX_PHOTOS = 5
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PROBLEM = "problem"
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 DECIDABLE = (
@@ -435,18 +433,7 @@ def _photos(request) -> list:
     files = request.FILES.getlist("photos")
     if len(files) > MAX_PHOTOS:
         raise DomainError("too_many_photos", _("Add at most %(n)d photos.") % {"n": MAX_PHOTOS})
-    checker = forms.ImageField()
-    for f in files:
-        if f.size > MAX_PHOTO_BYTES:
-            raise DomainError("photo_too_large", _("Each photo can be at most 10 MB."))
-        try:
-            checker.clean(f)
-        except ValidationError:
-            raise DomainError(
-                "invalid_photo", _("Only photos (JPEG, PNG, …) can be added.")
-            ) from None
-        f.seek(0)
-    return files
+    return clean_images(files, limit=MAX_PHOTOS)
 
 
 def _book_post(request):

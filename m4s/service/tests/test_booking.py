@@ -411,7 +411,7 @@ def test_keys_packages_and_photos_are_checked(workshop, rng):
             photos=[fake],
             channel="app",
         )
-    assert e.value.code == "not_an_image"
+    assert e.value.code == "invalid_image"
     assert Appointment.objects.for_group(w.group_a).count() == 1
 
 

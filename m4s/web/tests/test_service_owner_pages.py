@@ -298,7 +298,7 @@ def test_book_a_described_problem_with_a_photo(client, workshop):
         "slot": at(w.day, 14, 0, w.store_a).isoformat(),
     }
     r = client.post("/app/service/book/", {**form, "photos": [io.BytesIO(b"not an image")]})
-    assert r.status_code == 400 and "Only photos" in body(r)
+    assert r.status_code == 400 and "Only pictures in JPEG, PNG or WebP" in body(r)
     assert not Appointment.objects.for_group(w.group_a).exists()
     r = client.post("/app/service/book/", {**form, "photos": [png()]})
     assert r.status_code == 302
