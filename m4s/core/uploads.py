@@ -104,6 +104,8 @@ def clean_image(upload, *, max_bytes: int = MAX_IMAGE_BYTES) -> CleanImage:
         raise _invalid() from exc
     except (SyntaxError, EOFError, IndexError, TypeError, KeyError) as exc:  # broken headers
         raise _invalid() from exc
+    if fmt not in RASTER_FORMATS:
+        raise _invalid()
     ext, _ctype = RASTER_FORMATS[fmt]
     return CleanImage(_encode(picture, fmt), name=f"image.{ext}")
 
@@ -175,12 +177,12 @@ class ProtectedFieldFile(FieldFile):
         """Every way a file reaches storage (forms, services, `field.save()`, the model's
         pre_save) passes here: only a cleaned raster picture is stored, under a random name."""
         cleaned = clean_image(content)
-        super().save(cleaned.name, cleaned, save)
+        super().save(cleaned.name or "image", cleaned, save)
 
     @property
     def url(self) -> str:
         """The protected download URL (never MEDIA_URL + name)."""
-        self._require_file()
+        self._require_file()  # type: ignore[attr-defined]  # FieldFile's own guard, not in the stubs
         return media_url(self.instance, self.field.name)
 
 

@@ -37,17 +37,19 @@ def media_file(request, area: str, pk: int, name: str):
     if file is None:
         raise Http404
     _model, field = protected_fields()[area]
-    ext = PurePosixPath(file.name).suffix.lower().lstrip(".")
+    stored = file.name or ""
+    ext = PurePosixPath(stored).suffix.lower().lstrip(".")
     public = field.access == PUBLIC
+    response: HttpResponse | FileResponse
     if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
         response = HttpResponse(content_type=CONTENT_TYPES[ext])
-        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX + quote(file.name)
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX + quote(stored)
     elif settings.MEDIA_X_SENDFILE:
         response = HttpResponse(content_type=CONTENT_TYPES[ext])
         response["X-Sendfile"] = file.path
     else:
         try:
-            handle = file.storage.open(file.name, "rb")
+            handle = file.storage.open(stored, "rb")
         except FileNotFoundError:
             raise Http404 from None
         response = FileResponse(handle, content_type=CONTENT_TYPES[ext])
