@@ -70,3 +70,17 @@ def test_favicon_and_manifest_icons(client):
         assert client.get(entry["src"]).status_code == 200, entry
     assert {e.get("purpose", "any") for e in manifest["icons"]} == {"any", "maskable"}
     assert any(e["type"] == "image/svg+xml" for e in manifest["icons"])
+
+
+def test_every_icon_a_template_names_is_vendored():
+    from pathlib import Path
+
+    templates = Path(icons.__file__).resolve().parent / "templates"
+    names = set()
+    for path in templates.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        names |= set(re.findall(r'\{% icon(?:_for [^ ]+)? "([a-z0-9-]+)"', text))
+        assert not EMOJI.search(text), (path, EMOJI.findall(text))
+    assert len(names) > 40
+    missing = sorted(n for n in names if not (icons.LUCIDE_DIR / f"{n}.svg").is_file())
+    assert missing == []
