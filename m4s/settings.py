@@ -215,6 +215,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "ninja",
@@ -236,6 +237,9 @@ if TASK_BACKEND == "rq":
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise so that static files, the API and the admin carry the headers too.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -266,10 +270,50 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-            ]
+            ],
+            # {% icon %} and {% icon_for %} (SVG icons) in every template without a {% load %}.
+            "builtins": ["m4s.web.templatetags.m4s"],
         },
     }
 ]
+
+# Content-Security-Policy (django-csp): scripts only from our own files, never inline (no
+# inline <script> or on* attributes in any template; htmx's eval and indicator styles are off
+# through the htmx-config meta tag). Styles keep 'unsafe-inline' for style attributes and the
+# brand colour; images also from data: and blob: (photo previews, QR codes).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): the owner app may ask for the position (SOS,
+# parked car) and the camera (walk-round and damage photos); nothing else.
+PERMISSIONS_POLICY = {
+    "geolocation": ["self"],
+    "camera": ["self"],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "bluetooth": [],
+    "midi": [],
+    "magnetometer": [],
+    "gyroscope": [],
+    "accelerometer": [],
+    "display-capture": [],
+    "browsing-topics": [],
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {

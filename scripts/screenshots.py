@@ -8,8 +8,8 @@ screen), runs the worker once so the welcome messages are delivered, serves the 
 `m4s runserver` on a free port, signs in as owners and staff and writes PNGs to
 docs/screenshots/. The server is stopped at the end, whatever happens.
 
-Chinese text needs a CJK font (Debian: `apt-get install fonts-noto-cjk`) and the emoji icons
-a colour emoji font (`fonts-noto-color-emoji`); without them glyphs render as boxes.
+Chinese text needs a CJK font (Debian: `apt-get install fonts-noto-cjk`); without it glyphs
+render as boxes. Icons are SVG (Lucide), so no emoji font is needed.
 """
 
 import argparse

@@ -20,7 +20,7 @@ class AppFunction:
 class AppGroup:
     key: str
     label: str
-    icon: str
+    icon: str  # a Lucide icon name (m4s/web/icons.py), never an emoji
     functions: list[AppFunction] = field(default_factory=list)
 
 
@@ -28,7 +28,7 @@ GROUPS = [
     AppGroup(
         "info",
         _("Latest information"),
-        "📰",
+        "newspaper",
         [
             AppFunction("new_cars", _("New cars")),
             AppFunction("sales_events", _("Sales events")),
@@ -45,7 +45,7 @@ GROUPS = [
     AppGroup(
         "service",
         _("Online service"),
-        "🔧",
+        "wrench",
         [
             AppFunction("test_drive", _("Test drive")),
             AppFunction("finance", _("Finance")),
@@ -64,7 +64,7 @@ GROUPS = [
     AppGroup(
         "community",
         _("Car-pal interaction"),
-        "💬",
+        "message-circle",
         [
             AppFunction("inbox", _("Inbox"), "app-inbox"),
             AppFunction("magazines", _("Magazines")),
@@ -80,11 +80,11 @@ GROUPS = [
             AppFunction("guide", _("User's guide")),
         ],
     ),
-    AppGroup("sos", _("SOS"), "🆘", [AppFunction("sos", _("Emergency call"), "app-sos")]),
+    AppGroup("sos", _("SOS"), "siren", [AppFunction("sos", _("Emergency call"), "app-sos")]),
     AppGroup(
         "consultants",
         _("My consultants"),
-        "👥",
+        "users",
         [AppFunction("consultants", _("My consultants"), "app-consultants")],
     ),
 ]

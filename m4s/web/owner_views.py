@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,6 +33,8 @@ from .todo import owner_todos
 PUBLIC_EMERGENCY = [("110", "police"), ("120", "ambulance"), ("122", "traffic")]
 INVITATION_KEY = "m4s_invitation"
 VISITOR_KEY = "m4s_visitor"
+# The phone a code was sent to and when that code expires: a reload keeps the code step.
+PENDING_LOGIN_KEY = "m4s_login_pending"
 
 
 def owner_required(view):
@@ -59,6 +62,7 @@ def _context(request, **extra):
     return {"owner": owner, "store": store, "unread": unread, "groups": GROUPS, **extra}
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def login(request):
     """Step 1: phone number -> code sent. Step 2: code -> signed in."""
@@ -67,7 +71,16 @@ def login(request):
         request.session["m4s_store_id"] = int(store_param)
     step, error, debug_code = "phone", None, None
     phone_form, code_form = PhoneForm(request.POST or None), None
-    if request.method == "POST" and "code" in request.POST:
+    pending = _pending_login(request)
+    if request.method == "POST" and "restart" in request.POST:
+        # "Use another number": forget the outstanding code's phone and ask for a number again.
+        request.session.pop(PENDING_LOGIN_KEY, None)
+        phone_form, pending = PhoneForm(), None
+    elif request.method == "GET" and pending:
+        step = "code"
+        code_form = CodeForm(initial={"phone": pending["phone"]})
+        debug_code = pending.get("debug_code") if settings.DEBUG else None
+    elif request.method == "POST" and "code" in request.POST:
         step = "code"
         code_form = CodeForm(request.POST)
         if code_form.is_valid():
@@ -80,6 +93,7 @@ def login(request):
             except DomainError as exc:
                 error = exc.message
             else:
+                request.session.pop(PENDING_LOGIN_KEY, None)
                 request.session.cycle_key()
                 request.session[SESSION_KEY] = owner.pk
                 invitation = _session_invitation(request)
@@ -102,6 +116,11 @@ def login(request):
             step = "code"
             code_form = CodeForm(initial={"phone": issued.phone})
             debug_code = issued.code if settings.DEBUG else None
+            request.session[PENDING_LOGIN_KEY] = {
+                "phone": issued.phone,
+                "expires": issued.expires_at.timestamp(),
+                **({"debug_code": debug_code} if debug_code else {}),
+            }
     template = "web/app/_login_step.html" if request.htmx else "web/app/login.html"
     return render(
         request,
@@ -115,6 +134,18 @@ def login(request):
             debug_code=debug_code,
         ),
     )
+
+
+def _pending_login(request) -> dict | None:
+    """The code step still open in this session (a code sent and not yet expired), or None."""
+    pending = request.session.get(PENDING_LOGIN_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("phone"), str):
+        return None
+    expires = pending.get("expires")
+    if not isinstance(expires, int | float) or expires <= timezone.now().timestamp():
+        request.session.pop(PENDING_LOGIN_KEY, None)
+        return None
+    return pending
 
 
 @require_POST
@@ -215,10 +246,11 @@ def manifest(request):
         "background_color": "#ffffff",
         "theme_color": store.brand_colour if store else "#0b6bcb",
         "icons": [
-            {"src": "/static/m4s/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
-            {"src": "/static/m4s/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": static("m4s/icons/favicon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": static("m4s/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("m4s/icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
             {
-                "src": "/static/m4s/icons/icon-512.png",
+                "src": static("m4s/icons/icon-maskable-512.png"),
                 "sizes": "512x512",
                 "type": "image/png",
                 "purpose": "maskable",
@@ -228,6 +260,15 @@ def manifest(request):
     from django.http import JsonResponse
 
     return JsonResponse(data, content_type="application/manifest+json")
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico for browsers and tools that ask for it whatever the page says."""
+    path = finders.find("m4s/icons/favicon.ico")
+    response = FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @never_cache

@@ -6,6 +6,7 @@ from . import console_views, customer_views, owner_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/app/", permanent=False)),
+    path("favicon.ico", owner_views.favicon, name="favicon"),
     # owner app
     path("app/", owner_views.home, name="app-home"),
     path("app/login/", owner_views.login, name="app-login"),

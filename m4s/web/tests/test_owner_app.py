@@ -196,3 +196,37 @@ def test_console_inbox_scoped_and_mark_read(client, world):
     assert client.post("/console/inbox/read-all/").status_code == 302
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+@pytest.mark.django_db
+def test_reload_after_sending_a_code_keeps_the_code_step(client, world, sms_outbox):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post("/app/login/", {"phone": world.owner.phone})
+    page = client.get("/app/login/").content.decode()  # the owner reloads the page
+    assert 'name="code"' in page and f'value="{world.owner.phone}"' in page
+    assert 'data-testid="use-another-number"' in page
+    code = re.search(r"\b(\d{6})\b", sms_outbox[-1]["body"]).group(1)
+    r = client.post("/app/login/", {"phone": world.owner.phone, "code": code})
+    assert r.status_code == 302 and client.session[SESSION_KEY] == world.owner.pk
+    assert "m4s_login_pending" not in client.session
+
+
+@pytest.mark.django_db
+def test_use_another_number_goes_back_to_the_phone_step(client, world, sms_outbox):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post("/app/login/", {"phone": world.owner.phone})
+    r = client.post("/app/login/", {"restart": "1"})
+    assert r.status_code == 200 and 'name="code"' not in r.content.decode()
+    assert 'name="phone"' in r.content.decode()
+    assert 'name="code"' not in client.get("/app/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_expired_code_is_not_kept_on_reload(client, world, sms_outbox):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post("/app/login/", {"phone": world.owner.phone})
+    session = client.session
+    session["m4s_login_pending"]["expires"] = 0
+    session.save()
+    page = client.get("/app/login/").content.decode()
+    assert 'name="code"' not in page and 'name="phone"' in page

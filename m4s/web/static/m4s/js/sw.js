@@ -2,7 +2,7 @@
  * Pages: network first, falling back to the last copy (so SOS works with no network).
  * Static files: cache first. The SOS page is cached at install time and refreshed whenever a
  * signed-in page asks (so the offline copy carries the owner's own store numbers). */
-const VERSION = "m4s-v2";
+const VERSION = "m4s-v3";
 const PRECACHE = ["/app/sos/", "/app/offline/", "/static/m4s/css/m4s.css", "/static/m4s/js/htmx.min.js", "/static/m4s/js/app.js"];
 
 function store(url) {
