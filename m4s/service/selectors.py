@@ -566,6 +566,17 @@ def line_amount(line: RepairLine, *, list_prices: bool = False) -> Decimal:
     return labour + parts
 
 
+def work_finished(lines) -> bool:
+    """Every approved job is done and nothing waits for the owner: the order can go to the
+    quality check (the only state from which `services.advance` accepts that step)."""
+    lines = list(lines)
+    return (
+        any(ln.approval == Approval.APPROVED for ln in lines)
+        and not any(ln.approval == Approval.PENDING for ln in lines)
+        and all(ln.work_status == "done" for ln in lines if ln.approval == Approval.APPROVED)
+    )
+
+
 def ro_totals(ro: RepairOrder) -> Totals:
     t = {a: Decimal("0") for a in Approval.values}
     for line in ro.lines.all():
