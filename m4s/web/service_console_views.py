@@ -250,6 +250,10 @@ def board(request):
         if value in OPEN_RO
     ]
     active = [a for a in appointments if a.status != AppointmentStatus.CANCELLED]
+    due_soon = list(reminders_for_store(store))
+    overdue = selectors.overdue_of(due_soon, today)
+    for r in due_soon:  # past its date or its km: how long and how far, not a forecast
+        r.overdue = overdue.get(r.pk)
     return render(
         request,
         "web/console/service/board.html",
@@ -266,7 +270,7 @@ def board(request):
             n_waiting_to_arrive=sum(a.status == AppointmentStatus.BOOKED for a in active),
             columns=columns,
             n_open=len(orders),
-            due_soon=list(reminders_for_store(store)),
+            due_soon=due_soon,
         ),
     )
 
@@ -948,6 +952,7 @@ def invoice(request, ro_id: int):
             continue
         listed = sum((r["list_amount"] for r in rows), Decimal("0"))
         net = sum((r["net"] for r in rows), Decimal("0"))
+        tax = sum((selectors.line_tax(r["line"], inv.tax_rate) for r in rows), Decimal("0"))
         by_payer.append(
             {
                 "payer": payer,
@@ -956,6 +961,8 @@ def invoice(request, ro_id: int):
                 "list_total": listed,
                 "discount": listed - net,
                 "net": net,
+                "tax": tax,
+                "gross": net + tax,
             }
         )
     return render(
