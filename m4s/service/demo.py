@@ -303,7 +303,7 @@ def build_service_demo(*, staff: dict, owners: list, stores: dict) -> SimpleName
     )
     w.rng, w.manager, w.sales = rng, staff["manager"], staff["sales"]
     cars = _demo_owner_cars(w, owners) + _generated_cars(w, GENERATED_CUSTOMERS)
-    _earlier_service(w, cars)
+    _earlier_service(w, cars + _other_cars(w, cars, list(groups)))
     history = History(w)
     history.plan(cars)
     history.write()
@@ -521,6 +521,33 @@ LATE_DAYS = (0, 40)  # owners come for a service on time or up to a few weeks la
 SERVE_AHEAD_DAYS = 60  # an item falling due within two months is done at the same visit
 
 
+def _other_cars(w: Workshop, cars: list[Car], group_ids: list[int]) -> list[Car]:
+    """Every other owned car of the demo groups (other stores, imported customers), with its
+    group's schedule, so that none of the demo's cars is without a service history."""
+    known = {c.vehicle.pk for c in cars}
+    schedules = {
+        (s.dealer_group_id, s.brand.lower(), s.model.lower()): list(s.items.all())
+        for s in MaintenanceSchedule.objects.unscoped()
+        .filter(dealer_group_id__in=group_ids)
+        .prefetch_related("items")
+    }
+    out = []
+    for v in (
+        Vehicle.objects.unscoped()
+        .filter(dealer_group_id__in=group_ids, current_owner__isnull=False)
+        .exclude(pk__in=known)
+        .select_related("current_owner")
+        .order_by("pk")
+    ):
+        car = _car(w, v, v.current_owner, demo=False)
+        brand, model = v.brand.lower(), v.model.lower()
+        car.items = schedules.get((v.dealer_group_id, brand, model)) or schedules.get(
+            (v.dealer_group_id, brand, ""), []
+        )
+        out.append(car)
+    return out
+
+
 def _earlier_service(w: Workshop, cars: list[Car]) -> int:
     """Each car's maintenance from its purchase to the start of the history, as the dealer's
     previous system recorded it (no repair orders): the car came in whenever its first item fell
@@ -557,7 +584,7 @@ def _earlier_service(w: Workshop, cars: list[Car]) -> int:
                     last[item.pk] = visit
                     records.append(
                         MaintenanceRecord(
-                            dealer_group_id=w.group_id,
+                            dealer_group_id=car.vehicle.dealer_group_id,
                             vehicle=car.vehicle,
                             item=item,
                             done_on=visit,

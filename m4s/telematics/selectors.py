@@ -130,10 +130,11 @@ def reminders_for_store(store, *, days: int = 30, limit: int = 50):
     served_since = MaintenanceRecord.objects.filter(
         vehicle_id=OuterRef("vehicle_id"),
         item_id=OuterRef("item_id"),
-        done_on__gte=TruncDate(OuterRef("created_at")),
+        done_on__gte=OuterRef("created_on"),
     )
     return (
         MaintenanceReminder.objects.for_group(store.dealer_group_id)
+        .annotate(created_on=TruncDate("created_at"))
         .filter(vehicle__current_owner__store=store, due_on__lte=until)
         .exclude(vehicle__appointments__status="booked")
         .exclude(Exists(served_since))  # a reminder of a cycle that has since been served
