@@ -212,7 +212,7 @@ def _vehicle(rng, group, store, plate_province="京", new_energy=False):
         colour=rng.choice(["白", "黑", "银", "红", "蓝"]),
         purchase_date=bought,
         purchase_store=store,
-        odometer_km=rng.randint(3000, 90000),
+        odometer_km=max(500, int((today - bought).days * rng.uniform(25, 55))),  # its age
         warranty_end=bought + dt.timedelta(days=3 * 365),
         insurance_expiry=today + dt.timedelta(days=rng.randint(10, 330)),
         insurer=rng.choice(["人保财险", "平安产险", "太平洋产险"]),

@@ -94,6 +94,9 @@ def _package_out(q):
         "labour": q.labour,
         "parts": q.parts_total,
         "total": q.total,
+        "tax_rate": q.tax_rate,
+        "tax": q.tax,
+        "total_incl_tax": q.total_incl_tax,
         "minutes": sum(
             q.minutes_by_pool.get(k, 0) for k in q.minutes_by_pool if not k.startswith("resource:")
         ),
@@ -104,7 +107,7 @@ def _package_out(q):
 def store_packages(request, store_id: int):
     store = _store_for(request, store_id)
     return [
-        _package_out(selectors.quote_package(p))
+        _package_out(selectors.quote_package(p, store=store))
         for p in selectors.list_packages(store.dealer_group_id)
     ]
 

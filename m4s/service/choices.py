@@ -51,6 +51,16 @@ class RepairOrderStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
 
 
+# Staff read the order's status from the workshop's side; the owner's wording stays in the app.
+STAFF_STATUS_LABELS = {
+    RepairOrderStatus.WAITING_APPROVAL: _("Waiting for the owner's approval"),
+}
+
+
+def staff_status_label(status: str) -> str:
+    return STAFF_STATUS_LABELS.get(status) or RepairOrderStatus(status).label
+
+
 RO_FLOW = [s.value for s in RepairOrderStatus]
 OPEN_RO = [s for s in RO_FLOW if s != RepairOrderStatus.DELIVERED]
 

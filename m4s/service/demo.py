@@ -1,4 +1,4 @@
-"""Service demo data: catalogue and workshops for every store, rosters, four months of visits at
+"""Service demo data: catalogue and workshops for every store, rosters, six months of visits at
 Chaoyang and a few things happening right now. Called once by `m4s.core.demo.build_demo()`,
 inside its transaction (so it is as idempotent as the rest of the demo).
 
@@ -74,7 +74,7 @@ from .models import (
 )
 
 SEED = 11  # deterministic demo
-PAST_DAYS = 120
+PAST_DAYS = 190  # six months and more: the manager's six-month chart has data in every month
 FUTURE_DAYS = 30
 # Customers made up for Chaoyang's history. Keep 17 + GENERATED_CUSTOMERS ≡ 0 or 5 (mod 6): the
 # seed test expects the first seeded Chaoyang customer to land on the first of its 3 advisors.
@@ -208,6 +208,9 @@ class Workshop:
             code: sorted(p.operations.all(), key=lambda o: o.code)  # as check_in reads them
             for code, p in catalogue.packages.items()
         }
+        self.package_jobs = {  # [(operation, its parts)], as check_in puts them on lines
+            code: selectors.package_lines(p) for code, p in catalogue.packages.items()
+        }
         self.package_parts = {
             code: [(pp.part, pp.quantity) for pp in p.parts.select_related("part")]
             for code, p in catalogue.packages.items()
@@ -300,6 +303,7 @@ def build_service_demo(*, staff: dict, owners: list, stores: dict) -> SimpleName
     )
     w.rng, w.manager, w.sales = rng, staff["manager"], staff["sales"]
     cars = _demo_owner_cars(w, owners) + _generated_cars(w, GENERATED_CUSTOMERS)
+    _earlier_service(w, cars + _other_cars(w, cars, list(groups)))
     history = History(w)
     history.plan(cars)
     history.write()
@@ -512,7 +516,86 @@ def _generated_cars(w: Workshop, n: int) -> list[Car]:
     return [_car(w, v, c, demo=False) for v, c in pairs]
 
 
-# --- the past: four months of visits at one store ----------------------------------------------
+# --- before the history: each car's earlier services ------------------------------------------
+LATE_DAYS = (0, 40)  # owners come for a service on time or up to a few weeks late
+SERVE_AHEAD_DAYS = 60  # an item falling due within two months is done at the same visit
+
+
+def _other_cars(w: Workshop, cars: list[Car], group_ids: list[int]) -> list[Car]:
+    """Every other owned car of the demo groups (other stores, imported customers), with its
+    group's schedule, so that none of the demo's cars is without a service history."""
+    known = {c.vehicle.pk for c in cars}
+    schedules = {
+        (s.dealer_group_id, s.brand.lower(), s.model.lower()): list(s.items.all())
+        for s in MaintenanceSchedule.objects.unscoped()
+        .filter(dealer_group_id__in=group_ids)
+        .prefetch_related("items")
+    }
+    out = []
+    for v in (
+        Vehicle.objects.unscoped()
+        .filter(dealer_group_id__in=group_ids, current_owner__isnull=False)
+        .exclude(pk__in=known)
+        .select_related("current_owner")
+        .order_by("pk")
+    ):
+        car = _car(w, v, v.current_owner, demo=False)
+        brand, model = v.brand.lower(), v.model.lower()
+        car.items = schedules.get((v.dealer_group_id, brand, model)) or schedules.get(
+            (v.dealer_group_id, brand, ""), []
+        )
+        out.append(car)
+    return out
+
+
+def _earlier_service(w: Workshop, cars: list[Car]) -> int:
+    """Each car's maintenance from its purchase to the start of the history, as the dealer's
+    previous system recorded it (no repair orders): the car came in whenever its first item fell
+    due (by months or by km at its own pace, a little late), and had done what was due then or
+    within two months. So what a car is due for now follows from a plausible service history,
+    not from its purchase date years ago."""
+    rng = w.rng
+    start = w.today - dt.timedelta(days=PAST_DAYS)
+    records = []
+    for car in cars:
+        if not car.items:
+            continue
+        last = {item.pk: car.bought for item in car.items}
+        while True:
+            due = []
+            for item in car.items:
+                on, when = last[item.pk], []
+                if item.interval_months:
+                    when.append(selectors.add_months(on, item.interval_months))
+                if item.interval_km and car.km_per_day > 0:
+                    when.append(
+                        on + dt.timedelta(days=math.ceil(item.interval_km / car.km_per_day))
+                    )
+                if when:
+                    due.append((min(when), item))
+            if not due:
+                break
+            visit = min(d for d, _item in due) + dt.timedelta(days=rng.randint(*LATE_DAYS))
+            if visit >= start:
+                break
+            km = car.odometer_on(visit)
+            for d, item in due:
+                if d <= visit + dt.timedelta(days=SERVE_AHEAD_DAYS):
+                    last[item.pk] = visit
+                    records.append(
+                        MaintenanceRecord(
+                            dealer_group_id=car.vehicle.dealer_group_id,
+                            vehicle=car.vehicle,
+                            item=item,
+                            done_on=visit,
+                            done_km=km,
+                        )
+                    )
+    MaintenanceRecord.objects.bulk_create(records, batch_size=1000)
+    return len(records)
+
+
+# --- the past: six months of visits at one store ----------------------------------------------
 # Fixed visits of the demo owners (index in the owner list): days ago, "package" or "diagnosis".
 DEMO_VISITS = {
     0: [(68, "diagnosis")],
@@ -807,7 +890,8 @@ class History:
         )
         reason = w.catalogue.packages[package].name if package else text
         lines = []
-        for i, op in enumerate(ops):
+        jobs = w.package_jobs[package] if package else [(op, []) for op in ops]
+        for op, op_parts in jobs:
             line = self._line(
                 ro,
                 op,
@@ -815,7 +899,7 @@ class History:
                 reason=reason,
                 at=arrived,
                 advisor=advisor,
-                parts=parts if i == 0 else [],
+                parts=op_parts,
             )
             line.approval, line.approval_channel, line.decided_at = (
                 Approval.APPROVED,
@@ -1000,8 +1084,15 @@ class History:
                     )
                 )
         by_payer: dict[str, Decimal] = {}
+        tax_by_payer: dict[str, Decimal] = {}
+        rate = w.conf.tax_rate
         labour = parts = discount = Decimal("0")
         for line in approved:
+            line_tax = selectors.tax_on(line.labour_price, rate) + sum(
+                (selectors.tax_on(lp.unit_price * lp.quantity, rate) for lp in line.part_rows),
+                Decimal("0"),
+            )
+            tax_by_payer[line.payer] = tax_by_payer.get(line.payer, Decimal("0")) + line_tax
             amount = line.labour_price
             labour += line.labour_list_price
             discount += line.labour_list_price - line.labour_price
@@ -1010,9 +1101,8 @@ class History:
                 parts += lp.list_price * lp.quantity
                 discount += (lp.list_price - lp.unit_price) * lp.quantity
             by_payer[line.payer] = by_payer.get(line.payer, Decimal("0")) + amount
-        rate = w.conf.tax_rate
         net = labour + parts - discount
-        tax = (net * rate).quantize(Decimal("0.01"))
+        tax = sum(tax_by_payer.values(), Decimal("0"))  # each line's, as services.settle
         customer_net = by_payer.get(Payer.CUSTOMER, Decimal("0"))
         self.invoices.append(
             Invoice(
@@ -1029,7 +1119,7 @@ class History:
                 tax=tax,
                 total=net + tax,
                 customer_pay_net=customer_net,
-                customer_pay_total=customer_net + (customer_net * rate).quantize(Decimal("0.01")),
+                customer_pay_total=customer_net + tax_by_payer.get(Payer.CUSTOMER, Decimal("0")),
                 by_payer={k: str(v) for k, v in by_payer.items()},
             )
         )

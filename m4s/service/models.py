@@ -135,9 +135,20 @@ class ServicePackage(TenantModel):
 
 
 class PackagePart(TenantModel):
+    """A part the package uses, on the line of the operation it serves (the air filter on
+    "Air filter replacement"). Without an operation it goes on the package's longest job."""
+
     package = models.ForeignKey(ServicePackage, on_delete=models.CASCADE, related_name="parts")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    operation = models.ForeignKey(
+        LabourOperation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("used by"),
+    )
 
     class Meta:
         constraints = [

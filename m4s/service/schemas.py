@@ -26,7 +26,10 @@ class PackageOut(Schema):
     description: str
     labour: Decimal
     parts: Decimal
-    total: Decimal
+    total: Decimal  # net, as published
+    tax_rate: Decimal
+    tax: Decimal
+    total_incl_tax: Decimal  # what the owner pays: the price owners are shown
     minutes: int
 
 
@@ -160,7 +163,8 @@ class LineOut(Schema):
     labour_list_price: Decimal
     labour_price: Decimal
     parts: list[LinePartOut]
-    amount: Decimal
+    amount: Decimal  # net
+    amount_incl_tax: Decimal  # what the owner pays for this job
     photos: list[str]
     rating: str | None
 
@@ -177,6 +181,12 @@ class LineOut(Schema):
         from .selectors import line_amount
 
         return line_amount(obj)
+
+    @staticmethod
+    def resolve_amount_incl_tax(obj):
+        from .selectors import line_amount_incl_tax
+
+        return line_amount_incl_tax(obj)
 
     @staticmethod
     def resolve_photos(obj):
@@ -201,9 +211,13 @@ class InspectionOut(Schema):
 
 
 class TotalsOut(Schema):
-    approved: Decimal
+    approved: Decimal  # net
     pending: Decimal
     declined: Decimal
+    approved_incl_tax: Decimal  # what the owner sees and pays
+    pending_incl_tax: Decimal
+    declined_incl_tax: Decimal
+    tax_rate: Decimal
 
 
 class InvoiceOut(Schema):
@@ -213,6 +227,7 @@ class InvoiceOut(Schema):
     parts_total: Decimal
     discount_total: Decimal
     net_total: Decimal
+    tax_rate: Decimal
     tax: Decimal
     total: Decimal
     customer_pay_net: Decimal

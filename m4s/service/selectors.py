@@ -5,7 +5,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -95,6 +95,48 @@ def require_prices(group_id: int, on: dt.date, *, operations=(), parts=()) -> di
     return prices
 
 
+# --- tax -------------------------------------------------------------------------------------------
+# Published prices are net. Owners see tax-inclusive prices (as Chinese retail prices are): the
+# tax of each priced item (a job's labour, a part row) is rounded to the fen on its own, so a
+# job's price with tax is the sum of its items' and the invoice's tax the sum of its lines'.
+CENT = Decimal("0.01")
+DEFAULT_TAX_RATE = ServiceSettings._meta.get_field("tax_rate").default
+
+
+def tax_on(net: Decimal, rate: Decimal) -> Decimal:
+    return (Decimal(net) * Decimal(rate)).quantize(CENT, ROUND_HALF_UP)
+
+
+def with_tax(net: Decimal, rate: Decimal) -> Decimal:
+    return Decimal(net) + tax_on(net, rate)
+
+
+def tax_rate_for(store: Store | None, group_id: int | None = None) -> Decimal:
+    """The store's tax rate (remembered on the store object); without a store, the rate of the
+    group's first store that has settings, else the default."""
+    if store is not None:
+        cached = getattr(store, "_m4s_tax_rate", None)
+        if cached is None:
+            cached = store._m4s_tax_rate = settings_for(store).tax_rate
+        return cached
+    found = (
+        ServiceSettings.objects.for_group(group_id)
+        .order_by("store_id")
+        .values_list("tax_rate", flat=True)
+        .first()
+        if group_id
+        else None
+    )
+    return found if found is not None else DEFAULT_TAX_RATE
+
+
+def line_tax(line: RepairLine, rate: Decimal) -> Decimal:
+    """The tax of one job at its charged prices: labour and each part row, each rounded."""
+    return tax_on(line.labour_price, rate) + sum(
+        (tax_on(p.unit_price * p.quantity, rate) for p in line.parts.all()), Decimal("0")
+    )
+
+
 @dataclass
 class PackageQuote:
     package: ServicePackage
@@ -103,10 +145,36 @@ class PackageQuote:
     labour: Decimal
     parts_total: Decimal
     minutes_by_pool: dict
+    item_amounts: list = field(default_factory=list)  # net amount of each priced item
+    tax_rate: Decimal = DEFAULT_TAX_RATE
 
     @property
     def total(self) -> Decimal:
+        """Net, as published."""
         return self.labour + self.parts_total
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((tax_on(a, self.tax_rate) for a in self.item_amounts), Decimal("0"))
+
+    @property
+    def total_incl_tax(self) -> Decimal:
+        """What the owner pays for the package (the price owners are shown)."""
+        return self.total + self.tax
+
+
+def package_lines(package: ServicePackage) -> list[tuple[LabourOperation, list]]:
+    """The package's jobs, each with the parts it uses: [(operation, [(Part, qty)])]. A part
+    goes on the line of the operation it serves; one without (or whose operation is not in the
+    package) goes on the longest job."""
+    ops = sorted(package.operations.all(), key=lambda o: o.code)
+    carrier = max(ops, key=lambda o: (o.standard_hours, -o.pk)) if ops else None
+    parts: dict[int, list] = defaultdict(list)
+    in_package = {o.pk for o in ops}
+    for pp in package.parts.all():
+        op_id = pp.operation_id if pp.operation_id in in_package else getattr(carrier, "pk", None)
+        parts[op_id].append((pp.part, pp.quantity))
+    return [(op, parts.get(op.pk, [])) for op in ops]
 
 
 def list_packages(group_id: int, vehicle=None) -> list[ServicePackage]:
@@ -120,7 +188,9 @@ def list_packages(group_id: int, vehicle=None) -> list[ServicePackage]:
     return [p for p in packages if vehicle is None or p.fits(vehicle)]
 
 
-def quote_package(package: ServicePackage, on: dt.date | None = None) -> PackageQuote:
+def quote_package(
+    package: ServicePackage, on: dt.date | None = None, *, store: Store | None = None
+) -> PackageQuote:
     on = on or timezone.localdate()
     ops = list(package.operations.all())
     parts = [(pp.part, pp.quantity) for pp in package.parts.all()]
@@ -134,6 +204,9 @@ def quote_package(package: ServicePackage, on: dt.date | None = None) -> Package
         labour=sum((prices[("op", o.pk)] for o in ops), Decimal("0")),
         parts_total=sum((prices[("part", p.pk)] * q for p, q in parts), Decimal("0")),
         minutes_by_pool=demand_of(ops),
+        item_amounts=[prices[("op", o.pk)] for o in ops]
+        + [prices[("part", p.pk)] * q for p, q in parts],
+        tax_rate=tax_rate_for(store, package.dealer_group_id),
     )
 
 
@@ -239,6 +312,57 @@ def maintenance_due(
     return sorted(
         due, key=lambda d: (rank[d.status], d.days_left if d.days_left is not None else 10**6)
     )
+
+
+@dataclass
+class Overdue:
+    days: int  # since the due date (0: not past it)
+    km: int  # beyond the due kilometres (0: not past them)
+
+    @property
+    def text(self) -> str:
+        """How long and how far, in words ("3 months, 2,400 km overdue")."""
+        from django.utils.translation import ngettext
+
+        parts = []
+        if self.days >= 60:
+            months = self.days // 30
+            parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
+        elif self.days > 0:
+            parts.append(ngettext("%(n)d day", "%(n)d days", self.days) % {"n": self.days})
+        if self.km > 0:
+            parts.append(_("%(km)s km") % {"km": f"{self.km:,}"})
+        return _("%(what)s overdue") % {"what": ", ".join(parts)} if parts else ""
+
+
+def overdue_of(reminders, today: dt.date | None = None) -> dict[int, Overdue]:
+    """{reminder id: Overdue} for the reminders whose item is past its date or its kilometres
+    (the car's odometer against the last service's + the interval). Two queries for any list."""
+    today = today or timezone.localdate()
+    reminders = list(reminders)
+    if not reminders:
+        return {}
+    last_km: dict[tuple[int, int], int | None] = {}
+    for vehicle_id, item_id, km in (
+        MaintenanceRecord.objects.for_group(reminders[0].dealer_group_id)
+        .filter(
+            vehicle_id__in={r.vehicle_id for r in reminders},
+            item_id__in={r.item_id for r in reminders},
+        )
+        .order_by("done_on", "id")
+        .values_list("vehicle_id", "item_id", "done_km")
+    ):
+        last_km[(vehicle_id, item_id)] = km
+    out = {}
+    for r in reminders:
+        days = max((today - r.due_on).days, 0)
+        km = 0
+        base = last_km.get((r.vehicle_id, r.item_id), 0)
+        if r.item.interval_km and base is not None and r.vehicle.odometer_km is not None:
+            km = max(r.vehicle.odometer_km - (base + r.item.interval_km), 0)
+        if days or km:
+            out[r.pk] = Overdue(days, km)
+    return out
 
 
 # --- capacity and slots ---------------------------------------------------------------------------
@@ -555,6 +679,10 @@ class Totals:
     approved: Decimal
     pending: Decimal
     declined: Decimal
+    approved_incl_tax: Decimal = Decimal("0")
+    pending_incl_tax: Decimal = Decimal("0")
+    declined_incl_tax: Decimal = Decimal("0")
+    tax_rate: Decimal = DEFAULT_TAX_RATE
 
 
 def line_amount(line: RepairLine, *, list_prices: bool = False) -> Decimal:
@@ -566,11 +694,41 @@ def line_amount(line: RepairLine, *, list_prices: bool = False) -> Decimal:
     return labour + parts
 
 
+def work_finished(lines) -> bool:
+    """Every approved job is done and nothing waits for the owner: the order can go to the
+    quality check (the only state from which `services.advance` accepts that step)."""
+    lines = list(lines)
+    return (
+        any(ln.approval == Approval.APPROVED for ln in lines)
+        and not any(ln.approval == Approval.PENDING for ln in lines)
+        and all(ln.work_status == "done" for ln in lines if ln.approval == Approval.APPROVED)
+    )
+
+
+def line_amount_incl_tax(line: RepairLine, rate: Decimal | None = None) -> Decimal:
+    """What the owner pays for one job: its charged prices with their tax."""
+    if rate is None:
+        rate = tax_rate_for(line.repair_order.store)
+    return line_amount(line) + line_tax(line, rate)
+
+
 def ro_totals(ro: RepairOrder) -> Totals:
+    """Net and tax-inclusive sums of the approved, pending and declined jobs."""
+    rate = tax_rate_for(ro.store)
     t = {a: Decimal("0") for a in Approval.values}
+    g = {a: Decimal("0") for a in Approval.values}
     for line in ro.lines.all():
         t[line.approval] += line_amount(line)
-    return Totals(t[Approval.APPROVED], t[Approval.PENDING], t[Approval.DECLINED])
+        g[line.approval] += line_amount_incl_tax(line, rate)
+    return Totals(
+        t[Approval.APPROVED],
+        t[Approval.PENDING],
+        t[Approval.DECLINED],
+        g[Approval.APPROVED],
+        g[Approval.PENDING],
+        g[Approval.DECLINED],
+        rate,
+    )
 
 
 def open_surveys_of_owner(owner):

@@ -346,6 +346,25 @@ def book_appointment(
         if first is not None and first.customer_id == customer.pk:
             return first, False
     _lock_days(store, [_local_date(store, starts_at)])
+    in_workshop = (
+        RepairOrder.objects.for_group(group_id)
+        .filter(vehicle=vehicle, status__in=selectors.OPEN_RO)
+        .select_related("store")
+        .first()
+    )
+    if in_workshop is not None:
+        # The car is with us now: its visit would fail at check-in. The advisor adds any further
+        # work to the open order; the next visit is booked once the car has been picked up.
+        raise DomainError(
+            "car_in_workshop",
+            _(
+                "Your car is in our workshop now (repair order %(number)s at %(store)s). "
+                "Ask your advisor to add the work to it, or book your next visit after pick-up."
+            )
+            % {"number": in_workshop.number, "store": in_workshop.store.display_title},
+            status=409,
+            repair_order=in_workshop.number,
+        )
     if (
         Appointment.objects.for_group(group_id)
         .filter(vehicle=vehicle, status=AppointmentStatus.BOOKED, starts_at__gte=timezone.now())
@@ -792,31 +811,25 @@ def check_in(
             "service.appointment_kept",
             ServiceEvent(group_id, store.pk, customer.pk, f"appointment:{appointment.pk}", now),
         )
-        ops = (
-            list(package.operations.all()) if package else [selectors.diagnosis_operation(group_id)]
-        )
-        parts = (
-            [(pp.part, pp.quantity) for pp in package.parts.select_related("part")]
+        jobs = (
+            selectors.package_lines(package)
             if package
-            else []
+            else [(selectors.diagnosis_operation(group_id), [])]
         )
         prices = selectors.require_prices(
             group_id,
             timezone.localdate(),
-            operations=[o.pk for o in ops],
-            parts=[p.pk for p, _q in parts],
+            operations=[o.pk for o, _parts in jobs],
+            parts=[p.pk for _o, parts in jobs for p, _q in parts],
         )
-        carrier = (
-            max(ops, key=lambda o: (o.standard_hours, -o.pk)) if ops else None
-        )  # the package's parts
-        for op in ops:
+        for op, parts in jobs:  # each part on the line of the operation it serves
             line = _make_line(
                 ro,
                 op,
                 prices,
                 source=LineSource.BOOKING,
                 actor=actor,
-                parts=parts if op is carrier else [],
+                parts=parts,
                 reason=package.name if package else symptoms[:300],
             )
             line.approval, line.approval_channel, line.decided_at = (
@@ -1387,7 +1400,8 @@ def settle(
     conf = selectors.settings_for(ro.store)
     overrides = []
     by_payer: dict[str, Decimal] = {}
-    labour_total = parts_total = discount_total = Decimal("0")
+    labour_total = parts_total = discount_total = tax_total = Decimal("0")
+    tax_by_payer: dict[str, Decimal] = {}
 
     def charge(line, list_amount, asked, what, reason):
         if asked is None:
@@ -1463,6 +1477,9 @@ def settle(
             parts_total += lp.list_price * lp.quantity
             discount_total += (lp.list_price - lp.unit_price) * lp.quantity
         by_payer[payer] = by_payer.get(payer, Decimal("0")) + amount
+        line_tax = selectors.line_tax(line, conf.tax_rate)  # as the owner was shown it
+        tax_total += line_tax
+        tax_by_payer[payer] = tax_by_payer.get(payer, Decimal("0")) + line_tax
     PriceOverride.objects.bulk_create(overrides)
     coupon_discount = Decimal("0")
     if coupon_code.strip():
@@ -1478,8 +1495,13 @@ def settle(
         )
         discount_total += coupon_discount
         by_payer[Payer.CUSTOMER] = by_payer.get(Payer.CUSTOMER, Decimal("0")) - coupon_discount
+        coupon_tax = selectors.tax_on(coupon_discount, conf.tax_rate)
+        tax_total -= coupon_tax
+        tax_by_payer[Payer.CUSTOMER] = tax_by_payer.get(Payer.CUSTOMER, Decimal("0")) - coupon_tax
+    # The tax is the sum of each line's (as the owner saw the prices), so what the owner pays is
+    # the sum of the tax-inclusive prices they approved, to the fen.
     net = labour_total + parts_total - discount_total
-    tax = (net * conf.tax_rate).quantize(Decimal("0.01"))
+    tax = tax_total
     customer_net = by_payer.get(Payer.CUSTOMER, Decimal("0"))
     invoice = Invoice.objects.create(
         dealer_group_id=ro.dealer_group_id,
@@ -1495,7 +1517,7 @@ def settle(
         tax=tax,
         total=net + tax,
         customer_pay_net=customer_net,
-        customer_pay_total=customer_net + (customer_net * conf.tax_rate).quantize(Decimal("0.01")),
+        customer_pay_total=customer_net + tax_by_payer.get(Payer.CUSTOMER, Decimal("0")),
         by_payer={k: str(v) for k, v in by_payer.items()},
         coupon_code=coupon_code.strip().upper()[:16] if coupon_discount else "",
         coupon_discount=coupon_discount,

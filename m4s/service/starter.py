@@ -87,14 +87,19 @@ PACKAGES = [
         "10,000 km service",
         "Oil and filter, inspection.",
         ["OIL", "INSP"],
-        [("90915-YZZE1", 1), ("08880-83325", 1)],
+        [("90915-YZZE1", 1, "OIL"), ("08880-83325", 1, "OIL")],
     ),
     (
         "S20K",
         "20,000 km service",
         "Oil, filters, tyre rotation, inspection.",
         ["OIL", "AIRF", "CABF", "ROT", "INSP"],
-        [("90915-YZZE1", 1), ("08880-83325", 1), ("17801-21050", 1), ("87139-YZZ08", 1)],
+        [
+            ("90915-YZZE1", 1, "OIL"),
+            ("08880-83325", 1, "OIL"),
+            ("17801-21050", 1, "AIRF"),
+            ("87139-YZZ08", 1, "CABF"),
+        ],
     ),
     (
         "S40K",
@@ -102,12 +107,12 @@ PACKAGES = [
         "Oil, filters, brake fluid, spark plugs, inspection.",
         ["OIL", "AIRF", "CABF", "BRKF", "SPRK", "INSP"],
         [
-            ("90915-YZZE1", 1),
-            ("08880-83325", 1),
-            ("17801-21050", 1),
-            ("87139-YZZ08", 1),
-            ("08823-80010", 1),
-            ("90919-01253", 4),
+            ("90915-YZZE1", 1, "OIL"),
+            ("08880-83325", 1, "OIL"),
+            ("17801-21050", 1, "AIRF"),
+            ("87139-YZZ08", 1, "CABF"),
+            ("08823-80010", 1, "BRKF"),
+            ("90919-01253", 4, "SPRK"),
         ],
     ),
     (
@@ -115,7 +120,7 @@ PACKAGES = [
         "EV annual check",
         "High-voltage battery check, cabin filter, inspection.",
         ["HVCK", "CABF", "INSP"],
-        [("87139-YZZ08", 1)],
+        [("87139-YZZ08", 1, "CABF")],
     ),
 ]
 # item, km, months, operation, package
@@ -175,8 +180,8 @@ def install_catalogue(group, *, today: dt.date | None = None) -> SimpleNamespace
         )
         p.operations.set([ops[c] for c in op_codes])
         PackagePart.objects.bulk_create(
-            PackagePart(dealer_group_id=g, package=p, part=parts[n], quantity=q)
-            for n, q in part_rows
+            PackagePart(dealer_group_id=g, package=p, part=parts[n], quantity=q, operation=ops[o])
+            for n, q, o in part_rows
         )
     price_list = PriceList.objects.create(
         dealer_group_id=g,

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,13 +122,22 @@ def devices_for(actor):
 def reminders_for_store(store, *, days: int = 30, limit: int = 50):
     """Cars of the store's customers whose maintenance falls due soon (from the mileage chain):
     the service advisor's call list."""
+    from m4s.service.models import MaintenanceRecord
+
     from .models import MaintenanceReminder
 
     until = timezone.localdate() + dt.timedelta(days=days)
+    served_since = MaintenanceRecord.objects.filter(
+        vehicle_id=OuterRef("vehicle_id"),
+        item_id=OuterRef("item_id"),
+        done_on__gte=OuterRef("created_on"),
+    )
     return (
         MaintenanceReminder.objects.for_group(store.dealer_group_id)
+        .annotate(created_on=TruncDate("created_at"))
         .filter(vehicle__current_owner__store=store, due_on__lte=until)
         .exclude(vehicle__appointments__status="booked")
+        .exclude(Exists(served_since))  # a reminder of a cycle that has since been served
         .select_related("vehicle__current_owner", "item")
         .order_by("due_on")[:limit]
     )

@@ -48,6 +48,7 @@ from m4s.service.choices import (
     RepairOrderStatus,
     VisitMode,
     WorkStatus,
+    staff_status_label,
 )
 from m4s.service.models import (
     InspectionPoint,
@@ -228,11 +229,19 @@ def board(request):
         .order_by("checked_in_at")
     )
     columns = [
-        {"status": value, "label": label, "orders": [o for o in orders if o.status == value]}
-        for value, label in S.choices
+        {
+            "status": value,
+            "label": staff_status_label(value),
+            "orders": [o for o in orders if o.status == value],
+        }
+        for value in S.values
         if value in OPEN_RO
     ]
     active = [a for a in appointments if a.status != AppointmentStatus.CANCELLED]
+    due_soon = list(reminders_for_store(store))
+    overdue = selectors.overdue_of(due_soon, today)
+    for r in due_soon:  # past its date or its km: how long and how far, not a forecast
+        r.overdue = overdue.get(r.pk)
     return render(
         request,
         "web/console/service/board.html",
@@ -249,7 +258,7 @@ def board(request):
             n_waiting_to_arrive=sum(a.status == AppointmentStatus.BOOKED for a in active),
             columns=columns,
             n_open=len(orders),
-            due_soon=list(reminders_for_store(store)),
+            due_soon=due_soon,
         ),
     )
 
@@ -585,8 +594,11 @@ def _workbench(request, ro):
     invoice = getattr(ro, "invoice", None)
     here = RO_FLOW.index(ro.status)
     steps = [
-        {"label": label, "state": "done" if i < here else "current" if i == here else "todo"}
-        for i, (_value, label) in enumerate(S.choices)
+        {
+            "label": staff_status_label(value),
+            "state": "done" if i < here else "current" if i == here else "todo",
+        }
+        for i, value in enumerate(S.values)
     ]
     results = {r.point_id: r for r in ro.inspection.all()}
     results_by_pk = {r.pk: r for r in results.values()}
@@ -684,7 +696,12 @@ def _workbench(request, ro):
             can_add_line=can_work
             and ro.status
             in (S.CHECKED_IN, S.INSPECTING, S.WAITING_APPROVAL, S.IN_REPAIR, S.QUALITY_CHECK),
-            can_advance=can_work and ro.status in (S.IN_REPAIR, S.QUALITY_CHECK),
+            can_advance=can_work
+            and (
+                ro.status == S.QUALITY_CHECK
+                or (ro.status == S.IN_REPAIR and selectors.work_finished(lines))
+            ),
+            status_label=staff_status_label(ro.status),
             show_settle=can_settle and ro.status == S.READY and invoice is None,
             show_deliver=can_settle and ro.status == S.READY and invoice is not None,
             credit_note=getattr(invoice, "credit_note", None) if invoice is not None else None,
@@ -827,7 +844,7 @@ def order_clock(request, ro, line_id: int):
 def order_status(request, ro):
     to = request.POST.get("to", "")
     ro = services.advance(request.user, ro, to)
-    return _("Status: %(status)s.") % {"status": ro.get_status_display()}
+    return _("Status: %(status)s.") % {"status": staff_status_label(ro.status)}
 
 
 @_ro_action(Perm.SETTLE_REPAIR_ORDERS, "settle")
@@ -923,6 +940,7 @@ def invoice(request, ro_id: int):
             continue
         listed = sum((r["list_amount"] for r in rows), Decimal("0"))
         net = sum((r["net"] for r in rows), Decimal("0"))
+        tax = sum((selectors.line_tax(r["line"], inv.tax_rate) for r in rows), Decimal("0"))
         by_payer.append(
             {
                 "payer": payer,
@@ -931,6 +949,8 @@ def invoice(request, ro_id: int):
                 "list_total": listed,
                 "discount": listed - net,
                 "net": net,
+                "tax": tax,
+                "gross": net + tax,
             }
         )
     return render(

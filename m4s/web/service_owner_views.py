@@ -310,6 +310,9 @@ def _booking(owner, data, *, strict: bool) -> Booking:
         b.store = b.stores[0] if b.stores else None
     if b.store is None:
         raise NotFound(_("No such store."))
+    rate = selectors.tax_rate_for(b.store)
+    for q in b.quotes:  # owners see the price with tax of the store they book
+        q.tax_rate = rate
 
     b.mode = _mode(data.get("mode")) if strict else data.get("mode", "")
     if b.mode not in VisitMode.values:
@@ -635,9 +638,13 @@ def cancel(request, appointment_id: int):
 # --- repair order --------------------------------------------------------------------------------
 def _order_context(request, ro, *, error: str = ""):
     lines = list(ro.lines.all())
-    for line in lines:
-        line.amount = selectors.line_amount(line)
-        line.parts_amount = line.amount - line.labour_price
+    rate = selectors.tax_rate_for(ro.store)
+    for line in lines:  # owners see prices with tax, as Chinese retail prices are
+        line.amount = selectors.line_amount_incl_tax(line, rate)
+        line.labour_incl_tax = selectors.with_tax(line.labour_price, rate)
+        line.part_rows = [
+            (p, selectors.with_tax(p.unit_price * p.quantity, rate)) for p in line.parts.all()
+        ]
     decidable = ro.status in DECIDABLE
     groups = {Rating.RED: [], Rating.AMBER: [], Rating.GREEN: []}
     for r in ro.inspection.all():
@@ -662,7 +669,7 @@ def _order_context(request, ro, *, error: str = ""):
         good=groups[Rating.GREEN],
         walk_round=[p for p in ro.photos.all() if p.result_id is None],
         invoice=invoice,
-        tax_pct=invoice.tax_rate * 100 if invoice else None,
+        tax_pct=(invoice.tax_rate if invoice else rate) * 100,
         error=error,
     )
 

@@ -54,6 +54,7 @@ def test_service_demo():
     check_invoices_follow_the_settlement_arithmetic(demo)
     check_right_now_for_the_demo_owners(demo)
     check_reservations_and_capacity_are_what_the_services_would_leave(demo)
+    check_cars_have_plausible_service_histories_and_six_months_of_figures(demo)
     before = Appointment.objects.unscoped().count()
     assert build_demo() is False  # built once
     assert Appointment.objects.unscoped().count() == before
@@ -150,8 +151,9 @@ def check_invoices_follow_the_settlement_arithmetic(demo):
     )
     for inv in invoices:
         labour = parts = discount = Decimal("0")
-        by_payer = defaultdict(Decimal)
+        by_payer, tax_by_payer = defaultdict(Decimal), defaultdict(Decimal)
         for ln in lines[inv.repair_order_id]:
+            tax_by_payer[ln.payer] += selectors.line_tax(ln, inv.tax_rate)
             assert ln.labour_list_price == prices[("op", ln.operation_id)]
             labour += ln.labour_list_price
             discount += ln.labour_list_price - ln.labour_price
@@ -169,9 +171,10 @@ def check_invoices_follow_the_settlement_arithmetic(demo):
             discount,
             net,
         )
-        assert inv.tax == (net * inv.tax_rate).quantize(Decimal("0.01"))
+        assert inv.tax == sum(tax_by_payer.values(), Decimal("0"))  # each line's, as shown
         assert inv.total == net + inv.tax
         assert inv.customer_pay_net == by_payer.get(Payer.CUSTOMER, Decimal("0"))
+        assert inv.customer_pay_total == inv.customer_pay_net + tax_by_payer[Payer.CUSTOMER]
         assert inv.by_payer == {k: str(v) for k, v in by_payer.items()}
         assert inv.number == f"INV{inv.pk:08d}"
         assert inv.repair_order.number == f"RO{inv.repair_order_id:08d}"
@@ -250,3 +253,30 @@ def check_reservations_and_capacity_are_what_the_services_would_leave(demo):
     for day in sorted(set(future.values_list("date", flat=True))):
         for pool, p in selectors.day_capacity(chaoyang, day).pools.items():
             assert p["used"] <= p["capacity"], (day, pool, p)
+
+
+def check_cars_have_plausible_service_histories_and_six_months_of_figures(demo):
+    """No car is due for an item since years (the cars were serviced since they were bought),
+    and the manager's six-month chart has data in every month, the current one included."""
+    chaoyang, g, today = demo
+    from m4s.vehicles.models import Vehicle
+
+    cars = Vehicle.objects.for_group(g).filter(current_owner__store=chaoyang)
+    assert cars.count() >= 300
+    oldest_due = min(
+        d.due_on
+        for car in cars
+        if car.purchase_date and car.purchase_date < today - dt.timedelta(days=3 * 365)
+        for d in selectors.maintenance_due(car, today=today)
+        if d.due_on
+    )
+    assert oldest_due > today - dt.timedelta(days=365), oldest_due
+    assert MaintenanceRecord.objects.for_group(g).filter(repair_order__isnull=True).exists()
+
+    this_month = today.replace(day=1)
+    trend = [
+        selectors.store_figures(chaoyang, selectors.add_months(this_month, -i))
+        for i in range(5, -1, -1)
+    ]
+    assert all(f.appointments for f in trend)
+    assert all(f.csi is not None for f in trend[:5])

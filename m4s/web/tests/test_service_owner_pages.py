@@ -4,6 +4,7 @@ and the home to-dos. Another group's owner sees none of it (404)."""
 
 import datetime as dt
 import io
+import random
 import re
 from decimal import Decimal
 
@@ -43,10 +44,10 @@ def body(response) -> str:
     return response.content.decode()
 
 
-def book(w, day=None, hour=9, minute=0, package=None) -> Appointment:
+def book(w, day=None, hour=9, minute=0, package=None, vehicle=None) -> Appointment:
     appointment, _created = services.book_appointment(
         customer=w.customer,
-        vehicle=w.my_car,
+        vehicle=vehicle or w.my_car,
         store=w.store_a,
         starts_at=at(day or w.day, hour, minute, w.store_a),
         package_id=(package or w.s10k).pk,
@@ -54,6 +55,25 @@ def book(w, day=None, hour=9, minute=0, package=None) -> Appointment:
         owner=w.owner,
     )
     return appointment
+
+
+def second_car(w):
+    """Another car of the test owner: the first is in the workshop, this one can be booked."""
+    from m4s.customers import services as customer_services
+    from m4s.vehicles import synthetic
+    from m4s.vehicles.models import Vehicle
+
+    car = Vehicle.objects.create(
+        dealer_group=w.group_a,
+        vin=synthetic.make_vin(random.Random(99)),
+        plate="京B67890",
+        brand="Toyota",
+        model="Corolla",
+        odometer_km=9000,
+        purchase_date=timezone.localdate() - dt.timedelta(days=400),
+    )
+    customer_services._bind(w.customer, car, via="app", invitation=None, staff=None)
+    return car
 
 
 def inspected(w):
@@ -139,7 +159,7 @@ def test_my_visits_lists_upcoming_open_and_past_in_the_store_time_zone(
     w.store_a.timezone = "Asia/Tokyo"  # an hour ahead of the server's Asia/Shanghai
     w.store_a.save()
     ro, _lines = inspected(w)  # books 09:00 Tokyo time and checks the car in
-    nxt = book(w, day=w.day + dt.timedelta(days=1), hour=10, minute=30)
+    nxt = book(w, day=w.day + dt.timedelta(days=1), hour=10, minute=30, vehicle=second_car(w))
     sign_in(client, w.owner)
     with django_assert_max_num_queries(14):  # a fixed number, whatever the history
         r = client.get("/app/service/")
@@ -174,8 +194,8 @@ def test_book_page_preselects_car_and_package_with_prices_and_free_times(client,
     assert r.status_code == 200
     assert re.search(rf'name="vehicle" value="{w.my_car.pk}" required\s+checked', page)
     assert re.search(rf'name="service" value="{w.s10k.pk}" required\s+checked', page)
-    # Oil 120 + inspection 0 + filter 58 + oil 368, from the published price list.
-    assert "¥546.00" in page
+    # Oil 120 + inspection 0 + filter 58 + oil 368 from the published price list, with 13 % VAT.
+    assert "¥616.98" in page and "¥546.00" not in page
     assert page.count('class="chip day"') == 14
     assert 'name="slot"' in page and key_of(page)
     assert 'data-testid="times"' in page
@@ -411,11 +431,11 @@ def test_order_page_shows_findings_lines_and_totals(client, workshop):
     assert "Wipers" in page.split('data-testid="finding-amber"')[1].split("</li>")[0]
     assert "Waiting for your approval" in page  # the stepper / status
     assert "Front brake pads: 2 mm left" in page  # why the line is recommended
-    assert "¥820.00" in page  # pads: labour 260 + parts 560
+    assert "¥926.60" in page  # pads: labour 260 + parts 560, with 13 % VAT
     assert 'data-testid="total-pending"' in page
     pending = page.split('data-testid="total-pending">')[1].split("<")[0]
-    wipers_total = Decimal("20.00") + 2 * Decimal("85.00")
-    assert pending == f"¥{Decimal('820.00') + wipers_total:,.2f}"
+    wipers_total = Decimal("22.60") + Decimal("192.10")  # labour 20 + 2 × 85, with VAT
+    assert pending == f"¥{Decimal('926.60') + wipers_total:,.2f}"
 
 
 def test_approve_and_decline_update_the_lines_and_totals(client, workshop):
@@ -430,15 +450,15 @@ def test_approve_and_decline_update_the_lines_and_totals(client, workshop):
     pads.refresh_from_db()
     assert pads.approval == Approval.APPROVED and pads.approval_channel == "app"
     approved = part.split('data-testid="total-approved">')[1].split("<")[0]
-    assert approved == "¥1,366.00"  # booked 546 + pads 820
-    assert part.split('data-testid="total-pending">')[1].split("<")[0] == "¥190.00"
+    assert approved == "¥1,543.58"  # booked 616.98 + pads 926.60, VAT included
+    assert part.split('data-testid="total-pending">')[1].split("<")[0] == "¥214.70"
     # Without JavaScript: a normal POST and a redirect back to the order.
     r = client.post(f"/app/service/orders/{ro.pk}/lines/{wipers.pk}/decline/")
     assert r.status_code == 302 and r["Location"] == f"/app/service/orders/{ro.pk}/"
     wipers.refresh_from_db()
     assert wipers.approval == Approval.DECLINED
     page = body(client.get(r["Location"]))
-    assert page.split('data-testid="total-declined">')[1].split("<")[0] == "¥190.00"
+    assert page.split('data-testid="total-declined">')[1].split("<")[0] == "¥214.70"
     assert page.split('data-testid="total-pending">')[1].split("<")[0] == "¥0.00"
     assert 'data-testid="approve"' not in page
     # Changing one's mind after deciding is refused with the message, in place.
@@ -509,7 +529,7 @@ def test_expired_survey_says_so(client, workshop):
 def test_another_groups_owner_gets_404_everywhere(client, workshop):
     w = workshop
     ro, lines = inspected(w)
-    appointment = book(w, day=w.day + dt.timedelta(days=1))
+    appointment = book(w, day=w.day + dt.timedelta(days=1), vehicle=second_car(w))
     survey = Survey.objects.create(
         dealer_group=w.group_a,
         repair_order=ro,
@@ -593,7 +613,7 @@ def test_home_todos_come_from_the_service_state(client, workshop, django_assert_
         expires_at=timezone.now() + dt.timedelta(days=7),
     )
     tomorrow = timezone.localtime(timezone.now(), w.store_a.tz).date() + dt.timedelta(days=1)
-    visit = book(w, day=tomorrow, hour=10)
+    visit = book(w, day=tomorrow, hour=10, vehicle=second_car(w))
     with django_assert_max_num_queries(12):
         todos = {t.key: t for t in owner_todos(w.owner)}
     assert todos[f"visit:{visit.pk}"].title == (
