@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("service", "0002_credit_note"),
+        ("service", "0003_protected_uploads"),
     ]
 
     operations = [
