@@ -26,12 +26,14 @@ from m4s.owners.models import Owner
 from m4s.staff.choices import GROUPLESS_ROLES, Perm, Role
 from m4s.staff.models import StaffUser
 from m4s.staff.selectors import list_staff
+from m4s.web.forms import StaffAdminSignInForm
 
 
 class M4SAdminSite(admin.AdminSite):
     site_header = _("M4S back office")
     site_title = _("M4S back office")
     index_title = _("Settings of your dealer group")
+    login_form = StaffAdminSignInForm
 
     def has_permission(self, request):
         user = request.user
