@@ -119,6 +119,7 @@ def test_group_admin_saves_a_coupon_with_codes(client, club):
 @pytest.mark.django_db
 def test_headquarters_picks_the_group_and_cannot_mix_groups(client, workshop):
     w = workshop
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(w.hq)
     op_a = LabourOperation.objects.for_group(w.group_a).order_by("pk").first()
     op_b = LabourOperation.objects.for_group(w.group_b).order_by("pk").first()
