@@ -205,6 +205,11 @@ DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "CN")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)
 
+# --- staff sign-in (API, console, back office): wrong passwords are counted in a window ---------
+STAFF_SIGNIN_WINDOW_SECONDS = 15 * 60
+STAFF_SIGNIN_MAX_FAILURES = 5  # per username in the window, then that username waits
+STAFF_SIGNIN_MAX_FAILURES_PER_IP = env_int("STAFF_SIGNIN_MAX_FAILURES_PER_IP", 30, minimum=1)
+
 # --- Django ------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",

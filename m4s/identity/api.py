@@ -84,7 +84,7 @@ def verify_otp(request, payload: OtpVerifyIn):
 
 @router.post("/staff/login", response=StaffSessionOut, auth=None)
 def staff_login(request, payload: StaffLoginIn):
-    staff = services.staff_login(payload.username, payload.password)
+    staff = services.staff_login(payload.username, payload.password, client_ip(request))
     token = services.issue_token(staff=staff, user_agent=request.headers.get("User-Agent", ""))
     return {"token": token, "staff": staff}
 

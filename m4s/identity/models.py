@@ -68,3 +68,31 @@ class PhoneAuthState(models.Model):
 
     def __str__(self):
         return self.phone
+
+
+class StaffSignInFailure(models.Model):
+    """One wrong staff password (API, console or back office): counted per username and per
+    network to throttle guessing, like the owners' codes are counted per phone and network."""
+
+    username = models.CharField(max_length=150)  # as typed, lower-cased: unknown names count too
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "-at"]),
+            models.Index(fields=["ip", "-at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.username} from {self.ip} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class StaffSignInState(models.Model):
+    """Per-username row that serialises concurrent sign-ins of one username (SELECT … FOR UPDATE)."""
+
+    username = models.CharField(max_length=150, primary_key=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.username

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,9 +21,16 @@ from m4s.org.models import Store
 from m4s.owners.models import Owner
 from m4s.owners.phones import normalize_mobile
 
-from .models import ApiToken, OtpChallenge, PhoneAuthState
+from .models import (
+    ApiToken,
+    OtpChallenge,
+    PhoneAuthState,
+    StaffSignInFailure,
+    StaffSignInState,
+)
 
 CODE_RE = re.compile(r"^\d{6}$")
+logger = logging.getLogger(__name__)
 TOKEN_PREFIX = "m4s_"  # noqa: S105 (a prefix, not a secret)
 
 
@@ -181,10 +189,99 @@ def verify_otp(raw_phone: str, code: str, *, home_store_id: int | None = None) -
     return owner
 
 
-def staff_login(username: str, password: str):
-    user = authenticate(username=(username or "").strip(), password=password or "")
-    if user is None or not user.is_active:
-        raise DomainError("invalid_credentials", _("Wrong username or password."), status=401)
+def _signin_wait(failures, limit: int, window: timedelta, now) -> int | None:
+    """Seconds until fewer than `limit` failures remain in the window, or None if not locked.
+    `failures` are the failure times in the window, newest first."""
+    if len(failures) < limit:
+        return None
+    return _seconds_until(failures[limit - 1] + window, now)
+
+
+def _signin_lock(username: str, ip: str | None, now) -> RateLimited | None:
+    window = timedelta(seconds=settings.STAFF_SIGNIN_WINDOW_SECONDS)
+    recent = StaffSignInFailure.objects.filter(at__gt=now - window).order_by("-at")
+    per_user = settings.STAFF_SIGNIN_MAX_FAILURES
+    wait = _signin_wait(
+        list(recent.filter(username=username).values_list("at", flat=True)[:per_user]),
+        per_user,
+        window,
+        now,
+    )
+    if wait is not None:
+        return RateLimited(
+            _("Too many wrong passwords for this username. Try again in %(minutes)s minutes.")
+            % {"minutes": -(-wait // 60)},
+            retry_after=wait,
+        )
+    per_ip = settings.STAFF_SIGNIN_MAX_FAILURES_PER_IP
+    if ip:
+        wait = _signin_wait(
+            list(recent.filter(ip=ip).values_list("at", flat=True)[:per_ip]), per_ip, window, now
+        )
+        if wait is not None:
+            return RateLimited(
+                _("Too many wrong passwords from this network. Try again in %(minutes)s minutes.")
+                % {"minutes": -(-wait // 60)},
+                retry_after=wait,
+            )
+    return None
+
+
+def _audit_signin_lock(username: str, ip: str | None, now, refusal: RateLimited) -> None:
+    """The account's group sees in its audit log that its sign-in was locked, and from where."""
+    from m4s.core.audit import audit_entry
+    from m4s.staff.models import StaffUser
+
+    logger.warning("staff sign-in locked: username=%r ip=%s", username, ip)
+    user = StaffUser.objects.filter(username__iexact=username).first()
+    if user is None or user.dealer_group_id is None:
+        return  # unknown names and headquarters have no group audit log: the log line above
+    entry = audit_entry(
+        actor=None,
+        action="update",
+        group_id=user.dealer_group_id,
+        obj=user,
+        at=now,
+        changes={
+            "sign_in_locked_until": [
+                None,
+                (now + timedelta(seconds=refusal.retry_after)).isoformat(),
+            ],
+            "wrong_passwords_from": [None, ip or ""],
+        },
+    )
+    entry.actor_name = f"sign-in from {ip or 'unknown network'}"[:150]
+    entry.save()
+
+
+def staff_login(username: str, password: str, ip: str | None = None):
+    """Check a staff member's password, throttled: after STAFF_SIGNIN_MAX_FAILURES wrong
+    passwords for one username (or STAFF_SIGNIN_MAX_FAILURES_PER_IP from one network) in the
+    window, further tries are refused with `rate_limited` (429) without checking the password."""
+    username = (username or "").strip()
+    key = username.lower()[:150]
+    now = timezone.now()
+    failure: DomainError | None = None
+    with transaction.atomic():
+        StaffSignInState.objects.get_or_create(username=key)
+        StaffSignInState.objects.select_for_update().get(username=key)
+        refusal = _signin_lock(key, ip, now)
+        if refusal is not None:
+            raise refusal
+        user = authenticate(username=username, password=password or "")
+        if user is None or not user.is_active:
+            StaffSignInFailure.objects.create(username=key, ip=ip, at=now)
+            failure = _signin_lock(key, ip, now)
+            if failure is not None:
+                _audit_signin_lock(key, ip, now, failure)
+            else:
+                failure = DomainError(
+                    "invalid_credentials", _("Wrong username or password."), status=401
+                )
+        else:
+            StaffSignInFailure.objects.filter(username=key).delete()
+    if failure is not None:  # raised after commit so the counted failure is kept
+        raise failure
     return user
 
 
@@ -252,7 +349,9 @@ def revoke_all_tokens(*, owner: Owner | None = None, staff=None) -> int:
 
 def purge_expired_otps() -> int:
     """Periodic: drop sign-in codes older than a day (they only matter for the hourly limits)."""
-    deleted, _by_model = OtpChallenge.objects.filter(
-        created_at__lt=timezone.now() - timedelta(days=1)
-    ).delete()
+    day_ago = timezone.now() - timedelta(days=1)
+    deleted, _by_model = OtpChallenge.objects.filter(created_at__lt=day_ago).delete()
+    # staff sign-in failures only matter inside their window either
+    StaffSignInFailure.objects.filter(at__lt=day_ago).delete()
+    StaffSignInState.objects.filter(updated_at__lt=day_ago).delete()
     return deleted

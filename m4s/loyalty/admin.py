@@ -6,7 +6,7 @@ import secrets
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from m4s.web.admin_site import ScopedAdminMixin, admin_site
+from m4s.web.admin_site import ScopedAdminMixin, ScopedInline, admin_site
 
 from .models import (
     Badge,
@@ -79,19 +79,10 @@ class MissionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
 
 
-class CouponCodeInline(admin.TabularInline):
+class CouponCodeInline(ScopedInline):
     model = CouponCode
-    extra = 0
     fields = ["code", "member", "used_at", "used_on", "discount"]
     readonly_fields = ["used_at", "used_on", "discount"]
-
-    def get_queryset(self, request):
-        return CouponCode.objects.for_actor(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return request.user.has_perm_m4s("manage_group_settings")
-
-    has_change_permission = has_delete_permission = has_add_permission
 
 
 @admin.register(Coupon, site=admin_site)

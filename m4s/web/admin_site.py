@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserCreationForm
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -25,12 +26,14 @@ from m4s.owners.models import Owner
 from m4s.staff.choices import GROUPLESS_ROLES, Perm, Role
 from m4s.staff.models import StaffUser
 from m4s.staff.selectors import list_staff
+from m4s.web.forms import StaffAdminSignInForm
 
 
 class M4SAdminSite(admin.AdminSite):
     site_header = _("M4S back office")
     site_title = _("M4S back office")
     index_title = _("Settings of your dealer group")
+    login_form = StaffAdminSignInForm
 
     def has_permission(self, request):
         user = request.user
@@ -50,6 +53,8 @@ class ScopedAdminMixin:
     # --- permissions: our capabilities, not Django's per-model permission rows
     def _allowed(self, request, perm):
         user = request.user
+        if not (user.is_active and user.is_authenticated):
+            return False  # the login page lists the apps too, for nobody
         if self.platform_only and not user.is_platform_admin:
             return False
         return user.has_perm_m4s(perm)
@@ -81,21 +86,44 @@ class ScopedAdminMixin:
             return model.objects.for_actor(request.user)
         return model._default_manager.all()
 
-    def _scope_related(self, request, remote_model, kwargs):
-        user = request.user
-        if issubclass(remote_model, TenantModel):
-            kwargs["queryset"] = remote_model.objects.for_actor(user)
-        elif remote_model is DealerGroup and not user.is_platform_admin:
-            kwargs["queryset"] = DealerGroup.objects.filter(pk=user.dealer_group_id)
-        return kwargs
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        kwargs = self._scope_related(request, db_field.remote_field.model, kwargs)
+        kwargs = scope_related(request, db_field.remote_field.model, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        kwargs = self._scope_related(request, db_field.remote_field.model, kwargs)
+        kwargs = scope_related(request, db_field.remote_field.model, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Headquarters editing one group's row choose among that group's rows only.
+        request.m4s_admin_group_id = getattr(obj, "dealer_group_id", None)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not issubclass(self.model, TenantModel):
+            return form
+        user = request.user
+
+        class OneGroupForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                if not user.is_platform_admin:
+                    # Set before validation so the (dealer_group, …) unique constraints are
+                    # checked on the form (a clear error) instead of failing in the database.
+                    self.instance.dealer_group_id = user.dealer_group_id
+
+            def _get_validation_exclusions(self):
+                exclusions = super()._get_validation_exclusions()
+                if self.instance.dealer_group_id:
+                    exclusions.discard("dealer_group")
+                return exclusions
+
+            def clean(self):
+                data = super().clean()
+                group = data.get("dealer_group")
+                group_id = getattr(group, "pk", None) or self.instance.dealer_group_id
+                refuse_other_groups(self, group_id)
+                return data
+
+        return OneGroupForm
 
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
@@ -154,6 +182,38 @@ class ScopedAdminMixin:
         formset.save_m2m()
 
 
+def scope_related(request, remote_model, kwargs):
+    """Choices of a foreign key or many-to-many field: rows of the acting user's group (for
+    headquarters, of the group of the row being edited, when there is one)."""
+    user = request.user
+    group_id = getattr(request, "m4s_admin_group_id", None)
+    if issubclass(remote_model, TenantModel):
+        rows = remote_model.objects
+        kwargs["queryset"] = (
+            rows.for_group(group_id)
+            if user.is_platform_admin and group_id
+            else rows.for_actor(user)
+        )
+    elif remote_model is DealerGroup and not user.is_platform_admin:
+        kwargs["queryset"] = DealerGroup.objects.filter(pk=user.dealer_group_id)
+    return kwargs
+
+
+def refuse_other_groups(form, group_id):
+    """Headquarters see every group's rows in the choices: a row of one group may only point
+    at rows of the same group."""
+    if not group_id:
+        return
+    for name, value in list(form.cleaned_data.items()):
+        values = value if isinstance(value, QuerySet | list | tuple) else [value]
+        for item in values:
+            if isinstance(item, TenantModel) and item.dealer_group_id != group_id:
+                form.add_error(
+                    name, _("%(item)s belongs to another dealer group.") % {"item": item}
+                )
+                break
+
+
 class ScopedInline(admin.TabularInline):
     extra = 0
 
@@ -162,6 +222,10 @@ class ScopedInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return request.user.has_perm_m4s(Perm.MANAGE_GROUP_SETTINGS)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = scope_related(request, db_field.remote_field.model, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     has_change_permission = has_delete_permission = has_add_permission
 
@@ -172,8 +236,10 @@ class ScopedInline(admin.TabularInline):
         return ["dealer_group"]
 
     def get_formset(self, request, obj=None, **kwargs):
+        request.m4s_admin_group_id = getattr(obj, "dealer_group_id", None)
         formset = super().get_formset(request, obj, **kwargs)
         scoped = self.model.objects.for_actor(request.user)
+        user = request.user
 
         class ScopedFormSet(formset):
             def add_fields(self, form, index):
@@ -182,6 +248,13 @@ class ScopedInline(admin.TabularInline):
                 field = form.fields.get(self._pk_field.name)
                 if field is not None and hasattr(field, "queryset"):
                     field.queryset = scoped
+
+            def clean(self):
+                super().clean()
+                group_id = self.instance.dealer_group_id or user.dealer_group_id
+                for form in self.forms:
+                    if hasattr(form, "cleaned_data") and form not in self.deleted_forms:
+                        refuse_other_groups(form, group_id)
 
         return ScopedFormSet
 
@@ -383,9 +456,13 @@ class StaffAdmin(ScopedAdminMixin, UserAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.is_platform_admin:
+        hidden = set()
+        if obj is not None and not self.has_change_permission(request, obj):
+            hidden.add("password")  # its "change the password" link is for those who may
+        if not request.user.is_platform_admin:
+            hidden |= {"dealer_group", "local_org"}
+        if not hidden:
             return fieldsets
-        hidden = {"dealer_group", "local_org"}
         return [
             (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
             for name, opts in fieldsets

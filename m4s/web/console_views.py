@@ -14,9 +14,12 @@ from m4s.staff.choices import Perm, Role
 from m4s.staff.permissions import staff_page
 from m4s.staff.selectors import list_staff
 
+from .forms import StaffSignInForm
+
 
 class LoginView(auth_views.LoginView):
     template_name = "web/console/login.html"
+    authentication_form = StaffSignInForm
     redirect_authenticated_user = True
 
 
