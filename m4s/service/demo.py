@@ -742,6 +742,7 @@ class History:
             repair_order=ro,
             operation=op,
             description=op.name,
+            description_i18n=dict(op.name_i18n or {}),
             reason=reason[:300],
             labour_list_price=price,
             labour_price=price,
