@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 
 from m4s.core.audit import audit_entry
 from m4s.core.errors import DomainError
-from m4s.core.i18n import name_of, text
+from m4s.core.i18n import name_of, text, translated
 from m4s.customers.models import Customer
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
@@ -430,7 +430,8 @@ def redeem_reward(member: Member, reward_id: int, *, key: str, now=None) -> tupl
     ):
         raise DomainError(
             "tier_too_low",
-            _("This reward is for %(tier)s members and above.") % {"tier": reward.min_tier.name},
+            _("This reward is for %(tier)s members and above.")
+            % {"tier": translated(reward.min_tier, "name")},
             status=403,
         )
     if reward.stock is not None and not Reward.objects.for_group(g).filter(

@@ -733,7 +733,18 @@ class History:
         return tech, start, end
 
     def _line(
-        self, ro, op, *, source, reason, at, advisor, parts=(), result=None, payer=Payer.CUSTOMER
+        self,
+        ro,
+        op,
+        *,
+        source,
+        reason,
+        at,
+        advisor,
+        parts=(),
+        result=None,
+        payer=Payer.CUSTOMER,
+        reason_i18n=None,
     ):
         w = self.w
         price = w.prices[("op", op.pk)]
@@ -744,6 +755,7 @@ class History:
             description=op.name,
             description_i18n=dict(op.name_i18n or {}),
             reason=reason[:300],
+            reason_i18n={k: v[:300] for k, v in (reason_i18n or {}).items()},
             labour_list_price=price,
             labour_price=price,
             payer=payer,
@@ -807,6 +819,7 @@ class History:
             repair_order=ro,
         )
         reason = w.catalogue.packages[package].name if package else text
+        reason_i18n = w.catalogue.packages[package].name_i18n if package else None
         lines = []
         for i, op in enumerate(ops):
             line = self._line(
@@ -814,6 +827,7 @@ class History:
                 op,
                 source=LineSource.BOOKING,
                 reason=reason,
+                reason_i18n=reason_i18n,
                 at=arrived,
                 advisor=advisor,
                 parts=parts if i == 0 else [],
@@ -865,6 +879,10 @@ class History:
                     point.operation,
                     source=LineSource.INSPECTION,
                     reason=f"{point.name}: {note}".strip(": "),
+                    reason_i18n={
+                        lang: f"{name}: {note}".strip(": ")
+                        for lang, name in (point.name_i18n or {}).items()
+                    },
                     at=inspected,
                     advisor=advisor,
                     parts=part_rows,

@@ -852,6 +852,7 @@ def check_in(
                 actor=actor,
                 parts=parts if op is carrier else [],
                 reason=package.name if package else symptoms[:300],
+                reason_i18n=package.name_i18n if package else None,
             )
             line.approval, line.approval_channel, line.decided_at = (
                 Approval.APPROVED,

@@ -211,3 +211,20 @@ def test_checklist_items_lines_and_packages_in_the_owners_language(
     assert "10,000km 정비" in {p["name"] for p in packages}
     due = api(api_client, w.owner, f"/api/v1/me/vehicles/{w.my_car.pk}/maintenance", "zh-hans")
     assert "机油及机油滤清器" in {i["item"] for i in due["items"]}
+
+
+def test_api_without_accept_language_answers_in_the_owners_language(korean_member):
+    from django.test import Client
+
+    client = Client()
+    r = client.get(
+        "/api/v1/me/rewards", HTTP_AUTHORIZATION=f"Bearer {owner_token(korean_member.owner)}"
+    )
+    assert r.status_code == 200
+    assert "세차" in {x["name"] for x in r.json()}
+    r = client.get(  # an explicit Accept-Language still wins
+        "/api/v1/me/rewards",
+        HTTP_AUTHORIZATION=f"Bearer {owner_token(korean_member.owner)}",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert "洗车" in {x["name"] for x in r.json()}
