@@ -405,7 +405,9 @@ def _bind(
                         gettext_noop(
                             "%(name)s asks to bind %(plate)s, currently bound to %(holder)s."
                         ),
-                        **{"name": customer.name, "plate": vehicle.plate, "holder": holder.name},
+                        name=customer.name,
+                        plate=vehicle.plate,
+                        holder=holder.name,
                     ),
                 ),
                 link=f"/console/customers/{customer.pk}/",
@@ -457,7 +459,8 @@ def _bind(
             text(gettext_noop("New car binding")),
             text(
                 gettext_noop("%(name)s bound %(plate)s."),
-                **{"name": customer.name, "plate": vehicle.plate},
+                name=customer.name,
+                plate=vehicle.plate,
             ),
         ),
         link=f"/console/customers/{customer.pk}/",

@@ -447,12 +447,10 @@ def _after_booking(appointment: Appointment) -> None:
             text(gettext_noop("Visit booked")),
             text(
                 gettext_noop("%(service)s at %(store)s on %(when)s. Your advisor is %(advisor)s."),
-                **{
-                    "service": _service_name(appointment),
-                    "store": store.display_title,
-                    "when": when,
-                    "advisor": appointment.advisor.display_name or appointment.advisor.username,
-                },
+                service=_service_name(appointment),
+                store=store.display_title,
+                when=when,
+                advisor=appointment.advisor.display_name or appointment.advisor.username,
             ),
         ),
         link="/app/service/",
@@ -470,18 +468,17 @@ def _after_booking(appointment: Appointment) -> None:
         lambda: (
             text(
                 gettext_noop("New visit: %(plate)s at %(when)s"),
-                **{"plate": appointment.vehicle.plate, "when": when},
+                plate=appointment.vehicle.plate,
+                when=when,
             ),
             text(
                 gettext_noop(
                     "%(customer)s, %(service)s. Parts reserved: %(parts)s. Problem: %(problem)s"
                 ),
-                **{
-                    "customer": appointment.customer.name,
-                    "service": _service_name(appointment),
-                    "parts": parts or "—",
-                    "problem": appointment.problem or "—",
-                },
+                customer=appointment.customer.name,
+                service=_service_name(appointment),
+                parts=parts or "—",
+                problem=appointment.problem or "—",
             ),
         ),
         link=f"/console/service/appointments/{appointment.pk}/",
@@ -540,7 +537,8 @@ def cancel_appointment(
         lambda: (
             text(
                 gettext_noop("Visit cancelled: %(plate)s at %(when)s"),
-                **{"plate": appointment.vehicle.plate, "when": when},
+                plate=appointment.vehicle.plate,
+                when=when,
             ),
             reason or "—",
         ),
@@ -554,7 +552,7 @@ def cancel_appointment(
                 text(gettext_noop("Visit cancelled")),
                 text(
                     gettext_noop("Your visit on %(when)s was cancelled by the store."),
-                    **{"when": when},
+                    when=when,
                 ),
             ),
             dedupe=f"appt:{appointment.pk}:cancelled",
@@ -639,7 +637,8 @@ def reschedule_appointment(
         lambda: (
             text(
                 gettext_noop("Visit moved: %(plate)s to %(when)s"),
-                **{"plate": appointment.vehicle.plate, "when": when},
+                plate=appointment.vehicle.plate,
+                when=when,
             ),
             "",
         ),
@@ -696,7 +695,9 @@ def send_appointment_reminders(now: dt.datetime | None = None) -> int:
                     text(gettext_noop("See you tomorrow")),
                     text(
                         gettext_noop("%(service)s at %(store)s, %(when)s."),
-                        **{"service": _service_name(a), "store": a.store.display_title, "when": w},
+                        service=_service_name(a),
+                        store=a.store.display_title,
+                        when=w,
                     ),
                 ),
                 link="/app/service/",
@@ -879,7 +880,7 @@ def check_in(
             text(gettext_noop("Your car is checked in")),
             text(
                 gettext_noop("Repair order %(number)s. You can follow it in the app."),
-                **{"number": ro.number},
+                number=ro.number,
             ),
         ),
         link=f"/app/service/orders/{ro.pk}/",
@@ -1094,7 +1095,7 @@ def _after_lines_changed(ro: RepairOrder):
                     gettext_noop(
                         "We found %(n)d item(s) on your car. See photos and prices and decide in the app."
                     ),
-                    **{"n": n},
+                    n=n,
                 ),
             ),
             link=f"/app/service/orders/{ro.pk}/",
@@ -1228,7 +1229,7 @@ def decide_line(
             lambda: (
                 text(
                     gettext_noop("%(plate)s: the owner has decided every item"),
-                    **{"plate": ro.vehicle.plate},
+                    plate=ro.vehicle.plate,
                 ),
                 "",
             ),
@@ -1341,7 +1342,8 @@ def advance(actor, ro: RepairOrder, to: str) -> RepairOrder:
                 text(gettext_noop("Your car is ready")),
                 text(
                     gettext_noop("%(plate)s is ready for pick-up at %(store)s."),
-                    **{"plate": ro.vehicle.plate, "store": ro.store.display_title},
+                    plate=ro.vehicle.plate,
+                    store=ro.store.display_title,
                 ),
             ),
             link=f"/app/service/orders/{ro.pk}/",
@@ -1752,7 +1754,7 @@ def open_due_surveys(now: dt.datetime | None = None) -> int:
                         gettext_noop(
                             "Five quick questions about your visit to %(store)s. Every answer counts."
                         ),
-                        **{"store": s.store.display_title},
+                        store=s.store.display_title,
                     ),
                 ),
                 link=f"/app/service/surveys/{survey.pk}/",
@@ -1836,9 +1838,7 @@ def answer_survey(owner, survey_id: int, *, scores: dict, nps, comment: str = ""
                 survey.dealer_group_id,
                 "service.unhappy",
                 lambda: (
-                    text(
-                        gettext_noop("Unhappy customer: %(name)s"), **{"name": survey.customer.name}
-                    ),
+                    text(gettext_noop("Unhappy customer: %(name)s"), name=survey.customer.name),
                     survey.comment or text(gettext_noop("Low score in the revisit survey.")),
                 ),
                 link="/console/service/figures/",

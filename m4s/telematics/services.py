@@ -182,14 +182,12 @@ def handle_alarms(
                 lambda e=event: (
                     text(
                         gettext_noop("Your car reports: %(alarm)s"),
-                        **{"alarm": Alarm(e.kind).label},
+                        alarm=Alarm(e.kind).label,
                     ),
                     text(
                         gettext_noop("%(plate)s at %(time)s."),
-                        **{
-                            "plate": vehicle.plate,
-                            "time": timezone.localtime(e.ts).strftime("%H:%M"),
-                        },
+                        plate=vehicle.plate,
+                        time=timezone.localtime(e.ts).strftime("%H:%M"),
                     ),
                 ),
                 dedupe=f"alarm:{event.pk}",
@@ -203,15 +201,13 @@ def _alert_store(case, vehicle, customer, event, *, dedupe: str) -> None:
         case.store,
         "rescue.opened",
         lambda: (
-            text(gettext_noop("CRASH: %(plate)s"), **{"plate": vehicle.plate}),
+            text(gettext_noop("CRASH: %(plate)s"), plate=vehicle.plate),
             text(
                 gettext_noop("%(name)s %(phone)s at %(where)s, %(speed)s km/h"),
-                **{
-                    "name": customer.name if customer else "?",
-                    "phone": customer.phone if customer else "?",
-                    "where": where,
-                    "speed": int(event.speed_kmh or 0),
-                },
+                name=customer.name if customer else "?",
+                phone=customer.phone if customer else "?",
+                where=where,
+                speed=int(event.speed_kmh or 0),
             ),
         ),
         dedupe=dedupe,
@@ -294,11 +290,12 @@ def theft_alert(vehicle: Vehicle, state: VehicleState | None, event: AlarmEvent,
             text(gettext_noop("Your parked car moved"))
             if reason == "movement"
             else text(
-                gettext_noop("Alarm from your car: %(alarm)s"), **{"alarm": Alarm(event.kind).label}
+                gettext_noop("Alarm from your car: %(alarm)s"), alarm=Alarm(event.kind).label
             ),
             text(
                 gettext_noop("%(plate)s at %(time)s. If this was not you, call 110 and tap SOS."),
-                **{"plate": vehicle.plate, "time": timezone.localtime(event.ts).strftime("%H:%M")},
+                plate=vehicle.plate,
+                time=timezone.localtime(event.ts).strftime("%H:%M"),
             ),
         ),
         dedupe=f"theft:{event.pk}",
@@ -309,7 +306,7 @@ def theft_alert(vehicle: Vehicle, state: VehicleState | None, event: AlarmEvent,
             store,
             "car.theft",
             lambda: (
-                text(gettext_noop("Theft alarm: %(plate)s"), **{"plate": vehicle.plate}),
+                text(gettext_noop("Theft alarm: %(plate)s"), plate=vehicle.plate),
                 event.get_kind_display(),
             ),
             dedupe=f"theft:{event.pk}",
@@ -727,7 +724,8 @@ def remind_due_maintenance(now: dt.datetime | None = None, *, lead_days: int = 2
                 lambda d=due, p=p: (
                     text(
                         gettext_noop("%(item)s is due around %(date)s"),
-                        **{"item": name_of(d.item), "date": p["projected_on"].isoformat()},
+                        item=name_of(d.item),
+                        date=p["projected_on"].isoformat(),
                     ),
                     text(gettext_noop("Book in one tap, at a time that suits you.")),
                 ),
