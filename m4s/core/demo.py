@@ -7,7 +7,9 @@ import random
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
+from m4s.core.i18n import text
 from m4s.customers import services as customers
 from m4s.customers.choices import BindingVia, Source
 from m4s.customers.models import Customer
@@ -159,8 +161,13 @@ def build_demo() -> bool:
             staff=user,
             group=group,
             kind="welcome",
-            subject="Welcome to M4S",
-            body="Your console shows what to do today. Notifications from owners and cars arrive here.",
+            subject=text(gettext_noop("Welcome to M4S")),
+            body=text(
+                gettext_noop(
+                    "Your console shows what to do today. "
+                    "Notifications from owners and cars arrive here."
+                )
+            ),
             dedupe_key=f"demo-welcome-staff-{username}",
         )
 
@@ -180,8 +187,14 @@ def build_demo() -> bool:
             owner=owner,
             group=g1,
             kind="welcome",
-            subject="欢迎 Welcome",
-            body="京城丰田朝阳店欢迎您！Your consultants and your car's health are one tap away.",
+            subject=text(gettext_noop("Welcome")),
+            body=text(
+                gettext_noop(
+                    "%(store)s welcomes you! "
+                    "Your consultants and your car's health are one tap away."
+                ),
+                store=chaoyang.display_title,
+            ),
             dedupe_key=f"demo-welcome-owner-{phone}",
         )
     _demo_cars(staff, owner_rows, chaoyang, haidian, fengtai)

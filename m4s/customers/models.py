@@ -277,7 +277,7 @@ class TimelineEvent(TenantModel):
     @property
     def display_title(self) -> str:
         """The title in the reader's language (it is stored as its English source text)."""
-        from django.utils.translation import gettext
+        from m4s.core.i18n import render_source
 
         from .choices import Assignment
 
@@ -285,6 +285,6 @@ class TimelineEvent(TenantModel):
         if params.get("role") in Assignment.values:
             params["role"] = str(Assignment(params["role"]).label)
         try:
-            return gettext(self.title) % params if params else gettext(self.title)
+            return render_source(self.title, params)
         except (KeyError, TypeError, ValueError):
             return self.title

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from m4s.core import crypto, hooks
 from m4s.core.audit import audit_entry, record_audit, snapshot
 from m4s.core.errors import DomainError, RateLimited
+from m4s.core.i18n import text
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
 from m4s.org.models import Store
@@ -399,9 +400,15 @@ def _bind(
                 holder,
                 "transfer_requested",
                 lambda: (
-                    _("Ownership transfer requested"),
-                    _("%(name)s asks to bind %(plate)s, currently bound to %(holder)s.")
-                    % {"name": customer.name, "plate": vehicle.plate, "holder": holder.name},
+                    text(gettext_noop("Ownership transfer requested")),
+                    text(
+                        gettext_noop(
+                            "%(name)s asks to bind %(plate)s, currently bound to %(holder)s."
+                        ),
+                        name=customer.name,
+                        plate=vehicle.plate,
+                        holder=holder.name,
+                    ),
                 ),
                 link=f"/console/customers/{customer.pk}/",
                 dedupe=f"transfer:{transfer.pk}",
@@ -449,8 +456,12 @@ def _bind(
         customer,
         "binding",
         lambda: (
-            _("New car binding"),
-            _("%(name)s bound %(plate)s.") % {"name": customer.name, "plate": vehicle.plate},
+            text(gettext_noop("New car binding")),
+            text(
+                gettext_noop("%(name)s bound %(plate)s."),
+                name=customer.name,
+                plate=vehicle.plate,
+            ),
         ),
         link=f"/console/customers/{customer.pk}/",
         dedupe=f"binding:{binding.pk}",
@@ -612,15 +623,15 @@ def resolve_transfer(
                 owner=owner,
                 group=transfer.dealer_group,
                 kind="transfer",
-                subject=_("Your car binding"),
-                body=(
-                    _("%(plate)s is now bound to you.")
+                subject=text(gettext_noop("Your car binding")),
+                body=text(
+                    gettext_noop("%(plate)s is now bound to you.")
                     if approve
-                    else _(
+                    else gettext_noop(
                         "Your request to bind %(plate)s was declined; please contact your store."
-                    )
-                )
-                % {"plate": vehicle.plate},
+                    ),
+                    plate=vehicle.plate,
+                ),
                 dedupe_key=f"transfer-decided:{transfer.pk}",
             )
     record_audit(

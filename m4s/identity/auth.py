@@ -1,5 +1,6 @@
 """Bearer-token authentication for the API: owners, staff, or either."""
 
+from django.utils import translation
 from ninja.security import HttpBearer
 
 from .services import resolve_token
@@ -19,7 +20,20 @@ class _Bearer(HttpBearer):
         else:
             return None
         request.api_token = api_token
+        _reader_language(request)
         return api_token
+
+
+def _reader_language(request) -> None:
+    """A client that sends no Accept-Language gets answers in the signed-in person's own
+    language (names, points reasons, inbox messages), not the server default."""
+    if request.META.get("HTTP_ACCEPT_LANGUAGE"):
+        return
+    person = getattr(request, "owner", None) or getattr(request, "user", None)
+    language = getattr(person, "language", "") or ""
+    if language and translation.check_for_language(language):
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class OwnerAuth(_Bearer):

@@ -11,6 +11,7 @@ from ninja.security import HttpBearer
 from pydantic import Field, StrictInt
 
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.i18n import translated
 from m4s.customers.models import Customer
 from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
@@ -43,6 +44,14 @@ class TierOut(Schema):
     benefits: str
     colour: str
 
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return translated(obj, "name")
+
+    @staticmethod
+    def resolve_benefits(obj) -> str:
+        return translated(obj, "benefits")
+
 
 class LoyaltyOut(Schema):
     member_code: str
@@ -70,6 +79,10 @@ class EntryOut(Schema):
     expires_at: dt.datetime | None
     is_pending: bool
     partner: str | None
+
+    @staticmethod
+    def resolve_reason(obj) -> str:
+        return obj.display_reason  # in the reader's language
 
     @staticmethod
     def resolve_partner(obj):
@@ -102,7 +115,7 @@ class VoucherOut(Schema):
 
     @staticmethod
     def resolve_reward(obj):
-        return obj.reward.name
+        return translated(obj.reward, "name")
 
     @staticmethod
     def resolve_qr(obj):
@@ -153,7 +166,7 @@ class MemberOut(Schema):
 
     @staticmethod
     def resolve_tier(obj):
-        return obj.tier.name if obj.tier_id else None
+        return translated(obj.tier, "name") if obj.tier_id else None
 
 
 class AdjustIn(Schema):
@@ -225,13 +238,13 @@ def my_ledger(request, limit: int = Query(50, ge=1, le=200), before_id: int | No
 def _reward_out(reward, reason):
     return {
         "id": reward.pk,
-        "name": reward.name,
-        "description": reward.description,
+        "name": translated(reward, "name"),
+        "description": translated(reward, "description"),
         "kind": reward.kind,
         "cost": reward.cost,
         "stock": reward.stock,
         "icon": reward.icon,
-        "min_tier": reward.min_tier.name if reward.min_tier_id else None,
+        "min_tier": translated(reward.min_tier, "name") if reward.min_tier_id else None,
         "partner": reward.partner.name if reward.partner_id else None,
         "available": reason == "",
         "unavailable_because": reason,
@@ -265,8 +278,8 @@ def my_missions(request):
     return [
         {
             "id": v.mission.pk,
-            "name": v.mission.name,
-            "description": v.mission.description,
+            "name": translated(v.mission, "name"),
+            "description": translated(v.mission, "description"),
             "measure": v.mission.measure,
             "target": v.mission.target,
             "window_days": v.mission.window_days,
@@ -274,7 +287,7 @@ def my_missions(request):
             "progress": v.progress,
             "pct": v.pct,
             "completed_at": v.completed_at,
-            "badge": v.mission.badge.name if v.mission.badge_id else None,
+            "badge": translated(v.mission.badge, "name") if v.mission.badge_id else None,
         }
         for v in selectors.missions_of(_member(request))
     ]
@@ -292,7 +305,12 @@ def claim_referral(request, payload: ReferralIn):
 @staff_router.post("/vouchers/{code}/use", response=UsedOut)
 def use_voucher(request, code: str):
     v = services.use_voucher(code, actor=request.user)
-    return {"code": v.code, "reward": v.reward.name, "member": v.member.code, "used_at": v.used_at}
+    return {
+        "code": v.code,
+        "reward": translated(v.reward, "name"),
+        "member": v.member.code,
+        "used_at": v.used_at,
+    }
 
 
 @staff_router.get("/loyalty/members", response=list[MemberOut])

@@ -7,7 +7,9 @@ import random
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from m4s.core.i18n import text
 from m4s.customers.models import Customer
 
 from . import ledger, services, starter
@@ -123,7 +125,7 @@ def _vouchers(group, club, owner_phones, now):
     ledger.credit(
         member,
         1000,
-        reason="Welcome bonus",
+        reason=text(gettext_noop("Welcome bonus")),
         key=f"demo:welcome:{member.pk}",
         expires_at=now + dt.timedelta(days=25),
         now=now - dt.timedelta(days=340),

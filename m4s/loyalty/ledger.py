@@ -19,8 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from m4s.core.errors import DomainError
+from m4s.core.i18n import is_text, render_in, text
 
 from .choices import EntryKind
 from .models import Allocation, LedgerEntry, Member
@@ -43,6 +45,15 @@ def _existing(group_id: int, key: str, member: Member) -> LedgerEntry | None:
     return entry
 
 
+def _reason(reason) -> dict:
+    """A reason is free text (a staff member's words, kept as written) or system text
+    (`m4s.core.i18n.text` / `name_of`): stored as its English rendering plus the text itself,
+    so every reader sees it in their own language."""
+    if is_text(reason):
+        return {"reason": render_in("en", reason)[:200], "reason_text": reason}
+    return {"reason": str(reason)[:200]}
+
+
 def new_code(length: int = 10) -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -54,7 +65,7 @@ def credit(
     points: int,
     *,
     kind: str = EntryKind.EARN,
-    reason: str,
+    reason: str | dict,
     key: str,
     source: tuple[str, str] = ("", ""),
     expires_at: dt.datetime | None,
@@ -83,7 +94,7 @@ def credit(
         member=member,
         kind=kind,
         points=points,
-        reason=reason[:200],
+        **_reason(reason),
         source_type=source[0],
         source_id=str(source[1]),
         idempotency_key=key,
@@ -120,7 +131,7 @@ def debit(
     points: int,
     *,
     kind: str,
-    reason: str,
+    reason: str | dict,
     key: str,
     source: tuple[str, str] = ("", ""),
     lots=None,
@@ -166,7 +177,7 @@ def debit(
         member=member,
         kind=kind,
         points=-points,
-        reason=reason[:200],
+        **_reason(reason),
         source_type=source[0],
         source_id=str(source[1]),
         idempotency_key=key,
@@ -205,7 +216,7 @@ def debit(
 
 @transaction.atomic
 def reverse(
-    entry: LedgerEntry, *, reason: str, key: str, actor=None, now=None
+    entry: LedgerEntry, *, reason: str | dict, key: str, actor=None, now=None
 ) -> LedgerEntry | None:
     """Claw back an earn entry (a refunded repair order): take its own lot first, then whatever
     else the member has, never below zero. Points of the lot that already expired are gone
@@ -286,7 +297,7 @@ def expire_lots(now: dt.datetime | None = None) -> int:
                 member,
                 points,
                 kind=EntryKind.EXPIRE,
-                reason=_("Points expired"),
+                reason=text(gettext_noop("Points expired")),
                 key=f"expire:{member.pk}:{now:%Y%m%d%H%M%S%f}",
                 lots=lots,
                 allow_partial=True,

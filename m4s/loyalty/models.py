@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from m4s.core.i18n import Translatable, TranslationsField
 from m4s.core.tenancy import TenantModel
 
 from .choices import CouponKind, EntryKind, Event, Measure, RewardKind, VoucherStatus
@@ -48,8 +49,9 @@ class Programme(TenantModel):
         return self.name
 
 
-class Tier(TenantModel):
+class Tier(Translatable, TenantModel):
     name = models.CharField(_("name"), max_length=40)
+    name_i18n = TranslationsField(_("name, translated"), max_length=40)
     threshold = models.PositiveIntegerField(_("qualifying points in 12 months"))
     earn_multiplier = models.DecimalField(
         _("earn multiplier"), max_digits=4, decimal_places=2, default="1.00"
@@ -58,6 +60,7 @@ class Tier(TenantModel):
         _("labour discount (%)"), default=0, validators=[MaxValueValidator(100)]
     )
     benefits = models.CharField(_("benefits"), max_length=300, blank=True)
+    benefits_i18n = TranslationsField(_("benefits, translated"), max_length=300)
     colour = models.CharField(max_length=7, default="#888888")
 
     class Meta:
@@ -147,9 +150,10 @@ class Campaign(TenantModel):
         return self.name
 
 
-class EarningRule(TenantModel):
+class EarningRule(Translatable, TenantModel):
     event = models.CharField(_("when"), max_length=20, choices=Event.choices)
     name = models.CharField(_("name"), max_length=80)
+    name_i18n = TranslationsField(_("name, translated"), max_length=80)
     points = models.PositiveIntegerField(_("fixed points"), default=0)
     points_per_yuan = models.DecimalField(
         _("points per CNY"), max_digits=6, decimal_places=2, default="0"
@@ -185,7 +189,8 @@ class LedgerEntry(TenantModel):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=8, choices=EntryKind.choices)
     points = models.IntegerField()
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(max_length=200)  # as written (English source text for system reasons)
+    reason_text = models.JSONField(default=dict, blank=True)  # m4s.core.i18n text: read translated
     source_type = models.CharField(max_length=30, blank=True)
     source_id = models.CharField(max_length=40, blank=True)
     idempotency_key = models.CharField(max_length=100)
@@ -240,6 +245,13 @@ class LedgerEntry(TenantModel):
     def __str__(self):
         return f"{self.kind} {self.points:+d} ({self.reason})"
 
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language (free-text staff reasons stay as written)."""
+        from m4s.core.i18n import render
+
+        return render(self.reason_text, self.reason)
+
 
 class Allocation(TenantModel):
     debit = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="allocations")
@@ -250,9 +262,11 @@ class Allocation(TenantModel):
         indexes = [models.Index(fields=["lot"], name="allocation_lot")]
 
 
-class Reward(TenantModel):
+class Reward(Translatable, TenantModel):
     name = models.CharField(_("name"), max_length=80)
+    name_i18n = TranslationsField(_("name, translated"), max_length=80)
     description = models.CharField(_("description"), max_length=300, blank=True)
+    description_i18n = TranslationsField(_("description, translated"), max_length=300)
     kind = models.CharField(_("kind"), max_length=10, choices=RewardKind.choices)
     cost = models.PositiveIntegerField(_("cost (points)"), validators=[MinValueValidator(1)])
     stock = models.PositiveIntegerField(
@@ -306,10 +320,11 @@ class Voucher(TenantModel):
         indexes = [models.Index(fields=["member", "status"], name="voucher_member")]
 
 
-class Coupon(TenantModel):
+class Coupon(Translatable, TenantModel):
     """Single-use codes: an amount or a percentage off, with a minimum spend, usable at settlement."""
 
     name = models.CharField(_("name"), max_length=80)
+    name_i18n = TranslationsField(_("name, translated"), max_length=80)
     kind = models.CharField(_("kind"), max_length=8, choices=CouponKind.choices)
     value = models.DecimalField(_("value"), validators=[MinValueValidator(0)], **MONEY)
     min_spend = models.DecimalField(_("minimum spend (CNY)"), default=0, **MONEY)
@@ -336,10 +351,12 @@ class CouponCode(TenantModel):
     discount = models.DecimalField(null=True, blank=True, **MONEY)
 
 
-class Badge(TenantModel):
+class Badge(Translatable, TenantModel):
     name = models.CharField(_("name"), max_length=60)
+    name_i18n = TranslationsField(_("name, translated"), max_length=60)
     icon = models.CharField(max_length=4, default="🏅")
     description = models.CharField(_("description"), max_length=200, blank=True)
+    description_i18n = TranslationsField(_("description, translated"), max_length=200)
 
     class Meta:
         verbose_name = _("badge")
@@ -349,12 +366,14 @@ class Badge(TenantModel):
         return self.name
 
 
-class Mission(TenantModel):
+class Mission(Translatable, TenantModel):
     """A rule over a sliding time window of the member's events: count, sum, or distinct count
     (e.g. refuel at 5 different partner stations within 60 days)."""
 
     name = models.CharField(_("name"), max_length=80)
+    name_i18n = TranslationsField(_("name, translated"), max_length=80)
     description = models.CharField(_("description"), max_length=300, blank=True)
+    description_i18n = TranslationsField(_("description, translated"), max_length=300)
     event = models.CharField(_("event"), max_length=20, choices=Event.choices)
     measure = models.CharField(
         _("measure"), max_length=8, choices=Measure.choices, default=Measure.COUNT

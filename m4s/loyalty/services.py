@@ -13,10 +13,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from m4s.core import idempotency
 from m4s.core.audit import audit_entry
 from m4s.core.errors import DomainError
+from m4s.core.i18n import name_of, text, translated
 from m4s.customers.models import Customer
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
@@ -130,7 +132,10 @@ def _upgrade(member: Member, now) -> None:
         _tell(
             member,
             "loyalty.tier",
-            lambda: (_("Welcome to %(tier)s") % {"tier": best.name}, best.benefits),
+            lambda: (
+                text(gettext_noop("Welcome to %(tier)s"), tier=name_of(best)),
+                name_of(best, "benefits") if best.benefits else "",
+            ),
             dedupe=f"tier:{member.pk}:{best.pk}:{now:%Y%m%d}",
         )
 
@@ -301,7 +306,7 @@ def record_event(
         entry, _created = ledger.credit(
             member,
             points,
-            reason=rule.name,
+            reason=name_of(rule),
             key=f"{source}:rule:{rule.pk or 'default'}",
             source=(event, source),
             expires_at=_expiry(programme, now),
@@ -320,7 +325,10 @@ def record_event(
         _tell(
             member,
             "loyalty.earned",
-            lambda: (_("+%(n)d points") % {"n": total}, ", ".join(e.reason for e in entries)),
+            lambda: (
+                text(gettext_noop("+%(n)d points"), n=total),
+                [e.reason_text or {"n": e.reason} for e in entries],
+            ),
             dedupe=f"earned:{g}:{source}",
         )
     completed = advance_missions(member, event, now=now)
@@ -412,7 +420,7 @@ def advance_missions(member: Member, event: str, *, now=None) -> list[Mission]:
             ledger.credit(
                 member,
                 mission.points,
-                reason=mission.name,
+                reason=name_of(mission),
                 key=f"mission:{mission.pk}:{member.pk}",
                 source=("mission", mission.pk),
                 expires_at=_expiry(programme, now),
@@ -428,8 +436,8 @@ def advance_missions(member: Member, event: str, *, now=None) -> list[Mission]:
             member,
             "loyalty.mission",
             lambda m=mission: (
-                _("Mission complete: %(name)s") % {"name": m.name},
-                _("+%(n)d points") % {"n": m.points},
+                text(gettext_noop("Mission complete: %(name)s"), name=name_of(m)),
+                text(gettext_noop("+%(n)d points"), n=m.points),
             ),
             dedupe=f"mission:{mission.pk}:{member.pk}",
         )
@@ -471,7 +479,8 @@ def redeem_reward(member: Member, reward_id: int, *, key: str, now=None) -> tupl
     ):
         raise DomainError(
             "tier_too_low",
-            _("This reward is for %(tier)s members and above.") % {"tier": reward.min_tier.name},
+            _("This reward is for %(tier)s members and above.")
+            % {"tier": translated(reward.min_tier, "name")},
             status=403,
         )
     if reward.stock is not None and not Reward.objects.for_group(g).filter(
@@ -482,7 +491,7 @@ def redeem_reward(member: Member, reward_id: int, *, key: str, now=None) -> tupl
         member,
         reward.cost,
         kind=EntryKind.REDEEM,
-        reason=reward.name,
+        reason=name_of(reward),
         key=f"redeem:{key}",
         source=("reward", reward.pk),
         partner=reward.partner,
@@ -787,7 +796,7 @@ def on_service_refunded(refund):
     claw_back(
         f"ro:{refund.repair_order_id}",
         refund.dealer_group_id,
-        reason=_("Repair order refunded"),
+        reason=text(gettext_noop("Repair order refunded")),
     )
 
 
@@ -959,8 +968,8 @@ def expire_and_warn(now: dt.datetime | None = None) -> dict:
                 member,
                 "loyalty.expiry",
                 lambda p=row["p"], d=programme.expiry_warning_days: (
-                    _("%(n)d points expire soon") % {"n": p},
-                    _("Use them within %(d)d days.") % {"d": d},
+                    text(gettext_noop("%(n)d points expire soon"), n=p),
+                    text(gettext_noop("Use them within %(d)d days."), d=d),
                 ),
                 dedupe=f"expiry:{member.pk}:{now:%Y%m%d}",
             )

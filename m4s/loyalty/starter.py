@@ -9,6 +9,7 @@ from django.db import transaction
 from .choices import Event, Measure, RewardKind
 from .models import Badge, Campaign, EarningRule, Mission, Programme, Reward, Tier
 from .services import create_partner
+from .starter_i18n import names
 
 
 @transaction.atomic
@@ -192,6 +193,7 @@ def install_programme(group, *, name: str = "M4S Club") -> SimpleNamespace:
             badge=explorer,
         ),
     }
+    _translate([*tiers, *rules.values(), *rewards.values(), on_time, explorer, *missions.values()])
     return SimpleNamespace(
         programme=programme,
         tiers=tiers,
@@ -202,3 +204,12 @@ def install_programme(group, *, name: str = "M4S Club") -> SimpleNamespace:
         api_key=api_key,
         campaign=welcome,
     )
+
+
+def _translate(rows) -> None:
+    """Every starter name, description and tier benefit in all three languages."""
+    for row in rows:
+        fields = [f for f in ("name", "description", "benefits") if hasattr(row, f"{f}_i18n")]
+        for f in fields:
+            setattr(row, f"{f}_i18n", names(getattr(row, f)) if getattr(row, f) else {})
+        row.save(update_fields=[f"{f}_i18n" for f in fields])

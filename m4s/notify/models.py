@@ -33,6 +33,9 @@ class Message(models.Model):
     )  # what caused it: otp, welcome, system, booking_confirmed ...
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    # subject and body as m4s.core.i18n text ({"subject": ..., "body": ...}): the inbox shows
+    # them in the reader's current language; subject/body above are the send-time rendering
+    texts = models.JSONField(default=dict, blank=True)
     link = models.CharField(max_length=300, blank=True)
     dedupe_key = models.CharField(max_length=160, null=True, blank=True, unique=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
@@ -62,3 +65,15 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.channel}:{self.kind}#{self.pk}"
+
+    @property
+    def display_subject(self) -> str:
+        from m4s.core.i18n import render
+
+        return render((self.texts or {}).get("subject"), self.subject)
+
+    @property
+    def display_body(self) -> str:
+        from m4s.core.i18n import render
+
+        return render((self.texts or {}).get("body"), self.body)

@@ -12,6 +12,14 @@ class InboxMessageOut(Schema):
     created_at: dt.datetime
     read_at: dt.datetime | None
 
+    @staticmethod
+    def resolve_subject(obj) -> str:
+        return obj.display_subject  # in the reader's current language
+
+    @staticmethod
+    def resolve_body(obj) -> str:
+        return obj.display_body
+
 
 class InboxOut(Schema):
     items: list[InboxMessageOut]

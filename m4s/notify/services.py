@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
+from m4s.core.i18n import is_text, render
 
 from .channels import CHANNELS
 from .choices import Channel, Status
@@ -29,12 +30,12 @@ def backoff(attempts: int) -> timedelta:
 def send_message(
     *,
     channel: Channel,
-    body: str,
+    body: str | dict,
     kind: str,
     owner=None,
     staff=None,
     to: str = "",
-    subject: str = "",
+    subject: str | dict = "",
     link: str = "",
     group=None,
     dedupe_key: str | None = None,
@@ -43,7 +44,16 @@ def send_message(
 
     A message with a dedupe key that already exists is not written again: the existing one is
     returned, so retried business operations never double-notify.
+
+    `subject` and `body` may be system text (`m4s.core.i18n.text(...)`): the row keeps them so
+    the in-app inbox shows them in the reader's current language, and the subject/body columns
+    get them rendered in the active language (the recipient's, for SMS and e-mail).
     """
+    texts = {}
+    if is_text(subject):
+        texts["subject"], subject = subject, render(subject)
+    if is_text(body):
+        texts["body"], body = body, render(body)
     if channel not in Channel.values:
         raise DomainError(
             "invalid_channel", _("Unknown channel %(channel)r.") % {"channel": channel}
@@ -67,6 +77,7 @@ def send_message(
         staff=staff,
         to_address=to,
         subject=subject,
+        texts=texts,
         link=link,
         dealer_group_id=getattr(group, "pk", group),
         next_attempt_at=now,
@@ -89,8 +100,9 @@ def send_message(
 
 def tell_customer(customer, kind: str, compose, *, dedupe: str, sms: bool = False, link: str = ""):
     """An in-app message (and an SMS if asked) to a dealer's customer, composed by
-    `compose() -> (title, body)` in their own language. A customer who never signed in to the
-    app gets the SMS only; no customer, no message. Deduplicated per `dedupe` and channel."""
+    `compose() -> (title, body)` in their own language (strings, or `m4s.core.i18n.text` that
+    the inbox re-renders in the reader's language when shown). A customer who never signed in to
+    the app gets the SMS only; no customer, no message. Deduplicated per `dedupe` and channel."""
     if customer is None:
         return
     owner = customer.owner
@@ -114,7 +126,7 @@ def tell_customer(customer, kind: str, compose, *, dedupe: str, sms: bool = Fals
                 owner=owner,
                 group=customer.dealer_group_id,
                 kind=kind,
-                body=f"{title}: {body}",
+                body=f"{render(title)}: {render(body)}",
                 dedupe_key=f"{dedupe}:sms",
             )
 

@@ -72,7 +72,15 @@ class ServicePackageAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 class MaintenanceItemInline(ScopedInline):
     model = MaintenanceItem
-    fields = ["position", "name", "interval_km", "interval_months", "operation", "package"]
+    fields = [
+        "position",
+        "name",
+        "name_i18n",
+        "interval_km",
+        "interval_months",
+        "operation",
+        "package",
+    ]
 
 
 @admin.register(MaintenanceSchedule, site=admin_site)
@@ -106,7 +114,7 @@ class ResourceAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 class InspectionPointInline(ScopedInline):
     model = InspectionPoint
-    fields = ["position", "name", "measure", "operation", "part", "part_quantity"]
+    fields = ["position", "name", "name_i18n", "measure", "operation", "part", "part_quantity"]
 
 
 @admin.register(InspectionTemplate, site=admin_site)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.i18n import translated
 from m4s.core.types import DbId, SaneDate
 from m4s.customers.models import Customer
 from m4s.customers.selectors import vehicles_of_owner
@@ -89,8 +90,8 @@ def _package_out(q):
     return {
         "id": q.package.pk,
         "code": q.package.code,
-        "name": q.package.name,
-        "description": q.package.description,
+        "name": translated(q.package, "name"),
+        "description": translated(q.package, "description"),
         "labour": q.labour,
         "parts": q.parts_total,
         "total": q.total,
@@ -152,7 +153,7 @@ def my_maintenance(request, vehicle_id: int):
         "odometer_km": vehicle.odometer_km,
         "items": [
             {
-                "item": d.item.name,
+                "item": translated(d.item, "name"),
                 "interval_km": d.item.interval_km,
                 "interval_months": d.item.interval_months,
                 "last_on": d.last_on,

@@ -816,7 +816,18 @@ class History:
         return tech, start, end
 
     def _line(
-        self, ro, op, *, source, reason, at, advisor, parts=(), result=None, payer=Payer.CUSTOMER
+        self,
+        ro,
+        op,
+        *,
+        source,
+        reason,
+        at,
+        advisor,
+        parts=(),
+        result=None,
+        payer=Payer.CUSTOMER,
+        reason_i18n=None,
     ):
         w = self.w
         price = w.prices[("op", op.pk)]
@@ -825,7 +836,9 @@ class History:
             repair_order=ro,
             operation=op,
             description=op.name,
+            description_i18n=dict(op.name_i18n or {}),
             reason=reason[:300],
+            reason_i18n={k: v[:300] for k, v in (reason_i18n or {}).items()},
             labour_list_price=price,
             labour_price=price,
             payer=payer,
@@ -889,6 +902,7 @@ class History:
             repair_order=ro,
         )
         reason = w.catalogue.packages[package].name if package else text
+        reason_i18n = w.catalogue.packages[package].name_i18n if package else None
         lines = []
         jobs = w.package_jobs[package] if package else [(op, []) for op in ops]
         for op, op_parts in jobs:
@@ -897,6 +911,7 @@ class History:
                 op,
                 source=LineSource.BOOKING,
                 reason=reason,
+                reason_i18n=reason_i18n,
                 at=arrived,
                 advisor=advisor,
                 parts=op_parts,
@@ -948,6 +963,10 @@ class History:
                     point.operation,
                     source=LineSource.INSPECTION,
                     reason=f"{point.name}: {note}".strip(": "),
+                    reason_i18n={
+                        lang: f"{name}: {note}".strip(": ")
+                        for lang, name in (point.name_i18n or {}).items()
+                    },
                     at=inspected,
                     advisor=advisor,
                     parts=part_rows,

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from m4s.core.i18n import Translatable, TranslationsField
 from m4s.core.tenancy import TenantModel
 from m4s.core.uploads import ProtectedImageField
 
@@ -35,9 +36,10 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 # --- catalogue ----------------------------------------------------------------------------------
-class LabourOperation(TenantModel):
+class LabourOperation(Translatable, TenantModel):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=120)
+    name_i18n = TranslationsField(_("name, translated"), max_length=120)
     standard_hours = models.DecimalField(
         _("standard hours"),
         max_digits=5,
@@ -66,9 +68,10 @@ class LabourOperation(TenantModel):
         return int(self.standard_hours * 60)
 
 
-class Part(TenantModel):
+class Part(Translatable, TenantModel):
     part_number = models.CharField(_("part number"), max_length=30)
     name = models.CharField(_("name"), max_length=120)
+    name_i18n = TranslationsField(_("name, translated"), max_length=120)
     kind = models.CharField(_("kind"), max_length=10, choices=PartKind.choices, default="part")
     unit = models.CharField(_("unit"), max_length=10, default="pcs")
     is_active = models.BooleanField(_("active"), default=True)
@@ -109,10 +112,12 @@ class PartStock(TenantModel):
         return f"{self.part_id}@{self.store_id}: {self.on_hand} ({self.reserved} reserved)"
 
 
-class ServicePackage(TenantModel):
+class ServicePackage(Translatable, TenantModel):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=120)
+    name_i18n = TranslationsField(_("name, translated"), max_length=120)
     description = models.CharField(_("description"), max_length=300, blank=True)
+    description_i18n = TranslationsField(_("description, translated"), max_length=300)
     operations = models.ManyToManyField(LabourOperation, related_name="packages", blank=True)
     for_fuels = models.JSONField(
         _("for fuel types"), default=list, blank=True, help_text=_("Empty: every car.")
@@ -226,13 +231,14 @@ class MaintenanceSchedule(TenantModel):
         return self.name
 
 
-class MaintenanceItem(TenantModel):
+class MaintenanceItem(Translatable, TenantModel):
     """Due every `interval_km` or every `interval_months`, whichever comes first."""
 
     schedule = models.ForeignKey(
         MaintenanceSchedule, on_delete=models.CASCADE, related_name="items"
     )
     name = models.CharField(_("name"), max_length=80)
+    name_i18n = TranslationsField(_("name, translated"), max_length=80)
     interval_km = models.PositiveIntegerField(_("every (km)"), null=True, blank=True)
     interval_months = models.PositiveSmallIntegerField(_("every (months)"), null=True, blank=True)
     operation = models.ForeignKey(
@@ -546,12 +552,13 @@ class InspectionTemplate(TenantModel):
         return self.name
 
 
-class InspectionPoint(TenantModel):
+class InspectionPoint(Translatable, TenantModel):
     template = models.ForeignKey(
         InspectionTemplate, on_delete=models.CASCADE, related_name="points"
     )
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(_("name"), max_length=80)
+    name_i18n = TranslationsField(_("name, translated"), max_length=80)
     measure = models.CharField(_("measure"), max_length=10, choices=Measure.choices, blank=True)
     operation = models.ForeignKey(
         LabourOperation,
@@ -605,14 +612,16 @@ class RepairPhoto(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
-class RepairLine(TenantModel):
+class RepairLine(Translatable, TenantModel):
     """One job on a repair order: a labour operation and the parts it needs. Only approved lines
     are worked on and billed; declined lines are kept so the owner can be reminded later."""
 
     repair_order = models.ForeignKey(RepairOrder, on_delete=models.CASCADE, related_name="lines")
     operation = models.ForeignKey(LabourOperation, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=200)
+    description_i18n = TranslationsField(_("description, translated"), max_length=200)
     reason = models.CharField(_("why"), max_length=300, blank=True)
+    reason_i18n = TranslationsField(_("why, translated"), max_length=300)
     labour_list_price = models.DecimalField(**MONEY)
     labour_price = models.DecimalField(**MONEY)
     payer = models.CharField(

@@ -4,6 +4,7 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import Field
 
+from m4s.core.i18n import translated
 from m4s.core.types import SaneDateTime
 
 
@@ -124,7 +125,7 @@ class AppointmentOut(Schema):
 
     @staticmethod
     def resolve_service(obj):
-        return obj.package.name if obj.package_id else "diagnosis"
+        return translated(obj.package, "name") if obj.package_id else "diagnosis"
 
     @staticmethod
     def resolve_repair_order_id(obj):
@@ -146,7 +147,7 @@ class LinePartOut(Schema):
 
     @staticmethod
     def resolve_name(obj):
-        return obj.part.name
+        return translated(obj.part, "name")
 
 
 class LineOut(Schema):
@@ -171,6 +172,14 @@ class LineOut(Schema):
     @staticmethod
     def resolve_operation(obj):
         return obj.operation.code
+
+    @staticmethod
+    def resolve_description(obj):
+        return translated(obj, "description")
+
+    @staticmethod
+    def resolve_reason(obj):
+        return translated(obj, "reason")
 
     @staticmethod
     def resolve_parts(obj):
@@ -207,7 +216,7 @@ class InspectionOut(Schema):
 
     @staticmethod
     def resolve_name(obj):
-        return obj.point.name
+        return translated(obj.point, "name")
 
 
 class TotalsOut(Schema):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 
 from m4s.core import hooks
 from m4s.core.errors import DomainError
+from m4s.core.i18n import name_of, text
 from m4s.core.types import in_calendar
 from m4s.core.uploads import clean_image, clean_images
 from m4s.customers.choices import TimelineKind
@@ -425,11 +426,12 @@ def book_appointment(
     return appointment, True
 
 
-def _service_name(appointment: Appointment) -> str:
+def _service_name(appointment: Appointment) -> dict:
+    """The booked package's name (every language) or "diagnosis", as system text."""
     return (
-        appointment.package.name
+        name_of(appointment.package)
         if appointment.package_id
-        else _("Diagnosis of the problem you described")
+        else text(gettext_noop("Diagnosis of the problem you described"))
     )
 
 
@@ -446,14 +448,14 @@ def _after_booking(appointment: Appointment) -> None:
         appointment.customer,
         "service.booked",
         lambda: (
-            _("Visit booked"),
-            _("%(service)s at %(store)s on %(when)s. Your advisor is %(advisor)s.")
-            % {
-                "service": _service_name(appointment),
-                "store": store.display_title,
-                "when": when,
-                "advisor": appointment.advisor.display_name or appointment.advisor.username,
-            },
+            text(gettext_noop("Visit booked")),
+            text(
+                gettext_noop("%(service)s at %(store)s on %(when)s. Your advisor is %(advisor)s."),
+                service=_service_name(appointment),
+                store=store.display_title,
+                when=when,
+                advisor=appointment.advisor.display_name or appointment.advisor.username,
+            ),
         ),
         link="/app/service/",
         dedupe=f"appt:{appointment.pk}:booked",
@@ -468,15 +470,20 @@ def _after_booking(appointment: Appointment) -> None:
         appointment.dealer_group_id,
         "service.booked",
         lambda: (
-            _("New visit: %(plate)s at %(when)s")
-            % {"plate": appointment.vehicle.plate, "when": when},
-            _("%(customer)s, %(service)s. Parts reserved: %(parts)s. Problem: %(problem)s")
-            % {
-                "customer": appointment.customer.name,
-                "service": _service_name(appointment),
-                "parts": parts or "—",
-                "problem": appointment.problem or "—",
-            },
+            text(
+                gettext_noop("New visit: %(plate)s at %(when)s"),
+                plate=appointment.vehicle.plate,
+                when=when,
+            ),
+            text(
+                gettext_noop(
+                    "%(customer)s, %(service)s. Parts reserved: %(parts)s. Problem: %(problem)s"
+                ),
+                customer=appointment.customer.name,
+                service=_service_name(appointment),
+                parts=parts or "—",
+                problem=appointment.problem or "—",
+            ),
         ),
         link=f"/console/service/appointments/{appointment.pk}/",
         dedupe=f"appt:{appointment.pk}:advisor",
@@ -532,8 +539,11 @@ def cancel_appointment(
         appointment.dealer_group_id,
         "service.cancelled",
         lambda: (
-            _("Visit cancelled: %(plate)s at %(when)s")
-            % {"plate": appointment.vehicle.plate, "when": when},
+            text(
+                gettext_noop("Visit cancelled: %(plate)s at %(when)s"),
+                plate=appointment.vehicle.plate,
+                when=when,
+            ),
             reason or "—",
         ),
         dedupe=f"appt:{appointment.pk}:cancelled",
@@ -543,8 +553,11 @@ def cancel_appointment(
             appointment.customer,
             "service.cancelled",
             lambda: (
-                _("Visit cancelled"),
-                _("Your visit on %(when)s was cancelled by the store.") % {"when": when},
+                text(gettext_noop("Visit cancelled")),
+                text(
+                    gettext_noop("Your visit on %(when)s was cancelled by the store."),
+                    when=when,
+                ),
             ),
             dedupe=f"appt:{appointment.pk}:cancelled",
         )
@@ -626,8 +639,11 @@ def reschedule_appointment(
         group_id,
         "service.rescheduled",
         lambda: (
-            _("Visit moved: %(plate)s to %(when)s")
-            % {"plate": appointment.vehicle.plate, "when": when},
+            text(
+                gettext_noop("Visit moved: %(plate)s to %(when)s"),
+                plate=appointment.vehicle.plate,
+                when=when,
+            ),
             "",
         ),
         dedupe=f"appt:{appointment.pk}:moved:{starts_at.isoformat()}",
@@ -680,9 +696,13 @@ def send_appointment_reminders(now: dt.datetime | None = None) -> int:
                 appt.customer,
                 "service.reminder",
                 lambda a=appt, w=when: (
-                    _("See you tomorrow"),
-                    _("%(service)s at %(store)s, %(when)s.")
-                    % {"service": _service_name(a), "store": a.store.display_title, "when": w},
+                    text(gettext_noop("See you tomorrow")),
+                    text(
+                        gettext_noop("%(service)s at %(store)s, %(when)s."),
+                        service=_service_name(a),
+                        store=a.store.display_title,
+                        when=w,
+                    ),
                 ),
                 link="/app/service/",
                 dedupe=f"appt:{appt.pk}:reminder",
@@ -831,6 +851,7 @@ def check_in(
                 actor=actor,
                 parts=parts,
                 reason=package.name if package else symptoms[:300],
+                reason_i18n=package.name_i18n if package else None,
             )
             line.approval, line.approval_channel, line.decided_at = (
                 Approval.APPROVED,
@@ -854,8 +875,11 @@ def check_in(
         customer,
         "service.checked_in",
         lambda: (
-            _("Your car is checked in"),
-            _("Repair order %(number)s. You can follow it in the app.") % {"number": ro.number},
+            text(gettext_noop("Your car is checked in")),
+            text(
+                gettext_noop("Repair order %(number)s. You can follow it in the app."),
+                number=ro.number,
+            ),
         ),
         link=f"/app/service/orders/{ro.pk}/",
         dedupe=f"ro:{ro.pk}:checked_in",
@@ -872,6 +896,7 @@ def _make_line(
     actor,
     parts=(),
     reason="",
+    reason_i18n=None,
     result=None,
     payer: str = Payer.CUSTOMER,
 ) -> RepairLine:
@@ -880,7 +905,9 @@ def _make_line(
         repair_order=ro,
         operation=op,
         description=op.name,
+        description_i18n=dict(op.name_i18n or {}),
         reason=reason[:300],
+        reason_i18n={k: v[:300] for k, v in (reason_i18n or {}).items()},
         labour_list_price=prices[("op", op.pk)],
         labour_price=prices[("op", op.pk)],
         source=source,
@@ -1039,6 +1066,10 @@ def complete_inspection(actor, ro: RepairOrder) -> RepairOrder:
             parts=parts,
             result=r,
             reason=f"{r.point.name}: {r.note}".strip(": ")[:300],
+            reason_i18n={  # the checklist item in each language the dealer translated it to
+                lang: f"{name}: {r.note}".strip(": ")
+                for lang, name in (r.point.name_i18n or {}).items()
+            },
         )
         new += 1
     _after_lines_changed(ro)
@@ -1057,11 +1088,13 @@ def _after_lines_changed(ro: RepairOrder):
             ro.customer,
             "service.approval",
             lambda: (
-                _("Your approval is needed"),
-                _(
-                    "We found %(n)d item(s) on your car. See photos and prices and decide in the app."
-                )
-                % {"n": n},
+                text(gettext_noop("Your approval is needed")),
+                text(
+                    gettext_noop(
+                        "We found %(n)d item(s) on your car. See photos and prices and decide in the app."
+                    ),
+                    n=n,
+                ),
             ),
             link=f"/app/service/orders/{ro.pk}/",
             dedupe=f"ro:{ro.pk}:approval:{pending.order_by('-id').first().pk}",
@@ -1177,7 +1210,7 @@ def decide_line(
         ro.customer,
         TimelineKind.VISIT,
         gettext_noop("Approved: %(item)s") if approve else gettext_noop("Declined: %(item)s"),
-        params={"item": line.description},
+        params={"item": name_of(line, "description")},
         actor=actor,
         data={"repair_order": ro.pk, "line": line.pk, "channel": line.approval_channel},
     )
@@ -1192,7 +1225,10 @@ def decide_line(
             ro.dealer_group_id,
             "service.decided",
             lambda: (
-                _("%(plate)s: the owner has decided every item") % {"plate": ro.vehicle.plate},
+                text(
+                    gettext_noop("%(plate)s: the owner has decided every item"),
+                    plate=ro.vehicle.plate,
+                ),
                 "",
             ),
             link=f"/console/service/orders/{ro.pk}/",
@@ -1301,9 +1337,12 @@ def advance(actor, ro: RepairOrder, to: str) -> RepairOrder:
             ro.customer,
             "service.ready",
             lambda: (
-                _("Your car is ready"),
-                _("%(plate)s is ready for pick-up at %(store)s.")
-                % {"plate": ro.vehicle.plate, "store": ro.store.display_title},
+                text(gettext_noop("Your car is ready")),
+                text(
+                    gettext_noop("%(plate)s is ready for pick-up at %(store)s."),
+                    plate=ro.vehicle.plate,
+                    store=ro.store.display_title,
+                ),
             ),
             link=f"/app/service/orders/{ro.pk}/",
             dedupe=f"ro:{ro.pk}:ready",
@@ -1717,9 +1756,13 @@ def open_due_surveys(now: dt.datetime | None = None) -> int:
                 survey.customer,
                 "service.survey",
                 lambda s=survey: (
-                    _("How was your visit?"),
-                    _("Five quick questions about your visit to %(store)s. Every answer counts.")
-                    % {"store": s.store.display_title},
+                    text(gettext_noop("How was your visit?")),
+                    text(
+                        gettext_noop(
+                            "Five quick questions about your visit to %(store)s. Every answer counts."
+                        ),
+                        store=s.store.display_title,
+                    ),
                 ),
                 link=f"/app/service/surveys/{survey.pk}/",
                 dedupe=f"survey:{survey.pk}:open",
@@ -1802,8 +1845,8 @@ def answer_survey(owner, survey_id: int, *, scores: dict, nps, comment: str = ""
                 survey.dealer_group_id,
                 "service.unhappy",
                 lambda: (
-                    _("Unhappy customer: %(name)s") % {"name": survey.customer.name},
-                    survey.comment or _("Low score in the revisit survey."),
+                    text(gettext_noop("Unhappy customer: %(name)s"), name=survey.customer.name),
+                    survey.comment or text(gettext_noop("Low score in the revisit survey.")),
                 ),
                 link="/console/service/figures/",
                 dedupe=f"survey:{survey.pk}:unhappy:{manager.pk}",

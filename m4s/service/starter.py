@@ -31,6 +31,7 @@ from .models import (
     ServiceSettings,
     TechnicianProfile,
 )
+from .starter_i18n import names
 
 # code, name, hours, skill line, resource, price (CNY)
 OPERATIONS = [
@@ -162,20 +163,25 @@ def install_catalogue(group, *, today: dt.date | None = None) -> SimpleNamespace
             dealer_group_id=g,
             code=code,
             name=name,
+            name_i18n=names(name),
             standard_hours=Decimal(hours),
             skill_line=line,
             resource_kind=resource,
         )
     parts = {}
     for number, name, _price, _stock in PARTS:
-        parts[number] = Part.objects.create(dealer_group_id=g, part_number=number, name=name)
+        parts[number] = Part.objects.create(
+            dealer_group_id=g, part_number=number, name=name, name_i18n=names(name)
+        )
     packages = {}
     for code, name, description, op_codes, part_rows in PACKAGES:
         p = packages[code] = ServicePackage.objects.create(
             dealer_group_id=g,
             code=code,
             name=name,
+            name_i18n=names(name),
             description=description,
+            description_i18n=names(description),
             for_fuels=["bev"] if code.startswith("EV") else ["petrol", "diesel", "hybrid", "phev"],
         )
         p.operations.set([ops[c] for c in op_codes])
@@ -222,6 +228,7 @@ def _schedule(group_id, brand, model, name, rows, ops, packages):
             dealer_group_id=group_id,
             schedule=schedule,
             name=item,
+            name_i18n=names(item),
             interval_km=km,
             interval_months=months,
             operation=ops[op],
@@ -264,6 +271,7 @@ def install_workshop(
             template=template,
             position=i,
             name=name,
+            name_i18n=names(name),
             measure=measure,
             operation=catalogue.operations[op],
             part=catalogue.parts.get(part),

@@ -9,6 +9,7 @@ from ninja.security import HttpBearer
 from pydantic import Field
 
 from m4s.core.errors import DomainError
+from m4s.core.i18n import translated
 from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
@@ -96,7 +97,11 @@ def _health_out(h):
                 "delivered_at": ro.delivered_at.isoformat(),
                 "odometer_km": ro.odometer_out,
                 "store": ro.store.name,
-                "work": [ln.description for ln in ro.lines.all() if ln.approval == "approved"],
+                "work": [
+                    translated(ln, "description")
+                    for ln in ro.lines.all()
+                    if ln.approval == "approved"
+                ],
             }
             for ro in h["service_history"]
         ],
@@ -114,7 +119,7 @@ def _forecast_out(f):
         "days_of_data": forecast.days if forecast else 0,
         "items": [
             {
-                "item": p["due"].item.name,
+                "item": translated(p["due"].item, "name"),
                 "projected_on": p["projected_on"].isoformat() if p["projected_on"] else None,
                 "by": p["by"],
                 "confidence": p["confidence"],

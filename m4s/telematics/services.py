@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from m4s.core.errors import DomainError
+from m4s.core.i18n import name_of, text
 from m4s.customers.choices import TimelineKind
 from m4s.customers.services import record_timeline
 from m4s.notify.choices import Channel
@@ -25,7 +26,7 @@ from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
 from . import messages as msg
-from .choices import RESCUE_ALARMS, THEFT_ALARMS, CaseStatus, Protocol
+from .choices import RESCUE_ALARMS, THEFT_ALARMS, Alarm, CaseStatus, Protocol
 from .models import (
     AlarmEvent,
     DailyOdometer,
@@ -179,9 +180,15 @@ def handle_alarms(
                 customer,
                 f"car.{m.alarm}",
                 lambda e=event: (
-                    _("Your car reports: %(alarm)s") % {"alarm": e.get_kind_display()},
-                    _("%(plate)s at %(time)s.")
-                    % {"plate": vehicle.plate, "time": timezone.localtime(e.ts).strftime("%H:%M")},
+                    text(
+                        gettext_noop("Your car reports: %(alarm)s"),
+                        alarm=Alarm(e.kind).label,
+                    ),
+                    text(
+                        gettext_noop("%(plate)s at %(time)s."),
+                        plate=vehicle.plate,
+                        time=timezone.localtime(e.ts).strftime("%H:%M"),
+                    ),
                 ),
                 dedupe=f"alarm:{event.pk}",
             )
@@ -194,14 +201,14 @@ def _alert_store(case, vehicle, customer, event, *, dedupe: str) -> None:
         case.store,
         "rescue.opened",
         lambda: (
-            _("CRASH: %(plate)s") % {"plate": vehicle.plate},
-            _("%(name)s %(phone)s at %(where)s, %(speed)s km/h")
-            % {
-                "name": customer.name if customer else "?",
-                "phone": customer.phone if customer else "?",
-                "where": where,
-                "speed": int(event.speed_kmh or 0),
-            },
+            text(gettext_noop("CRASH: %(plate)s"), plate=vehicle.plate),
+            text(
+                gettext_noop("%(name)s %(phone)s at %(where)s, %(speed)s km/h"),
+                name=customer.name if customer else "?",
+                phone=customer.phone if customer else "?",
+                where=where,
+                speed=int(event.speed_kmh or 0),
+            ),
         ),
         dedupe=dedupe,
         link=f"/console/telematics/cases/{case.pk}/",
@@ -252,9 +259,11 @@ def open_rescue_case(vehicle: Vehicle, event: AlarmEvent) -> RescueCase:
         customer,
         "rescue.opened",
         lambda: (
-            _("Are you all right?"),
-            _(
-                "Your car reported a crash. Our rescue team is calling you. In danger, call 110 or 120."
+            text(gettext_noop("Are you all right?")),
+            text(
+                gettext_noop(
+                    "Your car reported a crash. Our rescue team is calling you. In danger, call 110 or 120."
+                )
             ),
         ),
         dedupe=f"rescue:{case.pk}",
@@ -278,11 +287,16 @@ def theft_alert(vehicle: Vehicle, state: VehicleState | None, event: AlarmEvent,
         customer,
         "car.theft",
         lambda: (
-            _("Your parked car moved")
+            text(gettext_noop("Your parked car moved"))
             if reason == "movement"
-            else _("Alarm from your car: %(alarm)s") % {"alarm": event.get_kind_display()},
-            _("%(plate)s at %(time)s. If this was not you, call 110 and tap SOS.")
-            % {"plate": vehicle.plate, "time": timezone.localtime(event.ts).strftime("%H:%M")},
+            else text(
+                gettext_noop("Alarm from your car: %(alarm)s"), alarm=Alarm(event.kind).label
+            ),
+            text(
+                gettext_noop("%(plate)s at %(time)s. If this was not you, call 110 and tap SOS."),
+                plate=vehicle.plate,
+                time=timezone.localtime(event.ts).strftime("%H:%M"),
+            ),
         ),
         dedupe=f"theft:{event.pk}",
         sms=True,
@@ -292,7 +306,7 @@ def theft_alert(vehicle: Vehicle, state: VehicleState | None, event: AlarmEvent,
             store,
             "car.theft",
             lambda: (
-                _("Theft alarm: %(plate)s") % {"plate": vehicle.plate},
+                text(gettext_noop("Theft alarm: %(plate)s"), plate=vehicle.plate),
                 event.get_kind_display(),
             ),
             dedupe=f"theft:{event.pk}",
@@ -361,8 +375,13 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
                 customer,
                 "car.geofence",
                 lambda f=fence, i=inside: (
-                    (_("%(plate)s entered %(name)s") if i else _("%(plate)s left %(name)s"))
-                    % {"plate": vehicle.plate, "name": f.name},
+                    text(
+                        gettext_noop("%(plate)s entered %(name)s")
+                        if i
+                        else gettext_noop("%(plate)s left %(name)s"),
+                        plate=vehicle.plate,
+                        name=f.name,
+                    ),
                     timezone.localtime(newest.ts).strftime("%H:%M"),
                 ),
                 dedupe=f"fence:{fence.pk}:{newest.ts.isoformat()}",
@@ -703,9 +722,12 @@ def remind_due_maintenance(now: dt.datetime | None = None, *, lead_days: int = 2
                 customer,
                 "care.maintenance",
                 lambda d=due, p=p: (
-                    _("%(item)s is due around %(date)s")
-                    % {"item": d.item.name, "date": p["projected_on"].isoformat()},
-                    _("Book in one tap, at a time that suits you."),
+                    text(
+                        gettext_noop("%(item)s is due around %(date)s"),
+                        item=name_of(d.item),
+                        date=p["projected_on"].isoformat(),
+                    ),
+                    text(gettext_noop("Book in one tap, at a time that suits you.")),
                 ),
                 dedupe=f"maint:{reminder.pk}",
                 link=link,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from m4s.core.errors import DomainError
+from m4s.core.i18n import translated
 from m4s.customers import services as customer_services
 from m4s.customers.models import Customer
 from m4s.loyalty import selectors, services
@@ -191,7 +192,7 @@ def redeem(request, member: Member, reward_id: int):
         messages.success(
             request,
             _("Redeemed: %(reward)s. Show this code when you use it.")
-            % {"reward": voucher.reward.name},
+            % {"reward": translated(voucher.reward, "name")},
         )
     return redirect("app-loyalty-voucher", voucher_id=voucher.pk)
 

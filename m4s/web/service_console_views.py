@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from m4s.core.errors import DomainError
+from m4s.core.i18n import translated
 from m4s.core.types import in_calendar
 from m4s.core.uploads import clean_images
 from m4s.customers import selectors as customer_selectors
@@ -773,7 +774,8 @@ def order_inspection(request, ro):
         elif (note or measurement or photo) and point_id not in existing:
             raise DomainError(
                 "rating_required",
-                _("Rate “%(item)s” green, amber or red first.") % {"item": point.name},
+                _("Rate “%(item)s” green, amber or red first.")
+                % {"item": translated(point, "name")},
             )
         if photo:
             uploads[point_id] = _photos([photo])[0]
@@ -814,7 +816,9 @@ def order_add_line(request, ro):
         reason=post.get("reason", "")[:300],
         payer=post.get("payer") or Payer.CUSTOMER,
     )
-    return _("Added “%(item)s”; it waits for the owner's approval.") % {"item": line.description}
+    return _("Added “%(item)s”; it waits for the owner's approval.") % {
+        "item": translated(line, "description")
+    }
 
 
 @_ro_action(Perm.WORK_REPAIR_ORDERS, "lines")
@@ -824,8 +828,10 @@ def order_decide(request, ro, line_id: int):
         ro, line_id, approve, actor=request.user, reason=request.POST.get("reason", "")[:200]
     )
     if approve:
-        return _("Recorded: the owner approved “%(item)s”.") % {"item": line.description}
-    return _("Recorded: the owner declined “%(item)s”.") % {"item": line.description}
+        return _("Recorded: the owner approved “%(item)s”.") % {
+            "item": translated(line, "description")
+        }
+    return _("Recorded: the owner declined “%(item)s”.") % {"item": translated(line, "description")}
 
 
 @_ro_action(Perm.WORK_REPAIR_ORDERS, "lines")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.i18n import translated
 from m4s.core.types import in_calendar
 from m4s.core.uploads import clean_images
 from m4s.customers.selectors import vehicles_of_owner
@@ -143,7 +144,7 @@ def _hotline(store: Store) -> EmergencyNumber | None:
 
 def _service_name(appointment) -> str:
     if appointment.package_id:
-        return appointment.package.name
+        return translated(appointment.package, "name")
     return _("Diagnosis of the problem you described")
 
 

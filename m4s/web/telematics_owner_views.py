@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.i18n import translated
 from m4s.telematics import selectors, services
 from m4s.telematics.choices import Severity
 from m4s.telematics.messages import distance_km
@@ -275,7 +276,9 @@ def health_page(vehicle) -> dict:
     ]
     projected.sort(key=lambda p: (p["projected_on"] is None, p["projected_on"] or dt.date.max))
     for ro in record["service_history"]:  # lines are prefetched
-        ro.work = [ln.description for ln in ro.lines.all() if ln.approval == "approved"]
+        ro.work = [
+            translated(ln, "description") for ln in ro.lines.all() if ln.approval == "approved"
+        ]
     last_seen = state.device.last_seen_at if state and state.device else None
     return {
         **record,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from m4s.core.i18n import translated
 from m4s.customers.selectors import vehicles_of_owner
 from m4s.notify import selectors as inbox
 from m4s.service import selectors as service
@@ -113,7 +114,7 @@ def _maintenance(owner, cars, busy_vehicle_ids: set[int]) -> list[Todo]:
                     f"maintenance:{v.pk}",
                     _("%(item)s falls due around %(date)s on %(plate)s: book a visit")
                     % {
-                        "item": reminder.item.name,
+                        "item": translated(reminder.item, "name"),
                         "date": reminder.due_on.isoformat(),
                         "plate": v.plate,
                     },
@@ -130,7 +131,7 @@ def _maintenance(owner, cars, busy_vehicle_ids: set[int]) -> list[Todo]:
             Todo(
                 f"maintenance:{v.pk}",
                 _("%(item)s is overdue on %(plate)s: book a visit")
-                % {"item": overdue.item.name, "plate": v.plate},
+                % {"item": translated(overdue.item, "name"), "plate": v.plate},
                 f"{reverse('app-service-book')}?{urlencode(query)}",
             )
         )
@@ -155,7 +156,7 @@ def _loyalty(owner, now) -> list[Todo]:
         Todo(
             f"voucher:{voucher.pk}",
             _("Your %(reward)s voucher is ready: show it at the desk")
-            % {"reward": voucher.reward.name},
+            % {"reward": translated(voucher.reward, "name")},
             reverse("app-loyalty-voucher", args=[voucher.pk]),
         )
     ]

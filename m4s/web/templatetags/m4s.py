@@ -21,3 +21,11 @@ def icon_tag(name: str, label: str = "") -> str:
 def icon_for_tag(value: str, default: str = "gift") -> str:
     """{% icon_for reward.icon "gift" %}: the icon for a stored value (a Lucide name or an emoji)."""
     return icons.icon(icons.icon_name_for(value, default))
+
+
+@register.filter
+def tr(obj, field: str = "name") -> str:
+    """{{ reward|tr:"name" }}: a catalogue field in the reader's language (source as fallback)."""
+    from m4s.core.i18n import translated
+
+    return translated(obj, field)

@@ -20,6 +20,11 @@ def test_redeem_a_car_wash_and_use_it_at_the_desk(live_club, live_server, new_co
     w = live_club
     base = live_server.url
     ledger.credit(w.member, 450, reason="Paid service", key="seed", expires_at=None)
+    # Both read English (signing in sets their own language; reward names are translated).
+    w.owner.language = "en"
+    w.owner.save(update_fields=["language"])
+    w.advisor_a.language = "en"
+    w.advisor_a.save(update_fields=["language"])
     phone = new_context(**{**PHONE, "locale": "en-GB"}).new_page()
     desk = new_context(**{**DESKTOP, "locale": "en-GB"}).new_page()
 
