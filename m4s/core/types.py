@@ -47,6 +47,22 @@ def _datetime(value: dt.datetime) -> dt.datetime:
     return value
 
 
+def _local_time(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("a time of day without a zone (the store's or the owner's local time)")
+    return value
+
+
+# A local time of day, HH:MM or HH:MM:SS.
+LocalTime = Annotated[
+    dt.time,
+    AfterValidator(_local_time),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"},
+        mode="validation",
+    ),
+]
+
 # The years 2000-2100, written so JSON Schema (and a generated client) can say it.
 _YEARS = "^(20[0-9]{2}|2100)-"
 

@@ -3,7 +3,7 @@ adjustments and the programme report; the partner-merchant API with Idempotency-
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -212,7 +212,7 @@ class PartnerRedeemIn(Schema):
     }
 
     member_code: str | None = Field(None, max_length=20)
-    points: Int | None = Field(None, gt=0, le=1_000_000)
+    points: Annotated[Int, Field(gt=0, le=1_000_000)] | None = None
     voucher_code: str | None = Field(None, max_length=16)
     reference: str = Field(..., min_length=1, max_length=60)
 

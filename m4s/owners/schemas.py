@@ -4,7 +4,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from m4s.core.types import Bool
+from m4s.core.types import Bool, LocalTime
 from m4s.org.schemas import StoreBriefOut
 
 
@@ -38,7 +38,7 @@ class OwnerPatchIn(Schema):
     # Not nullable: leave a field out to keep it.
     language: Literal["zh-hans", "en", "ko"] = None
     channels: list[Literal["inapp", "sms", "email"]] = Field(None, max_length=3)
-    quiet_hours_start: dt.time | None = None
-    quiet_hours_end: dt.time | None = None
+    quiet_hours_start: LocalTime | None = None
+    quiet_hours_end: LocalTime | None = None
     marketing_consent: Bool = None
     telematics_consent: Bool = None

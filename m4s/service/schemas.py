@@ -272,7 +272,13 @@ class RepairOrderListOut(Schema):
 
 
 class DecisionIn(Schema):
-    reason: str = Field("", max_length=200)
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        pattern=r"\S",
+        description="How and why the owner decided.",
+    )
 
 
 class CheckInIn(Schema):

@@ -49,6 +49,7 @@ DATA_REFUSALS = {
     "invalid_plate": "a plate's province and series rules",
     "invalid_referral": "whether a referral code exists",
     "invalid_invitation": "whether an invitation code exists",
+    "invalid_operation": "whether a labour operation id exists in the group's catalogue",
     "invalid_assignee": "whether a staff id belongs to the customer's dealer group",
     "too_soon": "the booking window is counted from now",
     "too_far_ahead": "the booking window is counted from now",

@@ -252,7 +252,7 @@ def test_one_upcoming_visit_per_car_and_bad_input(workshop, api_client):
     for body, code in [
         ({**base, "starts_at": "not a time"}, "validation_error"),
         ({**base, "starts_at": at(w.day, 10).isoformat(), "package_id": 999999}, "invalid_service"),
-        ({**base, "starts_at": at(w.day, 10).isoformat(), "mode": "teleport"}, "invalid_mode"),
+        ({**base, "starts_at": at(w.day, 10).isoformat(), "mode": "teleport"}, "validation_error"),
         (
             {**base, "starts_at": at(w.day, 10, 7).isoformat()},
             "slot_taken",
