@@ -57,10 +57,7 @@ def _local_time(value: dt.time) -> dt.time:
 LocalTime = Annotated[
     dt.time,
     AfterValidator(_local_time),
-    WithJsonSchema(
-        {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"},
-        mode="validation",
-    ),
+    WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}),
 ]
 
 # The years 2000-2100, written so JSON Schema (and a generated client) can say it.

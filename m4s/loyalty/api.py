@@ -212,7 +212,12 @@ class PartnerRedeemIn(Schema):
     }
 
     member_code: str | None = Field(None, max_length=20)
-    points: Annotated[Int, Field(gt=0, le=1_000_000)] | None = None
+    points: (
+        Annotated[
+            Int, Field(gt=0, le=1_000_000, json_schema_extra={"minimum": 1, "maximum": 1_000_000})
+        ]
+        | None
+    ) = None
     voucher_code: str | None = Field(None, max_length=16)
     reference: str = Field(..., min_length=1, max_length=60)
 

@@ -16,8 +16,8 @@ class OwnerOut(Schema):
     birthday: dt.date | None
     language: str
     channels: list[str]
-    quiet_hours_start: dt.time | None
-    quiet_hours_end: dt.time | None
+    quiet_hours_start: LocalTime | None
+    quiet_hours_end: LocalTime | None
     marketing_consent: bool
     marketing_consent_at: dt.datetime | None
     telematics_consent: bool
