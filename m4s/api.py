@@ -1,8 +1,6 @@
 """The one NinjaAPI of M4S at /api/v1/: each area adds its router here."""
 
-from ninja import NinjaAPI
-
-from m4s.core.api import install_error_handlers
+from m4s.core.api import M4SNinjaAPI, install_error_handlers
 from m4s.customers.api import owner_router as my_cars_router
 from m4s.customers.api import staff_router as customers_router
 from m4s.identity.api import router as auth_router
@@ -19,10 +17,14 @@ from m4s.telematics.api import ingest_router
 from m4s.telematics.api import owner_router as my_car_health_router
 from m4s.telematics.api import staff_router as telematics_staff_router
 
-api = NinjaAPI(
+api = M4SNinjaAPI(
     title="M4S API",
     version="1",
-    description="Owner app, staff console and machine clients of M4S. Errors are JSON {code, message}.",
+    description=(
+        "Owner app, staff console and machine clients of M4S. Every error is JSON "
+        "`{code, message}` (schema `Error`) with the status each operation declares. "
+        "A NUL character anywhere in a request is refused with 400 `invalid_input`."
+    ),
     urls_namespace="api-v1",
 )
 install_error_handlers(api)

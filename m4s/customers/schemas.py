@@ -4,6 +4,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from m4s.core.types import Bool, DbId
+
 
 class StoreRef(Schema):
     id: int
@@ -162,18 +164,18 @@ class TimelineEventOut(Schema):
 class AssignIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    sales_consultant: int | None = Field(None, ge=1)
-    service_advisor: int | None = Field(None, ge=1)
-    cs_agent: int | None = Field(None, ge=1)
+    sales_consultant: DbId | None = None
+    service_advisor: DbId | None = None
+    cs_agent: DbId | None = None
 
 
 class ReassignIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["sales_consultant", "service_advisor", "cs_agent"]
-    from_staff: int = Field(..., ge=1)
-    to_staff: int = Field(..., ge=1)
-    store: int | None = Field(None, ge=1)
+    from_staff: DbId
+    to_staff: DbId
+    store: DbId | None = None
 
 
 class ReassignOut(Schema):
@@ -205,7 +207,7 @@ class TransferOut(Schema):
 class TransferDecisionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    approve: bool
+    approve: Bool
     note: str = Field("", max_length=200)
 
 

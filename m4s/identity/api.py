@@ -3,6 +3,7 @@ import ipaddress
 from django.conf import settings
 from ninja import Router, Status
 
+from m4s.core.api import errors
 from m4s.customers import services as customer_services
 from m4s.owners.api import owner_out
 
@@ -66,7 +67,7 @@ def request_otp(request, payload: OtpRequestIn):
     return Status(202, body)
 
 
-@router.post("/otp/verify", response=OwnerSessionOut, auth=None)
+@router.post("/otp/verify", response=OwnerSessionOut, auth=None, openapi_extra=errors(403))
 def verify_otp(request, payload: OtpVerifyIn):
     invitation = None
     if payload.invitation:
@@ -82,7 +83,7 @@ def verify_otp(request, payload: OtpVerifyIn):
     return {"token": token, "owner": owner_out(owner)}
 
 
-@router.post("/staff/login", response=StaffSessionOut, auth=None)
+@router.post("/staff/login", response=StaffSessionOut, auth=None, openapi_extra=errors(401, 403))
 def staff_login(request, payload: StaffLoginIn):
     staff = services.staff_login(payload.username, payload.password, client_ip(request))
     token = services.issue_token(staff=staff, user_agent=request.headers.get("User-Agent", ""))

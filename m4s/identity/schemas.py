@@ -20,7 +20,7 @@ class OtpRequestOut(Schema):
 
 class OtpVerifyIn(Schema):
     phone: str = Field(..., min_length=3, max_length=32)
-    code: str = Field(..., min_length=1, max_length=12)
+    code: str = Field(..., pattern="^[0-9]{6}$", description="The 6-digit code sent by SMS.")
     store: int | None = Field(
         None, ge=1, le=2**31 - 1, description="Store the owner belongs to, when known."
     )

@@ -3,15 +3,18 @@ adjustments and the programme report; the partner-merchant API with Idempotency-
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from ninja.security import HttpBearer
-from pydantic import Field, StrictInt
+from pydantic import Field
 
+from m4s.core.api import errors
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
+from m4s.core.types import Int, PositiveMoney, SaneDate
 from m4s.customers.models import Customer
 from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
@@ -170,13 +173,19 @@ class MemberOut(Schema):
 
 
 class AdjustIn(Schema):
-    points: StrictInt
-    reason: str = Field(..., max_length=200)
+    points: Int = Field(
+        ...,
+        ge=-1_000_000,
+        le=1_000_000,
+        description="Non-zero: credit (positive) or debit (negative).",
+        json_schema_extra={"not": {"const": 0}},
+    )
+    reason: str = Field(..., min_length=1, max_length=200, pattern=r"\S")
 
 
 class ClawbackIn(Schema):
     source: str = Field(..., max_length=40, description="e.g. ro:12 for a refunded repair order")
-    reason: str = Field(..., max_length=200)
+    reason: str = Field(..., min_length=1, max_length=200, pattern=r"\S")
 
 
 class UsedOut(Schema):
@@ -188,13 +197,40 @@ class UsedOut(Schema):
 
 class PartnerEarnIn(Schema):
     member_code: str = Field(..., max_length=20)
-    amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
+    amount: PositiveMoney
     reference: str = Field(..., min_length=1, max_length=60)
 
 
 class PartnerRedeemIn(Schema):
+    """Either `points` (with `member_code`) or `voucher_code`."""
+
+    model_config = {
+        "json_schema_extra": {
+            "oneOf": [
+                {
+                    "required": ["points", "member_code"],
+                    "properties": {
+                        "points": {"type": "integer"},
+                        "member_code": {"type": "string"},
+                    },
+                    "not": {"required": ["voucher_code"]},
+                },
+                {
+                    "required": ["voucher_code"],
+                    "properties": {"voucher_code": {"type": "string", "minLength": 1}},
+                    "not": {"required": ["points"]},
+                },
+            ]
+        }
+    }
+
     member_code: str | None = Field(None, max_length=20)
-    points: StrictInt | None = Field(None, gt=0, le=1_000_000)
+    points: (
+        Annotated[
+            Int, Field(gt=0, le=1_000_000, json_schema_extra={"minimum": 1, "maximum": 1_000_000})
+        ]
+        | None
+    ) = None
     voucher_code: str | None = Field(None, max_length=16)
     reference: str = Field(..., min_length=1, max_length=60)
 
@@ -257,7 +293,11 @@ def my_rewards(request):
 
 
 @owner_router.post("/rewards/{int:reward_id}/redeem", response={200: RedeemOut, 201: RedeemOut})
-def redeem(request, reward_id: int, idempotency_key: str = Header("", alias="Idempotency-Key")):
+def redeem(
+    request,
+    reward_id: int,
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200),
+):
     member = _member(request)
     voucher, created = services.redeem_reward(
         member,
@@ -302,7 +342,7 @@ def claim_referral(request, payload: ReferralIn):
 
 
 # --- staff --------------------------------------------------------------------------------------
-@staff_router.post("/vouchers/{code}/use", response=UsedOut)
+@staff_router.post("/vouchers/{code}/use", response=UsedOut, openapi_extra=errors(410))
 def use_voucher(request, code: str):
     v = services.use_voucher(code, actor=request.user)
     return {
@@ -336,7 +376,7 @@ def adjust(
     request,
     member_id: int,
     payload: AdjustIn,
-    idempotency_key: str = Header("", alias="Idempotency-Key"),
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200),
 ):
     member = _staff_member(request, member_id)
     if not idempotency_key:
@@ -352,7 +392,7 @@ def adjust(
 
 
 class StaffEventIn(Schema):
-    event: str = Field(..., description="event_checkin, story_approved or like_received")
+    event: Literal["event_checkin", "story_approved", "like_received"]
     source: str = Field(..., max_length=80, description="unique per occurrence, e.g. event:12")
 
 
@@ -398,7 +438,9 @@ def partner_member(request, code: str):
 
 @partner_router.post("/earn", response={200: dict, 201: dict})
 def partner_earn(
-    request, payload: PartnerEarnIn, idempotency_key: str = Header("", alias="Idempotency-Key")
+    request,
+    payload: PartnerEarnIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
 ):
     partner = request.partner
 
@@ -418,9 +460,11 @@ def partner_earn(
     return Status(status, body)
 
 
-@partner_router.post("/redeem", response={200: dict, 201: dict})
+@partner_router.post("/redeem", response={200: dict, 201: dict}, openapi_extra=errors(410))
 def partner_redeem(
-    request, payload: PartnerRedeemIn, idempotency_key: str = Header("", alias="Idempotency-Key")
+    request,
+    payload: PartnerRedeemIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
 ):
     partner = request.partner
     if bool(payload.voucher_code) == bool(payload.points):
@@ -442,6 +486,6 @@ def partner_redeem(
 
 
 @partner_router.get("/settlement", response=dict)
-def partner_settlement(request, month: dt.date | None = None):
+def partner_settlement(request, month: SaneDate | None = None):
     s = selectors.partner_settlement(request.partner, month or timezone.localdate())
     return {**s, "partner_owes": str(s["partner_owes"]), "dealer_owes": str(s["dealer_owes"])}

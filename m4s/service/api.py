@@ -1,8 +1,11 @@
 """Service API: owners book, follow and approve; staff receive, inspect, repair, settle, deliver."""
 
+from typing import Literal
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
+from pydantic import Field
 
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
@@ -16,6 +19,7 @@ from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
 from . import selectors, services
+from .choices import RepairOrderStatus
 from .schemas import (
     AddLineIn,
     AdvanceIn,
@@ -74,8 +78,10 @@ def _store_for(request, store_id: int) -> Store:
 
 class SlotsQuery(Schema):
     date: SaneDate
-    service: str = "diagnosis"
-    mode: str = "waiting"
+    service: str = Field(
+        "diagnosis", pattern="^(diagnosis|[0-9]{1,18})$", description="A package id or diagnosis."
+    )
+    mode: Literal["waiting", "dropoff"] = "waiting"
 
 
 def _choice(group_id: int, service: str) -> services.ServiceChoice:
@@ -326,7 +332,7 @@ def staff_reschedule(request, appointment_id: int, payload: RescheduleIn):
 
 
 class RoQuery(Schema):
-    status: str | None = None
+    status: Literal[tuple(RepairOrderStatus.values)] | None = None
     store_id: DbId | None = None
 
 

@@ -1,11 +1,15 @@
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from m4s.core.i18n import translated
-from m4s.core.types import SaneDateTime
+from m4s.core.types import Bool, DbId, Measurement, Money, SaneDateTime
+
+Mode = Literal["waiting", "dropoff"]
+PayerIn = Literal["customer", "warranty", "insurance", "internal"]
 
 
 class StoreRef(Schema):
@@ -78,23 +82,23 @@ class SlotsOut(Schema):
 
 
 class BookIn(Schema):
-    vehicle_id: int
-    store_id: int
+    vehicle_id: DbId
+    store_id: DbId
     starts_at: SaneDateTime
-    mode: str = "waiting"
-    package_id: int | None = None
+    mode: Mode = "waiting"
+    package_id: DbId | None = None
     problem: str = Field("", max_length=2000)
     idempotency_key: str = Field("", max_length=64)
 
 
 class StaffBookIn(BookIn):
-    customer_id: int
-    channel: str = "console"
+    customer_id: DbId
+    channel: Literal["console", "phone"] = "console"
 
 
 class RescheduleIn(Schema):
     starts_at: SaneDateTime
-    mode: str | None = None
+    mode: Mode | None = None
 
 
 class CancelIn(Schema):
@@ -292,14 +296,20 @@ class RepairOrderListOut(Schema):
 
 
 class DecisionIn(Schema):
-    reason: str = Field("", max_length=200)
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        pattern=r"\S",
+        description="How and why the owner decided.",
+    )
 
 
 class CheckInIn(Schema):
-    store_id: int
-    appointment_id: int | None = None
-    customer_id: int | None = None
-    vehicle_id: int | None = None
+    store_id: DbId
+    appointment_id: DbId | None = None
+    customer_id: DbId | None = None
+    vehicle_id: DbId | None = None
     odometer_km: int = Field(..., ge=0, le=2_000_000)
     fuel_pct: int = Field(..., ge=0, le=100)
     symptoms: str = Field("", max_length=2000)
@@ -307,43 +317,48 @@ class CheckInIn(Schema):
 
 
 class InspectionItemIn(Schema):
-    point_id: int
-    rating: str
+    point_id: DbId
+    rating: Literal["green", "amber", "red"]
     note: str = Field("", max_length=300)
-    measurement: Decimal | None = None
+    measurement: Measurement | None = None
 
 
 class InspectionIn(Schema):
     results: list[InspectionItemIn] = Field(..., max_length=100)
-    complete: bool = False
+    complete: Bool = False
 
 
 class PartQtyIn(Schema):
-    part_id: int
+    part_id: DbId
     quantity: int = Field(1, ge=1, le=100)
 
 
 class AddLineIn(Schema):
-    operation_id: int
+    operation_id: DbId
     parts: list[PartQtyIn] = Field(default_factory=list, max_length=20)
     reason: str = Field(..., max_length=300)
-    payer: str = "customer"
+    payer: PayerIn = "customer"
 
 
 class ClockOffIn(Schema):
-    done: bool = False
+    done: Bool = False
 
 
 class AdvanceIn(Schema):
-    to: str
+    to: Literal["in_repair", "quality_check", "ready"]
 
 
 class LinePriceIn(Schema):
-    line_id: int
-    labour: Decimal | None = None
-    parts: dict[int, Decimal] = Field(default_factory=dict)
+    line_id: DbId
+    labour: Money | None = None
+    parts: dict[DbId, Money] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Price per part of the line: {line part id: amount}.",
+        json_schema_extra={"propertyNames": {"pattern": "^[1-9][0-9]{0,17}$"}},
+    )
     reason: str = Field("", max_length=200)
-    payer: str | None = None
+    payer: PayerIn | None = None
 
 
 class SettleIn(Schema):
@@ -390,12 +405,12 @@ class SurveyOut(Schema):
 
 
 class SurveyIn(Schema):
-    initiation: int
-    advisor: int
-    facility: int
-    pickup: int
-    quality: int
-    nps: int
+    initiation: int = Field(..., ge=1, le=10)
+    advisor: int = Field(..., ge=1, le=10)
+    facility: int = Field(..., ge=1, le=10)
+    pickup: int = Field(..., ge=1, le=10)
+    quality: int = Field(..., ge=1, le=10)
+    nps: int = Field(..., ge=0, le=10)
     comment: str = Field("", max_length=2000)
 
 

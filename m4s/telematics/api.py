@@ -2,6 +2,7 @@
 parked mode and geofences; staff terminals, health and rescue cases."""
 
 import json
+from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -10,14 +11,63 @@ from pydantic import Field
 
 from m4s.core.errors import DomainError
 from m4s.core.i18n import translated
+from m4s.core.types import Bool, DbId
 from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 
 from . import selectors, services
+from .choices import Alarm, OdometerSource
 from .writer import dead_letter, write_batch
 
 MAX_BATCH = 5000
+
+
+def _number(low, high, description):
+    return {"type": "number", "minimum": low, "maximum": high, "description": description}
+
+
+# The ingest body, documented. It is parsed by hand (m4s/telematics/messages.py, fast and
+# per message): a message that breaks these rules is dead-lettered with its reason and the rest
+# of the batch is stored; only a body that is not an array of 1..MAX_BATCH is refused.
+TELEMETRY_MESSAGE = {
+    "type": "object",
+    "title": "TelemetryMessage",
+    "required": ["device_id", "seq", "ts"],
+    "properties": {
+        "device_id": {"type": "string", "minLength": 1, "maxLength": 40},
+        "seq": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        "ts": {
+            "description": "ISO 8601 with a time zone, or Unix seconds; at most 30 days old.",
+            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}],
+        },
+        "lat": _number(-90, 90, "Degrees; comes with lon."),
+        "lon": _number(-180, 180, "Degrees; comes with lat."),
+        "speed_kmh": _number(0, 400, "km/h"),
+        "heading": _number(0, 360, "Degrees"),
+        "odometer_km": _number(0, 3_000_000, "km; needs odometer_source."),
+        "odometer_source": {"type": "string", "enum": [v for v in OdometerSource.values if v]},
+        "ignition": {"type": "boolean"},
+        "fuel_pct": _number(0, 100, "%"),
+        "soc_pct": _number(0, 100, "%"),
+        "battery_v": _number(0, 60, "V"),
+        "dtcs": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 8}},
+        "alarm": {"type": "string", "enum": list(Alarm.values)},
+    },
+}
+INGEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_BATCH,
+                "items": TELEMETRY_MESSAGE,
+            }
+        }
+    },
+}
 
 
 class DeviceAuth(HttpBearer):
@@ -36,7 +86,7 @@ owner_router = Router(tags=["owner: car health"], auth=owner_auth)
 staff_router = Router(tags=["staff: connected car"], auth=staff_auth)
 
 
-@ingest_router.post("/ingest", response={200: dict})
+@ingest_router.post("/ingest", response={200: dict}, openapi_extra={"requestBody": INGEST_BODY})
 def ingest(request):
     """A JSON array of messages from this terminal. Answers after the batch is committed:
     `accepted`, `duplicates`, `dead_lettered` with the reason of each refused message."""
@@ -143,9 +193,9 @@ def my_forecast(request, vehicle_id: int):
 
 
 class ParkedIn(Schema):
-    armed: bool
+    armed: Bool
     auto_arm_minutes: int | None = Field(None, ge=5, le=1440)
-    notify_store: bool | None = None
+    notify_store: Bool | None = None
 
 
 @owner_router.post("/vehicles/{int:vehicle_id}/parked", response=dict)
@@ -162,10 +212,10 @@ def parked(request, vehicle_id: int, payload: ParkedIn):
 
 
 class GeofenceIn(Schema):
-    name: str = Field(..., max_length=40)
-    lat: float
-    lon: float
-    radius_m: int
+    name: str = Field(..., min_length=1, max_length=40, pattern=r"\S")
+    lat: float = Field(..., ge=-90, le=90)
+    lon: float = Field(..., ge=-180, le=180)
+    radius_m: int = Field(..., ge=50, le=100_000)
 
 
 @owner_router.post("/vehicles/{int:vehicle_id}/geofences", response={201: dict})
@@ -200,9 +250,19 @@ def delete_geofence(request, vehicle_id: int, fence_id: int):
 
 # --- staff -------------------------------------------------------------------------------------
 class DeviceIn(Schema):
-    device_id: str = Field(..., max_length=40)
-    protocol: str
-    vehicle_id: int | None = None
+    model_config = {
+        "json_schema_extra": {
+            "if": {"properties": {"protocol": {"const": "jt808"}}},
+            "then": {
+                "required": ["terminal_phone"],
+                "properties": {"terminal_phone": {"pattern": "^[0-9]{11,20}$"}},
+            },
+        }
+    }
+
+    device_id: str = Field(..., min_length=1, max_length=40, pattern=r"^\s*[^/+#\s][^/+#]*$")
+    protocol: Literal["http", "mqtt", "jt808"]
+    vehicle_id: DbId | None = None
     terminal_phone: str = Field("", max_length=20)
 
 
@@ -287,7 +347,7 @@ class AckIn(Schema):
 
 
 class CloseIn(Schema):
-    repair_order_id: int | None = None
+    repair_order_id: DbId | None = None
     note: str = Field("", max_length=300)
 
 

@@ -125,7 +125,8 @@ def test_malformed_code_does_not_count_as_a_try(api_client, sms_outbox):
     api_client.post(REQUEST, {"phone": PHONE})
     for bad in ("12ab56", "123", "1234567"):
         r = api_client.post(VERIFY, {"phone": PHONE, "code": bad})
-        assert r.status_code == 400 and r.json_body["code"] == "otp_invalid"
+        # Not six digits: refused by the schema (`pattern`), before any try is counted.
+        assert r.status_code == 422 and r.json_body["code"] == "validation_error"
     assert OtpChallenge.objects.get(phone=PHONE).attempts == 0
 
 
