@@ -19,32 +19,70 @@ hypothesis_settings.register_profile("m4s", deadline=None)
 hypothesis_settings.load_profile("m4s")
 
 
-class _OneRequestAtATimeServer(ThreadedWSGIServer):
-    """The test live server on in-memory SQLite shares the test's one connection with every
-    request thread; two requests at once (a page and its htmx poll, parallel ingest posts)
-    would interleave their savepoints on it. Requests still arrive on their own threads but
-    run one at a time. PostgreSQL gives each thread its own connection and keeps the plain
-    threaded server."""
+class _TrackedServer(ThreadedWSGIServer):
+    """The test live server, counting the requests it is running so that a test can wait until
+    none is left before its database is flushed (a browser fetches /favicon.ico or a static file
+    after the page's load event, and that request may still be running when the test ends).
 
+    On in-memory SQLite the server also runs requests one at a time: it shares the test's one
+    connection with every request thread, and two requests at once (a page and its htmx poll,
+    parallel ingest posts) would interleave their savepoints on it. PostgreSQL gives each
+    thread its own connection and runs requests in parallel."""
+
+    one_at_a_time = False
     _app_lock = threading.Lock()
+    _idle = threading.Condition()
+    _running = 0
 
     def set_app(self, application):
-        lock = self._app_lock
+        cls = type(self)
 
-        def one_at_a_time(environ, start_response):
-            with lock:
-                result = application(environ, start_response)
-                try:
-                    return list(result)
-                finally:
-                    if hasattr(result, "close"):
-                        result.close()
+        def tracked(environ, start_response):
+            with cls._idle:
+                cls._running += 1
+            try:
+                if cls.one_at_a_time:
+                    with cls._app_lock:
+                        return _drain(application(environ, start_response))
+                return _drain(application(environ, start_response))
+            finally:
+                with cls._idle:
+                    cls._running -= 1
+                    cls._idle.notify_all()
 
-        super().set_app(one_at_a_time)
+        super().set_app(tracked)
+
+    @classmethod
+    def wait_until_idle(cls, timeout: float = 10.0, quiet_for: float = 0.2) -> None:
+        """Return once no request has been running for `quiet_for` seconds (or at `timeout`)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with cls._idle:
+                cls._idle.wait_for(lambda: cls._running == 0, max(deadline - time.monotonic(), 0))
+            time.sleep(quiet_for)
+            with cls._idle:
+                if cls._running == 0:
+                    return
 
 
-if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    LiveServerThread.server_class = _OneRequestAtATimeServer
+def _drain(result):
+    try:
+        return list(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+
+
+LiveServerThread.server_class = _TrackedServer
+_TrackedServer.one_at_a_time = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
+@pytest.fixture
+def live_server_idle():
+    """Call to wait until the live server runs no request (see _TrackedServer)."""
+    return _TrackedServer.wait_until_idle
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ def live_world(_allow_sync_playwright, transactional_db, world, live_server):
 
 
 @pytest.fixture
-def new_context(browser):
+def new_context(browser, live_server_idle):
     contexts = []
 
     def make(**options):
@@ -54,3 +54,6 @@ def new_context(browser):
     yield make
     for context in contexts:
         context.close()
+    # a request the browser sent just before (a favicon after the load event) must finish
+    # before the test's database is flushed
+    live_server_idle()
