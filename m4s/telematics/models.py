@@ -71,6 +71,10 @@ class Telemetry(TenantModel):
     battery_v = models.FloatField(null=True)
     dtcs = models.JSONField(default=list)
     alarm = models.CharField(max_length=12, choices=Alarm.choices, default=Alarm.NONE)
+    # False: lat/lon are what the terminal sent without a fix (not the car's known position)
+    fix_valid = models.BooleanField(null=True)
+    alarm_word = models.BigIntegerField(null=True)  # JT/T 808 raw 32-bit alarm flags
+    status_word = models.BigIntegerField(null=True)  # JT/T 808 raw 32-bit status flags
 
     class Meta:
         constraints = [
@@ -87,7 +91,7 @@ class VehicleState(TenantModel):
     )
     device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, related_name="+")
     ts = models.DateTimeField()
-    lat = models.FloatField(null=True)
+    lat = models.FloatField(null=True)  # the last valid fix (reports without one never move it)
     lon = models.FloatField(null=True)
     speed_kmh = models.FloatField(null=True)
     heading = models.SmallIntegerField(null=True)

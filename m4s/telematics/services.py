@@ -25,7 +25,7 @@ from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
 from . import messages as msg
-from .choices import RESCUE_ALARMS, THEFT_ALARMS, CaseStatus, Protocol
+from .choices import OWNER_NOTICE_ALARMS, RESCUE_ALARMS, THEFT_ALARMS, CaseStatus, Protocol
 from .models import (
     AlarmEvent,
     DailyOdometer,
@@ -146,12 +146,17 @@ def handle_alarms(
     device: Device, vehicle: Vehicle, state: VehicleState | None, alarms: list
 ) -> list:
     """Record each alarm once; crashes open (or join) a rescue case; theft-type alarms alert
-    the owner (and the store if asked)."""
+    the owner (and the store if asked); a few others (OWNER_NOTICE_ALARMS) tell the owner, the
+    rest are only recorded. A report without a valid fix places its alarm at the car's last
+    known good position (the state's)."""
     out = []
     g = device.dealer_group_id
     for m in alarms:
         source = f"{device.device_id}:{m.seq}:{m.ts.isoformat()}"
         armed = bool(state and state.parked_armed)
+        lat, lon = m.lat, m.lon
+        if m.fix_valid is False:
+            lat, lon = (state.lat, state.lon) if state is not None else (None, None)
         try:
             with transaction.atomic():
                 event = AlarmEvent.objects.create(
@@ -160,8 +165,8 @@ def handle_alarms(
                     device=device,
                     kind=m.alarm,
                     ts=m.ts,
-                    lat=m.lat,
-                    lon=m.lon,
+                    lat=lat,
+                    lon=lon,
                     speed_kmh=m.speed_kmh,
                     source=source,
                     armed=armed,
@@ -173,7 +178,7 @@ def handle_alarms(
             open_rescue_case(vehicle, event)
         elif m.alarm in THEFT_ALARMS or m.alarm == "sos":
             theft_alert(vehicle, state, event, reason=m.alarm)
-        else:
+        elif m.alarm in OWNER_NOTICE_ALARMS:
             customer, _store = _owner_and_store(vehicle)
             _tell_owner(
                 customer,
@@ -308,15 +313,17 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
     g = device.dealer_group_id
     newest = fresh[-1]
     # A delayed batch (older than what the car already told us) says nothing about where the
-    # car is now: it cannot move a parked car or cross a geofence.
+    # car is now: it cannot move a parked car or cross a geofence. Neither can a position the
+    # terminal says is not a fix: `where` is the batch's newest report with a valid one.
     current = state.ts is None or newest.ts >= state.ts
+    where = next((m for m in reversed(fresh) if m.lat is not None and m.fix_valid is not False), None)
     if state.parked_armed:
         moved = (
             current
-            and newest.ts >= (state.parked_armed_at or newest.ts)
-            and newest.lat is not None
+            and where is not None
+            and where.ts >= (state.parked_armed_at or where.ts)
             and state.parked_lat is not None
-            and msg.distance_km(state.parked_lat, state.parked_lon, newest.lat, newest.lon)
+            and msg.distance_km(state.parked_lat, state.parked_lon, where.lat, where.lon)
             > PARKED_MOVE_KM
         )
         started = any(m.ignition for m in fresh if m.ts >= (state.parked_armed_at or m.ts))
@@ -330,8 +337,8 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
                         device=device,
                         kind="movement",
                         ts=newest.ts,
-                        lat=newest.lat,
-                        lon=newest.lon,
+                        lat=where.lat if where else state.lat,
+                        lon=where.lon if where else state.lon,
                         speed_kmh=newest.speed_kmh,
                         source=source,
                         armed=True,
@@ -349,12 +356,10 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
         VehicleState.objects.for_group(g).filter(pk=state.pk).update(
             parked_armed=True, parked_armed_at=newest.ts, parked_lat=state.lat, parked_lon=state.lon
         )
-    if newest.lat is None or not current:
+    if where is None or not current:
         return
     for fence in Geofence.objects.for_group(g).filter(vehicle=vehicle):
-        inside = (
-            msg.distance_km(fence.lat, fence.lon, newest.lat, newest.lon) * 1000 <= fence.radius_m
-        )
+        inside = msg.distance_km(fence.lat, fence.lon, where.lat, where.lon) * 1000 <= fence.radius_m
         if fence.inside is not None and inside != fence.inside:
             customer, _store = _owner_and_store(vehicle)
             _tell_owner(
@@ -363,9 +368,9 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
                 lambda f=fence, i=inside: (
                     (_("%(plate)s entered %(name)s") if i else _("%(plate)s left %(name)s"))
                     % {"plate": vehicle.plate, "name": f.name},
-                    timezone.localtime(newest.ts).strftime("%H:%M"),
+                    timezone.localtime(where.ts).strftime("%H:%M"),
                 ),
-                dedupe=f"fence:{fence.pk}:{newest.ts.isoformat()}",
+                dedupe=f"fence:{fence.pk}:{where.ts.isoformat()}",
             )
         if inside != fence.inside:
             Geofence.objects.for_group(g).filter(pk=fence.pk).update(inside=inside)
