@@ -55,7 +55,10 @@ def register_device(
     vehicle: Vehicle | None = None,
     terminal_phone: str = "",
 ) -> tuple[Device, str]:
-    """Returns (device, secret); the secret (HTTP/MQTT) is shown once, only its hash is kept."""
+    """Returns (device, secret); the secret (HTTP/MQTT) is shown once, only its hash is kept.
+    The terminal's token is `<device.key>.<secret>` (`token_for`). The device id and the
+    terminal phone are unique within the actor's dealer group only: an id another group uses
+    is registered like a free one (no answer tells whether another group has it)."""
     check_perm(actor, Perm.MANAGE_GROUP_SETTINGS)
     if protocol not in Protocol.values:
         raise DomainError("invalid_protocol", _("Protocol is http, mqtt or jt808."))
@@ -84,13 +87,23 @@ def register_device(
             )
     except IntegrityError:
         raise DomainError(
-            "device_exists", _("A terminal with this id or phone number exists."), status=409
+            "device_exists",
+            _("Your group has a terminal with this id or phone number."),
+            status=409,
         ) from None
     return device, raw
 
 
-def device_for_secret(device_id: str, raw: str) -> Device | None:
-    device = Device.objects.unscoped().filter(device_id=device_id, is_active=True).first()
+def token_for(device: Device, secret: str) -> str:
+    """The bearer token of a terminal: its global key (not its id, which is unique only in its
+    group) and its secret."""
+    return f"{device.key}.{secret}"
+
+
+def device_for_secret(key: str, raw: str) -> Device | None:
+    """The active terminal whose token is `<key>.<raw>`. Tokens issued before keys existed
+    name the device id, which is the key of those devices."""
+    device = Device.objects.unscoped().filter(key=key, is_active=True).first()
     if device is None or not secrets.compare_digest(device.secret_hash, hash_secret(raw or "")):
         return None
     return device
@@ -316,7 +329,9 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
     # car is now: it cannot move a parked car or cross a geofence. Neither can a position the
     # terminal says is not a fix: `where` is the batch's newest report with a valid one.
     current = state.ts is None or newest.ts >= state.ts
-    where = next((m for m in reversed(fresh) if m.lat is not None and m.fix_valid is not False), None)
+    where = next(
+        (m for m in reversed(fresh) if m.lat is not None and m.fix_valid is not False), None
+    )
     if state.parked_armed:
         moved = (
             current
@@ -359,7 +374,9 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
     if where is None or not current:
         return
     for fence in Geofence.objects.for_group(g).filter(vehicle=vehicle):
-        inside = msg.distance_km(fence.lat, fence.lon, where.lat, where.lon) * 1000 <= fence.radius_m
+        inside = (
+            msg.distance_km(fence.lat, fence.lon, where.lat, where.lon) * 1000 <= fence.radius_m
+        )
         if fence.inside is not None and inside != fence.inside:
             customer, _store = _owner_and_store(vehicle)
             _tell_owner(

@@ -222,7 +222,7 @@ def _write(device: Device, raws: list, *, via: str, now, result: BatchResult):
             if m is None:
                 m = msg.parse(raw, now=now)
                 loose = loose or type(raw) is not dict
-            if m.device_id != device.device_id:
+            if m.device_id != device.device_id and m.device_id != device.key:
                 raise msg.Invalid(
                     "wrong_device", f"message for {m.device_id} sent with {device.device_id}'s key"
                 )

@@ -115,7 +115,9 @@ def test_no_fix_keeps_the_position_marked_not_valid_and_ignition_off():
     assert (m.ignition, m.odometer_source) == (False, "")
     assert jt808.to_message(_loc(), "jt-a1").fix_valid is True
     # no fix and not a place on Earth (a terminal's garbage): no position at all
-    far = jt808.Location.decode(_loc(status=0).encode()[:8] + struct.pack(">II", 99_000_000, 0) + _loc().encode()[16:])
+    far = jt808.Location.decode(
+        _loc(status=0).encode()[:8] + struct.pack(">II", 99_000_000, 0) + _loc().encode()[16:]
+    )
     assert jt808.to_message(far, "jt-a1").lat is None
 
 
@@ -411,10 +413,10 @@ def test_splitter_cuts_a_stream():
     assert splitter.feed(a) == [a]
 
 
-def _unescaped_7e_frame(serial=0x21) -> tuple[bytes, bytes]:
+def _unescaped_7e_frame(serial=0x21, **kw) -> tuple[bytes, bytes]:
     """A 0x0200 whose body has a 0x7E the terminal did not escape (speed 12.6 km/h = 0x007E),
     and the same frame escaped properly."""
-    loc = _loc(speed_kmh=12.6, items={}, mileage_km=None)
+    loc = _loc(**({"speed_kmh": 12.6, "items": {}, "mileage_km": None} | kw))
     good = jt808.encode_message(loc, phone=PHONE, serial=serial)
     content = jt808.unescape(good[1:-1])
     assert b"\x7e" in content[12:-1]  # the body carries a 0x7E
@@ -757,3 +759,84 @@ def test_idle_connections_are_closed(terminal, transactional_db):
         assert await asyncio.wait_for(client.reader.read(), 3) == b""
 
     serve(scenario, idle_timeout=0.3)
+
+
+def test_a_frame_with_an_unescaped_7e_is_stored_once_and_a_broken_one_dead_lettered(
+    terminal, transactional_db
+):
+    w = terminal
+    ts = (timezone.now() - dt.timedelta(minutes=5)).replace(microsecond=0)
+    raw, _good = _unescaped_7e_frame(serial=50, ts=ts)
+    broken, _ = _unescaped_7e_frame(serial=51, ts=ts - dt.timedelta(minutes=1))
+    broken = broken[:-2] + bytes([broken[-2] ^ 0xFF]) + b"\x7e"  # wrong checksum: unreadable
+
+    async def scenario(client, server):
+        await client.login()
+        for _ in range(2):  # sent again (a lost ack): stored once
+            await client.send(raw)
+            _, ack = await client.recv()
+            assert (ack.reply_serial, ack.reply_id, ack.result) == (50, 0x0200, jt808.OK)
+        await client.send(broken)
+        _, nak = await client.recv()  # its first piece has a header: answered "bad message"
+        assert (nak.reply_serial, nak.result) == (51, jt808.BAD_MESSAGE)
+        _, beat = await client.call(jt808.Heartbeat())  # the connection goes on
+        assert beat.result == jt808.OK
+
+    serve(scenario)
+    row = Telemetry.objects.for_group(w.group_a).get()
+    assert (row.ts, row.speed_kmh) == (ts, 12.6)
+    dead = list(DeadLetter.objects.all())
+    assert dead and all(d.via == "jt808" and d.payload["hex"] for d in dead)
+    assert bytes.fromhex(dead[0].payload["hex"]) == broken[: broken.index(b"\x7e", 1) + 1]
+
+
+def test_no_fix_and_every_alarm_bit_reach_the_stored_report(terminal, transactional_db):
+    w = terminal
+    loc = _now_loc(status=0, alarm_flags=(1 << 17) | (1 << 25))  # no fix; blind spot, fuel
+
+    async def scenario(client, server):
+        await client.login()
+        _, ack = await client.call(loc, serial=60)
+        assert ack.result == jt808.OK
+
+    serve(scenario)
+    row = Telemetry.objects.for_group(w.group_a).get()
+    assert (row.lat, row.lon, row.fix_valid) == (31.230416, 121.473701, False)
+    assert (row.alarm_word, row.status_word, row.alarm) == ((1 << 17) | (1 << 25), 0, "fuel")
+    state = VehicleState.objects.for_group(w.group_a).get(vehicle=w.car)
+    assert (state.lat, state.lon) == (None, None)  # never a known position
+
+
+def test_the_same_sim_number_in_two_groups(terminal, transactional_db):
+    """Terminal phones are unique per group: another group registering our SIM number learns
+    nothing and takes nothing; the terminal is told apart by its car's plate when it
+    registers and by its auth code afterwards."""
+    from m4s.telematics import services
+
+    w = terminal
+    twin, _ = services.register_device(
+        w.admin_b, device_id="jt-a1", protocol="jt808", vehicle=w.other_car, terminal_phone=PHONE
+    )
+    codes = {}
+
+    async def scenario(client, server):
+        async def register(plate):
+            _, reply = await client.call(jt808.Registration(11, 0, "M4S", "T1", "ID1", 1, plate))
+            return reply
+
+        reply = await register("京X00000")  # neither car: refused, nothing said about who
+        assert (reply.result, reply.auth_code) == (jt808.REG_TERMINAL_TAKEN, "")
+        codes["b"] = (await register(w.other_car.plate)).auth_code
+        codes["a"] = (await register(w.car.plate)).auth_code
+        _, ack = await client.call(jt808.Authentication(codes["a"]))
+        assert ack.result == jt808.OK
+        _, ack = await client.call(_now_loc(), serial=70)
+        assert ack.result == jt808.OK
+
+    serve(scenario)
+    assert codes["a"] and codes["b"] and codes["a"] != codes["b"]
+    assert Device.objects.unscoped().get(pk=w.jt.pk).auth_code == codes["a"]
+    assert Device.objects.unscoped().get(pk=twin.pk).auth_code == codes["b"]
+    assert Telemetry.objects.for_group(w.group_a).count() == 1
+    assert not Telemetry.objects.for_group(w.group_b).exists()
+    assert server_module.authenticate_terminal(PHONE, codes["b"]) == twin
