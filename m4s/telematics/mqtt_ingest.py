@@ -463,10 +463,16 @@ class MqttIngest:
     def _store_rejects(self) -> None:
         if not self._rejects:
             return
+        keys = {key for *_rest, key, _delivery in self._rejects if key}
+        devices = {d.key: d for d in Device.objects.unscoped().filter(key__in=keys)} if keys else {}
         with transaction.atomic():
-            for raw, reason, detail, device_id, _delivery in self._rejects:
+            for raw, reason, detail, key, _delivery in self._rejects:
                 writer.dead_letter(
-                    {"device_id": device_id, "payload": raw}, reason, detail, via=VIA
+                    {"device_id": key, "payload": raw},
+                    reason,
+                    detail,
+                    via=VIA,
+                    device=devices.get(key),  # its group and device id, when the key is known
                 )
         self.stats.dead += len(self._rejects)
         for *_rest, delivery in self._rejects:

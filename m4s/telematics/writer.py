@@ -459,10 +459,12 @@ def _move_state(state: VehicleState | None, group_id, vehicle_id, fresh: list) -
         if ignition is not None:
             previous_ignition = ignition
     state.ts = newest.ts
-    for m in reversed(walked):  # the position: the newest fix (never one the terminal says is not)
-        if m.lat is not None and m.fix_valid is not False:
-            state.lat, state.lon = m.lat, m.lon
-            break
+    for name in ("lat", "lon"):  # the position: never one the terminal says is not a fix
+        for m in reversed(walked):
+            value = getattr(m, name)
+            if value is not None and m.fix_valid is not False:
+                setattr(state, name, value)
+                break
     for name in _STATE_FIELDS:
         for m in reversed(walked):
             value = getattr(m, name)
