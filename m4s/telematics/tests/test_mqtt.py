@@ -291,7 +291,6 @@ def test_two_ingest_processes_share_the_subscription(fleet, ns, publisher, runne
 
 
 @needs_broker
-@needs_broker
 def test_two_groups_may_use_the_same_device_id_each_on_its_own_key(fleet, ns, publisher, runners):
     from m4s.telematics import services
     from m4s.telematics.models import Device
@@ -315,6 +314,7 @@ def test_two_groups_may_use_the_same_device_id_each_on_its_own_key(fleet, ns, pu
     assert sorted(Telemetry.objects.for_group(w.group_b).values_list("seq", flat=True)) == [2, 3]
 
 
+@needs_broker
 def test_the_command_stops_after_max_seconds(fleet, ns, publisher):
     from django.core.management import call_command
 
