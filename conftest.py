@@ -219,5 +219,6 @@ def fleet(cars):
     w.device_b, secret_b = services.register_device(
         w.admin_b, device_id="tbox-b1", protocol="http", vehicle=w.other_car
     )
-    w.token_a, w.token_b = f"tbox-a1.{secret_a}", f"tbox-b1.{secret_b}"
+    w.token_a = services.token_for(w.device_a, secret_a)
+    w.token_b = services.token_for(w.device_b, secret_b)
     return w

@@ -201,6 +201,7 @@ def make_fleet(n: int, *, tag: str = "bench", slug: str = "bench", group=None, s
             Device(
                 dealer_group=group,
                 device_id=f"{tag}-{i:05d}",
+                key=f"{tag}-{i:05d}",  # tokens and topics below name the key; tags are unique
                 protocol="http",
                 secret_hash=secret_hash,
                 vehicle_id=vid,

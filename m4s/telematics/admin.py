@@ -2,6 +2,7 @@
 
 import secrets
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +10,7 @@ from m4s.staff.choices import Perm
 from m4s.web.admin_site import ScopedAdminMixin, admin_site
 
 from .models import DeadLetter, Device
-from .services import hash_secret
+from .services import hash_secret, token_for
 
 
 @admin.register(Device, site=admin_site)
@@ -24,7 +25,31 @@ class DeviceAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["protocol", "is_active"]
     search_fields = ["device_id", "terminal_phone", "vehicle__plate"]
+    readonly_fields = ["key"]
     actions = ["issue_key"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+        user_group = request.user.dealer_group_id
+
+        class DeviceForm(base):
+            def clean(self):
+                """Device id and terminal phone are unique within the group (the database says
+                so too; this turns it into a form error instead of a crash)."""
+                data = super().clean()
+                group = data.get("dealer_group")
+                group_id = group.pk if group else self.instance.dealer_group_id or user_group
+                others = Device.objects.for_group(group_id).exclude(pk=self.instance.pk)
+                if data.get("device_id") and others.filter(device_id=data["device_id"]).exists():
+                    raise forms.ValidationError(_("Your group has a terminal with this id."))
+                phone = data.get("terminal_phone")
+                if phone and others.filter(terminal_phone=phone).exists():
+                    raise forms.ValidationError(
+                        _("Your group has a terminal with this phone number.")
+                    )
+                return data
+
+        return DeviceForm
 
     def save_model(self, request, obj, form, change):
         if not obj.secret_hash:
@@ -37,7 +62,7 @@ class DeviceAdmin(ScopedAdminMixin, admin.ModelAdmin):
         messages.warning(
             request,
             _("Token for %(device)s (shown once): %(token)s")
-            % {"device": obj.device_id, "token": f"{obj.device_id}.{raw}"},
+            % {"device": obj.device_id, "token": token_for(obj, raw)},
         )
 
     @admin.action(description=_("Issue a new token (the old one stops working)"))

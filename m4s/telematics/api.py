@@ -71,11 +71,12 @@ INGEST_BODY = {
 
 
 class DeviceAuth(HttpBearer):
-    """`Authorization: Bearer <device_id>.<secret>`: per-device credentials."""
+    """`Authorization: Bearer <key>.<secret>`: per-device credentials. The key is the device's
+    global, server-issued key (for devices registered before keys existed, their device id)."""
 
     def authenticate(self, request, token):
-        device_id, _sep, secret = (token or "").rpartition(".")
-        device = services.device_for_secret(device_id, secret) if device_id else None
+        key, _sep, secret = (token or "").rpartition(".")
+        device = services.device_for_secret(key, secret) if key else None
         if device is not None:
             request.device = device
         return device
@@ -282,7 +283,9 @@ def register(request, payload: DeviceIn):
         201,
         {
             "device_id": device.device_id,
-            "token": f"{device.device_id}.{secret}",
+            "key": device.key,
+            "token": services.token_for(device, secret),
+            "mqtt_topic": f"m4s/v1/{device.key}/up/telemetry",
             "note": "Shown once; only its hash is stored.",
         },
     )

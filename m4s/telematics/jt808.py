@@ -11,6 +11,11 @@ All integers are big-endian; STRING is GBK; time is BCD[6] YYMMDDhhmmss in GMT+8
 
 Not supported (the header is still decoded, so the server can say so with 0x8001 result 3):
 encrypted bodies (RSA) and subpackaged messages (reassembly).
+
+Tolerated: some terminals forget to escape a 0x7E inside a frame. The splitter then takes that
+byte as data when the header's body length says the frame is not over yet, and keeps the longer
+frame only if its checksum and length verify (see `FrameSplitter`); a raw 0x7E inside a frame
+is data to `unescape`, the checksum decides.
 """
 
 import datetime as dt
@@ -53,17 +58,51 @@ STATUS_POSITIONED = 1 << 1
 STATUS_SOUTH = 1 << 2
 STATUS_WEST = 1 << 3
 
-# 0x0200 alarm bits -> our alarms, most serious first (the first one set wins).
-ALARM_BITS: list[tuple[int, str]] = [
-    (29, Alarm.CRASH),  # collision (warning)
-    (30, Alarm.ROLLOVER),  # rollover (warning)
-    (26, Alarm.THEFT),  # vehicle stolen (reported by the car's anti-theft device)
-    (27, Alarm.THEFT),  # illegal ignition
-    (28, Alarm.MOVEMENT),  # illegal displacement
-    (0, Alarm.SOS),  # emergency button
-    (8, Alarm.POWER_CUT),  # terminal main power cut
-    (7, Alarm.LOW_BATTERY),  # terminal main power under-voltage
+# 0x0200 alarm word: every bit of JT/T 808-2019 table 24 -> our alarm kind. Bits 15-17 are
+# reserved in 2013; bit 31 is "illegal door opening" in 2013 and reserved in 2019 (a 2019
+# terminal leaves it clear). The raw word is stored with each report (Telemetry.alarm_word).
+ALARM_BIT_KINDS: dict[int, str] = {
+    0: Alarm.SOS,  # emergency alarm (alarm switch pressed)
+    1: Alarm.OVERSPEED,  # overspeed alarm
+    2: Alarm.FATIGUE,  # fatigue driving alarm
+    3: Alarm.DANGER,  # danger warning (2013) / dangerous driving behaviour alarm (2019)
+    4: Alarm.GNSS_FAULT,  # GNSS module fault
+    5: Alarm.GNSS_CUT,  # GNSS antenna not connected or cut
+    6: Alarm.GNSS_SHORT,  # GNSS antenna short-circuited
+    7: Alarm.LOW_BATTERY,  # terminal main power under-voltage
+    8: Alarm.POWER_CUT,  # terminal main power off
+    9: Alarm.LCD_FAULT,  # terminal LCD or display fault
+    10: Alarm.TTS_FAULT,  # TTS module fault
+    11: Alarm.CAMERA_FAULT,  # camera fault
+    12: Alarm.IC_CARD_FAULT,  # road transport certificate IC card module fault
+    13: Alarm.SPEED_WARN,  # overspeed warning
+    14: Alarm.FATIGUE_WARN,  # fatigue driving warning
+    15: Alarm.VIOLATION,  # 2019: illegal driving alarm
+    16: Alarm.TYRE_WARN,  # 2019: tyre pressure warning
+    17: Alarm.BLIND_SPOT,  # 2019: right-turn blind zone abnormal alarm
+    18: Alarm.DRIVE_LIMIT,  # accumulated driving time of the day exceeded
+    19: Alarm.LONG_PARKING,  # parking overtime
+    20: Alarm.AREA,  # entering / leaving an area
+    21: Alarm.ROUTE,  # entering / leaving a route
+    22: Alarm.ROUTE_TIME,  # road section driving time too short / too long
+    23: Alarm.OFF_ROUTE,  # route deviation
+    24: Alarm.VSS_FAULT,  # vehicle VSS (speed sensor) fault
+    25: Alarm.FUEL,  # abnormal fuel level
+    26: Alarm.THEFT,  # vehicle stolen (reported by the car's anti-theft device)
+    27: Alarm.IGNITION,  # illegal ignition
+    28: Alarm.MOVEMENT,  # illegal displacement
+    29: Alarm.CRASH,  # collision warning (2019: collision / rollover alarm)
+    30: Alarm.ROLLOVER,  # rollover warning
+    31: Alarm.DOOR,  # 2013: illegal door opening (2019: reserved)
+}
+# When several bits are set, the report's alarm is the most serious (the first one set here).
+ALARM_PRIORITY: list[int] = [
+    *(29, 30, 26, 27, 28, 31, 0, 8, 7),  # rescue, theft, SOS, power: what the platform acts on
+    *(3, 1, 2, 23, 20, 21, 22, 16, 17, 15, 25, 18, 19, 13, 14),  # driving
+    *(24, 4, 5, 6, 9, 10, 11, 12),  # equipment faults
 ]
+ALARM_BITS: list[tuple[int, str]] = [(bit, ALARM_BIT_KINDS[bit]) for bit in ALARM_PRIORITY]
+assert sorted(ALARM_PRIORITY) == list(range(32))  # noqa: S101 - every bit, once
 
 # 0x0200 additional information items decoded into fields
 ITEM_MILEAGE = 0x01  # DWORD, 0.1 km
@@ -88,14 +127,15 @@ def escape(data: bytes) -> bytes:
 
 
 def unescape(data: bytes) -> bytes:
-    if FLAG not in data and ESC not in data:
+    """Undo the escaping. A bare 0x7E (a terminal that forgot to escape it; the splitter keeps
+    one inside a frame only when the header's length asks for it) is taken as a data byte: the
+    checksum and body length decide whether the frame is good."""
+    if ESC not in data:
         return bytes(data)
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
         b = data[i]
-        if b == FLAG:
-            raise FrameError("bad_escape", f"unescaped 7E at {i}")
         if b == ESC:
             if i + 1 >= n:
                 raise FrameError("bad_escape", "7D at the end of the frame")
@@ -121,14 +161,21 @@ def checksum(data: bytes) -> int:
 
 
 class FrameSplitter:
-    """Cuts a TCP byte stream into frames: every 0x7E is a delimiter, each non-empty run between
-    two of them is a candidate frame (returned without the flags). Bytes before the first 0x7E
-    are skipped; a run longer than any legal frame is returned as is (decoding refuses it as
-    too_long) and the splitter skips to the next 0x7E."""
+    """Cuts a TCP byte stream into frames, returned with their two 0x7E flags. Bytes before the
+    first 0x7E are skipped; a run longer than any legal frame is returned as is (decoding
+    refuses it as too_long) and the splitter skips to the next 0x7E.
+
+    A 0x7E normally ends a frame. Some terminals send a 0x7E inside a frame unescaped: when the
+    run so far has a readable header whose body length says the frame is longer, the 0x7E is
+    kept as a data byte and the run goes on. The longer frame is returned only if it decodes
+    (checksum, length); if it does not, or a piece after the 0x7E is a good frame by itself,
+    the 0x7E was a flag after all: the first piece is returned alone (it fails to decode and is
+    dead-lettered with its bytes) and the rest is cut again."""
 
     def __init__(self, max_len: int = MAX_ESCAPED_FRAME):
         self.max_len = max_len
         self._buf = bytearray()
+        self._marks: list[int] = []  # positions in _buf of 0x7E bytes kept as data
         self._started = False
         self._skipping = False
 
@@ -136,19 +183,75 @@ class FrameSplitter:
         frames: list[bytes] = []
         for chunk_part in _split_keep(data):
             if chunk_part is None:  # a 0x7E
-                if self._started and self._buf and not self._skipping:
-                    frames.append(bytes(self._buf))
-                self._buf.clear()
-                self._started, self._skipping = True, False
+                self._on_flag(frames)
                 continue
             if not self._started or self._skipping:
                 continue
             self._buf += chunk_part
             if len(self._buf) > self.max_len:
-                frames.append(bytes(self._buf[: self.max_len + 1]))
+                if self._marks:
+                    self._fall_back(frames, b"")
+                    continue
+                frames.append(b"\x7e" + bytes(self._buf[: self.max_len + 1]))
                 self._buf.clear()
                 self._skipping = True
         return frames
+
+    def _on_flag(self, frames: list[bytes]) -> None:
+        buf = self._buf
+        if not self._started or self._skipping or not buf:
+            self._buf.clear()
+            self._started, self._skipping = True, False
+            return
+        if self._marks and _whole_frame(bytes(buf[self._marks[-1] + 1 :])):
+            self._fall_back(frames, b"\x7e")  # the piece after the 0x7E is a frame of its own
+            return
+        missing = _bytes_missing(buf)
+        if missing > 0:  # the header asks for more: take this 0x7E as data
+            self._marks.append(len(buf))
+            buf.append(FLAG)
+            return
+        if self._marks and not _whole_frame(bytes(buf)):
+            self._fall_back(frames, b"\x7e")
+            return
+        frames.append(b"\x7e" + bytes(buf) + b"\x7e")
+        buf.clear()
+        self._marks.clear()
+
+    def _fall_back(self, frames: list[bytes], tail: bytes) -> None:
+        """The first 0x7E kept as data was a flag: return the piece before it alone, cut the
+        rest again (followed by `tail`, the flag being handled)."""
+        first, rest = bytes(self._buf[: self._marks[0]]), bytes(self._buf[self._marks[0] + 1 :])
+        self._buf.clear()
+        self._marks.clear()
+        self._started, self._skipping = True, False
+        frames.append(b"\x7e" + first + b"\x7e")
+        frames += self.feed(rest + tail)
+
+
+def _bytes_missing(run: bytes | bytearray) -> int:
+    """How many (unescaped) bytes the frame begun by `run` still lacks by its header's body
+    length; 0 when complete or when the header cannot be read."""
+    head = run[:48]  # the longest header (21) and a few more, each byte possibly escaped
+    try:
+        data = unescape(bytes(head[:-1] if head[-1:] == b"\x7d" else head))
+        if len(data) < 4:
+            return 0
+        header = _decode_header(data + b"\x00" * 22)  # padded: only the size fields matter
+    except FrameError:
+        return 0
+    length = len(run) - bytes(run).count(b"\x7d")  # each escape pair is one byte
+    return header.size + header.body_length + 1 - length
+
+
+def _whole_frame(run: bytes) -> bool:
+    if not run:
+        return False
+    try:
+        decode_frame(b"\x7e" + run + b"\x7e")  # flags around it: a last raw 0x7E is data
+    except FrameError:
+        return False
+    return True
 
 
 def _split_keep(data: bytes):
@@ -263,7 +366,8 @@ def encode_frame(header: Header, body: bytes) -> bytes:
 
 
 def decode_frame(raw: bytes) -> Frame:
-    """One frame, with or without its 0x7E flags → Frame; FrameError if it is malformed."""
+    """One frame, with or without its 0x7E flags → Frame; FrameError if it is malformed. Only
+    one flag is taken off each end (a checksum that is an unescaped 0x7E stays)."""
     if raw[:1] == b"\x7e":
         raw = raw[1:]
     if raw[-1:] == b"\x7e":
@@ -627,10 +731,16 @@ def decode_message(raw: bytes):
 
 # --- into the one internal message ----------------------------------------------------------------
 def alarm_from_flags(flags: int) -> str:
+    """The most serious alarm set in the word (ALARM_PRIORITY), or none."""
     for bit, alarm in ALARM_BITS:
         if flags & (1 << bit):
             return alarm
     return Alarm.NONE
+
+
+def alarm_kinds(flags: int) -> list[str]:
+    """Every alarm set in the word, by bit number."""
+    return [ALARM_BIT_KINDS[bit] for bit in range(32) if flags & (1 << bit)]
 
 
 def location_seq(body: bytes) -> int:
@@ -646,15 +756,25 @@ def to_message(loc: Location, device_id: str, seq: int | None = None) -> Message
     """A decoded location → the internal Message.
 
     Fuel (item 0x02) is in litres and the platform does not know the tank size, so it is not
-    turned into fuel_pct (left None); altitude has no field. Lat/lon are only used when the
-    terminal says it has a fix (status bit 1); mileage is the terminal's odometer."""
+    turned into fuel_pct (left None); altitude has no field. Lat/lon are kept even when the
+    terminal says it has no fix (status bit 1 clear): then `fix_valid` is False and the writer
+    does not take them as the car's position. Mileage is the terminal's odometer. The raw alarm
+    and status words (south/west bits put back from the signs) are kept."""
     positioned = bool(loc.status & STATUS_POSITIONED)
+    lat, lon = loc.lat, loc.lon
+    if not positioned and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        lat = lon = None  # no fix and not even a place on Earth: nothing to keep
+    status = loc.status | (STATUS_SOUTH if math.copysign(1, loc.lat) < 0 else 0)
+    status |= STATUS_WEST if math.copysign(1, loc.lon) < 0 else 0
     return Message(
         device_id=device_id,
         seq=location_seq(loc.encode()) if seq is None else seq,
         ts=loc.ts,
-        lat=loc.lat if positioned else None,
-        lon=loc.lon if positioned else None,
+        lat=lat,
+        lon=lon,
+        fix_valid=positioned,
+        alarm_word=loc.alarm_flags,
+        status_word=status,
         speed_kmh=loc.speed_kmh,
         heading=loc.direction,
         odometer_km=loc.mileage_km,

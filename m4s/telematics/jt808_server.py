@@ -82,23 +82,57 @@ class DatabaseThreads:
             connections.close_all()
 
 
-def find_device(phone: str) -> Device | None:
-    """The pre-registered terminal with this phone number. The header pads it with zeros to 12
-    (2013) or 20 (2019) digits; the dealer typed it with or without them."""
+def find_devices(phone: str) -> list[Device]:
+    """The pre-registered terminals with this phone number, the exact spelling first. The
+    header pads it with zeros to 12 (2013) or 20 (2019) digits; the dealer typed it with or
+    without them.
+
+    A terminal phone is a SIM number, unique within a dealer group only: a group must not learn
+    that another group has a SIM, nor take another group's terminal by registering its number
+    first. So one number may name terminals of several groups, and a terminal is told apart by
+    what only it has: its auth code once registered (`authenticate_terminal`), and when
+    registering, the plate or VIN it reports (`register_terminal`)."""
     digits = jt808.normalize_phone(phone)
     if not digits:
-        return None
+        return []
     candidates = {digits.zfill(n) for n in range(max(len(digits), 11), 21)} | {phone}
-    found = list(Device.objects.unscoped().filter(terminal_phone__in=candidates))
+    found = list(
+        Device.objects.unscoped()
+        .filter(terminal_phone__in=candidates)
+        .select_related("vehicle")
+        .order_by("pk")
+    )
     found.sort(key=lambda d: (d.terminal_phone != phone, len(d.terminal_phone)))
-    return found[0] if found else None
+    return found
 
 
-def register_terminal(phone: str) -> tuple[int, str, Device | None]:
-    """0x0100 → (result, auth code, device). A terminal registering again gets its code again."""
-    device = find_device(phone)
-    if device is None or not device.is_active or device.protocol != Protocol.JT808:
-        return jt808.REG_NO_TERMINAL, "", device
+def _same_car(device: Device, plate: str) -> bool:
+    """The plate (or, before it has one, the VIN) a terminal registers with is its car's."""
+    vehicle = device.vehicle
+    wanted = "".join(plate.split()).upper()
+    return bool(
+        vehicle is not None
+        and wanted
+        and wanted in {"".join((vehicle.plate or "").split()).upper(), (vehicle.vin or "").upper()}
+    )
+
+
+def register_terminal(phone: str, plate: str = "") -> tuple[int, str, Device | None]:
+    """0x0100 → (result, auth code, device). A terminal registering again gets its code again.
+    When terminals of several groups have this phone number, the one whose car has the plate
+    (or VIN) the terminal reports is meant; if that does not single one out, the registration
+    is refused (3, terminal already registered) and logged: nothing is told about the others."""
+    devices = [d for d in find_devices(phone) if d.is_active and d.protocol == Protocol.JT808]
+    if len(devices) > 1:
+        devices = [d for d in devices if _same_car(d, plate)]
+        if len(devices) != 1:
+            log.warning(
+                "JT/T 808 registration of %s: %d terminals have this number", phone, len(devices)
+            )
+            return jt808.REG_TERMINAL_TAKEN, "", None
+    device = devices[0] if devices else None
+    if device is None:
+        return jt808.REG_NO_TERMINAL, "", None
     if device.vehicle_id is None:
         return jt808.REG_NO_VEHICLE, "", device
     if not device.auth_code:
@@ -114,16 +148,16 @@ def register_terminal(phone: str) -> tuple[int, str, Device | None]:
 
 
 def authenticate_terminal(phone: str, code: str) -> Device | None:
-    device = find_device(phone)
-    if (
-        device is None
-        or not device.is_active
-        or device.protocol != Protocol.JT808
-        or not device.auth_code
-        or not secrets.compare_digest(device.auth_code.encode(), code.encode())
-    ):
-        return None
-    return device
+    """The active JT/T 808 terminal with this phone number whose auth code this is."""
+    for device in find_devices(phone):
+        if (
+            device.is_active
+            and device.protocol == Protocol.JT808
+            and device.auth_code
+            and secrets.compare_digest(device.auth_code.encode(), code.encode())
+        ):
+            return device
+    return None
 
 
 def store_locations(device: Device, raws: list[dict]):
@@ -317,7 +351,7 @@ class _Connection:
             await self.respond(e.header, result)
 
     async def on_registration(self, header: jt808.Header, body: jt808.Registration):
-        result, code, device = await self.server.db(register_terminal, header.phone)
+        result, code, device = await self.server.db(register_terminal, header.phone, body.plate)
         log.info(
             "JT/T 808 %s: registration of %s (terminal %s, plate %s): result %s",
             self.peer,

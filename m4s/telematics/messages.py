@@ -37,6 +37,10 @@ class Message:
     battery_v: float | None = None
     dtcs: list = field(default_factory=list)
     alarm: str = Alarm.NONE
+    # False: the terminal says lat/lon are not a fix (kept, but not the car's known position)
+    fix_valid: bool | None = None
+    alarm_word: int | None = None  # JT/T 808: the raw 32-bit alarm and status words
+    status_word: int | None = None
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -116,6 +120,17 @@ def parse(raw, *, now: dt.datetime) -> Message:
     odometer = _num(raw, "odometer_km", 0, 3_000_000)
     if odometer is not None and not source:
         raise Invalid("bad_field", "odometer_km needs odometer_source")
+    fix_valid = raw.get("fix_valid")
+    if fix_valid is not None and not isinstance(fix_valid, bool):
+        raise Invalid("bad_field", "fix_valid must be true or false")
+    words = {}
+    for name in ("alarm_word", "status_word"):
+        value = raw.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32
+        ):
+            raise Invalid("bad_field", f"{name} must be a 32-bit unsigned integer")
+        words[name] = value
     return Message(
         device_id=device_id,
         seq=seq,
@@ -132,6 +147,8 @@ def parse(raw, *, now: dt.datetime) -> Message:
         battery_v=_num(raw, "battery_v", 0, 60),
         dtcs=[c.strip().upper() for c in dtcs],
         alarm=alarm,
+        fix_valid=fix_valid,
+        **words,
     )
 
 

@@ -1,6 +1,8 @@
 """Connected car: devices, append-only telemetry, the current state of each car, a daily
 odometer kept for ever, dead letters, alarms, rescue cases, geofences and mileage forecasts."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,10 +13,23 @@ from m4s.core.tenancy import TenantModel
 from .choices import Alarm, CaseStatus, OdometerSource, Protocol
 
 
-class Device(TenantModel):
-    """A T-Box or OBD box. Credentials are per device; it writes only its own car's data."""
+def new_device_key() -> str:
+    return secrets.token_hex(10)
 
-    device_id = models.CharField(_("device id"), max_length=40, unique=True)
+
+class Device(TenantModel):
+    """A T-Box or OBD box. Credentials are per device; it writes only its own car's data.
+
+    `device_id` is the dealer's name for it, unique within the dealer group only (a group can
+    neither learn whether another uses an id nor take it first). `key` is the server-issued,
+    opaque, globally unique name a terminal is known by where it has no group: the HTTP token
+    (`<key>.<secret>`) and the MQTT topic (`m4s/v1/<key>/up/...`). Devices registered before
+    keys existed have key = device_id (those ids were unique), so their tokens and topics keep
+    working. A JT/T 808 terminal phone (a SIM number) is unique within the group too; see
+    `jt808_server.find_devices` for how a terminal is told apart from another group's."""
+
+    device_id = models.CharField(_("device id"), max_length=40)
+    key = models.CharField(max_length=40, unique=True, default=new_device_key, editable=False)
     protocol = models.CharField(_("protocol"), max_length=6, choices=Protocol.choices)
     secret_hash = models.CharField(
         max_length=64, blank=True, editable=False
@@ -37,10 +52,13 @@ class Device(TenantModel):
         verbose_name_plural = _("terminals")
         constraints = [
             models.UniqueConstraint(
-                fields=["terminal_phone"],
+                fields=["dealer_group", "device_id"], name="device_id_unique_in_group"
+            ),
+            models.UniqueConstraint(
+                fields=["dealer_group", "terminal_phone"],
                 condition=~Q(terminal_phone=""),
-                name="device_terminal_phone_unique",
-            )
+                name="device_terminal_phone_unique_in_group",
+            ),
         ]
 
     def __str__(self):
@@ -71,6 +89,10 @@ class Telemetry(TenantModel):
     battery_v = models.FloatField(null=True)
     dtcs = models.JSONField(default=list)
     alarm = models.CharField(max_length=12, choices=Alarm.choices, default=Alarm.NONE)
+    # False: lat/lon are what the terminal sent without a fix (not the car's known position)
+    fix_valid = models.BooleanField(null=True)
+    alarm_word = models.BigIntegerField(null=True)  # JT/T 808 raw 32-bit alarm flags
+    status_word = models.BigIntegerField(null=True)  # JT/T 808 raw 32-bit status flags
 
     class Meta:
         constraints = [
@@ -87,7 +109,7 @@ class VehicleState(TenantModel):
     )
     device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, related_name="+")
     ts = models.DateTimeField()
-    lat = models.FloatField(null=True)
+    lat = models.FloatField(null=True)  # the last valid fix (reports without one never move it)
     lon = models.FloatField(null=True)
     speed_kmh = models.FloatField(null=True)
     heading = models.SmallIntegerField(null=True)

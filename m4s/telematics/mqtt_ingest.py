@@ -1,5 +1,8 @@
-"""MQTT ingest (`m4s ingest-mqtt`): terminals publish to `m4s/v1/{device_id}/up/{telemetry|event}`
+"""MQTT ingest (`m4s ingest-mqtt`): terminals publish to `m4s/v1/{key}/up/{telemetry|event}`
 a JSON object or array of messages; this process stores them through the one batched writer.
+`key` is the device's global, server-issued key (`Device.key`; for devices registered before
+keys existed, their device id): device ids are unique only within a dealer group, so they
+cannot name a terminal in a topic every group shares.
 
 * MQTT v5 with a persistent session (clean start off, a session expiry interval, a stable
   client id per process), QoS 1, subscribed to the shared subscription
@@ -11,10 +14,11 @@ a JSON object or array of messages; this process stores them through the one bat
 * Messages are batched per device for up to `max_wait_ms` or `max_batch` messages.
 * What can never be stored (an unknown or inactive terminal, a payload that is not JSON, a topic
   of the wrong shape) is dead-lettered and acknowledged, so it is not delivered for ever. A
-  message whose `device_id` differs from the topic's is dead-lettered `wrong_device` by the writer.
+  message whose `device_id` is not the topic device's (its id or key) is dead-lettered
+  `wrong_device` by the writer.
 
 Authentication is the broker's job: per-device credentials with an ACL that lets a terminal
-publish only under its own `m4s/v1/{device_id}/up/#`.
+publish only under its own `m4s/v1/{key}/up/#`.
 
 One thread does everything (network loop, batching, database), so the Django connection and the
 paho client are never shared between threads; `stop()` may be called from any thread.
@@ -50,9 +54,9 @@ DB_CHECK_SECONDS = 10.0  # how often the database connection is checked (age, er
 
 
 # --- topics and the broker address -----------------------------------------------------------------
-def topic_for(device_id: str, kind: str = "telemetry", prefix: str = DEFAULT_PREFIX) -> str:
-    """Where a terminal publishes: `m4s/v1/{device_id}/up/{telemetry|event}`."""
-    return f"{prefix}/{device_id}/up/{kind}"
+def topic_for(key: str, kind: str = "telemetry", prefix: str = DEFAULT_PREFIX) -> str:
+    """Where a terminal publishes: `m4s/v1/{key}/up/{telemetry|event}` (key: `Device.key`)."""
+    return f"{prefix}/{key}/up/{kind}"
 
 
 def subscription_for(prefix: str = DEFAULT_PREFIX, share_group: str = DEFAULT_SHARE_GROUP) -> str:
@@ -445,9 +449,7 @@ class MqttIngest:
         try:
             self._store_rejects()
             if due:
-                devices = {
-                    d.device_id: d for d in Device.objects.unscoped().filter(device_id__in=due)
-                }
+                devices = {d.key: d for d in Device.objects.unscoped().filter(key__in=due)}
                 for device_id in due:
                     self._store(device_id, devices.get(device_id))
         except Exception as e:
@@ -461,10 +463,16 @@ class MqttIngest:
     def _store_rejects(self) -> None:
         if not self._rejects:
             return
+        keys = {key for *_rest, key, _delivery in self._rejects if key}
+        devices = {d.key: d for d in Device.objects.unscoped().filter(key__in=keys)} if keys else {}
         with transaction.atomic():
-            for raw, reason, detail, device_id, _delivery in self._rejects:
+            for raw, reason, detail, key, _delivery in self._rejects:
                 writer.dead_letter(
-                    {"device_id": device_id, "payload": raw}, reason, detail, via=VIA
+                    {"device_id": key, "payload": raw},
+                    reason,
+                    detail,
+                    via=VIA,
+                    device=devices.get(key),  # its group and device id, when the key is known
                 )
         self.stats.dead += len(self._rejects)
         for *_rest, delivery in self._rejects:

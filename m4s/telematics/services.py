@@ -26,7 +26,7 @@ from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
 from . import messages as msg
-from .choices import RESCUE_ALARMS, THEFT_ALARMS, Alarm, CaseStatus, Protocol
+from .choices import OWNER_NOTICE_ALARMS, RESCUE_ALARMS, THEFT_ALARMS, Alarm, CaseStatus, Protocol
 from .models import (
     AlarmEvent,
     DailyOdometer,
@@ -56,7 +56,10 @@ def register_device(
     vehicle: Vehicle | None = None,
     terminal_phone: str = "",
 ) -> tuple[Device, str]:
-    """Returns (device, secret); the secret (HTTP/MQTT) is shown once, only its hash is kept."""
+    """Returns (device, secret); the secret (HTTP/MQTT) is shown once, only its hash is kept.
+    The terminal's token is `<device.key>.<secret>` (`token_for`). The device id and the
+    terminal phone are unique within the actor's dealer group only: an id another group uses
+    is registered like a free one (no answer tells whether another group has it)."""
     check_perm(actor, Perm.MANAGE_GROUP_SETTINGS)
     if protocol not in Protocol.values:
         raise DomainError("invalid_protocol", _("Protocol is http, mqtt or jt808."))
@@ -85,13 +88,23 @@ def register_device(
             )
     except IntegrityError:
         raise DomainError(
-            "device_exists", _("A terminal with this id or phone number exists."), status=409
+            "device_exists",
+            _("Your group has a terminal with this id or phone number."),
+            status=409,
         ) from None
     return device, raw
 
 
-def device_for_secret(device_id: str, raw: str) -> Device | None:
-    device = Device.objects.unscoped().filter(device_id=device_id, is_active=True).first()
+def token_for(device: Device, secret: str) -> str:
+    """The bearer token of a terminal: its global key (not its id, which is unique only in its
+    group) and its secret."""
+    return f"{device.key}.{secret}"
+
+
+def device_for_secret(key: str, raw: str) -> Device | None:
+    """The active terminal whose token is `<key>.<raw>`. Tokens issued before keys existed
+    name the device id, which is the key of those devices."""
+    device = Device.objects.unscoped().filter(key=key, is_active=True).first()
     if device is None or not secrets.compare_digest(device.secret_hash, hash_secret(raw or "")):
         return None
     return device
@@ -147,12 +160,17 @@ def handle_alarms(
     device: Device, vehicle: Vehicle, state: VehicleState | None, alarms: list
 ) -> list:
     """Record each alarm once; crashes open (or join) a rescue case; theft-type alarms alert
-    the owner (and the store if asked)."""
+    the owner (and the store if asked); a few others (OWNER_NOTICE_ALARMS) tell the owner, the
+    rest are only recorded. A report without a valid fix places its alarm at the car's last
+    known good position (the state's)."""
     out = []
     g = device.dealer_group_id
     for m in alarms:
         source = f"{device.device_id}:{m.seq}:{m.ts.isoformat()}"
         armed = bool(state and state.parked_armed)
+        lat, lon = m.lat, m.lon
+        if m.fix_valid is False:
+            lat, lon = (state.lat, state.lon) if state is not None else (None, None)
         try:
             with transaction.atomic():
                 event = AlarmEvent.objects.create(
@@ -161,8 +179,8 @@ def handle_alarms(
                     device=device,
                     kind=m.alarm,
                     ts=m.ts,
-                    lat=m.lat,
-                    lon=m.lon,
+                    lat=lat,
+                    lon=lon,
                     speed_kmh=m.speed_kmh,
                     source=source,
                     armed=armed,
@@ -174,7 +192,7 @@ def handle_alarms(
             open_rescue_case(vehicle, event)
         elif m.alarm in THEFT_ALARMS or m.alarm == "sos":
             theft_alert(vehicle, state, event, reason=m.alarm)
-        else:
+        elif m.alarm in OWNER_NOTICE_ALARMS:
             customer, _store = _owner_and_store(vehicle)
             _tell_owner(
                 customer,
@@ -322,15 +340,19 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
     g = device.dealer_group_id
     newest = fresh[-1]
     # A delayed batch (older than what the car already told us) says nothing about where the
-    # car is now: it cannot move a parked car or cross a geofence.
+    # car is now: it cannot move a parked car or cross a geofence. Neither can a position the
+    # terminal says is not a fix: `where` is the batch's newest report with a valid one.
     current = state.ts is None or newest.ts >= state.ts
+    where = next(
+        (m for m in reversed(fresh) if m.lat is not None and m.fix_valid is not False), None
+    )
     if state.parked_armed:
         moved = (
             current
-            and newest.ts >= (state.parked_armed_at or newest.ts)
-            and newest.lat is not None
+            and where is not None
+            and where.ts >= (state.parked_armed_at or where.ts)
             and state.parked_lat is not None
-            and msg.distance_km(state.parked_lat, state.parked_lon, newest.lat, newest.lon)
+            and msg.distance_km(state.parked_lat, state.parked_lon, where.lat, where.lon)
             > PARKED_MOVE_KM
         )
         started = any(m.ignition for m in fresh if m.ts >= (state.parked_armed_at or m.ts))
@@ -344,8 +366,8 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
                         device=device,
                         kind="movement",
                         ts=newest.ts,
-                        lat=newest.lat,
-                        lon=newest.lon,
+                        lat=where.lat if where else state.lat,
+                        lon=where.lon if where else state.lon,
                         speed_kmh=newest.speed_kmh,
                         source=source,
                         armed=True,
@@ -363,11 +385,11 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
         VehicleState.objects.for_group(g).filter(pk=state.pk).update(
             parked_armed=True, parked_armed_at=newest.ts, parked_lat=state.lat, parked_lon=state.lon
         )
-    if newest.lat is None or not current:
+    if where is None or not current:
         return
     for fence in Geofence.objects.for_group(g).filter(vehicle=vehicle):
         inside = (
-            msg.distance_km(fence.lat, fence.lon, newest.lat, newest.lon) * 1000 <= fence.radius_m
+            msg.distance_km(fence.lat, fence.lon, where.lat, where.lon) * 1000 <= fence.radius_m
         )
         if fence.inside is not None and inside != fence.inside:
             customer, _store = _owner_and_store(vehicle)
@@ -382,9 +404,9 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
                         plate=vehicle.plate,
                         name=f.name,
                     ),
-                    timezone.localtime(newest.ts).strftime("%H:%M"),
+                    timezone.localtime(where.ts).strftime("%H:%M"),
                 ),
-                dedupe=f"fence:{fence.pk}:{newest.ts.isoformat()}",
+                dedupe=f"fence:{fence.pk}:{where.ts.isoformat()}",
             )
         if inside != fence.inside:
             Geofence.objects.for_group(g).filter(pk=fence.pk).update(inside=inside)

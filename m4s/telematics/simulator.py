@@ -15,7 +15,7 @@ possible). The simulated clock starts in the past and ends at "now", so no times
 the future (the writer refuses those) and none is older than the writer accepts.
 
 Transports: HTTP (batches to the ingest endpoint with the terminal's token), MQTT (QoS 1 to
-`m4s/v1/{device_id}/up/telemetry|event`), JT/T 808 over TCP (registration, authentication, 0x0200
+`m4s/v1/{key}/up/telemetry|event`), JT/T 808 over TCP (registration, authentication, 0x0200
 and 0x0704 location reports; see jt808.py).
 """
 
@@ -683,7 +683,8 @@ class HttpSender:
         body = json.dumps(batch)
         headers = {
             "Content-Type": "application/json",
-            "Authorization": f"Bearer {car.terminal.device.device_id}.{car.terminal.secret}",
+            "Authorization": "Bearer "
+            + services.token_for(car.terminal.device, car.terminal.secret),
         }
         # As a terminal would: try again after a dropped connection or a server error (the
         # ingest dedupes, so a batch stored before its answer was lost is stored once).
@@ -726,7 +727,7 @@ class HttpSender:
 
 
 class MqttSender:
-    """QoS 1 to `m4s/v1/{device_id}/up/telemetry` (alarms to `.../up/event`), JSON arrays.
+    """QoS 1 to `m4s/v1/{key}/up/telemetry` (alarms to `.../up/event`), JSON arrays.
     One connection for all simulated terminals (real ones each have their own)."""
 
     def __init__(self, url: str, prefix: str = ""):
@@ -754,7 +755,9 @@ class MqttSender:
                 ("telemetry", [m for m in batch if m.get("alarm", "none") == "none"]),
             ):
                 if part:
-                    topic = self.mqtt_ingest.topic_for(car.device_id, kind, prefix=self.prefix)
+                    topic = self.mqtt_ingest.topic_for(
+                        car.terminal.device.key, kind, prefix=self.prefix
+                    )
                     infos.append((len(part), self.client.publish(topic, json.dumps(part), qos=1)))
                     total.sent += len(part)
         for n, info in infos:

@@ -117,6 +117,7 @@ _RANGES = (  # as messages.parse checks them
 )
 _NO_NUMBERS = dict.fromkeys(name for name, _low, _high in _RANGES)
 _MAX_SEQ = 2**63
+_WORD = 2**32
 
 
 def _parse_fast(raw, now: dt.datetime) -> msg.Message | None:
@@ -170,6 +171,13 @@ def _parse_fast(raw, now: dt.datetime) -> msg.Message | None:
     )
     if (lat is None) != (lon is None) or (odometer is not None and not source):
         return None
+    fix_valid = get("fix_valid")
+    if fix_valid is not None and type(fix_valid) is not bool:
+        return None
+    alarm_word, status_word = get("alarm_word"), get("status_word")
+    for word in (alarm_word, status_word):
+        if word is not None and (type(word) is not int or not 0 <= word < _WORD):
+            return None
     try:
         ts = msg._ts(get("ts"), now)
     except msg.Invalid:
@@ -190,6 +198,9 @@ def _parse_fast(raw, now: dt.datetime) -> msg.Message | None:
         battery_v=numbers["battery_v"],
         dtcs=dtcs,
         alarm=alarm,
+        fix_valid=fix_valid,
+        alarm_word=alarm_word,
+        status_word=status_word,
     )
 
 
@@ -213,7 +224,7 @@ def _write(device: Device, raws: list, *, via: str, now, result: BatchResult):
             if m is None:
                 m = msg.parse(raw, now=now)
                 loose = loose or type(raw) is not dict
-            if m.device_id != device.device_id:
+            if m.device_id != device.device_id and m.device_id != device.key:
                 raise msg.Invalid(
                     "wrong_device", f"message for {m.device_id} sent with {device.device_id}'s key"
                 )
@@ -322,6 +333,9 @@ def _write(device: Device, raws: list, *, via: str, now, result: BatchResult):
                     battery_v=m.battery_v,
                     dtcs=m.dtcs,
                     alarm=m.alarm,
+                    fix_valid=m.fix_valid,
+                    alarm_word=m.alarm_word,
+                    status_word=m.status_word,
                 )
                 for m in fresh
             ],
@@ -415,8 +429,6 @@ def _odometer_hygiene(fresh: list, state: VehicleState | None, tz):
 
 
 _STATE_FIELDS = (
-    "lat",
-    "lon",
     "speed_kmh",
     "heading",
     "ignition",
@@ -428,7 +440,8 @@ _STATE_FIELDS = (
 
 def _move_state(state: VehicleState | None, group_id, vehicle_id, fresh: list) -> VehicleState:
     """Walk the state forward through the fresh messages (sorted by time) that are not older
-    than it: each field takes its newest non-empty value; the trouble codes those of the newest
+    than it: each field takes its newest non-empty value (the position only from a report with
+    a valid fix, so the state keeps the car's last known good position); the trouble codes those of the newest
     message with codes or with the engine running; `ignition_off_at` the last switch-off."""
     newest = fresh[-1]
     if state is None:
@@ -448,6 +461,12 @@ def _move_state(state: VehicleState | None, group_id, vehicle_id, fresh: list) -
         if ignition is not None:
             previous_ignition = ignition
     state.ts = newest.ts
+    for name in ("lat", "lon"):  # the position: never one the terminal says is not a fix
+        for m in reversed(walked):
+            value = getattr(m, name)
+            if value is not None and m.fix_valid is not False:
+                setattr(state, name, value)
+                break
     for name in _STATE_FIELDS:
         for m in reversed(walked):
             value = getattr(m, name)
@@ -465,13 +484,14 @@ def _move_state(state: VehicleState | None, group_id, vehicle_id, fresh: list) -
 _COLUMNS = (
     "dealer_group_id, device_id, vehicle_id, seq, ts, received_at, lat, lon, speed_kmh, heading, "
     "odometer_km, odometer_source, odometer_note, ignition, fuel_pct, soc_pct, battery_v, dtcs, "
-    "alarm"
+    "alarm, fix_valid, alarm_word, status_word"
 )
 _COPY = f"COPY {Telemetry._meta.db_table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 _COPY_TYPES = (  # binary COPY: no text formatting of floats and times on either side
     *("int8", "int8", "int8", "int8", "timestamptz", "timestamptz"),
     *("float8", "float8", "float8", "int2", "float8", "text", "text", "bool"),
     *("float8", "float8", "float8", "bytea", "text"),  # dtcs: jsonb's binary form, made here
+    *("bool", "int8", "int8"),
 )
 _JSONB_EMPTY_LIST = b"\x01[]"  # jsonb binary format: version 1, then the JSON text
 
@@ -485,7 +505,8 @@ _INSERT_IGNORE = (
     "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
     "%s::timestamptz[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], "
     "%s::smallint[], %s::float8[], %s::text[], %s::text[], %s::boolean[], %s::float8[], "
-    "%s::float8[], %s::float8[], %s::jsonb[], %s::text[]) ON CONFLICT DO NOTHING"
+    "%s::float8[], %s::float8[], %s::jsonb[], %s::text[], %s::boolean[], %s::bigint[], "
+    "%s::bigint[]) ON CONFLICT DO NOTHING"
 )
 
 
@@ -537,6 +558,9 @@ def _rows_pg(device: Device, fresh: list, notes: dict, now, *, loose: bool) -> l
             m.battery_v,
             jsonb(m.dtcs),
             alarms[m.alarm],
+            m.fix_valid,
+            m.alarm_word,
+            m.status_word,
         )
         for m in fresh
     ]
@@ -568,6 +592,9 @@ def _loose_row(g, device_pk, vehicle_id, m: msg.Message, notes: dict, now) -> tu
         _as(float, m.battery_v),
         _jsonb(list(m.dtcs or ())),
         _as(str, m.alarm),
+        _as(bool, m.fix_valid),
+        _as(int, m.alarm_word),
+        _as(int, m.status_word),
     )
 
 

@@ -15,6 +15,7 @@ from m4s.telematics.models import (
     DailyOdometer,
     Geofence,
     MaintenanceReminder,
+    RescueCase,
     Telemetry,
     VehicleState,
 )
@@ -316,9 +317,19 @@ def test_back_office_terminals_and_dead_letters_are_scoped(fleet, client):
         {"device_id": "obd-9", "protocol": "http", "is_active": "on"},
         follow=True,
     )
-    token = re.search(r"obd-9\.[\w-]+", r.content.decode()).group(0)
+    token = re.search(r"\b([0-9a-f]{20}\.[\w-]+)", r.content.decode()).group(1)
     device = Device.objects.for_group(w.group_a).get(device_id="obd-9")
-    assert services.device_for_secret("obd-9", token.split(".", 1)[1]) == device
+    key, _dot, secret = token.rpartition(".")
+    assert key == device.key and services.device_for_secret(key, secret) == device
+    # an id another group uses is fine; one of our own group is a form error, not a crash
+    for device_id in ("tbox-b1", "obd-9"):
+        r = client.post(
+            "/admin/telematics/device/add/",
+            {"device_id": device_id, "protocol": "http", "is_active": "on"},
+        )
+        assert r.status_code == (302 if device_id == "tbox-b1" else 200)
+    assert Device.objects.for_group(w.group_a).filter(device_id="obd-9").count() == 1
+    assert Device.objects.for_group(w.group_a).filter(device_id="tbox-b1").count() == 1
     assert "tbox-b1" not in client.get("/admin/telematics/deadletter/").content.decode()
     assert client.get(f"/admin/telematics/device/{w.device_b.pk}/change/").status_code == 404
 
@@ -402,3 +413,65 @@ def test_turning_parked_mode_off_keeps_it_off_until_the_next_parking(connected):
     after = off + dt.timedelta(minutes=31)
     write_batch(w.device, [_msg(6, after, ignition=False)], via="http", now=after)
     assert VehicleState.objects.for_group(w.group_a).get(vehicle=w.my_car).parked_armed
+
+
+def test_an_unfixed_position_is_kept_but_never_taken_as_where_the_car_is(connected, sms_outbox):
+    """A report whose terminal says it has no fix keeps its lat/lon (fix_valid False); the
+    car's state, geofences and parked mode go on from the last valid fix."""
+    w = connected
+    fence = services.set_geofence(w.owner, w.my_car, name="Home", lat=39.9, lon=116.4, radius_m=500)
+    t0 = timezone.now() - dt.timedelta(minutes=30)
+    write_batch(w.device, [_msg(1, t0, lat=39.9, lon=116.4, ignition=False)], via="http")
+    services.arm_parked(w.owner, w.my_car, armed=True)
+    VehicleState.objects.for_group(w.group_a).filter(vehicle=w.my_car).update(
+        parked_armed_at=t0 + dt.timedelta(minutes=1)
+    )
+    far = {"lat": 31.23, "lon": 121.47, "fix_valid": False}  # Shanghai: a stale, unfixed place
+    write_batch(w.device, [_msg(2, t0 + dt.timedelta(minutes=5), **far)], via="http")
+    write_batch(w.device, [_msg(3, t0 + dt.timedelta(minutes=6), alarm="crash", **far)], via="http")
+    row = Telemetry.objects.for_group(w.group_a).get(seq=2)
+    assert (row.lat, row.lon, row.fix_valid) == (31.23, 121.47, False)
+    state = VehicleState.objects.for_group(w.group_a).get(vehicle=w.my_car)
+    assert (state.lat, state.lon) == (39.9, 116.4)  # the last good fix
+    assert state.ts == t0 + dt.timedelta(minutes=6)
+    fence.refresh_from_db()
+    assert fence.inside is True  # not "left Home"
+    assert not AlarmEvent.objects.for_group(w.group_a).filter(kind="movement").exists()
+    crash = AlarmEvent.objects.for_group(w.group_a).get(kind="crash")
+    assert (crash.lat, crash.lon) == (39.9, 116.4)  # where the car was last known to be
+    case = RescueCase.objects.for_group(w.group_a).get()
+    assert (case.lat, case.lon) == (39.9, 116.4)
+    # a valid fix moves it again
+    write_batch(
+        w.device,
+        [_msg(4, t0 + dt.timedelta(minutes=7), lat=39.95, lon=116.45, fix_valid=True)],
+        via="http",
+    )
+    state.refresh_from_db()
+    assert (state.lat, state.lon) == (39.95, 116.45)
+
+
+def test_every_alarm_kind_is_recorded_and_only_some_tell_the_owner(connected):
+    w = connected
+    t0 = timezone.now() - dt.timedelta(minutes=30)
+    write_batch(
+        w.device,
+        [
+            _msg(1, t0, alarm="blind_spot", alarm_word=1 << 17, status_word=3),
+            _msg(2, t0 + dt.timedelta(minutes=1), alarm="tyre_warn", alarm_word=1 << 16),
+        ],
+        via="http",
+    )
+    rows = Telemetry.objects.for_group(w.group_a).order_by("seq")
+    assert [(r.alarm, r.alarm_word, r.status_word) for r in rows] == [
+        ("blind_spot", 1 << 17, 3),
+        ("tyre_warn", 1 << 16, None),
+    ]
+    assert sorted(AlarmEvent.objects.for_group(w.group_a).values_list("kind", flat=True)) == [
+        "blind_spot",
+        "tyre_warn",
+    ]
+    kinds = set(Message.objects.filter(owner=w.owner).values_list("kind", flat=True))
+    assert "car.tyre_warn" in kinds and "car.blind_spot" not in kinds
+    bad = write_batch(w.device, [_msg(3, t0, alarm_word=2**32)], via="http")
+    assert bad.dead == 1 and bad.dead_reasons[0]["reason"] == "bad_field"

@@ -181,3 +181,50 @@ def test_a_crash_opens_one_case_for_the_store(fleet, client, api_client):
     assert (
         r.json()["status"] == "acknowledged" and r.json()["acknowledged_by"] == w.advisor_a.username
     )
+
+
+def test_a_device_id_another_group_uses_registers_like_a_free_one(fleet, client, api_client):
+    """Device ids are unique per dealer group: group B learns nothing about group A's ids and
+    cannot take one first; each terminal's token still names exactly one device."""
+    w = fleet
+    admin_b = staff_token(w.admin_b)
+    answers = []
+    for device_id in ("tbox-a1", "never-used"):  # group A's id, and a free one
+        r = api_client.post(
+            "/api/v1/staff/telematics/devices",
+            {"device_id": device_id, "protocol": "http", "vehicle_id": w.other_car.pk},
+            token=admin_b,
+        )
+        answers.append((r.status_code, sorted(r.json())))
+        if device_id == "tbox-a1":
+            token_b2 = r.json()["token"]
+    assert answers[0] == answers[1] and answers[0][0] == 201
+    # each token writes to its own group's car
+    assert _post(client, w.token_a, [_m(1, 5)]).json()["accepted"] == 1
+    assert _post(client, token_b2, [_m(1, 5), _m(2, 4)]).json()["accepted"] == 2
+    assert Telemetry.objects.for_group(w.group_a).filter(vehicle_id=w.car.pk).count() == 1
+    assert Telemetry.objects.for_group(w.group_b).filter(vehicle_id=w.other_car.pk).count() == 2
+    # the same id twice in one's own group is still refused
+    r = api_client.post(
+        "/api/v1/staff/telematics/devices",
+        {"device_id": "tbox-a1", "protocol": "http"},
+        token=admin_b,
+    )
+    assert r.status_code == 409 and r.json()["code"] == "device_exists"
+
+
+def test_tokens_issued_before_keys_still_work(fleet, client):
+    """A device registered before keys existed has key = device id (migration 0006): its old
+    token `<device_id>.<secret>` keeps working."""
+    from m4s.telematics import services
+    from m4s.telematics.models import Device
+
+    w = fleet
+    device, secret = services.register_device(
+        w.admin_a, device_id="old-box", protocol="http", vehicle=w.car
+    )
+    Device.objects.for_group(w.group_a).filter(pk=device.pk).update(key="old-box")
+    old_token = f"old-box.{secret}"
+    r = _post(client, old_token, [dict(_m(1, 5), device_id="old-box")])
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert _post(client, f"old-box.{secret}x", [_m(2, 5)]).status_code == 401

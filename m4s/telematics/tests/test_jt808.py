@@ -108,10 +108,27 @@ def test_location_maps_to_the_internal_message():
     assert 0 <= m.seq < 2**63
 
 
-def test_no_fix_no_position_and_ignition_off():
+def test_no_fix_keeps_the_position_marked_not_valid_and_ignition_off():
     loc = _loc(status=0, mileage_km=None)  # not positioned, ACC off, no mileage item
     m = jt808.to_message(loc, "jt-a1")
-    assert (m.lat, m.lon, m.ignition, m.odometer_source) == (None, None, False, "")
+    assert (m.lat, m.lon, m.fix_valid) == (31.230416, 121.473701, False)
+    assert (m.ignition, m.odometer_source) == (False, "")
+    assert jt808.to_message(_loc(), "jt-a1").fix_valid is True
+    # no fix and not a place on Earth (a terminal's garbage): no position at all
+    far = jt808.Location.decode(
+        _loc(status=0).encode()[:8] + struct.pack(">II", 99_000_000, 0) + _loc().encode()[16:]
+    )
+    assert jt808.to_message(far, "jt-a1").lat is None
+
+
+def test_the_raw_alarm_and_status_words_are_kept():
+    loc = _loc(alarm_flags=(1 << 17) | (1 << 5), lat=-1.5, lon=-2.5)
+    m = jt808.to_message(loc, "jt-a1")
+    assert m.alarm_word == (1 << 17) | (1 << 5)
+    assert m.status_word == (
+        jt808.STATUS_ACC_ON | jt808.STATUS_POSITIONED | jt808.STATUS_SOUTH | jt808.STATUS_WEST
+    )
+    assert m.alarm == "blind_spot"  # bit 17 (2019: right-turn blind zone), no longer "none"
 
 
 def test_2019_header_by_hand():
@@ -304,15 +321,20 @@ def test_encryption_and_subpackages_are_read_but_not_supported():
         ([0], "sos"),
         ([29], "crash"),
         ([30], "rollover"),
-        ([27], "theft"),
         ([26], "theft"),
         ([28], "movement"),
         ([8], "power_cut"),
         ([7], "low_battery"),
-        ([1, 2, 13], "none"),  # overspeed, fatigue: not ours
+        ([1, 2, 13], "overspeed"),
+        ([13], "speed_warn"),
+        ([17], "blind_spot"),
+        ([31], "door"),
+        ([27], "ignition"),
+        ([4, 24], "vss_fault"),
         ([0, 7, 8, 28, 30], "rollover"),
         ([0, 29, 30], "crash"),
-        ([27, 28], "theft"),
+        ([27, 28], "ignition"),
+        ([26, 27], "theft"),
         ([0, 28], "movement"),
         ([0, 8], "sos"),
         ([7, 8], "power_cut"),
@@ -321,6 +343,26 @@ def test_encryption_and_subpackages_are_read_but_not_supported():
 def test_alarm_bits(bits, alarm):
     flags = sum(1 << b for b in bits)
     assert jt808.alarm_from_flags(flags) == alarm
+
+
+# JT/T 808-2019 table 24, bit by bit
+TABLE_24 = [
+    "sos", "overspeed", "fatigue", "danger", "gnss_fault", "gnss_cut", "gnss_short",
+    "low_battery", "power_cut", "lcd_fault", "tts_fault", "camera_fault", "ic_card",
+    "speed_warn", "fatigue_warn", "violation", "tyre_warn", "blind_spot", "drive_limit",
+    "long_parking", "area", "route", "route_time", "off_route", "vss_fault", "fuel", "theft",
+    "ignition", "movement", "crash", "rollover", "door",
+]  # fmt: skip
+
+
+def test_every_alarm_bit_has_a_kind_with_a_name():
+    from m4s.telematics.choices import Alarm
+
+    for bit, kind in enumerate(TABLE_24):
+        assert jt808.alarm_from_flags(1 << bit) == kind
+        assert kind in Alarm.values and Alarm(kind).label
+    assert jt808.alarm_kinds(0xFFFFFFFF) == TABLE_24
+    assert jt808.alarm_kinds((1 << 29) | 1) == ["sos", "crash"]
 
 
 def test_south_and_west_come_from_the_status_bits():
@@ -364,9 +406,72 @@ def test_splitter_cuts_a_stream():
     out = []
     for i in range(0, len(stream), 5):  # in small chunks
         out += splitter.feed(stream[i : i + 5])
-    assert out == [a[1:-1], b[1:-1], a[1:-1]]
-    assert splitter.feed(b"\x7e" + b"\x01" * 5000 + b"\x7e") == [b"\x01" * (splitter.max_len + 1)]
-    assert splitter.feed(a) == [a[1:-1]]
+    assert out == [a, b, a]  # each with its two flags
+    assert splitter.feed(b"\x7e" + b"\x01" * 5000 + b"\x7e") == [
+        b"\x7e" + b"\x01" * (splitter.max_len + 1)
+    ]
+    assert splitter.feed(a) == [a]
+
+
+def _unescaped_7e_frame(serial=0x21, **kw) -> tuple[bytes, bytes]:
+    """A 0x0200 whose body has a 0x7E the terminal did not escape (speed 12.6 km/h = 0x007E),
+    and the same frame escaped properly."""
+    loc = _loc(**({"speed_kmh": 12.6, "items": {}, "mileage_km": None} | kw))
+    good = jt808.encode_message(loc, phone=PHONE, serial=serial)
+    content = jt808.unescape(good[1:-1])
+    assert b"\x7e" in content[12:-1]  # the body carries a 0x7E
+    raw = b"\x7e" + jt808.escape(content).replace(b"\x7d\x02", b"\x7e") + b"\x7e"
+    return raw, good
+
+
+def test_a_frame_with_an_unescaped_7e_is_recovered_by_its_length():
+    raw, good = _unescaped_7e_frame()
+    hb = jt808.encode_message(jt808.Heartbeat(), phone=PHONE, serial=1)
+    for chunk in (1, 3, 4096):
+        splitter = jt808.FrameSplitter()
+        stream = hb + raw + hb
+        out = []
+        for i in range(0, len(stream), chunk):
+            out += splitter.feed(stream[i : i + chunk])
+        assert out == [hb, raw, hb]  # cut once, around the 0x7E inside
+        assert jt808.decode_message(out[1]) == jt808.decode_message(good)
+
+
+def test_a_checksum_that_is_an_unescaped_7e_is_recovered():
+    for serial in range(256):  # find a serial number that makes the checksum 0x7E
+        good = jt808.encode_message(_loc(items={}), phone=PHONE, serial=serial)
+        content = jt808.unescape(good[1:-1])
+        if content[-1] == 0x7E:
+            break
+    raw = b"\x7e" + jt808.escape(content[:-1]) + b"\x7e\x7e"
+    hb = jt808.encode_message(jt808.Heartbeat(), phone=PHONE, serial=1)
+    assert jt808.FrameSplitter().feed(raw + hb) == [raw, hb]
+    assert jt808.decode_message(raw) == jt808.decode_message(good)
+
+
+def test_a_short_frame_does_not_swallow_the_good_ones_after_it():
+    hb = jt808.encode_message(jt808.Heartbeat(), phone=PHONE, serial=1)
+    raw, _good = _unescaped_7e_frame()
+    cut = raw[: len(raw) // 2] + b"\x7e"  # its header promises more than comes
+    splitter = jt808.FrameSplitter()
+    out = splitter.feed(cut + hb + hb)
+    assert out == [cut, hb, hb]
+    with pytest.raises(FrameError):
+        jt808.decode_frame(out[0])
+    # a frame whose bytes after the 0x7E do not make it whole: the piece is returned alone
+    broken = raw.replace(raw[-2:-1], bytes([raw[-2] ^ 0xFF]))  # wrong checksum
+    out = jt808.FrameSplitter().feed(broken + hb)
+    first = broken[: broken.index(b"\x7e", 1) + 1]
+    assert out[0] == first and out[-1] == hb
+    assert all(_decodes(f) is False for f in out[:-1])
+
+
+def _decodes(frame) -> bool:
+    try:
+        jt808.decode_frame(frame)
+    except FrameError:
+        return False
+    return True
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -654,3 +759,85 @@ def test_idle_connections_are_closed(terminal, transactional_db):
         assert await asyncio.wait_for(client.reader.read(), 3) == b""
 
     serve(scenario, idle_timeout=0.3)
+
+
+def test_a_frame_with_an_unescaped_7e_is_stored_once_and_a_broken_one_dead_lettered(
+    terminal, transactional_db
+):
+    w = terminal
+    ts = (timezone.now() - dt.timedelta(minutes=5)).replace(microsecond=0)
+    raw, _good = _unescaped_7e_frame(serial=50, ts=ts)
+    broken, _ = _unescaped_7e_frame(serial=51, ts=ts - dt.timedelta(minutes=1))
+    broken = broken[:-2] + bytes([broken[-2] ^ 0xFF]) + b"\x7e"  # wrong checksum: unreadable
+
+    async def scenario(client, server):
+        await client.login()
+        for _ in range(2):  # sent again (a lost ack): stored once
+            await client.send(raw)
+            _, ack = await client.recv()
+            assert (ack.reply_serial, ack.reply_id, ack.result) == (50, 0x0200, jt808.OK)
+        await client.send(broken)
+        _, nak = await client.recv()  # its first piece has a header: answered "bad message"
+        assert (nak.reply_serial, nak.result) == (51, jt808.BAD_MESSAGE)
+        _, beat = await client.call(jt808.Heartbeat())  # the connection goes on
+        assert beat.result == jt808.OK
+
+    serve(scenario)
+    row = Telemetry.objects.for_group(w.group_a).get()
+    assert (row.ts, row.speed_kmh) == (ts, 12.6)
+    dead = list(DeadLetter.objects.all())
+    assert dead and all(d.via == "jt808" and d.payload["hex"] for d in dead)
+    assert bytes.fromhex(dead[0].payload["hex"]) == broken[: broken.index(b"\x7e", 1) + 1]
+
+
+def test_no_fix_and_every_alarm_bit_reach_the_stored_report(terminal, transactional_db):
+    w = terminal
+    loc = _now_loc(status=0, alarm_flags=(1 << 17) | (1 << 25))  # no fix; blind spot, fuel
+
+    async def scenario(client, server):
+        await client.login()
+        _, ack = await client.call(loc, serial=60)
+        assert ack.result == jt808.OK
+
+    serve(scenario)
+    row = Telemetry.objects.for_group(w.group_a).get()
+    assert (row.lat, row.lon, row.fix_valid) == (31.230416, 121.473701, False)
+    assert (row.alarm_word, row.status_word) == ((1 << 17) | (1 << 25), 0)
+    assert row.alarm == "blind_spot"  # the more serious of the two (ALARM_PRIORITY)
+    state = VehicleState.objects.for_group(w.group_a).get(vehicle=w.car)
+    assert (state.lat, state.lon) == (None, None)  # never a known position
+
+
+def test_the_same_sim_number_in_two_groups(terminal, transactional_db):
+    """Terminal phones are unique per group: another group registering our SIM number learns
+    nothing and takes nothing; the terminal is told apart by its car's plate when it
+    registers and by its auth code afterwards."""
+    from m4s.telematics import services
+
+    w = terminal
+    twin, _ = services.register_device(
+        w.admin_b, device_id="jt-a1", protocol="jt808", vehicle=w.other_car, terminal_phone=PHONE
+    )
+    codes = {}
+
+    async def scenario(client, server):
+        async def register(plate):
+            _, reply = await client.call(jt808.Registration(11, 0, "M4S", "T1", "ID1", 1, plate))
+            return reply
+
+        reply = await register("京X00000")  # neither car: refused, nothing said about who
+        assert (reply.result, reply.auth_code) == (jt808.REG_TERMINAL_TAKEN, "")
+        codes["b"] = (await register(w.other_car.plate)).auth_code
+        codes["a"] = (await register(w.car.plate)).auth_code
+        _, ack = await client.call(jt808.Authentication(codes["a"]))
+        assert ack.result == jt808.OK
+        _, ack = await client.call(_now_loc(), serial=70)
+        assert ack.result == jt808.OK
+
+    serve(scenario)
+    assert codes["a"] and codes["b"] and codes["a"] != codes["b"]
+    assert Device.objects.unscoped().get(pk=w.jt.pk).auth_code == codes["a"]
+    assert Device.objects.unscoped().get(pk=twin.pk).auth_code == codes["b"]
+    assert Telemetry.objects.for_group(w.group_a).count() == 1
+    assert not Telemetry.objects.for_group(w.group_b).exists()
+    assert server_module.authenticate_terminal(PHONE, codes["b"]) == twin

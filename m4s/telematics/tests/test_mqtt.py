@@ -120,7 +120,11 @@ def _m(device_id, seq, minutes_ago=5, **kw):
 
 
 def _topic(ns, device_id, kind="telemetry"):
-    return mqtt_ingest.topic_for(device_id, kind, prefix=ns.prefix)
+    """The topic of the terminal with this id (its key), or of this key if there is none."""
+    from m4s.telematics.models import Device
+
+    key = Device.objects.unscoped().filter(device_id=device_id).values_list("key", flat=True)
+    return mqtt_ingest.topic_for(key.first() or device_id, kind, prefix=ns.prefix)
 
 
 def test_topics_and_urls():
@@ -284,6 +288,30 @@ def test_two_ingest_processes_share_the_subscription(fleet, ns, publisher, runne
     assert a.accepted + b.accepted == n and a.duplicates + b.duplicates == 0
     assert Telemetry.objects.for_group(w.group_a).count() == n // 2
     assert Telemetry.objects.for_group(w.group_b).count() == n // 2
+
+
+@needs_broker
+def test_two_groups_may_use_the_same_device_id_each_on_its_own_key(fleet, ns, publisher, runners):
+    from m4s.telematics import services
+    from m4s.telematics.models import Device
+
+    w = fleet
+    twin, _secret = services.register_device(
+        w.admin_b, device_id="tbox-a1", protocol="mqtt", vehicle=w.other_car
+    )
+    mine = Device.objects.for_group(w.group_a).get(device_id="tbox-a1")
+    assert twin.key != mine.key
+    run = runners(ns, "twins")
+    publisher(mqtt_ingest.topic_for(mine.key, prefix=ns.prefix), _m("tbox-a1", 1))
+    publisher(
+        mqtt_ingest.topic_for(twin.key, prefix=ns.prefix), [_m("tbox-a1", 2), _m("tbox-a1", 3)]
+    )
+    run.wait(lambda s: s.acked == 2)
+    assert run.stop().accepted == 3
+    assert list(Telemetry.objects.for_group(w.group_a).values_list("seq", "vehicle_id")) == [
+        (1, w.car.pk)
+    ]
+    assert sorted(Telemetry.objects.for_group(w.group_b).values_list("seq", flat=True)) == [2, 3]
 
 
 @needs_broker

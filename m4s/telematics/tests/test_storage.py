@@ -212,7 +212,7 @@ def _original_state_walk(state, group_id, vehicle_id, fresh):
             "battery_v",
         ):
             value = getattr(m, f)
-            if value is not None:
+            if value is not None and not (f in ("lat", "lon") and m.fix_valid is False):
                 setattr(state, f, value)
         if m.dtcs or m.ignition:
             state.dtcs = m.dtcs
@@ -256,6 +256,7 @@ def test_state_walk_matches_the_original_loop():
                     soc_pct=maybe(rng.random()),
                     battery_v=maybe(rng.random()),
                     dtcs=rng.choice([[], ["P0301"], ["P0420", "B1000"]]),
+                    fix_valid=rng.choice([True, False, None]),
                 )
                 for _ in range(rng.randrange(1, 8))
             ),

@@ -12,7 +12,7 @@ from m4s.telematics import mqtt_ingest
 class Command(BaseCommand):
     help = (
         "Subscribe (MQTT v5, QoS 1, shared subscription, persistent session) to terminals' "
-        "m4s/v1/{device_id}/up/{telemetry|event} and store the messages, acknowledging each only "
+        "m4s/v1/{key}/up/{telemetry|event} and store the messages, acknowledging each only "
         "after it is committed. Run several processes with distinct --client-id to share the load."
     )
 
