@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from m4s.core import charts
 from m4s.core.errors import DomainError
 from m4s.loyalty import selectors, services
 from m4s.loyalty.choices import Event, VoucherStatus
@@ -212,84 +213,31 @@ def _month_of(value) -> dt.date:
 
 
 def _bar_chart(by_month: list, *, months: int = CHART_MONTHS, today=None) -> dict:
-    """Grouped bars (issued, redeemed, expired) for the last `months` months, drawn in SVG
-    coordinates on the server; months without entries show as zero."""
+    """Grouped bars (issued, redeemed, expired) for the last `months` months through the shared
+    chart module; months without entries show as zero."""
     today = today or timezone.localdate()
     first = add_months(today.replace(day=1), -(months - 1))
     keys = [add_months(first, i) for i in range(months)]
-    rows = {k: {"issued": 0, "redeemed": 0, "expired": 0} for k in keys}
+    rows = {k: (0, 0, 0) for k in keys}
     for row in by_month:
         key = _month_of(row["m"])
         if key in rows:
-            rows[key] = {
-                "issued": row["issued"] or 0,
-                "redeemed": -(row["redeemed"] or 0),
-                "expired": -(row["expired"] or 0),
-            }
-    w, h, left, right, top, bottom = 720, 280, 56, 704, 20, 244
-    peak = max([v for r in rows.values() for v in r.values()] + [0])
-    step = _nice_step(peak)
-    ceiling = step * 4 if peak else 4
-    scale = (bottom - top) / ceiling
-    group_w = (right - left) / months
-    bar_w = min(28.0, (group_w - 16) / 3)
-    series = [
-        ("issued", _("Issued")),
-        ("redeemed", _("Redeemed")),
-        ("expired", _("Expired")),
-    ]
-    groups = []
-    for i, key in enumerate(keys):
-        x0 = left + i * group_w + (group_w - 3 * bar_w - 8) / 2
-        bars = []
-        for j, (css, name) in enumerate(series):
-            value = rows[key][css]
-            bh = value * scale
-            bars.append(
-                {
-                    "css": css,
-                    "name": name,
-                    "value": value,
-                    "x": round(x0 + j * (bar_w + 4), 1),
-                    "y": round(bottom - bh, 1),
-                    "w": round(bar_w, 1),
-                    "h": round(bh, 1),
-                    "label_y": round(bottom - bh - 4, 1),
-                }
+            rows[key] = (
+                row["issued"] or 0,
+                -(row["redeemed"] or 0),
+                -(row["expired"] or 0),
             )
-        groups.append(
-            {
-                "label": key.strftime("%Y-%m"),
-                "x": round(left + (i + 0.5) * group_w, 1),
-                "bars": bars,
-            }
+    series = [
+        charts.Series(name, [rows[k][i] for k in keys], colour=colour, key=key)
+        for i, (key, name, colour) in enumerate(
+            (
+                ("issued", _("Issued"), "#2e7d32"),
+                ("redeemed", _("Redeemed"), "#0b6bcb"),
+                ("expired", _("Expired"), "#e0a100"),
+            )
         )
-    grid = [
-        {"y": round(bottom - k * step * scale, 1), "label": k * step if peak else ""}
-        for k in range(5)
     ]
-    return {
-        "w": w,
-        "h": h,
-        "left": left,
-        "right": right,
-        "bottom": bottom,
-        "grid": grid,
-        "groups": groups,
-        "empty": peak == 0,
-    }
-
-
-def _nice_step(peak: int) -> int:
-    """A round grid step so that four steps cover the peak (1, 2, 5 × 10^n)."""
-    if peak <= 0:
-        return 1
-    raw = peak / 4
-    magnitude = 10 ** (len(str(int(raw))) - 1)
-    for m in (1, 2, 5, 10):
-        if m * magnitude >= raw:
-            return m * magnitude
-    return 10 * magnitude
+    return charts.bar_chart(series, labels=[k.strftime("%Y-%m") for k in keys])
 
 
 @staff_page(Perm.VIEW_LOYALTY_REPORT)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from m4s.core import charts
 from m4s.core.errors import DomainError
 from m4s.core.i18n import translated
 from m4s.core.types import in_calendar
@@ -975,64 +976,25 @@ def invoice(request, ro_id: int):
 
 
 # --- 5. figures ------------------------------------------------------------------------------------
-CHART_W, CHART_H = 480, 250
-CHART_PAD = {"left": 40, "right": 30, "top": 22, "bottom": 30}
-
-
 def _trend_chart(trend) -> dict:
-    """Server-side geometry of the CSI and NPS lines on one y axis: 0–100, reaching below 0
-    (in steps of 25, down to −100) only when an NPS is negative."""
-    n = len(trend)
-    inner_w = CHART_W - CHART_PAD["left"] - CHART_PAD["right"]
-    inner_h = CHART_H - CHART_PAD["top"] - CHART_PAD["bottom"]
+    """The CSI and NPS lines on one y axis through the shared chart module: 0–100, reaching
+    below 0 (in steps of 25, down to −100) only when an NPS is negative."""
     values = [v for f in trend for v in (f.csi, f.nps) if v is not None]
     low = max(-100, min(0, (int(min(values, default=0)) // 25) * 25))
     if 100 - low > 125:
         low = max(-100, (low // 50) * 50)
-    span = 100 - low
-
-    def x(i):
-        return CHART_PAD["left"] + (inner_w * i / (n - 1) if n > 1 else inner_w / 2)
-
-    def y(v):
-        return CHART_PAD["top"] + inner_h * (100 - v) / span
-
-    series = []
-    for key, name, css in (("csi", _("CSI"), "csi"), ("nps", _("NPS"), "nps")):
-        segments, current, points = [], [], []
-        for i, f in enumerate(trend):
-            value = getattr(f, key)
-            if value is None:
-                if current:
-                    segments.append(current)
-                current = []
-                continue
-            pt = (round(x(i), 1), round(y(value), 1))
-            current.append(pt)
-            points.append({"x": pt[0], "y": pt[1], "label": f"{value:.0f}"})
-        if current:
-            segments.append(current)
-        series.append(
-            {
-                "name": name,
-                "css": css,
-                "paths": [" ".join(f"{a},{b}" for a, b in seg) for seg in segments],
-                "points": points,
-            }
-        )
-    step = 25 if span <= 125 else 50
-    return {
-        "w": CHART_W,
-        "h": CHART_H,
-        "left": CHART_PAD["left"],
-        "right": CHART_W - CHART_PAD["right"],
-        "grid": [{"y": round(y(v), 1), "label": v} for v in range(100, low - 1, -step)],
-        "months": [
-            {"x": round(x(i), 1), "label": f.month.strftime("%Y-%m")} for i, f in enumerate(trend)
+    return charts.line_chart(
+        [
+            charts.Series(_("CSI"), [f.csi for f in trend], colour=charts.BRAND, key="csi"),
+            charts.Series(_("NPS"), [f.nps for f in trend], colour="#e67e22", key="nps"),
         ],
-        "series": series,
-        "empty": not values,
-    }
+        labels=[f.month.strftime("%Y-%m") for f in trend],
+        y_min=low,
+        y_max=100,
+        y_step=25 if 100 - low <= 125 else 50,
+        point_labels=True,
+        value_format=lambda v: f"{v:.0f}",
+    )
 
 
 def _pct(rate: float | None) -> int | None:

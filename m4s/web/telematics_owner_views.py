@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from m4s.core import charts
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
 from m4s.telematics import selectors, services
@@ -46,72 +47,35 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _nice_step(span: float, ticks: int = 3) -> float:
-    raw = max(span / ticks, 1e-9)
-    power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 2.5, 5, 10):
-        if raw <= factor * power:
-            return factor * power
-    return 10 * power
-
-
 def odometer_chart(series: list[tuple[dt.date, float]]) -> dict | None:
-    """The odometer over time as SVG coordinates: a line, the area under it, y ticks in km and
-    three date labels. None with fewer than two days of data."""
+    """The odometer over time through the shared chart module: a line over the days (spaced in
+    proportion), the area under it, three date labels and the last reading. None with fewer
+    than two days of data."""
     if len(series) < 2:
         return None
-    left, right = CHART_PAD["left"], CHART_W - CHART_PAD["right"]
-    top, bottom = CHART_PAD["top"], CHART_H - CHART_PAD["bottom"]
     d0, d1 = series[0][0], series[-1][0]
     days = max((d1 - d0).days, 1)
     kms = [km for _d, km in series]
-    step = _nice_step(max(max(kms) - min(kms), 10.0))
-    y0 = math.floor(min(kms) / step) * step
-    y1 = max(math.ceil(max(kms) / step) * step, y0 + step)
-
-    def x(day: dt.date) -> float:
-        return left + (right - left) * (day - d0).days / days
-
-    def y(km: float) -> float:
-        return bottom - (bottom - top) * (km - y0) / (y1 - y0)
-
-    points = [(x(d), y(km)) for d, km in series]
-    line = " ".join(f"{_n(px)},{_n(py)}" for px, py in points)
-    ticks = []
-    value = y0
-    while value <= y1 + step / 2:
-        ticks.append({"y": _n(y(value)), "label": f"{int(round(value)):,}"})
-        value += step
+    span = max(max(kms) - min(kms), 10.0)
     middle = d0 + dt.timedelta(days=days // 2)
-    labels = [
-        {"x": _n(x(d0)), "label": d0.strftime("%m-%d"), "anchor": "start"},
-        {"x": _n(x(middle)), "label": middle.strftime("%m-%d"), "anchor": "middle"},
-        {"x": _n(x(d1)), "label": d1.strftime("%m-%d"), "anchor": "end"},
-    ]
+    chart = charts.line_chart(
+        [charts.Series(_("Odometer"), kms, colour=charts.BRAND)],
+        xs=[(d - d0).days for d, _km in series],
+        x_labels=[
+            (0, d0.strftime("%m-%d")),
+            ((middle - d0).days, middle.strftime("%m-%d")),
+            (days, d1.strftime("%m-%d")),
+        ],
+        width=CHART_W,
+        height=CHART_H,
+        pad=(CHART_PAD["left"], CHART_PAD["right"], CHART_PAD["top"], CHART_PAD["bottom"]),
+        y_step=charts.nice_step(span, 3),
+        area=True,
+        last_label=f"{int(kms[-1]):,} km",
+    )
     driven = kms[-1] - kms[0]
-    last_x, last_y = points[-1]
-    return {
-        "width": CHART_W,
-        "height": CHART_H,
-        "left": left,
-        "right": right,
-        "bottom": bottom,
-        "label_x": left - 6,
-        "label_y": CHART_H - 8,
-        "line": line,
-        "area": f"{left},{bottom} {line} {_n(last_x)},{bottom}",
-        "last": {
-            "x": _n(last_x),
-            "y": _n(last_y),
-            "label_y": _n(last_y - 10 if last_y - 10 > 12 else last_y + 18),
-            "km": f"{int(kms[-1]):,}",
-        },
-        "ticks": ticks,
-        "labels": labels,
-        "days": days,
-        "driven_km": int(round(driven)),
-        "per_day": f"{driven / days:.1f}",
-    }
+    chart.update(days=days, driven_km=int(round(driven)), per_day=f"{driven / days:.1f}")
+    return chart
 
 
 def amap_link(lat: float, lon: float, name: str = "") -> str:
@@ -149,7 +113,7 @@ def position_map(state, store, fences=()) -> dict | None:
         x, y = km_xy(p)
         return MAP_W / 2 + (x - cx) * scale, MAP_H / 2 - (y - cy) * scale
 
-    bar_km = _nice_step(MAP_W / 5 / scale, 1)
+    bar_km = charts.nice_step(MAP_W / 5 / scale, 1)
     car_x, car_y = px(car)
     out = {
         "width": MAP_W,

@@ -120,7 +120,7 @@ def test_owner_health_page_shows_the_car(workshop, client):
     # status
     assert 'data-testid="online"' in html and "Engine off" in html
     # odometer chart: an SVG line with one point per day and the last reading
-    chart = re.search(r'<svg class="tm-chart".*?</svg>', html, re.S).group(0)
+    chart = re.search(r'<svg class="m4s-chart tm-chart".*?</svg>', html, re.S).group(0)
     points = re.search(r'<polyline class="line" points="([^"]+)"', chart).group(1).split()
     assert len(points) == 13
     assert "19,040 km" in chart
