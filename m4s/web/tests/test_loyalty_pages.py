@@ -417,7 +417,9 @@ def test_report_shows_the_programmes_numbers(club):
     assert 'data-testid="liability">¥7.50<' in page  # 750 points × ¥0.01
     assert 'data-testid="members">1<' in page  # group B's member is not counted
     assert "Car wash" in page and "1 redeemed · 0 used" in page
-    assert "<svg" in page and 'class="m4s-bar issued"' in page and 'class="m4s-bar redeemed"' in page
+    assert (
+        "<svg" in page and 'class="m4s-bar issued"' in page and 'class="m4s-bar redeemed"' in page
+    )
 
 
 def test_list_pages_use_a_fixed_number_of_queries(club, django_assert_max_num_queries):
