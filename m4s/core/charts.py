@@ -117,7 +117,7 @@ def line_chart(
     def y(value: float) -> float:
         return bottom - (bottom - top) * (value - floor) / (ceiling - floor)
 
-    drawn = []
+    drawn: list[dict] = []
     for s, colour in zip(series, _colours(series), strict=True):
         segments: list[list[tuple[float, float]]] = []
         current: list[tuple[float, float]] = []
@@ -165,7 +165,7 @@ def line_chart(
         for p, t in x_labels:
             anchor = "start" if p <= x0 else "end" if p >= x1 else "middle"
             marks.append({"x": _n(x(p)), "label": t, "anchor": anchor})
-    chart = {
+    chart: dict[str, object] = {
         "w": width,
         "h": height,
         "left": left,
@@ -184,7 +184,7 @@ def line_chart(
     }
     first = drawn[0] if drawn else None
     if first and first["paths"]:
-        line = first["paths"][-1]
+        line: str = first["paths"][-1]
         start_x = line.split(" ", 1)[0].split(",")[0]
         end_x, end_y = line.rsplit(" ", 1)[-1].split(",")
         if area:
