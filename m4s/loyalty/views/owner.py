@@ -59,15 +59,19 @@ def _error(request, exc: DomainError, *, back: str = ""):
 
 def member_page(view):
     """Signed-in owner who is a member (else the 'bind a car to join' page); a DomainError from a
-    service or selector becomes its message with its 4xx status."""
+    service or selector becomes its message with its 4xx status.
+
+    An owner who is a customer of a group running a programme joins on their first visit: the
+    membership is created here through the service (the selector only reads)."""
 
     @owner_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        member = selectors.member_of_owner(request.owner)
-        if member is None:
+        customer = selectors.loyalty_customer_of_owner(request.owner)
+        if customer is None:
             return _page(request, "loyalty/app/join.html")
         try:
+            member = services.get_or_create_member(customer)
             return view(request, member, *args, **kwargs)
         except DomainError as exc:
             return _error(request, exc)
