@@ -740,7 +740,7 @@ def bench_crash(scale: int) -> dict:
 
     from m4s.telematics import selectors, writer
     from m4s.telematics.models import RescueCase
-    from m4s.web.telematics_console_views import ALERT_LIMIT
+    from m4s.telematics.views.console import ALERT_LIMIT
 
     n_normal, n_crash = DEVICES // scale, CRASHES // scale
     w = make_fleet(n_normal, tag="normal", slug="fleet")

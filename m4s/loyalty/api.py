@@ -237,10 +237,12 @@ class PartnerRedeemIn(Schema):
 
 # --- owner --------------------------------------------------------------------------------------
 def _member(request):
-    member = selectors.member_of_owner(request.owner)
-    if member is None:
+    """The owner's membership, created on first use through the service (the selector only
+    reads) when the owner is a customer of a group that runs a programme."""
+    customer = selectors.loyalty_customer_of_owner(request.owner)
+    if customer is None:
         raise NotFound(_("You are not a member of a loyalty programme yet. Bind your car to join."))
-    return member
+    return services.get_or_create_member(customer)
 
 
 def _tier(t):

@@ -27,11 +27,9 @@ from .models import (
 from .services import mission_progress, qualifying_points
 
 
-def member_of_owner(owner, group_id: int | None = None) -> Member | None:
-    """The owner's membership at their home store's group (or a given group), creating it when
-    the owner is a customer there and the group runs a programme."""
-    from .services import get_or_create_member
-
+def loyalty_customer_of_owner(owner, group_id: int | None = None) -> Customer | None:
+    """The customer record that carries the owner's membership: the one at their home store's
+    group (or at a given group), when that group runs a programme; None otherwise."""
     customers = Customer.objects.unscoped().filter(owner=owner)
     if group_id is not None:
         customers = customers.filter(dealer_group_id=group_id)
@@ -41,7 +39,17 @@ def member_of_owner(owner, group_id: int | None = None) -> Member | None:
             chosen = c
     if chosen is None or not Programme.objects.for_group(chosen.dealer_group_id).exists():
         return None
-    return get_or_create_member(chosen)
+    return chosen
+
+
+def member_of_owner(owner, group_id: int | None = None) -> Member | None:
+    """The owner's membership at their home store's group (or a given group); None when there is
+    none yet. Read only: a caller that needs the membership creates it through
+    services.get_or_create_member(loyalty_customer_of_owner(owner))."""
+    customer = loyalty_customer_of_owner(owner, group_id)
+    if customer is None:
+        return None
+    return Member.objects.for_group(customer.dealer_group_id).filter(customer=customer).first()
 
 
 @dataclass

@@ -2,6 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from m4s.loyalty import urls as loyalty_urls
+from m4s.telematics import urls as telematics_urls
+
 from . import console_views, customer_views, owner_views
 
 urlpatterns = [
@@ -24,12 +27,12 @@ urlpatterns = [
     path("app/manifest.webmanifest", owner_views.manifest, name="app-manifest"),
     path("app/sw.js", owner_views.service_worker, name="app-sw"),
     path("app/service/", include("m4s.web.service_owner_urls")),
-    path("app/loyalty/", include("m4s.web.loyalty_owner_urls")),
-    path("app/cars/", include("m4s.web.telematics_owner_urls")),
+    path("app/loyalty/", include(loyalty_urls.owner_urlpatterns)),
+    path("app/cars/", include(telematics_urls.owner_urlpatterns)),
     # staff console
     path("console/service/", include("m4s.web.service_console_urls")),
-    path("console/loyalty/", include("m4s.web.loyalty_console_urls")),
-    path("console/telematics/", include("m4s.web.telematics_console_urls")),
+    path("console/loyalty/", include(loyalty_urls.console_urlpatterns)),
+    path("console/telematics/", include(telematics_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(

@@ -1,0 +1,1 @@
+"""Pages of the loyalty area: owner app (owner.py) and staff console (console.py)."""

@@ -1,0 +1,1 @@
+"""Pages of the telematics area: owner app (owner.py) and staff console (console.py)."""
