@@ -6,10 +6,11 @@ from types import SimpleNamespace
 
 from django.db import transaction
 
-from .choices import Event, Measure, RewardKind
-from .models import Badge, Campaign, EarningRule, Mission, Programme, Reward, Tier
-from .services import create_partner
-from .starter_i18n import names
+from m4s.loyalty.choices import Event, Measure, RewardKind
+from m4s.loyalty.models import Badge, Campaign, EarningRule, Mission, Programme, Reward, Tier
+from m4s.loyalty.services import create_partner
+
+from .loyalty_i18n import names
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
 """Service demo data: catalogue and workshops for every store, rosters, six months of visits at
-Chaoyang and a few things happening right now. Called once by `m4s.core.demo.build_demo()`,
+Chaoyang and a few things happening right now. Called once by `m4s.demo.builder.build_demo()`,
 inside its transaction (so it is as idempotent as the rest of the demo).
 
 The past is written in bulk, as the services would have left it; the services stamp their rows
@@ -32,15 +32,8 @@ from m4s.customers.models import Binding, Customer, Shift, TimelineEvent
 from m4s.customers.services import timeline_event
 from m4s.org.models import BusinessHours, Holiday
 from m4s.owners.models import Owner
-from m4s.staff.choices import Role
-from m4s.staff.services import create_staff
-from m4s.vehicles import synthetic
-from m4s.vehicles.choices import Fuel, OwnershipReason
-from m4s.vehicles.models import Vehicle, VehicleOwnership
-from m4s.vehicles.validation import vin_model_year
-
-from . import selectors, services, starter
-from .choices import (
+from m4s.service import selectors, services
+from m4s.service.choices import (
     CSI_WEIGHTS,
     UNHAPPY_AT_OR_BELOW,
     AppointmentStatus,
@@ -56,7 +49,7 @@ from .choices import (
     VisitMode,
     WorkStatus,
 )
-from .models import (
+from m4s.service.models import (
     Appointment,
     CapacityUse,
     InspectionResult,
@@ -72,6 +65,15 @@ from .models import (
     Survey,
     TimeEntry,
 )
+from m4s.staff.choices import Role
+from m4s.staff.services import create_staff
+from m4s.vehicles.choices import Fuel, OwnershipReason
+from m4s.vehicles.models import Vehicle, VehicleOwnership
+from m4s.vehicles.validation import vin_model_year
+
+from . import synthetic
+from .accounts import DEMO_PASSWORD
+from .starters import service as starter
 
 SEED = 11  # deterministic demo
 PAST_DAYS = 190  # six months and more: the manager's six-month chart has data in every month
@@ -251,8 +253,6 @@ def build_service_demo(*, staff: dict, owners: list, stores: dict) -> SimpleName
     """`staff`: username -> StaffUser of build_demo() (the new staff are added to it); `owners`:
     the demo owners in phone order; `stores`: code -> Store (chaoyang, haidian, fengtai,
     tongzhou)."""
-    from m4s.core.demo import DEMO_PASSWORD
-
     now = timezone.now()
     chaoyang = stores["chaoyang"]
     today = timezone.localtime(now, chaoyang.tz).date()
