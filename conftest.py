@@ -140,8 +140,8 @@ def cars(world, rng):
     from m4s.core.tests.factories import make_staff
     from m4s.customers import services
     from m4s.customers.models import Customer
+    from m4s.demo import synthetic
     from m4s.staff.choices import Role
-    from m4s.vehicles import synthetic
     from m4s.vehicles.models import Vehicle
 
     world.sales_a = make_staff("sales-a", Role.SALES_CONSULTANT, world.group_a, [world.store_a])
@@ -195,7 +195,8 @@ def workshop(cars, rng):
 def club(cars):
     """A loyalty programme in both groups; the test owner is a member in group A."""
     from m4s.customers.services import get_or_create_customer_for_owner
-    from m4s.loyalty import services, starter
+    from m4s.demo.starters import loyalty as starter
+    from m4s.loyalty import services
 
     w = cars
     w.club = starter.install_programme(w.group_a)

@@ -4,7 +4,7 @@ bench/run.py).
     .venv/bin/python bench/run.py --only earn,redeem --db sqlite|postgres|both
 
 The child process of bench/run.py has a fresh, migrated database. Both benchmarks load one dealer
-group with one store, the starter programme (`m4s.loyalty.starter.install_programme`) and MEMBERS
+group with one store, the starter programme (`m4s.demo.starters.loyalty.install_programme`) and MEMBERS
 members, each a customer of the store linked to an app owner (so every earn also writes the
 owner's in-app "+N points" message, as in production).
 
@@ -54,7 +54,7 @@ RACE_ATTEMPTS = 6  # per process, on the one contested member
 # --- data ----------------------------------------------------------------------------------------
 def _load(scale: int) -> SimpleNamespace:
     from m4s.customers.models import Customer
-    from m4s.loyalty import starter
+    from m4s.demo.starters import loyalty as starter
     from m4s.loyalty.models import Member
     from m4s.org import services as org
     from m4s.owners.models import Owner

@@ -140,8 +140,8 @@ def bench_search(scale: int, customers: int = 1_000_000) -> dict:
     from django.db import connection
     from django.test import Client
 
-    from m4s.core.demo import build_demo
     from m4s.customers import selectors
+    from m4s.demo.builder import build_demo
     from m4s.identity.services import issue_token
     from m4s.org.models import DealerGroup
     from m4s.staff.models import StaffUser

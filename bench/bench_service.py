@@ -59,8 +59,9 @@ def _load(scale: int):
     from django.utils import timezone
 
     from m4s.customers.models import Customer
+    from m4s.demo.starters import service as starter
     from m4s.org import services as org
-    from m4s.service import selectors, starter
+    from m4s.service import selectors
     from m4s.service.choices import AppointmentStatus, Channel, VisitMode
     from m4s.service.models import Appointment, CapacityUse, PartStock, ServiceSettings
     from m4s.staff.choices import Role

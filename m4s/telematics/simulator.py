@@ -1,5 +1,6 @@
-"""Simulated connected cars for the demo and for load tests (`m4s simulate`), and `backfill()`,
-which writes months of history so the demo has a daily odometer and a forecast behind each car.
+"""Simulated connected cars for the demo and for load tests (`m4s simulate`). The months of
+history behind each demo car (`backfill()`, daily odometer and forecast) are written by
+`m4s.demo.telematics`, from the same simulated lives (`SimCar`).
 
 A simulated car lives around Beijing: it has a home, usually a workplace, and a daily life —
 commutes on weekdays (times differ per car), outings at weekends, now and then a long trip
@@ -45,9 +46,9 @@ from m4s.staff.models import StaffUser
 from m4s.vehicles.models import Vehicle
 
 from . import messages as msg
-from . import services, writer
+from . import services
 from .choices import Protocol
-from .models import DailyOdometer, Device, Telemetry, VehicleState
+from .models import Device, VehicleState
 
 BEIJING = (39.9042, 116.4074)
 WORKPLACES = [
@@ -976,6 +977,8 @@ def simulate(
         if len(terminals) < vehicles:
             notes.append(f"only {len(terminals)} car(s) could be simulated")
         if backfill_days:
+            from m4s.demo.telematics import backfill  # the demo's history writer
+
             n = backfill(
                 [t.vehicle.pk for t in terminals], backfill_days, seed=seed, tokens_path=tokens_path
             )
@@ -1053,174 +1056,3 @@ def simulate(
         return total
     finally:
         sender.close()
-
-
-# --- history -------------------------------------------------------------------------------------
-def _day_km(car: SimCar, day: dt.date) -> tuple[float, float]:
-    """(km by mid-morning, km over the whole day) of a car's life on a past day."""
-    road = 1.3  # roads are longer than the straight line
-    plan = car._day(day)
-    morning = total = 0.0
-    if plan["commute"]:
-        morning = msg.distance_km(*car.home, *car.work) * road
-        total += 2 * morning
-    if plan["errand"]:
-        total += 2 * msg.distance_km(*car.home, *plan["errand"][1]) * road
-    if plan["outing"]:
-        total += 2 * msg.distance_km(*car.home, *plan["outing"][1]) * road
-    if not total and car.rng.random() < 0.3:
-        total = car.rng.uniform(3, 12)  # a short hop nobody planned
-    return morning, total
-
-
-def _windows(batch: list[dict], *, days: int, most: int):
-    """Consecutive runs of time-ordered messages, each spanning at most `days` and holding at
-    most `most` messages (a quiet car's 40 evening readings can span 40 days)."""
-    part, first = [], None
-    for m in batch:
-        ts = dt.datetime.fromisoformat(m["ts"])
-        if part and (len(part) >= most or ts - first > dt.timedelta(days=days)):
-            yield part
-            part = []
-        if not part:
-            first = ts
-        part.append(m)
-    if part:
-        yield part
-
-
-def backfill(
-    vehicle_ids,
-    days: int = 90,
-    *,
-    today: dt.date | None = None,
-    seed: int = 0,
-    tokens_path: Path | None = None,
-) -> int:
-    """Months of history for each car, written straight through `write_batch`: one or two
-    readings a day (the CAN odometer after the morning commute and at night), so each car has a
-    daily odometer and a mileage forecast. Cars get a simulated terminal if they have none (its
-    token goes to `tokens_path`, by default the simulator's, so `simulate` can drive it later).
-    Safe to run again: only days before the car's earliest daily odometer in the window are
-    written. Returns the number of messages written."""
-    today = today or timezone.localdate()
-    first_day = today - dt.timedelta(days=days)
-    vehicles = list(
-        Vehicle.objects.unscoped()
-        .filter(pk__in=list(vehicle_ids))
-        .select_related("current_owner__store")
-    )
-    states = {
-        s.vehicle_id: s
-        for s in VehicleState.objects.unscoped().filter(vehicle_id__in=[v.pk for v in vehicles])
-    }
-    admins = _group_admins()
-    tokens_path = tokens_path or default_tokens_path()
-    tokens = _load_tokens(tokens_path)
-    written = 0
-    for vehicle in vehicles:
-        device = (
-            Device.objects.unscoped()
-            .filter(vehicle=vehicle, is_active=True)
-            .order_by("device_id")
-            .first()
-        )
-        if device is None:
-            admin = admins.get(vehicle.dealer_group_id)
-            if admin is None:
-                continue
-            device_id = sim_device_id(vehicle.pk, "http")
-            device, tokens[device_id] = services.register_device(
-                admin, device_id=device_id, protocol=Protocol.HTTP, vehicle=vehicle
-            )
-            _save_tokens(tokens_path, tokens)
-        earliest = (
-            DailyOdometer.objects.for_group(vehicle.dealer_group_id)
-            .filter(vehicle=vehicle, date__gte=first_day)
-            .order_by("date")
-            .first()
-        )
-        last_day = (
-            earliest.date - dt.timedelta(days=1) if earliest else today - dt.timedelta(days=1)
-        )
-        if last_day < first_day:
-            continue
-        tz = _tz_of(vehicle)
-        state = states.get(vehicle.pk)
-        car = SimCar(
-            device_id=device.device_id,
-            vehicle_id=vehicle.pk,
-            clock=timezone.now(),
-            fuel=vehicle.fuel or "petrol",
-            tz=tz,
-            seed=seed,
-        )
-        n_days = (last_day - first_day).days + 1
-        plan = [
-            (first_day + dt.timedelta(days=i), *_day_km(car, first_day + dt.timedelta(days=i)))
-            for i in range(n_days)
-        ]
-        distance = sum(total for _day, _m, total in plan)
-        # End where the car's accepted readings begin, so the history joins them.
-        first_ts = dt.datetime.combine(first_day, dt.time(0), tzinfo=tz)
-        reported = state.odometer_km if state and state.odometer_km is not None else None
-        first_reading = (
-            Telemetry.objects.for_group(vehicle.dealer_group_id)
-            .filter(vehicle_id=vehicle.pk, ts__gte=first_ts, odometer_km__isnull=False)
-            .filter(odometer_note="")
-            .order_by("ts")
-            .values_list("odometer_km", flat=True)
-            .first()
-        )
-        end_km = (
-            first_reading
-            or (earliest.odometer_km if earliest else None)
-            or reported
-            or vehicle.odometer_km
-            or car.rng.uniform(15000, 60000)
-        )
-        start_km = max(0.0, end_km - distance)
-        if reported and state.odometer_ts and state.odometer_ts < first_ts:
-            start_km = max(start_km, reported)  # its last reading is older: carry on from it
-        batch, km, seq = [], start_km, int(first_ts.timestamp())
-        fuel = car.rng.uniform(40, 90)
-        for day, morning, total in plan:
-            evening = dt.datetime.combine(day, dt.time(21, car.rng.randint(0, 59)), tzinfo=tz)
-            readings = []
-            if morning:
-                work = car.work
-                arrived = dt.datetime.combine(day, dt.time(8, car.rng.randint(20, 59)), tzinfo=tz)
-                readings.append((arrived, km + morning, work, True))
-            home = car.home
-            readings.append((evening, km + total, home, False))
-            km += total
-            if car.fuel_pct is not None:
-                fuel -= total * (PETROL_PCT_PER_KM if not car.plug_in else PETROL_PCT_PER_KM / 3)
-                if fuel < 15:
-                    fuel = car.rng.uniform(90, 100)
-            for ts, reading, (lat, lon), ignition in readings:
-                seq += 1
-                m = {
-                    "device_id": device.device_id,
-                    "seq": seq,
-                    "ts": ts.astimezone(dt.UTC).isoformat(),
-                    "lat": round(lat, 6),
-                    "lon": round(lon, 6),
-                    "speed_kmh": 0.0,
-                    "odometer_km": round(reading, 1),
-                    "odometer_source": "can",
-                    "ignition": ignition,
-                    "battery_v": 14.0 if ignition else 12.6,
-                }
-                if car.fuel_pct is not None:
-                    m["fuel_pct"] = round(fuel, 1)
-                if car.soc_pct is not None:
-                    m["soc_pct"] = round(car.rng.uniform(40, 90), 1)
-                batch.append(m)
-        for part in _windows(batch, days=20, most=40):  # inside the writer's 30-day window
-            now = dt.datetime.fromisoformat(part[-1]["ts"]) + dt.timedelta(minutes=1)
-            result = writer.write_batch(device, part, via="sim", now=now)
-            written += result.accepted
-    for vehicle in vehicles:
-        services.compute_forecast(vehicle.pk)
-    return written

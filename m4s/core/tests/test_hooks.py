@@ -127,7 +127,7 @@ def test_loyalty_points_survive_a_failing_first_run_after_settlement(workshop, m
         return original(settlement)
 
     monkeypatch.setattr(loyalty, "on_service_settled", once_broken)
-    from m4s.loyalty import starter
+    from m4s.demo.starters import loyalty as starter
 
     starter.install_programme(w.group_a)
     with TestCase.captureOnCommitCallbacks(execute=True):

@@ -68,7 +68,7 @@ def test_each_periodic_run_is_enqueued_once(db_queue):
 
 @pytest.mark.django_db
 def test_demo_builds_once_with_isolated_groups(capsys):
-    from m4s.core.demo import build_demo
+    from m4s.demo.builder import build_demo
     from m4s.org.models import DealerGroup, Store
     from m4s.staff.models import StaffUser
 

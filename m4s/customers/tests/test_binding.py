@@ -5,8 +5,8 @@ from m4s.core.errors import DomainError
 from m4s.core.tests.factories import OwnerFactory, owner_token
 from m4s.customers import services
 from m4s.customers.models import Attribution, Binding, Customer, TimelineEvent, TransferRequest
+from m4s.demo import synthetic
 from m4s.notify.models import Message
-from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle, VehicleOwnership
 
 BIND = "/api/v1/me/vehicles/bind"

@@ -28,9 +28,7 @@ from m4s.customers.importing import (
 )
 from m4s.customers.models import Customer, TimelineEvent
 from m4s.customers.services import mask_id_number
-from m4s.staff.choices import Role
-from m4s.vehicles.models import Vehicle, VehicleOwnership
-from m4s.vehicles.synthetic import (
+from m4s.demo.synthetic import (
     make_address,
     make_chinese_name,
     make_id_number,
@@ -39,6 +37,8 @@ from m4s.vehicles.synthetic import (
     make_vehicle_model,
     make_vin,
 )
+from m4s.staff.choices import Role
+from m4s.vehicles.models import Vehicle, VehicleOwnership
 from m4s.vehicles.validation import VinError, normalize_vin
 
 pytestmark = pytest.mark.django_db

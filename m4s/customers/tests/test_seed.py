@@ -7,15 +7,15 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from m4s.core.demo import build_demo
 from m4s.customers import selectors
 from m4s.customers.management.commands import seed
 from m4s.customers.models import Customer
+from m4s.demo.builder import build_demo
+from m4s.demo.synthetic import make_vin
 from m4s.org.models import DealerGroup, Store
 from m4s.owners.phones import normalize_mobile
 from m4s.staff.models import StaffUser
 from m4s.vehicles.models import Vehicle, VehicleOwnership
-from m4s.vehicles.synthetic import make_vin
 from m4s.vehicles.validation import (
     id_number_is_valid,
     normalize_plate,

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from m4s.core.errors import DomainError
 from m4s.customers.models import Customer
-from m4s.loyalty import ledger, selectors, services, starter
+from m4s.demo import synthetic
+from m4s.demo.starters import loyalty as starter
+from m4s.loyalty import ledger, selectors, services
 from m4s.loyalty.choices import EntryKind, Event
 from m4s.loyalty.models import (
     Campaign,
@@ -24,7 +26,6 @@ from m4s.loyalty.models import (
     Referral,
 )
 from m4s.service.tests.helpers import ready_order
-from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle
 
 NOW = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)

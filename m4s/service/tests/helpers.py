@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from m4s.core.tests.factories import make_staff
 from m4s.customers import services as customer_services
+from m4s.demo import synthetic
+from m4s.demo.starters import service as starter
 from m4s.org import services as org
-from m4s.service import starter
 from m4s.service.choices import RepairOrderStatus, SkillLine
 from m4s.staff.choices import Role
-from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle
 
 HOURS = [(dt.time(8, 30), dt.time(12)), (dt.time(13, 30), dt.time(18))]

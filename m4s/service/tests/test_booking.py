@@ -11,6 +11,7 @@ from django.utils import timezone
 from m4s.core.errors import DomainError
 from m4s.customers.models import Customer
 from m4s.customers.services import _bind
+from m4s.demo import synthetic
 from m4s.notify.models import Message
 from m4s.service import selectors, services
 from m4s.service.choices import AppointmentStatus, VisitMode
@@ -22,7 +23,6 @@ from m4s.service.models import (
     ServicePackage,
     ServiceSettings,
 )
-from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle
 
 from .helpers import at

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from m4s.core.demo import OWNER_PHONES, build_demo
 from m4s.customers.models import Shift
+from m4s.demo.builder import OWNER_PHONES, build_demo
 from m4s.org.models import BusinessHours, DealerGroup, Store
 from m4s.service import selectors
 from m4s.service.choices import (

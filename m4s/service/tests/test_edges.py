@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from m4s.core.tests.factories import owner_token, staff_token
-from m4s.loyalty import starter as loyalty_starter
+from m4s.demo.starters import loyalty as loyalty_starter
 from m4s.loyalty.models import Member
 from m4s.loyalty.services import get_or_create_member
 from m4s.service.models import InspectionPoint, RepairLinePart, RepairOrder

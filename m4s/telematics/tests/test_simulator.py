@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from m4s.demo import telematics as history
 from m4s.telematics import messages as msg
 from m4s.telematics import services, simulator
 from m4s.telematics.models import DailyOdometer, DeadLetter, Device, Telemetry, VehicleState
@@ -156,7 +157,7 @@ def test_backfill_writes_stay_inside_the_writers_window():
     quiet = [{"ts": (t0 + dt.timedelta(days=i)).isoformat(), "seq": i} for i in range(90)]
     busy = [{"ts": (t0 + dt.timedelta(hours=12 * i)).isoformat(), "seq": i} for i in range(90)]
     for batch in (quiet, busy):
-        parts = list(simulator._windows(batch, days=20, most=40))
+        parts = list(history._windows(batch, days=20, most=40))
         assert [m for p in parts for m in p] == batch  # all of them, in order
         for p in parts:
             span = dt.datetime.fromisoformat(p[-1]["ts"]) - dt.datetime.fromisoformat(p[0]["ts"])
@@ -168,7 +169,7 @@ def test_backfill_keeps_every_day_of_many_cars(cars, tmp_path, rng):
     """Cars of every habit (commuters, weekend drivers, cars that barely move) get a daily
     odometer for each of the 90 days, and nothing is dead-lettered."""
     from m4s.customers import services as customers
-    from m4s.vehicles import synthetic
+    from m4s.demo import synthetic
     from m4s.vehicles.models import Vehicle
 
     w = cars
@@ -180,7 +181,7 @@ def test_backfill_keeps_every_day_of_many_cars(cars, tmp_path, rng):
         customers._bind(w.known, car, via="desk", invitation=None, staff=w.advisor_a)
         ids.append(car.pk)
     for seed, car_id in enumerate(ids):
-        simulator.backfill([car_id], days=90, seed=seed, tokens_path=tmp_path / "t.json")
+        history.backfill([car_id], days=90, seed=seed, tokens_path=tmp_path / "t.json")
     per_car = {
         car_id: DailyOdometer.objects.unscoped().filter(vehicle_id=car_id).count() for car_id in ids
     }
@@ -192,7 +193,7 @@ def test_backfill_gives_a_daily_odometer_and_a_forecast(cars, tmp_path):
     w = cars
     today = timezone.localdate()
     tokens = tmp_path / "tokens.json"
-    written = simulator.backfill([w.car.pk, w.other_car.pk], days=90, tokens_path=tokens)
+    written = history.backfill([w.car.pk, w.other_car.pk], days=90, tokens_path=tokens)
     assert written > 180
     for car in (w.car, w.other_car):
         days = list(
@@ -209,7 +210,7 @@ def test_backfill_gives_a_daily_odometer_and_a_forecast(cars, tmp_path):
         assert forecast is not None and 3 < forecast.km_per_day < 300
     assert not Telemetry.objects.unscoped().exclude(odometer_note="").exists()
     assert not DeadLetter.objects.exists()
-    assert simulator.backfill([w.car.pk], days=90, tokens_path=tokens) == 0  # nothing again
+    assert history.backfill([w.car.pk], days=90, tokens_path=tokens) == 0  # nothing again
     assert len(json.loads(tokens.read_text())) == 2  # the terminals it registered, for simulate
 
 
@@ -231,7 +232,7 @@ def test_backfill_joins_a_car_that_already_reports(fleet, tmp_path):
         for i in range(3)
     ]
     write_batch(w.device_a, live, via="http")
-    simulator.backfill([w.car.pk], days=30, tokens_path=tmp_path / "t")
+    history.backfill([w.car.pk], days=30, tokens_path=tmp_path / "t")
     days = list(
         DailyOdometer.objects.unscoped()
         .filter(vehicle=w.car)
@@ -247,7 +248,7 @@ def test_backfill_joins_a_car_that_already_reports(fleet, tmp_path):
 def test_a_simulation_carries_on_from_the_backfill(cars, live_server, tmp_path):
     w = cars
     tokens = tmp_path / "tokens.json"
-    simulator.backfill([w.car.pk, w.other_car.pk], days=30, tokens_path=tokens)
+    history.backfill([w.car.pk, w.other_car.pk], days=30, tokens_path=tokens)
     km = VehicleState.objects.unscoped().get(vehicle=w.car).odometer_km
     counts = simulator.simulate(
         2,

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m4s.owners.phones import normalize_mobile
-from m4s.vehicles.synthetic import (
+from m4s.demo.synthetic import (
     FUELS,
     make_address,
     make_chinese_name,
@@ -17,6 +16,7 @@ from m4s.vehicles.synthetic import (
     make_vehicle_model,
     make_vin,
 )
+from m4s.owners.phones import normalize_mobile
 from m4s.vehicles.validation import (
     PLATE_PROVINCES,
     VIN_ALPHABET,

@@ -154,7 +154,7 @@ def test_invitation_link_sign_in_bind_and_staff_sees_attribution(
     import random
 
     from m4s.customers import services
-    from m4s.vehicles import synthetic
+    from m4s.demo import synthetic
 
     w = live_world
     invitation = services.get_or_create_invitation(w.store_a, w.advisor_a)

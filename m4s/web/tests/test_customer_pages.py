@@ -4,8 +4,8 @@ from django.core.cache import cache
 from m4s.core.tests.factories import PASSWORD
 from m4s.customers import services
 from m4s.customers.models import Attribution, Binding
+from m4s.demo import synthetic
 from m4s.owners.middleware import SESSION_KEY
-from m4s.vehicles import synthetic
 
 
 @pytest.fixture(autouse=True)

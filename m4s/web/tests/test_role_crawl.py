@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 
-from m4s.core.demo import OWNER_PHONES, build_demo
+from m4s.demo.builder import OWNER_PHONES, build_demo
 from m4s.owners.middleware import SESSION_KEY
 from m4s.owners.models import Owner
 from m4s.staff.models import StaffUser

@@ -60,7 +60,7 @@ def book(w, day=None, hour=9, minute=0, package=None, vehicle=None) -> Appointme
 def second_car(w):
     """Another car of the test owner: the first is in the workshop, this one can be booked."""
     from m4s.customers import services as customer_services
-    from m4s.vehicles import synthetic
+    from m4s.demo import synthetic
     from m4s.vehicles.models import Vehicle
 
     car = Vehicle.objects.create(

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from m4s.core.demo import LOGINS, build_demo
+from m4s.demo.builder import LOGINS, build_demo
 
 
 class Command(BaseCommand):

@@ -41,12 +41,7 @@ from m4s.core import crypto
 from m4s.customers.choices import Gender, Source
 from m4s.customers.models import Customer
 from m4s.customers.services import mask_id_number
-from m4s.org.models import DealerGroup, Store
-from m4s.staff.choices import Role
-from m4s.staff.models import StaffUser
-from m4s.vehicles.choices import Fuel, OwnershipReason
-from m4s.vehicles.models import Vehicle, VehicleOwnership
-from m4s.vehicles.synthetic import (
+from m4s.demo.synthetic import (
     ADDRESS_DISTRICTS,
     GIVEN_NAME_CHARACTERS,
     ID_REGION_CODES,
@@ -55,6 +50,11 @@ from m4s.vehicles.synthetic import (
     VEHICLE_MODELS,
     VIN_YEAR_CODES_2015_2025,
 )
+from m4s.org.models import DealerGroup, Store
+from m4s.staff.choices import Role
+from m4s.staff.models import StaffUser
+from m4s.vehicles.choices import Fuel, OwnershipReason
+from m4s.vehicles.models import Vehicle, VehicleOwnership
 from m4s.vehicles.validation import (
     ID_NUMBER_CHECK_CHARACTERS,
     ID_NUMBER_WEIGHTS,
@@ -177,7 +177,7 @@ def plate_for(i: int, salt: int, fuel: str, province: str = "京") -> str:
 
 
 # --- everything else: random, from the batch's generator ----------------------------------------
-# The name, address and ID-number data of m4s.vehicles.synthetic, drawn with rng.random() alone:
+# The name, address and ID-number data of m4s.demo.synthetic, drawn with rng.random() alone:
 # its make_* functions (rng.choice, sorted(...) per call) would take most of a 1M-row load.
 
 NEV_MODELS = [m for m in VEHICLE_MODELS if m[2] in (Fuel.BEV, Fuel.PHEV)]

@@ -12,10 +12,8 @@ from django.utils import timezone
 
 from m4s.customers.models import Shift
 from m4s.org.models import BusinessHours
-from m4s.staff.choices import Role
-
-from .choices import Measure, ResourceKind, SkillLine
-from .models import (
+from m4s.service.choices import Measure, ResourceKind, SkillLine
+from m4s.service.models import (
     InspectionPoint,
     InspectionTemplate,
     LabourOperation,
@@ -31,7 +29,9 @@ from .models import (
     ServiceSettings,
     TechnicianProfile,
 )
-from .starter_i18n import names
+from m4s.staff.choices import Role
+
+from .service_i18n import names
 
 # code, name, hours, skill line, resource, price (CNY)
 OPERATIONS = [
@@ -207,7 +207,7 @@ def install_catalogue(group, *, today: dt.date | None = None) -> SimpleNamespace
             for p in PARTS
         ]
     )
-    from m4s.vehicles.synthetic import VEHICLE_MODELS
+    from m4s.demo.synthetic import VEHICLE_MODELS
 
     for brand in sorted({b for b, _m, fuel in VEHICLE_MODELS if fuel != "bev"}):
         _schedule(g, brand, "", f"{brand} maintenance schedule", SCHEDULE, ops, packages)

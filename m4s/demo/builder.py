@@ -13,23 +13,23 @@ from m4s.core.i18n import text
 from m4s.customers import services as customers
 from m4s.customers.choices import BindingVia, Source
 from m4s.customers.models import Customer
-from m4s.loyalty.demo import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
 from m4s.org import services as org
 from m4s.org.choices import EmergencyKind
 from m4s.org.models import DealerGroup
 from m4s.owners.models import Owner
-from m4s.service.demo import build_service_demo
 from m4s.staff.choices import Role
 from m4s.staff.services import create_staff
-from m4s.telematics.demo import build_telematics_demo
-from m4s.vehicles import synthetic
 from m4s.vehicles.models import Vehicle
 from m4s.vehicles.validation import vin_model_year
 
-DEMO_PASSWORD = "m4s-demo"  # noqa: S105  (demo data only)
-OWNER_PHONES = [f"+86138000000{i:02d}" for i in range(1, 6)]
+from . import synthetic
+from .accounts import DEMO_PASSWORD, OWNER_PHONES
+from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
+from .service import build_service_demo
+from .telematics import build_telematics_demo
+
 SPLIT_SHIFT = [(dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 30), dt.time(18, 0))]
 
 

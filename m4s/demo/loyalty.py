@@ -11,10 +11,11 @@ from django.utils.translation import gettext_noop
 
 from m4s.core.i18n import text
 from m4s.customers.models import Customer
+from m4s.loyalty import ledger, services
+from m4s.loyalty.choices import Event
+from m4s.loyalty.models import Member
 
-from . import ledger, services, starter
-from .choices import Event
-from .models import Member
+from .starters import loyalty as starter
 
 DEMO_PARTNER_KEYS = {  # fixed so the README and `m4s demo` can show them; real keys are random
     "jingcheng": "pk_demo0001.jingcheng-partner-demo-key",
@@ -133,7 +134,7 @@ def _vouchers(group, club, owner_phones, now):
     used, _ = services.redeem_reward(
         member, club.rewards["wash"].pk, key=f"demo:wash:{member.pk}:1"
     )
-    from .models import Voucher
+    from m4s.loyalty.models import Voucher
 
     Voucher.objects.for_group(group.pk).filter(pk=used.pk).update(
         status="used", used_at=now - dt.timedelta(days=2)
