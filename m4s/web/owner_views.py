@@ -16,7 +16,7 @@ from m4s.core.errors import DomainError
 from m4s.customers import services as customer_services
 from m4s.customers.views.session import VISITOR_KEY, session_invitation
 from m4s.identity import services as identity
-from m4s.identity.api import client_ip
+from m4s.identity.network import client_ip
 from m4s.notify import selectors as inbox
 from m4s.notify import services as notify
 from m4s.org.selectors import get_store_for_owner_app
