@@ -163,7 +163,7 @@ def cars(world, rng):
         brand="Toyota",
         model="Camry",
     )
-    services._bind(known, car, via="desk", invitation=None, staff=world.advisor_a)
+    services.bind_customer_vehicle(known, car, via="desk", invitation=None, staff=world.advisor_a)
     other = Customer.objects.create(
         dealer_group=world.group_b,
         store=world.store_b,
@@ -178,7 +178,9 @@ def cars(world, rng):
         brand="Honda",
         model="Accord",
     )
-    services._bind(other, other_car, via="desk", invitation=None, staff=world.advisor_b)
+    services.bind_customer_vehicle(
+        other, other_car, via="desk", invitation=None, staff=world.advisor_b
+    )
     world.known, world.car, world.other, world.other_car = known, car, other, other_car
     return world
 

@@ -1,9 +1,9 @@
 from django.urls import include, path, re_path
 
 from m4s.api import api
+from m4s.core.admin import admin_site
 from m4s.core.api import api_not_found
 from m4s.core.views import media_file
-from m4s.web.admin_site import admin_site
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -11,6 +11,7 @@ from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
 from . import selectors, services
+from .choices import BIND_MESSAGES
 from .models import Customer, Invitation
 from .schemas import (
     AssignIn,
@@ -31,14 +32,6 @@ from .schemas import (
 
 owner_router = Router(tags=["owner"], auth=owner_auth)
 staff_router = Router(tags=["staff: customers"], auth=staff_auth)
-
-BIND_MESSAGES = {
-    "bound": lambda: _("Your car is bound: car, phone and you are now linked."),
-    "already_bound": lambda: _("This car is already bound to you."),
-    "transfer_requested": lambda: _(
-        "This car is bound to someone else. Your store will check and confirm the transfer."
-    ),
-}
 
 
 # --- owner --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,3 +50,13 @@ class TimelineKind(models.TextChoices):
     COMPLAINT = "complaint", _("Complaint")
     ALARM = "alarm", _("Vehicle alarm")
     NOTE = "note", _("Note")
+
+
+# What the owner (and the desk) is told after a binding attempt, by outcome.
+BIND_MESSAGES = {
+    "bound": lambda: gettext("Your car is bound: car, phone and you are now linked."),
+    "already_bound": lambda: gettext("This car is already bound to you."),
+    "transfer_requested": lambda: gettext(
+        "This car is bound to someone else. Your store will check and confirm the transfer."
+    ),
+}

@@ -351,7 +351,7 @@ class CarBound:
 
 
 @transaction.atomic
-def _bind(
+def bind_customer_vehicle(
     customer: Customer,
     vehicle: Vehicle,
     *,
@@ -494,7 +494,7 @@ def bind_vehicle_for_owner(
         customer = get_or_create_customer_for_owner(
             owner, store, source=Source.QR if invitation else Source.APP
         )
-        return _bind(
+        return bind_customer_vehicle(
             customer,
             vehicle,
             via=via or (invitation.via if invitation else BindingVia.APP),
@@ -542,7 +542,7 @@ def bind_at_desk(actor, customer: Customer, plate: str, vin: str, **details):
                     "invalid_vehicle", f"{field}: {' '.join(messages)}", field=field
                 ) from None
             vehicle.save()
-        outcome, obj = _bind(
+        outcome, obj = bind_customer_vehicle(
             customer,
             vehicle,
             via=BindingVia.DESK,
@@ -579,14 +579,14 @@ def resolve_transfer(
             vehicle=vehicle, ended_at__isnull=True
         ).update(ended_at=now)
         vehicle.current_owner_id = (
-            None  # the old holder's claim ends here; _bind starts the new ownership
+            None  # the old holder's claim ends here; bind_customer_vehicle starts the new ownership
         )
         VehicleOwnership.objects.for_group(transfer.dealer_group_id).filter(
             vehicle=vehicle, ended_at__isnull=True
         ).update(ended_at=now)
         vehicle.save(update_fields=["current_owner", "updated_at"])
         staff = transfer.invitation.staff if transfer.invitation else None
-        _bind(
+        bind_customer_vehicle(
             transfer.to_customer,
             vehicle,
             via=transfer.via,

@@ -260,7 +260,7 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
         )
         customers.assign_consultants(admin, customer, consultants)
         vehicle = _vehicle(rng, chaoyang.dealer_group, chaoyang, new_energy=i == 2)
-        customers._bind(
+        customers.bind_customer_vehicle(
             customer,
             vehicle,
             via=via,
@@ -286,7 +286,7 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
         )
         customers.set_id_number(customer, synthetic.make_id_number(rng))
         customer.save()
-        customers._bind(
+        customers.bind_customer_vehicle(
             customer,
             _vehicle(rng, store.dealer_group, store),
             via=BindingVia.DESK,
@@ -303,7 +303,7 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
             source=Source.IMPORT,
             service_advisor=staff["other-advisor"],
         )
-        customers._bind(
+        customers.bind_customer_vehicle(
             customer,
             _vehicle(rng, fengtai.dealer_group, fengtai),
             via=BindingVia.DESK,
@@ -318,7 +318,7 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
         .first()
     )
     claimant = Customer.objects.for_group(chaoyang.dealer_group).get(owner=owners[4])
-    customers._bind(
+    customers.bind_customer_vehicle(
         claimant, imported.vehicles.first(), via=BindingVia.APP, invitation=None, staff=None
     )
 

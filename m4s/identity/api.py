@@ -1,14 +1,13 @@
-import ipaddress
-
 from django.conf import settings
 from ninja import Router, Status
 
 from m4s.core.api import errors
 from m4s.customers import services as customer_services
-from m4s.owners.api import owner_out
+from m4s.owners.schemas import OwnerOut
 
 from . import services
 from .auth import any_auth
+from .network import client_ip
 from .schemas import (
     OtpRequestIn,
     OtpRequestOut,
@@ -19,38 +18,6 @@ from .schemas import (
 )
 
 router = Router(tags=["auth"])
-
-
-def client_ip(request) -> str | None:
-    """The client's address: the socket peer, or with TRUSTED_PROXY_COUNT proxies in front, the
-    address the outermost trusted proxy saw (X-Forwarded-For read from the right, so a client
-    cannot spoof it by sending its own header)."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops:
-        forwarded = [
-            a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
-        ]
-        if len(forwarded) >= hops:
-            address = _valid_address(forwarded[-hops])
-            if address:
-                return address
-            # a proxy that wrote garbage is not trusted with the client's address: the socket
-            # peer (the proxy itself) keeps the per-network limit working instead of a 500
-    return _valid_address(request.META.get("REMOTE_ADDR") or "")
-
-
-def _valid_address(text: str) -> str | None:
-    """`text` as a normalised IPv4/IPv6 address, or None when it is not one (an IPv6 address may
-    come in brackets, an IPv4 one with a port, as some proxies write them)."""
-    text = text.strip()
-    if text.startswith("[") and "]" in text:
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:
-        text = text.split(":", 1)[0]
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        return None
 
 
 @router.post("/otp/request", response={202: OtpRequestOut}, exclude_none=True, auth=None)
@@ -80,7 +47,7 @@ def verify_otp(request, payload: OtpVerifyIn):
         owner, invitation, f"api-{payload.phone}"[:32] if invitation else None
     )
     token = services.issue_token(owner=owner, user_agent=request.headers.get("User-Agent", ""))
-    return {"token": token, "owner": owner_out(owner)}
+    return {"token": token, "owner": OwnerOut.from_orm(owner)}
 
 
 @router.post("/staff/login", response=StaffSessionOut, auth=None, openapi_extra=errors(401, 403))

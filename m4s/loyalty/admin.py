@@ -6,7 +6,7 @@ import secrets
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from m4s.web.admin_site import ScopedAdminMixin, ScopedInline, admin_site
+from m4s.core.admin import ScopedAdminMixin, ScopedInline, admin_site
 
 from .models import (
     Badge,

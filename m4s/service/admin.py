@@ -3,8 +3,8 @@ Every change is scoped to the staff member's dealer group and written to the aud
 
 from django.contrib import admin
 
+from m4s.core.admin import ScopedAdminMixin, ScopedInline, admin_site
 from m4s.staff.choices import Perm
-from m4s.web.admin_site import ScopedAdminMixin, ScopedInline, admin_site
 
 from .models import (
     CreditNote,

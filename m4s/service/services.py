@@ -82,7 +82,7 @@ S = RepairOrderStatus
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _in_quiet_hours(owner, now: dt.datetime) -> bool:
+def in_quiet_hours(owner, now: dt.datetime) -> bool:
     start, end = owner.quiet_hours_start, owner.quiet_hours_end
     if not start or not end:
         return False
@@ -682,7 +682,7 @@ def send_appointment_reminders(now: dt.datetime | None = None) -> int:
         if appt.date != tomorrow or local_now.hour < 9:
             continue
         owner = appt.customer.owner
-        if owner is not None and _in_quiet_hours(owner, now):
+        if owner is not None and in_quiet_hours(owner, now):
             continue
         with transaction.atomic():
             if (
@@ -1743,7 +1743,7 @@ def open_due_surveys(now: dt.datetime | None = None) -> int:
         .filter(status=SurveyStatus.SCHEDULED, available_at__lte=now)
         .select_related("owner", "customer", "store", "repair_order__vehicle")
     ):
-        if _in_quiet_hours(survey.owner, now):
+        if in_quiet_hours(survey.owner, now):
             continue
         with transaction.atomic():
             if (

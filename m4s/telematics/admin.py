@@ -6,8 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from m4s.core.admin import ScopedAdminMixin, admin_site
 from m4s.staff.choices import Perm
-from m4s.web.admin_site import ScopedAdminMixin, admin_site
 
 from .models import DeadLetter, Device
 from .services import hash_secret, token_for

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from m4s.identity.forms import StaffSignInForm
 from m4s.notify import selectors as inbox
 from m4s.notify import services as notify
 from m4s.org.models import DealerGroup, EmergencyNumber, Store
@@ -13,8 +14,6 @@ from m4s.org.selectors import get_day_schedule, is_store_open_at, list_stores
 from m4s.staff.choices import Perm, Role
 from m4s.staff.permissions import staff_page
 from m4s.staff.selectors import list_staff
-
-from .forms import StaffSignInForm
 
 
 class LoginView(auth_views.LoginView):

@@ -1,11 +1,6 @@
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from m4s.core.errors import DomainError, RateLimited
-from m4s.identity import services as identity
-from m4s.identity.api import client_ip
 from m4s.owners.choices import Channel, Language
 
 
@@ -54,34 +49,3 @@ class ProfileForm(forms.Form):
     telematics_consent = forms.BooleanField(
         label=_("Use my car's data to look after it"), required=False
     )
-
-
-class _ThrottledSignIn:
-    """Staff sign-in through identity.staff_login: the same per-username and per-network limits
-    as the API's POST /auth/staff/login."""
-
-    rate_limited = ""
-
-    def clean(self):
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username is not None and password:
-            try:
-                self.user_cache = identity.staff_login(
-                    username, password, client_ip(self.request) if self.request else None
-                )
-            except RateLimited as exc:
-                self.rate_limited = exc.message
-                raise forms.ValidationError(exc.message, code="rate_limited") from exc
-            except DomainError as exc:
-                raise self.get_invalid_login_error() from exc
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
-
-
-class StaffSignInForm(_ThrottledSignIn, AuthenticationForm):
-    pass
-
-
-class StaffAdminSignInForm(_ThrottledSignIn, AdminAuthenticationForm):
-    pass

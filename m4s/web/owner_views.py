@@ -13,26 +13,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from m4s.core.errors import DomainError
-from m4s.customers import selectors as customer_selectors
 from m4s.customers import services as customer_services
-from m4s.customers.models import Invitation
+from m4s.customers.views.session import VISITOR_KEY, session_invitation
 from m4s.identity import services as identity
-from m4s.identity.api import client_ip
+from m4s.identity.network import client_ip
 from m4s.notify import selectors as inbox
 from m4s.notify import services as notify
 from m4s.org.selectors import get_store_for_owner_app
 from m4s.owners.choices import Language
 from m4s.owners.middleware import SESSION_KEY
 from m4s.owners.services import update_owner_profile
-from m4s.service import selectors as service_selectors
 
 from .forms import CodeForm, PhoneForm, ProfileForm
 from .navigation import GROUPS, GROUPS_BY_KEY
 from .todo import owner_todos
 
 PUBLIC_EMERGENCY = [("110", "police"), ("120", "ambulance"), ("122", "traffic")]
-INVITATION_KEY = "m4s_invitation"
-VISITOR_KEY = "m4s_visitor"
 # The phone a code was sent to and when that code expires: a reload keeps the code step.
 PENDING_LOGIN_KEY = "m4s_login_pending"
 
@@ -96,7 +92,7 @@ def login(request):
                 request.session.pop(PENDING_LOGIN_KEY, None)
                 request.session.cycle_key()
                 request.session[SESSION_KEY] = owner.pk
-                invitation = _session_invitation(request)
+                invitation = session_invitation(request)
                 customer_services.mark_signed_in(
                     owner, invitation, request.session.get(VISITOR_KEY)
                 )
@@ -278,80 +274,3 @@ def service_worker(request):
     response = FileResponse(open(path, "rb"), content_type="application/javascript")  # noqa: SIM115
     response["Service-Worker-Allowed"] = "/app/"
     return response
-
-
-def _session_invitation(request) -> Invitation | None:
-    code = request.session.get(INVITATION_KEY)
-    if not code:
-        return None
-    return Invitation.objects.unscoped().select_related("store", "staff").filter(code=code).first()
-
-
-def invitation(request, code: str):
-    """A store's or staff member's QR code / link: remember who invited this visitor, then sign in."""
-    import secrets
-
-    visitor = request.session.get(VISITOR_KEY) or secrets.token_hex(12)
-    invite = customer_services.open_invitation(code, visitor)
-    if invite is None:
-        raise Http404
-    request.session[VISITOR_KEY] = visitor
-    request.session[INVITATION_KEY] = invite.code
-    request.session["m4s_store_id"] = invite.store_id
-    if request.owner:
-        customer_services.mark_signed_in(request.owner, invite, visitor)
-        return redirect("app-cars")
-    return redirect("app-login")
-
-
-@owner_required
-@require_http_methods(["GET", "POST"])
-def cars(request):
-    """My cars, and binding a car by plate + VIN."""
-    result, error = None, None
-    if request.method == "POST":
-        try:
-            outcome, _obj = customer_services.bind_vehicle_for_owner(
-                request.owner,
-                request.POST.get("plate", ""),
-                request.POST.get("vin", ""),
-                invitation=_session_invitation(request),
-            )
-        except DomainError as exc:
-            error = exc.message
-        else:
-            from m4s.customers.api import BIND_MESSAGES
-
-            result = {"status": outcome, "message": BIND_MESSAGES[outcome]()}
-    vehicles = list(customer_selectors.vehicles_of_owner(request.owner))
-    for v in vehicles:  # what each car is due for, with a one-tap booking for what is due
-        due = service_selectors.maintenance_due(v)
-        v.due_items = [d for d in due if d.status != "ok"]
-        v.ok_items = [d for d in due if d.status == "ok"]
-        v.can_book = v.current_owner is not None and v.current_owner.owner_id == request.owner.pk
-    template = "web/app/_cars.html" if request.htmx else "web/app/cars.html"
-    return render(
-        request,
-        template,
-        _context(
-            request,
-            vehicles=vehicles,
-            result=result,
-            error=error,
-            form_plate=request.POST.get("plate", ""),
-            tab="home",
-        ),
-    )
-
-
-@owner_required
-def consultants(request):
-    customer = customer_selectors.consultants_of_owner(request.owner)
-    people = []
-    if customer is not None:
-        people = [
-            p for p in (customer.sales_consultant, customer.service_advisor, customer.cs_agent) if p
-        ]
-    return render(
-        request, "web/app/consultants.html", _context(request, people=people, customer=customer)
-    )

@@ -2,10 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from m4s.customers import urls as customers_urls
 from m4s.loyalty import urls as loyalty_urls
 from m4s.telematics import urls as telematics_urls
 
-from . import console_views, customer_views, owner_views
+from . import console_views, owner_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/app/", permanent=False)),
@@ -20,9 +21,8 @@ urlpatterns = [
     path("app/profile/", owner_views.profile, name="app-profile"),
     path("app/language/", owner_views.language, name="app-language"),
     path("app/sos/", owner_views.sos, name="app-sos"),
-    path("app/cars/", owner_views.cars, name="app-cars"),
-    path("app/consultants/", owner_views.consultants, name="app-consultants"),
-    path("i/<slug:code>/", owner_views.invitation, name="invitation"),
+    path("app/", include(customers_urls.owner_urlpatterns)),
+    path("", include(customers_urls.invitation_urlpatterns)),
     path("app/offline/", owner_views.offline, name="app-offline"),
     path("app/manifest.webmanifest", owner_views.manifest, name="app-manifest"),
     path("app/sw.js", owner_views.service_worker, name="app-sw"),
@@ -45,43 +45,5 @@ urlpatterns = [
     path(
         "console/inbox/<int:message_id>/read/", console_views.inbox_read, name="console-inbox-read"
     ),
-    path("console/customers/", customer_views.customer_list, name="console-customers"),
-    path(
-        "console/customers/<int:customer_id>/",
-        customer_views.customer_detail,
-        name="console-customer",
-    ),
-    path(
-        "console/customers/import/", customer_views.customer_import, name="console-customer-import"
-    ),
-    path(
-        "console/customers/export.<str:fmt>",
-        customer_views.customer_export,
-        name="console-customer-export",
-    ),
-    path(
-        "console/customers/<int:customer_id>/assign/",
-        customer_views.customer_assign,
-        name="console-customer-assign",
-    ),
-    path(
-        "console/customers/<int:customer_id>/bind/",
-        customer_views.customer_bind,
-        name="console-customer-bind",
-    ),
-    path(
-        "console/transfers/<int:transfer_id>/decide/",
-        customer_views.transfer_decide,
-        name="console-transfer-decide",
-    ),
-    path("console/invitations/", customer_views.invitations_page, name="console-invitations"),
-    path(
-        "console/invitations/<slug:code>.<str:fmt>",
-        customer_views.invitation_qr,
-        name="console-invitation-qr",
-    ),
-    path("console/card/", customer_views.staff_card, name="console-card"),
-    path(
-        "console/staff/<int:staff_id>/card/", customer_views.staff_card, name="console-staff-card"
-    ),
+    path("console/", include(customers_urls.console_urlpatterns)),
 ]

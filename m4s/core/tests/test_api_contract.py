@@ -130,7 +130,7 @@ def _contract_world(w):
     w.fence = set_geofence(w.owner, w.my_car, name="Home", lat=39.9, lon=116.4, radius_m=500)
     # Another owner asks for group A's known car: a transfer for staff to decide.
     claimant = customer_services.get_or_create_customer_for_owner(w.owner_b, w.store_a)
-    customer_services._bind(claimant, w.car, via="app", invitation=None, staff=None)
+    customer_services.bind_customer_vehicle(claimant, w.car, via="app", invitation=None, staff=None)
 
     w.tokens = {
         "OwnerAuth": [issue_token(owner=w.owner)],

@@ -147,7 +147,7 @@ def test_malformed_forwarded_for_falls_back_to_the_proxy(client, settings, forwa
 
 
 def test_client_ip_normalises_what_proxies_write(rf, settings):
-    from m4s.identity.api import client_ip
+    from m4s.identity.network import client_ip
 
     settings.TRUSTED_PROXY_COUNT = 1
     cases = {

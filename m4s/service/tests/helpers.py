@@ -67,7 +67,9 @@ def build_workshop(w, rng):
         odometer_km=18500,
         purchase_date=timezone.localdate() - dt.timedelta(days=700),
     )
-    customer_services._bind(w.customer, w.my_car, via="app", invitation=None, staff=None)
+    customer_services.bind_customer_vehicle(
+        w.customer, w.my_car, via="app", invitation=None, staff=None
+    )
     w.day = next_weekday()
     w.s10k = w.catalogue.packages["S10K"]
     return w

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from m4s.core.errors import DomainError
 from m4s.customers.models import Customer
-from m4s.customers.services import _bind
+from m4s.customers.services import bind_customer_vehicle
 from m4s.demo import synthetic
 from m4s.notify.models import Message
 from m4s.service import selectors, services
@@ -41,7 +41,7 @@ def _customers(w, n, rng):
             brand="Toyota",
             model="Corolla",
         )
-        _bind(c, car, via="desk", invitation=None, staff=w.advisor_a)
+        bind_customer_vehicle(c, car, via="desk", invitation=None, staff=w.advisor_a)
         car.refresh_from_db()
         out.append((c, car))
     return out
@@ -394,7 +394,7 @@ def test_keys_packages_and_photos_are_checked(workshop, rng):
         model="Han",
         fuel="bev",
     )
-    _bind(c2, ev, via="desk", invitation=None, staff=w.advisor_a)
+    bind_customer_vehicle(c2, ev, via="desk", invitation=None, staff=w.advisor_a)
     ev.refresh_from_db()
     with pytest.raises(DomainError) as e:
         _book(w, c2, ev, at(w.day, 11, store=w.store_a))  # an oil service for an electric car

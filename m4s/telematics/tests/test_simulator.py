@@ -178,7 +178,9 @@ def test_backfill_keeps_every_day_of_many_cars(cars, tmp_path, rng):
         car = Vehicle.objects.create(
             dealer_group=w.group_a, vin=synthetic.make_vin(rng), brand="Toyota", model="Camry"
         )
-        customers._bind(w.known, car, via="desk", invitation=None, staff=w.advisor_a)
+        customers.bind_customer_vehicle(
+            w.known, car, via="desk", invitation=None, staff=w.advisor_a
+        )
         ids.append(car.pk)
     for seed, car_id in enumerate(ids):
         history.backfill([car_id], days=90, seed=seed, tokens_path=tmp_path / "t.json")

@@ -72,7 +72,7 @@ def second_car(w):
         odometer_km=9000,
         purchase_date=timezone.localdate() - dt.timedelta(days=400),
     )
-    customer_services._bind(w.customer, car, via="app", invitation=None, staff=None)
+    customer_services.bind_customer_vehicle(w.customer, car, via="app", invitation=None, staff=None)
     return car
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from m4s.core.errors import DomainError
 from m4s.customers import selectors, services
-from m4s.customers.choices import Assignment
+from m4s.customers.choices import BIND_MESSAGES, Assignment
 from m4s.customers.models import Invitation, TransferRequest
 from m4s.notify import selectors as inbox
 from m4s.org.selectors import list_stores
@@ -34,10 +34,12 @@ def customer_list(request):
         else []
     )
     if request.htmx and request.GET.get("partial"):
-        return render(request, "web/console/_customer_results.html", {"results": results, "q": q})
+        return render(
+            request, "customers/console/_customer_results.html", {"results": results, "q": q}
+        )
     return render(
         request,
-        "web/console/customers.html",
+        "customers/console/customers.html",
         _ctx(
             request,
             nav="customers",
@@ -63,7 +65,7 @@ def customer_detail(request, customer_id: int):
     notice = request.session.pop("m4s_console_notice", None)
     return render(
         request,
-        "web/console/customer.html",
+        "customers/console/customer.html",
         _ctx(
             request,
             nav="customers",
@@ -129,8 +131,6 @@ def customer_bind(request, customer_id: int):
         )
     except DomainError as exc:
         return _back(request, customer_id, error=exc.message)
-    from m4s.customers.api import BIND_MESSAGES
-
     return _back(request, customer_id, notice=BIND_MESSAGES[outcome]())
 
 
@@ -173,7 +173,7 @@ def invitations_page(request):
     rates_store = selectors.binding_rates(user, by="store")
     return render(
         request,
-        "web/console/invitations.html",
+        "customers/console/invitations.html",
         _ctx(
             request,
             nav="invitations",
@@ -220,7 +220,7 @@ def staff_card(request, staff_id: int | None = None):
     invitations = _own_invitations(person) if person.dealer_group_id else []
     return render(
         request,
-        "web/console/card.html",
+        "customers/console/card.html",
         _ctx(
             request,
             person=person,
@@ -285,7 +285,7 @@ def customer_import(request):
                 request.session.pop("m4s_import", None)
     return render(
         request,
-        "web/console/import.html",
+        "customers/console/import.html",
         _ctx(
             request,
             nav="customers",

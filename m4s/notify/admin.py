@@ -1,0 +1,17 @@
+"""Back-office screen of the outbox (headquarters only, read-only)."""
+
+from django.contrib import admin
+
+from m4s.core.admin import PlatformOnlyAdmin, admin_site
+
+from .models import Message
+
+
+@admin.register(Message, site=admin_site)
+class MessageAdmin(PlatformOnlyAdmin):
+    list_display = ["created_at", "channel", "kind", "to_address", "status", "attempts"]
+    list_filter = ["channel", "status"]
+    readonly_fields = [f.name for f in Message._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
