@@ -3,6 +3,8 @@ group, and the building blocks every app's admin.py uses (`ScopedAdminMixin`, `S
 `PlatformOnlyAdmin`). Each app registers its own models in its own admin.py against
 `admin_site`; Django's admin autodiscovery imports them all at start-up."""
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404
@@ -30,7 +32,13 @@ class M4SAdminSite(admin.AdminSite):
 admin_site = M4SAdminSite(name="admin")
 
 
-class ScopedAdminMixin:
+if TYPE_CHECKING:  # the mixin is only ever used in front of ModelAdmin: type it as one
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
+
+
+class ScopedAdminMixin(_AdminBase):
     """Every read goes through the tenant scope; every write is stamped with the group and audited."""
 
     manage_perm = Perm.MANAGE_GROUP_SETTINGS
@@ -84,7 +92,7 @@ class ScopedAdminMixin:
     def get_form(self, request, obj=None, change=False, **kwargs):
         # Headquarters editing one group's row choose among that group's rows only.
         request.m4s_admin_group_id = getattr(obj, "dealer_group_id", None)
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
         if not issubclass(self.model, TenantModel):
             return form
         user = request.user
@@ -224,7 +232,7 @@ class ScopedInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         request.m4s_admin_group_id = getattr(obj, "dealer_group_id", None)
-        formset = super().get_formset(request, obj, **kwargs)
+        formset: Any = super().get_formset(request, obj, **kwargs)
         scoped = self.model.objects.for_actor(request.user)
         user = request.user
 

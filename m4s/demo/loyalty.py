@@ -61,7 +61,7 @@ def build_loyalty_history(groups, clubs, owner_phones, rng: random.Random | None
                 )
         ledger.release_pending(now)
         for member in Member.objects.for_group(group.pk):
-            services._upgrade(member, now)
+            services.upgrade_tier_now(member, now)
         _vouchers(group, club, owner_phones, now)
 
 

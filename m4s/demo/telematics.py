@@ -19,12 +19,12 @@ from m4s.telematics.models import DailyOdometer, Device, RescueCase, Telemetry, 
 from m4s.telematics.simulator import (
     PETROL_PCT_PER_KM,
     SimCar,
-    _group_admins,
-    _load_tokens,
-    _save_tokens,
-    _tz_of,
     default_tokens_path,
+    group_admins,
+    load_tokens,
+    save_tokens,
     sim_device_id,
+    tz_of,
 )
 from m4s.telematics.writer import write_batch
 from m4s.vehicles.models import Vehicle
@@ -120,7 +120,7 @@ def _day_km(car: SimCar, day: dt.date) -> tuple[float, float]:
     return morning, total
 
 
-def _windows(batch: list[dict], *, days: int, most: int):
+def driving_windows(batch: list[dict], *, days: int, most: int):
     """Consecutive runs of time-ordered messages, each spanning at most `days` and holding at
     most `most` messages (a quiet car's 40 evening readings can span 40 days)."""
     part, first = [], None
@@ -161,9 +161,9 @@ def backfill(
         s.vehicle_id: s
         for s in VehicleState.objects.unscoped().filter(vehicle_id__in=[v.pk for v in vehicles])
     }
-    admins = _group_admins()
+    admins = group_admins()
     tokens_path = tokens_path or default_tokens_path()
-    tokens = _load_tokens(tokens_path)
+    tokens = load_tokens(tokens_path)
     written = 0
     for vehicle in vehicles:
         device = (
@@ -180,7 +180,7 @@ def backfill(
             device, tokens[device_id] = services.register_device(
                 admin, device_id=device_id, protocol=Protocol.HTTP, vehicle=vehicle
             )
-            _save_tokens(tokens_path, tokens)
+            save_tokens(tokens_path, tokens)
         earliest = (
             DailyOdometer.objects.for_group(vehicle.dealer_group_id)
             .filter(vehicle=vehicle, date__gte=first_day)
@@ -192,7 +192,7 @@ def backfill(
         )
         if last_day < first_day:
             continue
-        tz = _tz_of(vehicle)
+        tz = tz_of(vehicle)
         state = states.get(vehicle.pk)
         car = SimCar(
             device_id=device.device_id,
@@ -264,7 +264,7 @@ def backfill(
                 if car.soc_pct is not None:
                     m["soc_pct"] = round(car.rng.uniform(40, 90), 1)
                 batch.append(m)
-        for part in _windows(batch, days=20, most=40):  # inside the writer's 30-day window
+        for part in driving_windows(batch, days=20, most=40):  # inside the writer's 30-day window
             now = dt.datetime.fromisoformat(part[-1]["ts"]) + dt.timedelta(minutes=1)
             result = writer.write_batch(device, part, via="sim", now=now)
             written += result.accepted

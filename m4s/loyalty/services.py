@@ -122,7 +122,7 @@ def tier_for(group_id: int, points: int) -> Tier | None:
     )
 
 
-def _upgrade(member: Member, now) -> None:
+def upgrade_tier_now(member: Member, now) -> None:
     """Upgrade at once; downgrades wait for the review date (`review_tiers`)."""
     best = tier_for(member.dealer_group_id, qualifying_points(member, now))
     current = member.tier.threshold if member.tier_id else -1
@@ -320,7 +320,7 @@ def record_event(
         )
         entries.append(entry)
     if any(e.qualifying for e in entries):  # only qualifying points can move the tier
-        _upgrade(member, now)
+        upgrade_tier_now(member, now)
         total = sum(e.points for e in entries)
         _tell(
             member,

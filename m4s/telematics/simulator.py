@@ -481,7 +481,7 @@ def default_tokens_path() -> Path:
     return Path(settings.DATA_DIR) / "simulator-terminals.json"
 
 
-def _load_tokens(path: Path) -> dict:
+def load_tokens(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
@@ -490,7 +490,7 @@ def _load_tokens(path: Path) -> dict:
         return {}
 
 
-def _save_tokens(path: Path, tokens: dict) -> None:
+def save_tokens(path: Path, tokens: dict) -> None:
     """Write the file atomically through a temporary file of our own (two simulators or demo
     builds at once must not share one temporary name)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -505,7 +505,7 @@ def _save_tokens(path: Path, tokens: dict) -> None:
         raise
 
 
-def _group_admins() -> dict:
+def group_admins() -> dict:
     admins = {}
     for user in StaffUser.objects.filter(role=Role.GROUP_ADMIN, is_active=True).order_by("pk"):
         admins.setdefault(user.dealer_group_id, user)
@@ -535,8 +535,8 @@ def prepare_terminals(
     a real terminal are left alone; HTTP needs the token, kept in `tokens_path`."""
     notes = notes if notes is not None else []
     tokens_path = tokens_path or default_tokens_path()
-    tokens = _load_tokens(tokens_path)
-    admins = _group_admins()
+    tokens = load_tokens(tokens_path)
+    admins = group_admins()
     chosen: list[Terminal] = []
     skipped: dict[str, int] = {}
 
@@ -588,13 +588,13 @@ def prepare_terminals(
         if len(chosen) >= count:
             break
     if changed:
-        _save_tokens(tokens_path, tokens)
+        save_tokens(tokens_path, tokens)
     for why, n in skipped.items():
         notes.append(f"skipped {n} car(s): {why}")
     return chosen
 
 
-def _tz_of(vehicle: Vehicle):
+def tz_of(vehicle: Vehicle):
     owner = vehicle.current_owner
     if owner is not None and owner.store_id:
         return owner.store.tz
@@ -621,7 +621,7 @@ def make_cars(terminals: list[Terminal], clock: dt.datetime, **kw) -> list[SimCa
             clock=clock,
             fuel=v.fuel or "petrol",
             odometer_km=odometer,
-            tz=_tz_of(v),
+            tz=tz_of(v),
             position=(state.lat, state.lon) if state and state.lat is not None else None,
             fuel_pct=state.fuel_pct if state else None,
             soc_pct=state.soc_pct if state else None,

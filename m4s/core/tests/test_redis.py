@@ -36,7 +36,7 @@ def test_outbox_delivered_through_rq_worker(tmp_path):
     m4s = [sys.executable, "-m", "m4s"]
 
     def run(*args):
-        result = subprocess.run([*m4s, *args], env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+        result = subprocess.run([*m4s, *args], env=env, capture_output=True, text=True, timeout=600)  # noqa: S603
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
 

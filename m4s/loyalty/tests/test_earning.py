@@ -133,7 +133,7 @@ def test_daily_and_total_caps_and_tier_multiplier(club):
     ledger.credit(
         w.member, 5000, reason="big", key="big", expires_at=None, qualifying=True, now=NOW
     )
-    services._upgrade(w.member, NOW)
+    services.upgrade_tier_now(w.member, NOW)
     w.member.refresh_from_db()
     assert w.member.tier.name == "Gold"
     services.record_event(w.customer, Event.APPOINTMENT_KEPT, source="appointment:1", now=NOW)
@@ -418,7 +418,7 @@ def test_tiers_upgrade_at_once_and_downgrade_only_at_review(club):
         qualifying=True,
         now=NOW - dt.timedelta(days=300),
     )
-    services._upgrade(w.member, NOW)
+    services.upgrade_tier_now(w.member, NOW)
     w.member.refresh_from_db()
     assert w.member.tier.name == "Platinum"
     later = NOW + dt.timedelta(days=100)  # the qualifying points are older than 12 months now

@@ -157,7 +157,7 @@ def test_backfill_writes_stay_inside_the_writers_window():
     quiet = [{"ts": (t0 + dt.timedelta(days=i)).isoformat(), "seq": i} for i in range(90)]
     busy = [{"ts": (t0 + dt.timedelta(hours=12 * i)).isoformat(), "seq": i} for i in range(90)]
     for batch in (quiet, busy):
-        parts = list(history._windows(batch, days=20, most=40))
+        parts = list(history.driving_windows(batch, days=20, most=40))
         assert [m for p in parts for m in p] == batch  # all of them, in order
         for p in parts:
             span = dt.datetime.fromisoformat(p[-1]["ts"]) - dt.datetime.fromisoformat(p[0]["ts"])
@@ -359,7 +359,7 @@ def test_two_writers_of_the_token_file_never_collide(tmp_path):
     def write(tag):
         try:
             for i in range(50):
-                simulator._save_tokens(path, {f"{tag}-{i}": "secret"})
+                simulator.save_tokens(path, {f"{tag}-{i}": "secret"})
         except Exception as e:  # noqa: BLE001 - collected for the assertion
             errors.append(e)
 
