@@ -6,7 +6,7 @@ The past is written in bulk, as the services would have left it; the services st
 with `timezone.now()` and cannot write history. Appointments and their part reservations (used
 up or released), repair orders with inspection results, booked / inspection / workshop lines at
 the published prices, owner decisions, clock times, invoices with the settlement arithmetic of
-`services.settle`, maintenance records, revisit surveys (with the 30-day quiet period) and the
+`billing.settle`, maintenance records, revisit surveys (with the 30-day quiet period) and the
 customers' timeline. CapacityUse rows exist only for active appointments from today on, and
 every store's PartStock.reserved equals its held reservations.
 
@@ -39,7 +39,10 @@ from m4s.vehicles.choices import Fuel, OwnershipReason
 from m4s.vehicles.models import Vehicle, VehicleOwnership
 from m4s.vehicles.validation import vin_model_year
 
-from . import selectors, services, starter
+from . import booking as booking_services
+from . import selectors, starter
+from . import surveys as survey_services
+from . import workshop as workshop_services
 from .choices import (
     CSI_WEIGHTS,
     UNHAPPY_AT_OR_BELOW,
@@ -186,7 +189,7 @@ class Workshop:
         self.store, self.tz, self.catalogue = store, store.tz, catalogue
         self.group_id = store.dealer_group_id
         self.today, self.now = today, now
-        self.conf = services.ensure_settings(store)
+        self.conf = booking_services.ensure_settings(store)
         self.hours = defaultdict(list)
         for h in BusinessHours.objects.for_group(self.group_id).filter(store=store):
             self.hours[h.weekday].append((h.opens_at, h.closes_at))
@@ -1080,7 +1083,7 @@ class History:
         )
 
     def _invoice(self, ro, lines, advisor, at):
-        """The arithmetic of services.settle, at the published prices (a few goodwill discounts)."""
+        """The arithmetic of billing.settle, at the published prices (a few goodwill discounts)."""
         w, rng = self.w, self.rng
         approved = [ln for ln in lines if ln.approval == Approval.APPROVED]
         if rng.random() < 0.06:
@@ -1121,7 +1124,7 @@ class History:
                 discount += (lp.list_price - lp.unit_price) * lp.quantity
             by_payer[line.payer] = by_payer.get(line.payer, Decimal("0")) + amount
         net = labour + parts - discount
-        tax = sum(tax_by_payer.values(), Decimal("0"))  # each line's, as services.settle
+        tax = sum(tax_by_payer.values(), Decimal("0"))  # each line's, as billing.settle
         customer_net = by_payer.get(Payer.CUSTOMER, Decimal("0"))
         self.invoices.append(
             Invoice(
@@ -1444,7 +1447,7 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
     advisor, tech = staff["advisor"], staff["tech"]
     g = w.group_id
     # The survey job opens the third owner's survey (delivered two days ago) and asks them.
-    services.open_due_surveys()
+    survey_services.open_due_surveys()
     survey = (
         Survey.objects.for_group(g)
         .filter(customer=cars[2].customer, status=SurveyStatus.OPEN)
@@ -1453,7 +1456,7 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
 
     # The second owner's car came in this morning; the inspection found two things to approve.
     car = cars[1]
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         advisor,
         store=w.store,
         customer=car.customer,
@@ -1467,13 +1470,13 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
         {"point_id": p.pk, "rating": Rating.GREEN, **POINT_FINDINGS.get(p.name, {})}
         for p in w.points
     ]
-    services.record_inspection(tech, ro, results)
-    ro = services.complete_inspection(tech, ro)
+    workshop_services.record_inspection(tech, ro, results)
+    ro = workshop_services.complete_inspection(tech, ro)
 
     # The first owner books what the car is due for, tomorrow (or the next day with a free slot).
     car = cars[0]
     package = _due_package(w, car)
-    choice = services.resolve_service(g, package.pk)
+    choice = booking_services.resolve_service(g, package.pk)
     booking = None
     for k in range(1, 8):
         day = w.today + dt.timedelta(days=k)
@@ -1486,7 +1489,7 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
         )
         if cap.slots:
             slot = next((s for s in cap.slots if s.starts_at.hour >= 10), cap.slots[0])
-            booking, _created = services.book_appointment(
+            booking, _created = booking_services.book_appointment(
                 customer=car.customer,
                 vehicle=car.vehicle,
                 store=w.store,

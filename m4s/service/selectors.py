@@ -696,7 +696,7 @@ def line_amount(line: RepairLine, *, list_prices: bool = False) -> Decimal:
 
 def work_finished(lines) -> bool:
     """Every approved job is done and nothing waits for the owner: the order can go to the
-    quality check (the only state from which `services.advance` accepts that step)."""
+    quality check (the only state from which `workshop.advance` accepts that step)."""
     lines = list(lines)
     return (
         any(ln.approval == Approval.APPROVED for ln in lines)

@@ -34,7 +34,7 @@ from m4s.customers import selectors as customer_selectors
 from m4s.customers.models import Customer
 from m4s.notify import selectors as inbox
 from m4s.org.selectors import list_stores
-from m4s.service import selectors, services
+from m4s.service import billing, booking, selectors, surveys, workshop
 from m4s.service.choices import (
     CSI_LABELS,
     CSI_WEIGHTS,
@@ -310,7 +310,7 @@ def appointment_check_in(request, appointment_id: int):
     appointment = _or_404(selectors.get_appointment, user, appointment_id)
     post = request.POST
     try:
-        ro = services.check_in(
+        ro = workshop.check_in(
             user,
             store=appointment.store,
             appointment=appointment,
@@ -337,7 +337,7 @@ def appointment_cancel(request, appointment_id: int):
     try:
         if not reason:
             raise DomainError("reason_required", _("Say why the visit is cancelled."))
-        services.cancel_appointment(appointment, by_owner=False, actor=user, reason=reason)
+        booking.cancel_appointment(appointment, by_owner=False, actor=user, reason=reason)
     except DomainError as exc:
         return _appointment_page(
             request, appointment, form=request.POST, error=exc.message, status=400
@@ -374,7 +374,7 @@ def _slot_choices(store, day, package_id, mode):
     if store is None:
         return out
     try:
-        choice = services.resolve_service(
+        choice = booking.resolve_service(
             store.dealer_group_id, package_id, "" if package_id else "diagnosis"
         )
     except DomainError as exc:
@@ -453,7 +453,7 @@ def book(request):
             if store is None:
                 raise DomainError("no_store", _("You are not assigned to a store yet."))
             vehicle = _car(cars, data.get("vehicle"))
-            appointment, _created = services.book_for_customer(
+            appointment, _created = booking.book_for_customer(
                 user,
                 customer=customer,
                 vehicle=vehicle,
@@ -539,7 +539,7 @@ def walk_in(request):
         try:
             if store is None:
                 raise DomainError("no_store", _("You are not assigned to a store yet."))
-            ro = services.check_in(
+            ro = workshop.check_in(
                 user,
                 store=store,
                 customer=customer,
@@ -780,12 +780,12 @@ def order_inspection(request, ro):
             )
         if photo:
             uploads[point_id] = _photos([photo])[0]
-    saved = {r.point_id: r for r in services.record_inspection(user, ro, results)}
+    saved = {r.point_id: r for r in workshop.record_inspection(user, ro, results)}
     for point_id, image in uploads.items():
         result = saved.get(point_id) or existing.get(point_id)
-        services.add_inspection_photo(user, ro, result.pk, image)
+        workshop.add_inspection_photo(user, ro, result.pk, image)
     if post.get("action") == "complete":
-        ro = services.complete_inspection(user, ro)
+        ro = workshop.complete_inspection(user, ro)
         if ro.status == S.WAITING_APPROVAL:
             return _("Inspection finished; the owner is asked to approve the recommended work.")
         return _("Inspection finished; nothing needs the owner's approval.")
@@ -809,7 +809,7 @@ def order_add_line(request, ro):
                 ),
             }
         )
-    line = services.add_line(
+    line = workshop.add_line(
         request.user,
         ro,
         operation_id=operation_id,
@@ -825,7 +825,7 @@ def order_add_line(request, ro):
 @_ro_action(Perm.WORK_REPAIR_ORDERS, "lines")
 def order_decide(request, ro, line_id: int):
     approve = request.POST.get("approve") == "1"
-    line = services.decide_line(
+    line = workshop.decide_line(
         ro, line_id, approve, actor=request.user, reason=request.POST.get("reason", "")[:200]
     )
     if approve:
@@ -839,10 +839,10 @@ def order_decide(request, ro, line_id: int):
 def order_clock(request, ro, line_id: int):
     action = request.POST.get("action")
     if action == "on":
-        services.clock_on(request.user, ro, line_id)
+        workshop.clock_on(request.user, ro, line_id)
         return _("Clocked on.")
     if action in ("off", "done"):
-        services.clock_off(request.user, ro, line_id, done=action == "done")
+        workshop.clock_off(request.user, ro, line_id, done=action == "done")
         return _("Clocked off; the job is done.") if action == "done" else _("Clocked off.")
     raise DomainError("invalid_action", _("Unknown action."))
 
@@ -850,7 +850,7 @@ def order_clock(request, ro, line_id: int):
 @_ro_action(Perm.WORK_REPAIR_ORDERS, "")
 def order_status(request, ro):
     to = request.POST.get("to", "")
-    ro = services.advance(request.user, ro, to)
+    ro = workshop.advance(request.user, ro, to)
     return _("Status: %(status)s.") % {"status": staff_status_label(ro.status)}
 
 
@@ -879,7 +879,7 @@ def order_settle(request, ro):
             prices[line.pk] = entry
         if post.get(f"payer_{line.pk}"):
             payers[line.pk] = post[f"payer_{line.pk}"]
-    invoice = services.settle(
+    invoice = billing.settle(
         request.user,
         ro,
         prices=prices,
@@ -895,13 +895,13 @@ def order_settle(request, ro):
 @_ro_action(Perm.SETTLE_REPAIR_ORDERS, "")
 def order_deliver(request, ro):
     odometer = _whole_number(request.POST.get("odometer"), _("Enter the odometer reading in km."))
-    services.deliver(request.user, ro, odometer=odometer)
+    workshop.deliver(request.user, ro, odometer=odometer)
     return _("Delivered. The revisit survey is scheduled.")
 
 
 @_ro_action(Perm.REFUND_REPAIR_ORDERS, "settle")
 def order_refund(request, ro):
-    note = services.refund(request.user, ro, reason=request.POST.get("reason", "")[:300])
+    note = billing.refund(request.user, ro, reason=request.POST.get("reason", "")[:300])
     return _("Refunded: credit note %(number)s, ¥%(amount)s back to the customer.") % {
         "number": note.number,
         "amount": note.customer_amount,
@@ -1068,7 +1068,7 @@ def follow_up(request, survey_id: int):
     if survey is None:
         raise Http404(_("No such survey."))
     try:
-        services.record_follow_up(user, survey, request.POST.get("note", "")[:300])
+        surveys.record_follow_up(user, survey, request.POST.get("note", "")[:300])
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -1,7 +1,7 @@
 """The owner app's service area at /app/service/: my visits, booking, moving and cancelling a
 visit, the repair order with item-by-item approval, and revisit surveys.
 
-Thin views over m4s.service.selectors and m4s.service.services (the same ones the owner API
+Thin views over m4s.service.selectors and the service write modules (the same ones the owner API
 uses). Every DomainError a service raises is shown to the owner with its message and its 4xx
 status, never as a 500; htmx partials answer with the same status (the service templates tell
 htmx to swap 4xx answers so the message shows in place).
@@ -29,7 +29,10 @@ from m4s.core.uploads import clean_images
 from m4s.customers.selectors import vehicles_of_owner
 from m4s.org.choices import EmergencyKind
 from m4s.org.models import EmergencyNumber, Store
-from m4s.service import selectors, services
+from m4s.service import booking as booking_services
+from m4s.service import selectors
+from m4s.service import surveys as survey_services
+from m4s.service import workshop as workshop_services
 from m4s.service.choices import (
     CSI_LABELS,
     CSI_WEIGHTS,
@@ -334,10 +337,10 @@ def _booking(owner, data, *, strict: bool) -> Booking:
     return b
 
 
-def _choice(group_id: int, package_id: int | None) -> services.ServiceChoice:
+def _choice(group_id: int, package_id: int | None) -> booking_services.ServiceChoice:
     if package_id:
-        return services.resolve_service(group_id, package_id)
-    return services.resolve_service(group_id, None, "diagnosis")
+        return booking_services.resolve_service(group_id, package_id)
+    return booking_services.resolve_service(group_id, None, "diagnosis")
 
 
 REASONS = {
@@ -450,7 +453,7 @@ def _book_post(request):
         b = _booking(owner, data, strict=True)
         starts_at = _starts_at(data.get("slot"), b.store)
         photos = _photos(request) if b.service == PROBLEM else []
-        appointment, created = services.book_appointment(
+        appointment, created = booking_services.book_appointment(
             customer=b.customer,
             vehicle=b.vehicle,
             store=b.store,
@@ -510,7 +513,7 @@ def book_slots(request):
 
 
 # --- reschedule and cancel ---------------------------------------------------------------------
-def _appointment_choice(appointment) -> services.ServiceChoice:
+def _appointment_choice(appointment) -> booking_services.ServiceChoice:
     return _choice(appointment.dealer_group_id, appointment.package_id)
 
 
@@ -555,7 +558,7 @@ def reschedule(request, appointment_id: int):
         try:
             mode = _mode(request.POST.get("mode"))
             starts_at = _starts_at(request.POST.get("slot"), appointment.store)
-            moved = services.reschedule_appointment(
+            moved = booking_services.reschedule_appointment(
                 appointment, starts_at, by_owner=True, mode=mode
             )
         except DomainError as exc:
@@ -615,7 +618,7 @@ def cancel(request, appointment_id: int):
     error, status = "", 200
     if request.method == "POST":
         try:
-            services.cancel_appointment(appointment, by_owner=True)
+            booking_services.cancel_appointment(appointment, by_owner=True)
         except DomainError as exc:
             error, status = exc.message, exc.status
         else:
@@ -688,7 +691,7 @@ def _decide(request, ro_id: int, line_id: int, approve: bool):
     ro = selectors.get_owner_repair_order(owner, ro_id)
     error, status = "", 200
     try:
-        services.decide_line(ro, line_id, approve, owner=owner)
+        workshop_services.decide_line(ro, line_id, approve, owner=owner)
     except DomainError as exc:
         error, status = exc.message, exc.status
     if request.htmx or error:
@@ -753,7 +756,7 @@ def survey(request, survey_id: int):
     if request.method == "POST":
         values = {f: request.POST.get(f, "") for f in [*CSI_WEIGHTS, "nps"]}
         try:
-            services.answer_survey(
+            survey_services.answer_survey(
                 owner,
                 found.pk,
                 scores={f: _score(request.POST.get(f)) for f in CSI_WEIGHTS},
