@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from m4s.service import urls as service_urls
+
 from . import console_views, customer_views, owner_views
 
 urlpatterns = [
@@ -23,11 +25,11 @@ urlpatterns = [
     path("app/offline/", owner_views.offline, name="app-offline"),
     path("app/manifest.webmanifest", owner_views.manifest, name="app-manifest"),
     path("app/sw.js", owner_views.service_worker, name="app-sw"),
-    path("app/service/", include("m4s.web.service_owner_urls")),
+    path("app/service/", include(service_urls.owner_urlpatterns)),
     path("app/loyalty/", include("m4s.web.loyalty_owner_urls")),
     path("app/cars/", include("m4s.web.telematics_owner_urls")),
     # staff console
-    path("console/service/", include("m4s.web.service_console_urls")),
+    path("console/service/", include(service_urls.console_urlpatterns)),
     path("console/loyalty/", include("m4s.web.loyalty_console_urls")),
     path("console/telematics/", include("m4s.web.telematics_console_urls")),
     path("console/", console_views.home, name="console-home"),

@@ -46,8 +46,7 @@ from m4s.service.choices import (
     VisitMode,
 )
 from m4s.service.models import Invoice
-
-from .owner_views import _context, owner_required
+from m4s.web.owner_views import _context, owner_required
 
 DATE_CHIPS = 14
 MAX_PHOTOS = 5
@@ -66,12 +65,10 @@ MEASURE_UNITS = {"tread_mm": "mm", "pad_mm": "mm", "battery_v": "V"}
 def _error_response(request, exc: DomainError, *, back: str = ""):
     """A DomainError as a page (or an alert for htmx) with the error's own 4xx status."""
     if request.htmx:
-        return render(
-            request, "web/app/service/_alert.html", {"error": exc.message}, status=exc.status
-        )
+        return render(request, "service/app/_alert.html", {"error": exc.message}, status=exc.status)
     return render(
         request,
-        "web/app/service/error.html",
+        "service/app/error.html",
         _context(request, error=exc.message, back=back or reverse("app-service")),
         status=exc.status,
     )
@@ -211,7 +208,7 @@ def visits(request):
     surveys = list(selectors.open_surveys_of_owner(owner)[:3])
     return render(
         request,
-        "web/app/service/visits.html",
+        "service/app/visits.html",
         _context(
             request,
             appointments=appointments,
@@ -433,7 +430,7 @@ def book(request):
     except DomainError as exc:
         return _error_response(request, exc)
     ctx = _booking_context(request, b, key=uuid.uuid4().hex)
-    return render(request, "web/app/service/book.html", ctx)
+    return render(request, "service/app/book.html", ctx)
 
 
 def _photos(request) -> list:
@@ -480,7 +477,7 @@ def _book_post(request):
             chosen=data.get("slot", ""),
             parts_date=dt.date.fromisoformat(parts_date) if parts_date else None,
         )
-        return render(request, "web/app/service/book.html", ctx, status=exc.status)
+        return render(request, "service/app/book.html", ctx, status=exc.status)
     local = timezone.localtime(appointment.starts_at, appointment.store.tz)
     messages.success(
         request,
@@ -506,10 +503,8 @@ def book_slots(request):
         times = _free_times(b.store, b.date, b.mode, choice)
         times.parts_url = _parts_url(b, times.parts_date)
     except DomainError as exc:
-        return render(
-            request, "web/app/service/_alert.html", {"error": exc.message}, status=exc.status
-        )
-    return render(request, "web/app/service/_slots.html", {"times": times, "chosen": ""})
+        return render(request, "service/app/_alert.html", {"error": exc.message}, status=exc.status)
+    return render(request, "service/app/_slots.html", {"times": times, "chosen": ""})
 
 
 # --- reschedule and cancel ---------------------------------------------------------------------
@@ -574,7 +569,7 @@ def reschedule(request, appointment_id: int):
                 error=exc.message,
                 chosen=request.POST.get("slot", ""),
             )
-            return render(request, "web/app/service/reschedule.html", ctx, status=exc.status)
+            return render(request, "service/app/reschedule.html", ctx, status=exc.status)
         local = timezone.localtime(moved.starts_at, moved.store.tz)
         messages.success(
             request,
@@ -588,7 +583,7 @@ def reschedule(request, appointment_id: int):
     except DomainError:
         date = None
     ctx = _reschedule_context(request, appointment, date=date, mode=request.GET.get("mode"))
-    return render(request, "web/app/service/reschedule.html", ctx)
+    return render(request, "service/app/reschedule.html", ctx)
 
 
 @owner_required
@@ -602,10 +597,8 @@ def reschedule_slots(request, appointment_id: int):
             appointment.store, date, mode, _appointment_choice(appointment), check_parts=False
         )
     except DomainError as exc:
-        return render(
-            request, "web/app/service/_alert.html", {"error": exc.message}, status=exc.status
-        )
-    return render(request, "web/app/service/_slots.html", {"times": times, "chosen": ""})
+        return render(request, "service/app/_alert.html", {"error": exc.message}, status=exc.status)
+    return render(request, "service/app/_slots.html", {"times": times, "chosen": ""})
 
 
 @owner_required
@@ -628,7 +621,7 @@ def cancel(request, appointment_id: int):
         error, status = _("This visit can no longer be changed."), 409
     return render(
         request,
-        "web/app/service/cancel.html",
+        "service/app/cancel.html",
         _context(
             request,
             appt=appointment,
@@ -683,7 +676,7 @@ def _order_context(request, ro, *, error: str = ""):
 @domain_errors
 def order(request, ro_id: int):
     ro = selectors.get_owner_repair_order(request.owner, ro_id)
-    return render(request, "web/app/service/order.html", _order_context(request, ro))
+    return render(request, "service/app/order.html", _order_context(request, ro))
 
 
 def _decide(request, ro_id: int, line_id: int, approve: bool):
@@ -697,9 +690,7 @@ def _decide(request, ro_id: int, line_id: int, approve: bool):
     if request.htmx or error:
         ro = selectors.get_owner_repair_order(owner, ro_id)
         ctx = _order_context(request, ro, error=error)
-        template = (
-            "web/app/service/_order_lines.html" if request.htmx else "web/app/service/order.html"
-        )
+        template = "service/app/_order_lines.html" if request.htmx else "service/app/order.html"
         return render(request, template, ctx, status=status)
     return redirect("app-service-order", ro_id=ro_id)
 
@@ -733,7 +724,7 @@ def surveys(request):
     items = list(selectors.surveys_of_owner(request.owner)[:50])
     for s in items:
         s.state = _survey_state(s)
-    return render(request, "web/app/service/surveys.html", _context(request, surveys=items))
+    return render(request, "service/app/surveys.html", _context(request, surveys=items))
 
 
 def _score(raw):
@@ -780,7 +771,7 @@ def survey(request, survey_id: int):
     ]
     return render(
         request,
-        "web/app/service/survey.html",
+        "service/app/survey.html",
         _context(
             request,
             survey=found,
