@@ -18,7 +18,7 @@ from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
-from . import billing, booking, selectors, surveys, workshop
+from . import billing, booking, booking_choices, selectors, surveys, workshop
 from .choices import RepairOrderStatus
 from .schemas import (
     AddLineIn,
@@ -86,10 +86,10 @@ class SlotsQuery(Schema):
 
 def _choice(group_id: int, service: str) -> booking.ServiceChoice:
     if service == "diagnosis":
-        return booking.resolve_service(group_id, None, "diagnosis")
+        return booking_choices.service_choice(group_id, None)
     if not (service.isascii() and service.isdecimal()) or len(service) > 18:
         raise DomainError("invalid_service", _("`service` is a package id or “diagnosis”."))
-    return booking.resolve_service(group_id, int(service))
+    return booking_choices.service_choice(group_id, int(service))
 
 
 def _package_out(q):
@@ -125,10 +125,7 @@ def store_slots(request, store_id: int, q: Query[SlotsQuery]):
     if q.mode not in ("waiting", "dropoff"):
         raise DomainError("invalid_mode", _("`mode` is “waiting” or “dropoff”."))
     choice = _choice(store.dealer_group_id, q.service)
-    day = selectors.day_capacity(store, q.date, mode=q.mode, demand=choice.demand)
-    parts_ok, parts_date = (
-        selectors.parts_available_on(store, choice.parts, q.date) if choice.parts else (True, None)
-    )
+    day, parts_ok, parts_date = booking_choices.day_slots(store, q.date, mode=q.mode, choice=choice)
     return {
         "store": store,
         "date": q.date,
@@ -183,17 +180,9 @@ def my_appointments(request):
 
 @owner_router.post("/appointments", response={200: AppointmentOut, 201: AppointmentOut})
 def book(request, payload: BookIn, idempotency_key: str = Header("", alias="Idempotency-Key")):
-    vehicle = _my_vehicle(request.owner, payload.vehicle_id)
+    vehicle = booking_choices.owner_car(request.owner, payload.vehicle_id)
     customer = vehicle.current_owner
-    if customer is None or customer.owner_id != request.owner.pk:
-        raise NotFound(_("No such car."))
-    store = (
-        Store.objects.for_group(customer.dealer_group_id)
-        .filter(pk=payload.store_id, is_active=True)
-        .first()
-    )
-    if store is None:
-        raise NotFound(_("No such store."))
+    store = booking_choices.booking_store(customer, payload.store_id)
     appointment, created = booking.book_appointment(
         customer=customer,
         vehicle=vehicle,

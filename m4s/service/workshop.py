@@ -37,6 +37,7 @@ from ._common import (
     checked_images,
 )
 from .choices import (
+    CLOCKABLE_RO,
     AppointmentStatus,
     Approval,
     ApprovalChannel,
@@ -561,7 +562,7 @@ def _work_line(actor, ro, line_id) -> tuple[RepairOrder, RepairLine]:
         raise DomainError(
             "line_not_approved", _("The owner has not approved this work."), status=409
         )
-    _require_status(ro, S.CHECKED_IN, S.INSPECTING, S.WAITING_APPROVAL, S.IN_REPAIR)
+    _require_status(ro, *CLOCKABLE_RO)
     return ro, line
 
 

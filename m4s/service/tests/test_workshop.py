@@ -141,6 +141,39 @@ def test_technician_cannot_add_approved_work(workshop):
     assert e.value.code == "already_decided"
 
 
+def test_clockable_lines_answers_what_the_service_accepts(workshop):
+    """The workbench asks selectors.clockable_lines what to offer; it must agree with clock_on
+    and clock_off: approved, unfinished lines of a workable order, one open clock each."""
+    w = workshop
+    ro = _walk_in(w)
+    a, b, c = (
+        workshop_services.add_line(
+            w.advisor_a, ro, operation_id=w.catalogue.operations[code].pk, reason="found"
+        )
+        for code in ("DIAG", "BULB", "WIPE")
+    )
+    assert selectors.clockable_lines(ro, w.tech_a) == (set(), set())  # nothing approved yet
+    workshop_services.decide_line(ro, a.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, b.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, c.pk, False, owner=w.owner)
+    ro.refresh_from_db()
+    assert selectors.clockable_lines(ro, w.tech_a) == ({a.pk, b.pk}, set())
+    workshop_services.clock_on(w.tech_a, ro, a.pk)
+    assert selectors.clockable_lines(ro, w.tech_a) == (set(), {a.pk})  # one open clock
+    assert selectors.clockable_lines(ro, w.tech_a2) == ({a.pk, b.pk}, set())
+    with pytest.raises(DomainError):
+        workshop_services.clock_on(w.tech_a, ro, b.pk)
+    workshop_services.clock_off(w.tech_a, ro, a.pk, done=True)
+    assert selectors.clockable_lines(ro, w.tech_a) == ({b.pk}, set())  # done: not again
+    with pytest.raises(DomainError):
+        workshop_services.clock_on(w.tech_a, ro, c.pk)  # declined
+    workshop_services.clock_on(w.tech_a, ro, b.pk)
+    workshop_services.clock_off(w.tech_a, ro, b.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    ro.refresh_from_db()
+    assert selectors.clockable_lines(ro, w.tech_a) == (set(), set())  # not a workable status
+
+
 def test_one_open_clock_per_technician_and_quality_check_needs_finished_work(workshop):
     w = workshop
     ro = _walk_in(w)

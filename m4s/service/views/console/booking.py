@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from m4s.core.errors import DomainError
 from m4s.core.types import in_calendar
 from m4s.service import booking, selectors, workshop
+from m4s.service.booking_choices import day_slots, service_choice
 from m4s.service.choices import (
     Channel,
     VisitMode,
@@ -58,28 +59,21 @@ def _slot_choices(store, day, package_id, mode):
     if store is None:
         return out
     try:
-        choice = booking.resolve_service(
-            store.dealer_group_id, package_id, "" if package_id else "diagnosis"
-        )
+        choice = service_choice(store.dealer_group_id, package_id)
     except DomainError as exc:
         out["message"] = exc.message
         return out
-    capacity = selectors.day_capacity(
-        store,
-        day,
-        mode=mode if mode in VisitMode.values else VisitMode.WAITING,
-        demand=choice.demand,
+    capacity, parts_ok, parts_date = day_slots(
+        store, day, mode=mode if mode in VisitMode.values else VisitMode.WAITING, choice=choice
     )
-    if choice.parts:
-        parts_ok, parts_date = selectors.parts_available_on(store, choice.parts, day)
-        if not parts_ok:
-            out["message"] = (
-                _("The parts are not in stock that day; they can be reserved from %(date)s.")
-                % {"date": parts_date.isoformat()}
-                if parts_date
-                else _("The parts for this service are not in stock.")
-            )
-            return out
+    if not parts_ok:
+        out["message"] = (
+            _("The parts are not in stock that day; they can be reserved from %(date)s.")
+            % {"date": parts_date.isoformat()}
+            if parts_date
+            else _("The parts for this service are not in stock.")
+        )
+        return out
     out["slots"] = [
         {
             "value": s.starts_at.isoformat(),

@@ -23,7 +23,6 @@ from m4s.service.choices import (
     Payer,
     PhotoKind,
     Rating,
-    WorkStatus,
     staff_status_label,
 )
 from m4s.service.models import (
@@ -31,7 +30,6 @@ from m4s.service.models import (
     LabourOperation,
     Part,
     TechnicianProfile,
-    TimeEntry,
 )
 from m4s.staff.choices import Perm
 from m4s.staff.selectors import list_staff
@@ -78,16 +76,9 @@ def _workbench(request, ro):
     is_technician = (
         can_work and TechnicianProfile.objects.for_group(group_id).filter(staff=user).exists()
     )
-    workable = ro.status in (S.CHECKED_IN, S.INSPECTING, S.WAITING_APPROVAL, S.IN_REPAIR)
-    # One open clock per technician: while on a job, the other jobs offer no "Clock on".
-    clocked_on = (
-        TimeEntry.objects.for_group(group_id)
-        .filter(technician=user, ended_at__isnull=True)
-        .values_list("line_id", flat=True)
-        .first()
-        if is_technician
-        else None
-    )
+    # What may be clocked on and off is the service's rule (one open clock per technician:
+    # while on a job, the other jobs offer no "Clock on").
+    clock_on, clock_off = selectors.clockable_lines(ro, user)
     rows = []
     for line in lines:
         entries = list(line.time_entries.all())
@@ -108,12 +99,8 @@ def _workbench(request, ro):
                     for e in entries
                 ),
                 "mine": mine,
-                "can_clock": is_technician
-                and clocked_on is None
-                and workable
-                and line.approval == Approval.APPROVED
-                and line.work_status != WorkStatus.DONE,
-                "can_clock_off": mine is not None and workable,
+                "can_clock": is_technician and line.pk in clock_on,
+                "can_clock_off": line.pk in clock_off,
                 "pending": line.approval == Approval.PENDING and can_work,
             }
         )
