@@ -17,7 +17,7 @@ of the seats are taken or the labour is (the table reports both fills).
   swapped in for `selectors.day_capacity` behind the same endpoint: same data, same requests,
   and every response must be identical to the real one.
 * booking: 8 worker processes, each with its own database connection, call
-  `services.book_appointment` for free-looking slots (a slot list refreshed every few
+  `booking.book_appointment` for free-looking slots (a slot list refreshed every few
   attempts) of the same three busy days for a fixed time; then every seat (advisor, time,
   mode) and every labour pool of those days is checked against its capacity, with
   `selectors.day_capacity` for the capacity. Baseline: `naive_book`, the same booking with a
@@ -452,11 +452,11 @@ def naive_book(*, customer, vehicle, store, starts_at, mode, package_id=None, pr
     check outside the write transaction, as a first version would)."""
     from django.db import transaction
 
-    from m4s.service import services
+    from m4s.service import booking
     from m4s.service.models import Appointment, CapacityUse
 
-    choice = services.resolve_service(customer.dealer_group_id, package_id, problem)
-    advisor_id, date = services._take_capacity(store, starts_at, choice, mode)  # the check
+    choice = booking.resolve_service(customer.dealer_group_id, package_id, problem)
+    advisor_id, date = booking._take_capacity(store, starts_at, choice, mode)  # the check
     with transaction.atomic():  # the insert
         appointment = Appointment.objects.create(
             dealer_group_id=customer.dealer_group_id,
@@ -483,8 +483,8 @@ def naive_book(*, customer, vehicle, store, starts_at, mode, package_id=None, pr
             )
             for pool, m in choice.demand.items()
         )
-        services._reserve_parts(appointment, choice.parts, date)
-        services._after_booking(appointment)
+        booking._reserve_parts(appointment, choice.parts, date)
+        booking._after_booking(appointment)
     return appointment, True
 
 
@@ -497,12 +497,12 @@ def _client(args) -> dict:
     from m4s.core.errors import DomainError
     from m4s.customers.models import Customer
     from m4s.org.models import Store
-    from m4s.service import selectors, services
+    from m4s.service import booking, selectors
     from m4s.service.choices import VisitMode
     from m4s.vehicles.models import Vehicle
 
     connection.close()  # never reuse the parent's connection
-    book = services.book_appointment if kind == "locked" else naive_book
+    book = booking.book_appointment if kind == "locked" else naive_book
     rng = random.Random(1000 + index)
     store = Store.objects.unscoped().get(pk=store_id)
     customers = Customer.objects.for_group(group_id).in_bulk(c for c, _v in car_ids)
@@ -704,7 +704,7 @@ def bench_booking(scale: int) -> dict:
     return {
         "rows": [
             {
-                "benchmark": f"6. Booking, {CLIENTS} parallel clients (`services.book_appointment`, {connection.vendor})",
+                "benchmark": f"6. Booking, {CLIENTS} parallel clients (`booking.book_appointment`, {connection.vendor})",
                 "data": f"{w.data}; 3 days at that fill, {CLIENTS} processes × {seconds} s",
                 "m4s": f"{_describe(locked)}; {oversell(locked)}",
                 "baseline": "`naive_book`: check, then insert, no store lock (3 other days, same fill)",

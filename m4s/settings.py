@@ -388,11 +388,12 @@ LOGGING = {
 
 # Hand-offs between areas (m4s/core/hooks.py): receivers (dotted paths) called after commit.
 HOOKS: dict[str, list[str]] = {
-    # a repair order was settled: m4s.service.services.Settlement (customer_pay_net earns points)
+    # a repair order was settled: m4s.service.billing.Settlement (customer_pay_net earns points)
     "service.settled": ["m4s.loyalty.services.on_service_settled"],
-    # a settled repair order was refunded in full: m4s.service.services.Refund
+    # a settled repair order was refunded in full: m4s.service.billing.Refund
     "service.refunded": ["m4s.loyalty.services.on_service_refunded"],
     # an appointment was kept (checked in) / a revisit survey answered: ServiceEvent
+    # (m4s.service._common)
     "service.appointment_kept": ["m4s.loyalty.services.on_appointment_kept"],
     "service.survey_answered": ["m4s.loyalty.services.on_survey_answered"],
     # a car was bound to a customer: m4s.customers.services.CarBound

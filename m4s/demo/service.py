@@ -6,7 +6,7 @@ The past is written in bulk, as the services would have left it; the services st
 with `timezone.now()` and cannot write history. Appointments and their part reservations (used
 up or released), repair orders with inspection results, booked / inspection / workshop lines at
 the published prices, owner decisions, clock times, invoices with the settlement arithmetic of
-`services.settle`, maintenance records, revisit surveys (with the 30-day quiet period) and the
+`billing.settle`, maintenance records, revisit surveys (with the 30-day quiet period) and the
 customers' timeline. CapacityUse rows exist only for active appointments from today on, and
 every store's PartStock.reserved equals its held reservations.
 
@@ -31,7 +31,10 @@ from m4s.customers.choices import BindingVia, Source, TimelineKind
 from m4s.customers.models import Binding, Customer, Shift, TimelineEvent
 from m4s.customers.services import timeline_event
 from m4s.owners.models import Owner
-from m4s.service import selectors, services
+from m4s.service import booking as booking_services
+from m4s.service import selectors
+from m4s.service import surveys as survey_services
+from m4s.service import workshop as workshop_services
 from m4s.service.choices import (
     AppointmentStatus,
     Channel,
@@ -570,7 +573,7 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
     advisor, tech = staff["advisor"], staff["tech"]
     g = w.group_id
     # The survey job opens the third owner's survey (delivered two days ago) and asks them.
-    services.open_due_surveys()
+    survey_services.open_due_surveys()
     survey = (
         Survey.objects.for_group(g)
         .filter(customer=cars[2].customer, status=SurveyStatus.OPEN)
@@ -579,7 +582,7 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
 
     # The second owner's car came in this morning; the inspection found two things to approve.
     car = cars[1]
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         advisor,
         store=w.store,
         customer=car.customer,
@@ -593,13 +596,13 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
         {"point_id": p.pk, "rating": Rating.GREEN, **POINT_FINDINGS.get(p.name, {})}
         for p in w.points
     ]
-    services.record_inspection(tech, ro, results)
-    ro = services.complete_inspection(tech, ro)
+    workshop_services.record_inspection(tech, ro, results)
+    ro = workshop_services.complete_inspection(tech, ro)
 
     # The first owner books what the car is due for, tomorrow (or the next day with a free slot).
     car = cars[0]
     package = _due_package(w, car)
-    choice = services.resolve_service(g, package.pk)
+    choice = booking_services.resolve_service(g, package.pk)
     booking = None
     for k in range(1, 8):
         day = w.today + dt.timedelta(days=k)
@@ -612,7 +615,7 @@ def _right_now(w: Workshop, cars: list[Car], staff: dict) -> dict:
         )
         if cap.slots:
             slot = next((s for s in cap.slots if s.starts_at.hour >= 10), cap.slots[0])
-            booking, _created = services.book_appointment(
+            booking, _created = booking_services.book_appointment(
                 customer=car.customer,
                 vehicle=car.vehicle,
                 store=w.store,

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from m4s.org.models import BusinessHours, Holiday
-from m4s.service import selectors, services
+from m4s.service import booking as booking_services
+from m4s.service import selectors
 from m4s.service.choices import (
     Rating,
     SkillLine,
@@ -135,7 +136,7 @@ class Workshop:
         self.store, self.tz, self.catalogue = store, store.tz, catalogue
         self.group_id = store.dealer_group_id
         self.today, self.now = today, now
-        self.conf = services.ensure_settings(store)
+        self.conf = booking_services.ensure_settings(store)
         self.hours = defaultdict(list)
         for h in BusinessHours.objects.for_group(self.group_id).filter(store=store):
             self.hours[h.weekday].append((h.opens_at, h.closes_at))

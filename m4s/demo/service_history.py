@@ -540,7 +540,7 @@ class History:
         )
 
     def _invoice(self, ro, lines, advisor, at):
-        """The arithmetic of services.settle, at the published prices (a few goodwill discounts)."""
+        """The arithmetic of billing.settle, at the published prices (a few goodwill discounts)."""
         w, rng = self.w, self.rng
         approved = [ln for ln in lines if ln.approval == Approval.APPROVED]
         if rng.random() < 0.06:
@@ -581,7 +581,7 @@ class History:
                 discount += (lp.list_price - lp.unit_price) * lp.quantity
             by_payer[line.payer] = by_payer.get(line.payer, Decimal("0")) + amount
         net = labour + parts - discount
-        tax = sum(tax_by_payer.values(), Decimal("0"))  # each line's, as services.settle
+        tax = sum(tax_by_payer.values(), Decimal("0"))  # each line's, as billing.settle
         customer_net = by_payer.get(Payer.CUSTOMER, Decimal("0"))
         self.invoices.append(
             Invoice(

@@ -18,7 +18,7 @@ from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
-from . import selectors, services
+from . import billing, booking, booking_choices, selectors, surveys, workshop
 from .choices import RepairOrderStatus
 from .schemas import (
     AddLineIn,
@@ -84,12 +84,12 @@ class SlotsQuery(Schema):
     mode: Literal["waiting", "dropoff"] = "waiting"
 
 
-def _choice(group_id: int, service: str) -> services.ServiceChoice:
+def _choice(group_id: int, service: str) -> booking.ServiceChoice:
     if service == "diagnosis":
-        return services.resolve_service(group_id, None, "diagnosis")
+        return booking_choices.service_choice(group_id, None)
     if not (service.isascii() and service.isdecimal()) or len(service) > 18:
         raise DomainError("invalid_service", _("`service` is a package id or “diagnosis”."))
-    return services.resolve_service(group_id, int(service))
+    return booking_choices.service_choice(group_id, int(service))
 
 
 def _package_out(q):
@@ -125,10 +125,7 @@ def store_slots(request, store_id: int, q: Query[SlotsQuery]):
     if q.mode not in ("waiting", "dropoff"):
         raise DomainError("invalid_mode", _("`mode` is “waiting” or “dropoff”."))
     choice = _choice(store.dealer_group_id, q.service)
-    day = selectors.day_capacity(store, q.date, mode=q.mode, demand=choice.demand)
-    parts_ok, parts_date = (
-        selectors.parts_available_on(store, choice.parts, q.date) if choice.parts else (True, None)
-    )
+    day, parts_ok, parts_date = booking_choices.day_slots(store, q.date, mode=q.mode, choice=choice)
     return {
         "store": store,
         "date": q.date,
@@ -183,18 +180,10 @@ def my_appointments(request):
 
 @owner_router.post("/appointments", response={200: AppointmentOut, 201: AppointmentOut})
 def book(request, payload: BookIn, idempotency_key: str = Header("", alias="Idempotency-Key")):
-    vehicle = _my_vehicle(request.owner, payload.vehicle_id)
+    vehicle = booking_choices.owner_car(request.owner, payload.vehicle_id)
     customer = vehicle.current_owner
-    if customer is None or customer.owner_id != request.owner.pk:
-        raise NotFound(_("No such car."))
-    store = (
-        Store.objects.for_group(customer.dealer_group_id)
-        .filter(pk=payload.store_id, is_active=True)
-        .first()
-    )
-    if store is None:
-        raise NotFound(_("No such store."))
-    appointment, created = services.book_appointment(
+    store = booking_choices.booking_store(customer, payload.store_id)
+    appointment, created = booking.book_appointment(
         customer=customer,
         vehicle=vehicle,
         store=store,
@@ -212,7 +201,7 @@ def book(request, payload: BookIn, idempotency_key: str = Header("", alias="Idem
 @owner_router.post("/appointments/{int:appointment_id}/cancel", response=AppointmentOut)
 def cancel(request, appointment_id: int, payload: CancelIn | None = None):
     appointment = selectors.get_owner_appointment(request.owner, appointment_id)
-    return services.cancel_appointment(
+    return booking.cancel_appointment(
         appointment, by_owner=True, reason=payload.reason if payload else ""
     )
 
@@ -220,7 +209,7 @@ def cancel(request, appointment_id: int, payload: CancelIn | None = None):
 @owner_router.post("/appointments/{int:appointment_id}/reschedule", response=AppointmentOut)
 def reschedule(request, appointment_id: int, payload: RescheduleIn):
     appointment = selectors.get_owner_appointment(request.owner, appointment_id)
-    return services.reschedule_appointment(
+    return booking.reschedule_appointment(
         appointment, payload.starts_at, by_owner=True, mode=payload.mode
     )
 
@@ -237,7 +226,7 @@ def my_repair_order(request, ro_id: int):
 
 def _owner_decide(request, ro_id, line_id, approve):
     ro = selectors.get_owner_repair_order(request.owner, ro_id)
-    services.decide_line(ro, line_id, approve, owner=request.owner)
+    workshop.decide_line(ro, line_id, approve, owner=request.owner)
     return selectors.get_owner_repair_order(request.owner, ro_id)
 
 
@@ -264,7 +253,7 @@ def my_surveys(request):
 def answer_survey(request, survey_id: int, payload: SurveyIn):
     scores = payload.dict()
     nps, comment = scores.pop("nps"), scores.pop("comment")
-    return services.answer_survey(request.owner, survey_id, scores=scores, nps=nps, comment=comment)
+    return surveys.answer_survey(request.owner, survey_id, scores=scores, nps=nps, comment=comment)
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -298,7 +287,7 @@ def staff_book(
     store = selectors.store_for_actor(actor, payload.store_id)
     if payload.channel not in ("console", "phone"):
         raise DomainError("invalid_channel", _("`channel` is “console” or “phone”."))
-    appointment, created = services.book_for_customer(
+    appointment, created = booking.book_for_customer(
         actor,
         customer=customer,
         vehicle=vehicle,
@@ -317,7 +306,7 @@ def staff_book(
 def staff_cancel(request, appointment_id: int, payload: CancelIn):
     check_perm(request.user, Perm.BOOK_SERVICE)
     appointment = selectors.get_appointment(request.user, appointment_id)
-    return services.cancel_appointment(
+    return booking.cancel_appointment(
         appointment, by_owner=False, actor=request.user, reason=payload.reason
     )
 
@@ -326,7 +315,7 @@ def staff_cancel(request, appointment_id: int, payload: CancelIn):
 def staff_reschedule(request, appointment_id: int, payload: RescheduleIn):
     check_perm(request.user, Perm.BOOK_SERVICE)
     appointment = selectors.get_appointment(request.user, appointment_id)
-    return services.reschedule_appointment(
+    return booking.reschedule_appointment(
         appointment, payload.starts_at, by_owner=False, mode=payload.mode, actor=request.user
     )
 
@@ -360,7 +349,7 @@ def staff_check_in(request, payload: CheckInIn):
         vehicle = Vehicle.objects.for_actor(actor).filter(pk=payload.vehicle_id or 0).first()
         if customer is None or vehicle is None:
             raise NotFound(_("No such customer or car."))
-    ro = services.check_in(
+    ro = workshop.check_in(
         actor,
         store=store,
         appointment=appointment,
@@ -388,16 +377,16 @@ def _ro(request, ro_id):
 @staff_router.post("/repair-orders/{int:ro_id}/inspection", response=RepairOrderOut)
 def staff_inspection(request, ro_id: int, payload: InspectionIn):
     ro = _ro(request, ro_id)
-    services.record_inspection(request.user, ro, [r.dict() for r in payload.results])
+    workshop.record_inspection(request.user, ro, [r.dict() for r in payload.results])
     if payload.complete:
-        services.complete_inspection(request.user, ro)
+        workshop.complete_inspection(request.user, ro)
     return selectors.get_repair_order(request.user, ro_id)
 
 
 @staff_router.post("/repair-orders/{int:ro_id}/lines", response={201: LineOut})
 def staff_add_line(request, ro_id: int, payload: AddLineIn):
     ro = _ro(request, ro_id)
-    line = services.add_line(
+    line = workshop.add_line(
         request.user,
         ro,
         operation_id=payload.operation_id,
@@ -413,7 +402,7 @@ def staff_add_line(request, ro_id: int, payload: AddLineIn):
 )
 def staff_verbal_approval(request, ro_id: int, line_id: int, payload: DecisionIn):
     ro = _ro(request, ro_id)
-    services.decide_line(ro, line_id, True, actor=request.user, reason=payload.reason)
+    workshop.decide_line(ro, line_id, True, actor=request.user, reason=payload.reason)
     return selectors.get_repair_order(request.user, ro_id)
 
 
@@ -422,7 +411,7 @@ def staff_verbal_approval(request, ro_id: int, line_id: int, payload: DecisionIn
 )
 def staff_verbal_decline(request, ro_id: int, line_id: int, payload: DecisionIn):
     ro = _ro(request, ro_id)
-    services.decide_line(ro, line_id, False, actor=request.user, reason=payload.reason)
+    workshop.decide_line(ro, line_id, False, actor=request.user, reason=payload.reason)
     return selectors.get_repair_order(request.user, ro_id)
 
 
@@ -430,7 +419,7 @@ def staff_verbal_decline(request, ro_id: int, line_id: int, payload: DecisionIn)
     "/repair-orders/{int:ro_id}/lines/{int:line_id}/clock-on", response=RepairOrderOut
 )
 def staff_clock_on(request, ro_id: int, line_id: int):
-    services.clock_on(request.user, _ro(request, ro_id), line_id)
+    workshop.clock_on(request.user, _ro(request, ro_id), line_id)
     return selectors.get_repair_order(request.user, ro_id)
 
 
@@ -438,13 +427,13 @@ def staff_clock_on(request, ro_id: int, line_id: int):
     "/repair-orders/{int:ro_id}/lines/{int:line_id}/clock-off", response=RepairOrderOut
 )
 def staff_clock_off(request, ro_id: int, line_id: int, payload: ClockOffIn):
-    services.clock_off(request.user, _ro(request, ro_id), line_id, done=payload.done)
+    workshop.clock_off(request.user, _ro(request, ro_id), line_id, done=payload.done)
     return selectors.get_repair_order(request.user, ro_id)
 
 
 @staff_router.post("/repair-orders/{int:ro_id}/status", response=RepairOrderOut)
 def staff_advance(request, ro_id: int, payload: AdvanceIn):
-    services.advance(request.user, _ro(request, ro_id), payload.to)
+    workshop.advance(request.user, _ro(request, ro_id), payload.to)
     return selectors.get_repair_order(request.user, ro_id)
 
 
@@ -457,7 +446,7 @@ def staff_settle(request, ro_id: int, payload: SettleIn):
     payers = {p.line_id: p.payer for p in payload.lines if p.payer}
     return Status(
         201,
-        services.settle(
+        billing.settle(
             request.user, ro, prices=prices, payers=payers, coupon_code=payload.coupon_code
         ),
     )
@@ -465,12 +454,12 @@ def staff_settle(request, ro_id: int, payload: SettleIn):
 
 @staff_router.post("/repair-orders/{int:ro_id}/refund", response={201: CreditNoteOut})
 def staff_refund(request, ro_id: int, payload: RefundIn):
-    return Status(201, services.refund(request.user, _ro(request, ro_id), reason=payload.reason))
+    return Status(201, billing.refund(request.user, _ro(request, ro_id), reason=payload.reason))
 
 
 @staff_router.post("/repair-orders/{int:ro_id}/deliver", response=RepairOrderOut)
 def staff_deliver(request, ro_id: int, payload: DeliverIn):
-    services.deliver(request.user, _ro(request, ro_id), odometer=payload.odometer_km)
+    workshop.deliver(request.user, _ro(request, ro_id), odometer=payload.odometer_km)
     return selectors.get_repair_order(request.user, ro_id)
 
 

@@ -63,6 +63,13 @@ def staff_status_label(status: str) -> str:
 
 RO_FLOW = [s.value for s in RepairOrderStatus]
 OPEN_RO = [s for s in RO_FLOW if s != RepairOrderStatus.DELIVERED]
+# Jobs of an order in these states can be clocked on and off (workshop.clock_on / clock_off).
+CLOCKABLE_RO = [
+    RepairOrderStatus.CHECKED_IN,
+    RepairOrderStatus.INSPECTING,
+    RepairOrderStatus.WAITING_APPROVAL,
+    RepairOrderStatus.IN_REPAIR,
+]
 
 
 class Rating(models.TextChoices):

@@ -477,7 +477,7 @@ class PartReservation(TenantModel):
 class AppointmentPhoto(TenantModel):
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="photos")
     image = ProtectedImageField(
-        area="service-problems", access="m4s.service.selectors.can_see_appointment_photo"
+        area="service-problems", access="m4s.service.photos.can_see_appointment_photo"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -606,9 +606,7 @@ class RepairPhoto(TenantModel):
     result = models.ForeignKey(
         InspectionResult, on_delete=models.CASCADE, null=True, blank=True, related_name="photos"
     )
-    image = ProtectedImageField(
-        area="service-ro", access="m4s.service.selectors.can_see_repair_photo"
-    )
+    image = ProtectedImageField(area="service-ro", access="m4s.service.photos.can_see_repair_photo")
     created_at = models.DateTimeField(auto_now_add=True)
 
 

@@ -19,12 +19,14 @@ from m4s.staff.choices import Role
 
 from .choices import (
     ACTIVE_APPOINTMENT,
+    CLOCKABLE_RO,
     CSI_WEIGHTS,
     OPEN_RO,
     AppointmentStatus,
     Approval,
     SurveyStatus,
     VisitMode,
+    WorkStatus,
 )
 from .models import (
     Appointment,
@@ -43,6 +45,7 @@ from .models import (
     ServiceSettings,
     Survey,
     TechnicianProfile,
+    TimeEntry,
 )
 
 DUE_SOON_KM = 1000
@@ -696,13 +699,32 @@ def line_amount(line: RepairLine, *, list_prices: bool = False) -> Decimal:
 
 def work_finished(lines) -> bool:
     """Every approved job is done and nothing waits for the owner: the order can go to the
-    quality check (the only state from which `services.advance` accepts that step)."""
+    quality check (the only state from which `workshop.advance` accepts that step)."""
     lines = list(lines)
     return (
         any(ln.approval == Approval.APPROVED for ln in lines)
         and not any(ln.approval == Approval.PENDING for ln in lines)
         and all(ln.work_status == "done" for ln in lines if ln.approval == Approval.APPROVED)
     )
+
+
+def clockable_lines(ro: RepairOrder, technician) -> tuple[set[int], set[int]]:
+    """(the lines `technician` may clock on now, the lines they may clock off), by the rules
+    workshop.clock_on / clock_off apply: an order in a workable status, approved lines not yet
+    done, and one open clock per technician."""
+    if ro.status not in CLOCKABLE_RO:
+        return set(), set()
+    clocked = list(
+        TimeEntry.objects.for_group(ro.dealer_group_id)
+        .filter(technician=technician, ended_at__isnull=True)
+        .values_list("line_id", "line__repair_order_id")
+    )
+    mine = {line_id for line_id, ro_id in clocked if ro_id == ro.pk}
+    if clocked:  # on a job: clock off that one first
+        return set(), mine
+    lines = RepairLine.objects.for_group(ro.dealer_group_id).filter(repair_order=ro)
+    approved = lines.filter(approval=Approval.APPROVED).exclude(work_status=WorkStatus.DONE)
+    return set(approved.values_list("pk", flat=True)), mine
 
 
 def line_amount_incl_tax(line: RepairLine, rate: Decimal | None = None) -> Decimal:
@@ -868,29 +890,4 @@ def store_figures(store: Store, month: dt.date) -> Figures:
         fixed_first_time=len(delivered) - repeat,
         ftfr=(len(delivered) - repeat) / len(delivered) if delivered else None,
         follow_ups=agg["follow"],
-    )
-
-
-# --- who may download a photo (m4s.core.views.media_file) ------------------------------------------
-def can_see_appointment_photo(request, photo) -> bool:
-    """An owner's photo of a problem: that owner, and staff who may open the appointment."""
-    from m4s.core.uploads import requesting_owner, requesting_staff
-
-    staff, owner = requesting_staff(request), requesting_owner(request)
-    if staff is not None and appointments_for(staff).filter(pk=photo.appointment_id).exists():
-        return True
-    return owner is not None and (
-        appointments_of_owner(owner).filter(pk=photo.appointment_id).exists()
-    )
-
-
-def can_see_repair_photo(request, photo) -> bool:
-    """A walk-round or inspection photo: the repair order's owner and staff who may open it."""
-    from m4s.core.uploads import requesting_owner, requesting_staff
-
-    staff, owner = requesting_staff(request), requesting_owner(request)
-    if staff is not None and repair_orders_for(staff).filter(pk=photo.repair_order_id).exists():
-        return True
-    return owner is not None and (
-        repair_orders_of_owner(owner).filter(pk=photo.repair_order_id).exists()
     )

@@ -2,19 +2,19 @@
 
 from django_tasks import task
 
-from . import services
+from . import booking, surveys
 
 
 @task()
 def send_appointment_reminders_task():
-    return services.send_appointment_reminders()
+    return booking.send_appointment_reminders()
 
 
 @task()
 def mark_no_shows_task():
-    return services.mark_no_shows()
+    return booking.mark_no_shows()
 
 
 @task()
 def open_due_surveys_task():
-    return services.open_due_surveys()
+    return surveys.open_due_surveys()

@@ -704,7 +704,7 @@ def remind_due_maintenance(now: dt.datetime | None = None, *, lead_days: int = 2
     """Scheduled: cars whose next item falls due within the lead time get one reminder per item
     and service cycle (to-do, inbox with a one-tap booking link; the advisor's list), outside
     the owner's quiet hours."""
-    from m4s.service.services import in_quiet_hours
+    from m4s.owners.selectors import in_quiet_hours
 
     now = now or timezone.now()
     today = timezone.localdate(now)

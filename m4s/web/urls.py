@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from m4s.customers import urls as customers_urls
 from m4s.loyalty import urls as loyalty_urls
+from m4s.service import urls as service_urls
 from m4s.telematics import urls as telematics_urls
 
 from . import console_views, owner_views
@@ -26,11 +27,11 @@ urlpatterns = [
     path("app/offline/", owner_views.offline, name="app-offline"),
     path("app/manifest.webmanifest", owner_views.manifest, name="app-manifest"),
     path("app/sw.js", owner_views.service_worker, name="app-sw"),
-    path("app/service/", include("m4s.web.service_owner_urls")),
+    path("app/service/", include(service_urls.owner_urlpatterns)),
     path("app/loyalty/", include(loyalty_urls.owner_urlpatterns)),
     path("app/cars/", include(telematics_urls.owner_urlpatterns)),
     # staff console
-    path("console/service/", include("m4s.web.service_console_urls")),
+    path("console/service/", include(service_urls.console_urlpatterns)),
     path("console/loyalty/", include(loyalty_urls.console_urlpatterns)),
     path("console/telematics/", include(telematics_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),

@@ -81,11 +81,13 @@ def _contract_world(w):
     from m4s.loyalty import ledger
     from m4s.loyalty import services as loyalty
     from m4s.loyalty.choices import EntryKind
-    from m4s.service import services
+    from m4s.service import booking as booking_services
+    from m4s.service import surveys as survey_services
+    from m4s.service import workshop as workshop_services
     from m4s.service.tests.helpers import at, ready_order
     from m4s.telematics.services import set_geofence
 
-    w.appointment, _ = services.book_appointment(
+    w.appointment, _ = booking_services.book_appointment(
         customer=w.customer,
         vehicle=w.my_car,
         store=w.store_a,
@@ -98,9 +100,9 @@ def _contract_world(w):
         idempotency_key="contract-1",
     )
     delivered, _ = ready_order(w, settle=True)
-    services.deliver(w.advisor_a, delivered, odometer=18700)
-    services.open_due_surveys(timezone.now() + dt.timedelta(days=3))
-    w.open_ro = services.check_in(
+    workshop_services.deliver(w.advisor_a, delivered, odometer=18700)
+    survey_services.open_due_surveys(timezone.now() + dt.timedelta(days=3))
+    w.open_ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.customer,
@@ -109,7 +111,7 @@ def _contract_world(w):
         fuel_pct=40,
         symptoms="squeak",
     )
-    w.pending_line = services.add_line(
+    w.pending_line = workshop_services.add_line(
         w.advisor_a,
         w.open_ro,
         operation_id=w.catalogue.operations["DIAG"].pk,

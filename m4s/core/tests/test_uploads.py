@@ -19,7 +19,8 @@ from m4s.core.uploads import ProtectedImageField, clean_image, protected_fields
 from m4s.customers.services import get_or_create_customer_for_owner
 from m4s.org.models import SplashPicture, Store
 from m4s.owners.middleware import SESSION_KEY
-from m4s.service import services
+from m4s.service import booking as booking_services
+from m4s.service import workshop as workshop_services
 from m4s.service.models import AppointmentPhoto, RepairPhoto
 from m4s.service.tests.helpers import at
 from m4s.staff.choices import Role
@@ -165,7 +166,7 @@ def test_files_stored_under_old_names_are_served_to_the_right_people_only(people
 
 def test_walk_round_photo_is_seen_by_the_repair_orders_owner_and_its_store(people):
     w = people
-    appointment, _created = services.book_appointment(
+    appointment, _created = booking_services.book_appointment(
         customer=w.customer,
         vehicle=w.my_car,
         store=w.store_a,
@@ -173,7 +174,7 @@ def test_walk_round_photo_is_seen_by_the_repair_orders_owner_and_its_store(peopl
         package_id=w.s10k.pk,
         owner=w.owner,
     )
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         appointment=appointment,
@@ -404,7 +405,7 @@ def test_api_clients_fetch_the_photo_urls_the_api_lists_with_their_token(people,
     from m4s.core.tests.factories import owner_token, staff_token
 
     w = people
-    appointment, _created = services.book_appointment(
+    appointment, _created = booking_services.book_appointment(
         customer=w.customer,
         vehicle=w.my_car,
         store=w.store_a,
@@ -412,7 +413,7 @@ def test_api_clients_fetch_the_photo_urls_the_api_lists_with_their_token(people,
         package_id=w.s10k.pk,
         owner=w.owner,
     )
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a, store=w.store_a, appointment=appointment, odometer=18620, fuel_pct=40
     )
     points = {p.name: p.pk for p in w.template.points.all()}
@@ -420,12 +421,12 @@ def test_api_clients_fetch_the_photo_urls_the_api_lists_with_their_token(people,
         {"point_id": pk, "rating": "red" if name == "Front brake pads" else "green"}
         for name, pk in points.items()
     ]
-    saved = {r.point_id: r for r in services.record_inspection(w.tech_a, ro, results)}
+    saved = {r.point_id: r for r in workshop_services.record_inspection(w.tech_a, ro, results)}
     pads = saved[points["Front brake pads"]]
-    services.add_inspection_photo(
+    workshop_services.add_inspection_photo(
         w.tech_a, ro, pads.pk, SimpleUploadedFile("pads.jpg", jpeg_with_gps())
     )
-    services.complete_inspection(w.tech_a, ro)
+    workshop_services.complete_inspection(w.tech_a, ro)
     token = owner_token(w.owner)
     body = api_client.get(f"/api/v1/me/repair-orders/{ro.pk}", token=token).json_body
     urls = [url for line in body["lines"] for url in line["photos"]]

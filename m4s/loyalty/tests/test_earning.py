@@ -42,18 +42,18 @@ def _entries(member, **kw):
 def test_a_settled_repair_order_earns_pending_points_once(
     workshop, django_capture_on_commit_callbacks
 ):
-    from m4s.service import services as service
+    from m4s.service import billing as billing_services
 
     w = workshop
     club = starter.install_programme(w.group_a)
     with django_capture_on_commit_callbacks(execute=True):
-        ro = _settled_order(w, service)  # customer pays 860 net
+        ro = _settled_order(w, billing_services)  # customer pays 860 net
     member = Member.objects.for_group(w.group_a).get(customer=w.customer)
     earned = _entries(member, kind=EntryKind.EARN)
     assert [(e.reason, e.points, e.is_pending) for e in earned] == [("Paid service", 860, True)]
     assert (member.balance, member.pending) == (0, 860)
     # A second delivery of the same hand-off changes nothing.
-    from m4s.service.services import Settlement
+    from m4s.service.billing import Settlement
 
     services.on_service_settled(
         Settlement(
@@ -75,7 +75,9 @@ def test_a_settled_repair_order_earns_pending_points_once(
     member.refresh_from_db()
     assert (member.balance, member.pending) == (860, 0)
     with django_capture_on_commit_callbacks(execute=True):
-        note = service.refund(w.manager_a, ro, reason="Battery was under warranty after all")
+        note = billing_services.refund(
+            w.manager_a, ro, reason="Battery was under warranty after all"
+        )
     member.refresh_from_db()
     assert member.balance == 0 and ledger.check_member(member) == []
     (reversal,) = _entries(member, kind=EntryKind.REVERSE)
@@ -83,7 +85,7 @@ def test_a_settled_repair_order_earns_pending_points_once(
     assert note.customer_amount == ro.invoice.customer_pay_total
     # The hook delivered twice (a retried job) takes nothing more.
     services.on_service_refunded(
-        service.Refund(
+        billing_services.Refund(
             ro.pk, w.group_a.pk, w.store_a.pk, w.customer.pk, note.pk, "again", timezone.now()
         )
     )
@@ -92,12 +94,12 @@ def test_a_settled_repair_order_earns_pending_points_once(
 
 def test_a_refund_takes_back_only_what_is_left(workshop, django_capture_on_commit_callbacks):
     """Points already spent are not taken twice: the member never goes below zero."""
-    from m4s.service import services as service
+    from m4s.service import billing as billing_services
 
     w = workshop
     club = starter.install_programme(w.group_a)
     with django_capture_on_commit_callbacks(execute=True):
-        ro = _settled_order(w, service)
+        ro = _settled_order(w, billing_services)
     ledger.release_pending(
         timezone.now() + dt.timedelta(days=club.programme.pending_days, minutes=1)
     )
@@ -108,7 +110,7 @@ def test_a_refund_takes_back_only_what_is_left(workshop, django_capture_on_commi
     left = member.balance
     assert 0 < left < 860
     with django_capture_on_commit_callbacks(execute=True):
-        service.refund(w.manager_a, ro, reason="Customer complaint")
+        billing_services.refund(w.manager_a, ro, reason="Customer complaint")
     member.refresh_from_db()
     assert member.balance == 0 and ledger.check_member(member) == []
     assert -sum(e.points for e in _entries(member, kind=EntryKind.REVERSE)) == left
@@ -569,7 +571,7 @@ def test_a_gold_member_gets_the_tier_labour_discount_at_settlement(
 ):
     """Gold is 5 % off customer-paid labour: applied and logged at settlement, never on a
     warranty line, and a bigger discount given by staff (with a reason) stands."""
-    from m4s.service import services as service
+    from m4s.service import billing as billing_services
     from m4s.service.choices import Payer
     from m4s.service.models import PriceOverride, RepairLine
 
@@ -580,7 +582,7 @@ def test_a_gold_member_gets_the_tier_labour_discount_at_settlement(
     ro, lines = ready_order(w, [("BATT", None), ("DIAG", None), ("OIL", None)])
     batt, diag, oil = lines
     with django_capture_on_commit_callbacks(execute=True):
-        invoice = service.settle(
+        invoice = billing_services.settle(
             w.advisor_a,
             ro,
             prices={oil.pk: {"labour": "0", "reason": "Goodwill: free oil change labour"}},

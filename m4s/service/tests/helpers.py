@@ -79,10 +79,11 @@ def ready_order(w, work=(("DIAG", None),), *, symptoms="noise", settle=False):
     """A walk-in repair order of the test owner's car: each (operation code, part number or None)
     added, approved by the owner and done, the order READY (and settled by the advisor when
     `settle`). Returns (order, lines)."""
-    from m4s.service import services
+    from m4s.service import billing as billing_services
+    from m4s.service import workshop as workshop_services
     from m4s.service.models import RepairOrder
 
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.customer,
@@ -94,19 +95,19 @@ def ready_order(w, work=(("DIAG", None),), *, symptoms="noise", settle=False):
     lines = []
     for code, part in work:
         parts = [{"part_id": w.catalogue.parts[part].pk, "quantity": 1}] if part else []
-        line = services.add_line(
+        line = workshop_services.add_line(
             w.advisor_a,
             ro,
             operation_id=w.catalogue.operations[code].pk,
             parts=parts,
             reason=symptoms,
         )
-        services.decide_line(ro, line.pk, True, owner=w.owner)
-        services.clock_on(w.tech_a, ro, line.pk)
-        services.clock_off(w.tech_a, ro, line.pk, done=True)
+        workshop_services.decide_line(ro, line.pk, True, owner=w.owner)
+        workshop_services.clock_on(w.tech_a, ro, line.pk)
+        workshop_services.clock_off(w.tech_a, ro, line.pk, done=True)
         lines.append(line)
-    services.advance(w.tech_a, ro, RepairOrderStatus.QUALITY_CHECK)
-    services.advance(w.advisor_a, ro, RepairOrderStatus.READY)
+    workshop_services.advance(w.tech_a, ro, RepairOrderStatus.QUALITY_CHECK)
+    workshop_services.advance(w.advisor_a, ro, RepairOrderStatus.READY)
     if settle:
-        services.settle(w.advisor_a, ro)
+        billing_services.settle(w.advisor_a, ro)
     return RepairOrder.objects.for_group(w.group_a).get(pk=ro.pk), lines

@@ -13,7 +13,8 @@ from m4s.customers.models import Customer
 from m4s.customers.services import bind_customer_vehicle
 from m4s.demo import synthetic
 from m4s.notify.models import Message
-from m4s.service import selectors, services
+from m4s.service import booking as booking_services
+from m4s.service import selectors
 from m4s.service.choices import AppointmentStatus, VisitMode
 from m4s.service.models import (
     Appointment,
@@ -48,7 +49,7 @@ def _customers(w, n, rng):
 
 
 def _book(w, customer, car, when, package=None, **kw):
-    return services.book_appointment(
+    return booking_services.book_appointment(
         customer=customer,
         vehicle=car,
         store=w.store_a,
@@ -292,16 +293,16 @@ def test_reminder_the_day_before_once_and_no_shows(workshop, rng, sms_outbox):
     appt, _ = _book(w, w.customer, w.my_car, at(w.day, 10, store=w.store_a), owner=w.owner)
     eve = at(w.day - dt.timedelta(days=1), 10, store=w.store_a)
     assert (
-        services.send_appointment_reminders(now=eve - dt.timedelta(days=1)) == 0
+        booking_services.send_appointment_reminders(now=eve - dt.timedelta(days=1)) == 0
     )  # two days before: not yet
-    assert services.send_appointment_reminders(now=eve) == 1
-    assert services.send_appointment_reminders(now=eve + dt.timedelta(hours=1)) == 0
+    assert booking_services.send_appointment_reminders(now=eve) == 1
+    assert booking_services.send_appointment_reminders(now=eve + dt.timedelta(hours=1)) == 0
     assert (
         Message.objects.filter(kind="service.reminder", owner=w.owner).count() == 2
     )  # in-app + SMS
     # Nobody came: two hours late it is a no-show and the parts go back.
-    assert services.mark_no_shows(now=appt.starts_at + dt.timedelta(minutes=30)) == 0
-    assert services.mark_no_shows(now=appt.starts_at + dt.timedelta(hours=3)) == 1
+    assert booking_services.mark_no_shows(now=appt.starts_at + dt.timedelta(minutes=30)) == 0
+    assert booking_services.mark_no_shows(now=appt.starts_at + dt.timedelta(hours=3)) == 1
     appt.refresh_from_db()
     assert appt.status == AppointmentStatus.NO_SHOW
     assert (
@@ -402,7 +403,7 @@ def test_keys_packages_and_photos_are_checked(workshop, rng):
     assert [p.code for p in selectors.list_packages(w.group_a.pk, ev)] == ["EVCK"]
     fake = SimpleUploadedFile("x.jpg", b"not really a jpeg", content_type="image/jpeg")
     with pytest.raises(DomainError) as e:
-        services.book_appointment(
+        booking_services.book_appointment(
             customer=c2,
             vehicle=ev,
             store=w.store_a,
@@ -422,7 +423,7 @@ def test_staff_cancel_needs_the_capability_and_reschedule_sees_its_own_seat(work
     a1, _ = _book(w, c1, v1, nine)
     _book(w, c2, v2, nine)
     with pytest.raises(DomainError) as e:
-        services.cancel_appointment(a1, by_owner=False, actor=w.tech_a)
+        booking_services.cancel_appointment(a1, by_owner=False, actor=w.tech_a)
     assert e.value.code == "forbidden"
     full = selectors.day_capacity(w.store_a, w.day)
     assert nine not in {s.starts_at for s in full.slots}

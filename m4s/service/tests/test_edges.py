@@ -76,7 +76,7 @@ def test_measurements_and_prices_out_of_range_change_nothing(workshop, api_clien
 def test_a_member_discount_does_not_excuse_a_part_discount(workshop, tier):
     """The tier's reason covers the labour only: a part below its price still needs one."""
     from m4s.core.errors import DomainError
-    from m4s.service import services
+    from m4s.service import billing as billing_services
 
     w = workshop
     club = loyalty_starter.install_programme(w.group_a)
@@ -85,9 +85,9 @@ def test_a_member_discount_does_not_excuse_a_part_discount(workshop, tier):
     ro, (line,) = ready_order(w, [("BATT", "28800-YZZJ4")])
     lp = RepairLinePart.objects.for_group(w.group_a).get(line=line)
     with pytest.raises(DomainError) as e:
-        services.settle(w.advisor_a, ro, prices={line.pk: {"parts": {lp.pk: "1.00"}}})
+        billing_services.settle(w.advisor_a, ro, prices={line.pk: {"parts": {lp.pk: "1.00"}}})
     assert e.value.code == "discount_needs_reason"
-    invoice = services.settle(
+    invoice = billing_services.settle(
         w.advisor_a, ro, prices={line.pk: {"parts": {lp.pk: "1.00"}, "reason": "damaged box"}}
     )
     lp.refresh_from_db()

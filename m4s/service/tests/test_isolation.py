@@ -3,7 +3,10 @@
 import pytest
 
 from m4s.core.tests.factories import owner_token, staff_token
-from m4s.service import services
+from m4s.service import billing as billing_services
+from m4s.service import booking as booking_services
+from m4s.service import surveys as survey_services
+from m4s.service import workshop as workshop_services
 from m4s.service.choices import RepairOrderStatus as S
 from m4s.service.models import Appointment, CreditNote, RepairLine, RepairOrder, Survey
 
@@ -14,7 +17,7 @@ from .helpers import at
 def visit(workshop):
     """Group A: a booked visit, and a delivered, surveyed repair order with an open survey."""
     w = workshop
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.customer,
@@ -23,20 +26,20 @@ def visit(workshop):
         fuel_pct=50,
         symptoms="noise",
     )
-    line = services.add_line(
+    line = workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["DIAG"].pk, reason="noise"
     )
-    services.decide_line(ro, line.pk, True, owner=w.owner)
-    services.clock_on(w.tech_a, ro, line.pk)
-    services.clock_off(w.tech_a, ro, line.pk, done=True)
-    services.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    services.advance(w.advisor_a, ro, S.READY)
-    services.settle(w.advisor_a, ro)
+    workshop_services.decide_line(ro, line.pk, True, owner=w.owner)
+    workshop_services.clock_on(w.tech_a, ro, line.pk)
+    workshop_services.clock_off(w.tech_a, ro, line.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    workshop_services.advance(w.advisor_a, ro, S.READY)
+    billing_services.settle(w.advisor_a, ro)
     ro.refresh_from_db()
-    services.deliver(w.advisor_a, ro, odometer=18605)
+    workshop_services.deliver(w.advisor_a, ro, odometer=18605)
     survey = Survey.objects.for_group(w.group_a).get(repair_order=ro)
-    services.open_due_surveys(now=survey.available_at)
-    appt, _ = services.book_appointment(
+    survey_services.open_due_surveys(now=survey.available_at)
+    appt, _ = booking_services.book_appointment(
         customer=w.customer,
         vehicle=w.my_car,
         store=w.store_a,
@@ -44,7 +47,7 @@ def visit(workshop):
         package_id=w.s10k.pk,
         owner=w.owner,
     )
-    open_ro = services.check_in(
+    open_ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.known,
@@ -53,7 +56,7 @@ def visit(workshop):
         fuel_pct=50,
         symptoms="squeak",
     )
-    pending = services.add_line(
+    pending = workshop_services.add_line(
         w.advisor_a, open_ro, operation_id=w.catalogue.operations["PADF"].pk, reason="pads"
     )
     w.ro, w.line, w.survey, w.appt, w.open_ro, w.pending = ro, line, survey, appt, open_ro, pending

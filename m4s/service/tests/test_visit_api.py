@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from m4s.core.tests.factories import owner_token, staff_token
 from m4s.notify.models import Message
-from m4s.service import services
+from m4s.service import surveys as survey_services
 from m4s.service.models import MaintenanceRecord, PartStock, PriceOverride, Survey
 
 from .helpers import at
@@ -233,7 +233,7 @@ def test_one_visit_end_to_end(workshop, api_client, sms_outbox, django_capture_o
     # The survey opens a day later; an unhappy answer lands in the manager's follow-up list.
     survey = Survey.objects.for_group(w.group_a).get(repair_order_id=ro["id"])
     assert api_client.get("/api/v1/me/surveys", token=me).json() == []
-    services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
+    survey_services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
     listed = api_client.get("/api/v1/me/surveys", token=me).json()
     assert [s["id"] for s in listed] == [survey.pk]
     r = api_client.post(

@@ -8,7 +8,11 @@ import pytest
 from django.utils import timezone
 
 from m4s.core.errors import DomainError
-from m4s.service import selectors, services
+from m4s.service import billing as billing_services
+from m4s.service import booking as booking_services
+from m4s.service import selectors
+from m4s.service import surveys as survey_services
+from m4s.service import workshop as workshop_services
 from m4s.service.choices import Approval, RepairOrderStatus, SurveyStatus
 from m4s.service.models import MaintenanceRecord, RepairLine, Survey
 
@@ -19,7 +23,7 @@ SCORES = {"initiation": 9, "advisor": 9, "facility": 9, "pickup": 9, "quality": 
 
 
 def _walk_in(w, odometer=18600):
-    return services.check_in(
+    return workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.customer,
@@ -35,19 +39,19 @@ def _finish(w, ro, *, odometer=None):
     for line in RepairLine.objects.for_group(w.group_a).filter(
         repair_order=ro, approval=Approval.APPROVED
     ):
-        services.clock_on(w.tech_a, ro, line.pk)
-        services.clock_off(w.tech_a, ro, line.pk, done=True)
-    services.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    services.advance(w.advisor_a, ro, S.READY)
-    services.settle(w.advisor_a, ro)
+        workshop_services.clock_on(w.tech_a, ro, line.pk)
+        workshop_services.clock_off(w.tech_a, ro, line.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    workshop_services.advance(w.advisor_a, ro, S.READY)
+    billing_services.settle(w.advisor_a, ro)
     ro.refresh_from_db()
-    return services.deliver(w.advisor_a, ro, odometer=odometer or ro.odometer_in + 2)
+    return workshop_services.deliver(w.advisor_a, ro, odometer=odometer or ro.odometer_in + 2)
 
 
 def test_walk_in_needs_the_owners_words_and_a_plausible_odometer(workshop):
     w = workshop
     with pytest.raises(DomainError) as e:
-        services.check_in(
+        workshop_services.check_in(
             w.advisor_a,
             store=w.store_a,
             customer=w.customer,
@@ -58,7 +62,7 @@ def test_walk_in_needs_the_owners_words_and_a_plausible_odometer(workshop):
         )
     assert e.value.code == "symptoms_required"
     with pytest.raises(DomainError) as e:
-        services.check_in(
+        workshop_services.check_in(
             w.advisor_a,
             store=w.store_a,
             customer=w.customer,
@@ -74,7 +78,7 @@ def test_walk_in_needs_the_owners_words_and_a_plausible_odometer(workshop):
         _walk_in(w)
     assert e.value.code == "already_in_workshop"
     with pytest.raises(DomainError) as e:
-        services.check_in(
+        workshop_services.check_in(
             w.sales_a,
             store=w.store_a,
             customer=w.customer,
@@ -89,7 +93,7 @@ def test_walk_in_needs_the_owners_words_and_a_plausible_odometer(workshop):
 def test_technician_cannot_add_approved_work(workshop):
     w = workshop
     ro = _walk_in(w)
-    line = services.add_line(
+    line = workshop_services.add_line(
         w.tech_a,
         ro,
         operation_id=w.catalogue.operations["PADF"].pk,
@@ -100,26 +104,28 @@ def test_technician_cannot_add_approved_work(workshop):
     ro.refresh_from_db()
     assert ro.status == S.WAITING_APPROVAL
     for action in (
-        lambda: services.clock_on(w.tech_a, ro, line.pk),
-        lambda: services.clock_off(w.tech_a, ro, line.pk, done=True),
+        lambda: workshop_services.clock_on(w.tech_a, ro, line.pk),
+        lambda: workshop_services.clock_off(w.tech_a, ro, line.pk, done=True),
     ):
         with pytest.raises(DomainError) as e:
             action()
         assert e.value.code == "line_not_approved"
     with pytest.raises(DomainError) as e:
-        services.add_line(w.tech_a, ro, operation_id=w.catalogue.operations["PADF"].pk, reason=" ")
+        workshop_services.add_line(
+            w.tech_a, ro, operation_id=w.catalogue.operations["PADF"].pk, reason=" "
+        )
     assert e.value.code == "reason_required"
     # Staff may record a verbal approval only with a reason; the technician's own line stays pending.
     with pytest.raises(DomainError) as e:
-        services.decide_line(ro, line.pk, True, actor=w.advisor_a, reason="")
+        workshop_services.decide_line(ro, line.pk, True, actor=w.advisor_a, reason="")
     assert e.value.code == "reason_required"
     line.refresh_from_db()
     assert line.approval == Approval.PENDING
     # Nothing unapproved is billed: settlement and quality check wait for the decision.
     with pytest.raises(DomainError) as e:
-        services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+        workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
     assert e.value.code == "wrong_status"
-    services.decide_line(
+    workshop_services.decide_line(
         ro, line.pk, True, actor=w.advisor_a, reason="Owner approved by phone 10:20"
     )
     line.refresh_from_db()
@@ -131,44 +137,79 @@ def test_technician_cannot_add_approved_work(workshop):
     ro.refresh_from_db()
     assert ro.status == S.IN_REPAIR
     with pytest.raises(DomainError) as e:
-        services.decide_line(ro, line.pk, False, actor=w.advisor_a, reason="changed mind")
+        workshop_services.decide_line(ro, line.pk, False, actor=w.advisor_a, reason="changed mind")
     assert e.value.code == "already_decided"
+
+
+def test_clockable_lines_answers_what_the_service_accepts(workshop):
+    """The workbench asks selectors.clockable_lines what to offer; it must agree with clock_on
+    and clock_off: approved, unfinished lines of a workable order, one open clock each."""
+    w = workshop
+    ro = _walk_in(w)
+    a, b, c = (
+        workshop_services.add_line(
+            w.advisor_a, ro, operation_id=w.catalogue.operations[code].pk, reason="found"
+        )
+        for code in ("DIAG", "BULB", "WIPE")
+    )
+    assert selectors.clockable_lines(ro, w.tech_a) == (set(), set())  # nothing approved yet
+    workshop_services.decide_line(ro, a.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, b.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, c.pk, False, owner=w.owner)
+    ro.refresh_from_db()
+    assert selectors.clockable_lines(ro, w.tech_a) == ({a.pk, b.pk}, set())
+    workshop_services.clock_on(w.tech_a, ro, a.pk)
+    assert selectors.clockable_lines(ro, w.tech_a) == (set(), {a.pk})  # one open clock
+    assert selectors.clockable_lines(ro, w.tech_a2) == ({a.pk, b.pk}, set())
+    with pytest.raises(DomainError):
+        workshop_services.clock_on(w.tech_a, ro, b.pk)
+    workshop_services.clock_off(w.tech_a, ro, a.pk, done=True)
+    assert selectors.clockable_lines(ro, w.tech_a) == ({b.pk}, set())  # done: not again
+    with pytest.raises(DomainError):
+        workshop_services.clock_on(w.tech_a, ro, c.pk)  # declined
+    workshop_services.clock_on(w.tech_a, ro, b.pk)
+    workshop_services.clock_off(w.tech_a, ro, b.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    ro.refresh_from_db()
+    assert selectors.clockable_lines(ro, w.tech_a) == (set(), set())  # not a workable status
 
 
 def test_one_open_clock_per_technician_and_quality_check_needs_finished_work(workshop):
     w = workshop
     ro = _walk_in(w)
-    a = services.add_line(
+    a = workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["DIAG"].pk, reason="rattle"
     )
-    b = services.add_line(
+    b = workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["BULB"].pk, reason="bulb out"
     )
     for line in (a, b):
-        services.decide_line(ro, line.pk, True, owner=w.owner)
-    services.clock_on(w.tech_a, ro, a.pk)
-    assert services.clock_on(w.tech_a, ro, a.pk).line_id == a.pk  # repeated tap: same entry
+        workshop_services.decide_line(ro, line.pk, True, owner=w.owner)
+    workshop_services.clock_on(w.tech_a, ro, a.pk)
+    assert (
+        workshop_services.clock_on(w.tech_a, ro, a.pk).line_id == a.pk
+    )  # repeated tap: same entry
     with pytest.raises(DomainError) as e:
-        services.clock_on(w.tech_a, ro, b.pk)
+        workshop_services.clock_on(w.tech_a, ro, b.pk)
     assert e.value.code == "already_clocked_on"
-    services.clock_off(w.tech_a, ro, a.pk, done=True)
+    workshop_services.clock_off(w.tech_a, ro, a.pk, done=True)
     with pytest.raises(DomainError) as e:
-        services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+        workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
     assert e.value.code == "work_not_finished"
-    services.clock_on(w.tech_a2, ro, b.pk)
-    services.clock_off(w.tech_a2, ro, b.pk, done=True)
-    services.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    services.advance(w.advisor_a, ro, S.IN_REPAIR)  # failed the check: back to work
-    services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    workshop_services.clock_on(w.tech_a2, ro, b.pk)
+    workshop_services.clock_off(w.tech_a2, ro, b.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    workshop_services.advance(w.advisor_a, ro, S.IN_REPAIR)  # failed the check: back to work
+    workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
     with pytest.raises(DomainError) as e:
-        services.settle(w.advisor_a, ro)
+        billing_services.settle(w.advisor_a, ro)
     assert e.value.code == "wrong_status"
-    services.advance(w.advisor_a, ro, S.READY)
+    workshop_services.advance(w.advisor_a, ro, S.READY)
     with pytest.raises(DomainError) as e:
-        services.deliver(w.advisor_a, ro, odometer=18700)
+        workshop_services.deliver(w.advisor_a, ro, odometer=18700)
     assert e.value.code == "not_settled"
     with pytest.raises(DomainError) as e:
-        services.settle(w.tech_a, ro)
+        billing_services.settle(w.tech_a, ro)
     assert e.value.code == "forbidden"  # technicians do not bill
 
 
@@ -180,18 +221,18 @@ def test_settlement_prices_payers_and_the_loyalty_hook(
     settings.HOOKS = {"service.settled": ["m4s.service.tests.test_workshop.record_settlement"]}
     record_settlement.seen = seen
     ro = _walk_in(w)
-    line = services.add_line(
+    line = workshop_services.add_line(
         w.advisor_a,
         ro,
         operation_id=w.catalogue.operations["BATT"].pk,
         parts=[{"part_id": w.catalogue.parts["28800-YZZJ4"].pk, "quantity": 1}],
         reason="weak",
     )
-    services.decide_line(ro, line.pk, True, owner=w.owner)
-    services.clock_on(w.tech_a, ro, line.pk)
-    services.clock_off(w.tech_a, ro, line.pk, done=True)
-    services.advance(w.tech_a, ro, S.QUALITY_CHECK)
-    services.advance(w.advisor_a, ro, S.READY)
+    workshop_services.decide_line(ro, line.pk, True, owner=w.owner)
+    workshop_services.clock_on(w.tech_a, ro, line.pk)
+    workshop_services.clock_off(w.tech_a, ro, line.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, S.QUALITY_CHECK)
+    workshop_services.advance(w.advisor_a, ro, S.READY)
     part_line = line.parts.get()
     for prices, code in [
         ({line.pk: {"parts": {part_line.pk: "780.01"}}}, "price_above_list"),
@@ -200,17 +241,17 @@ def test_settlement_prices_payers_and_the_loyalty_hook(
         ({999999: {"labour": "1"}}, "invalid_line"),
     ]:
         with pytest.raises(DomainError) as e:
-            services.settle(w.advisor_a, ro, prices=prices)
+            billing_services.settle(w.advisor_a, ro, prices=prices)
         assert e.value.code == code
     with pytest.raises(DomainError) as e:
-        services.settle(w.advisor_a, ro, payers={line.pk: "lottery"})
+        billing_services.settle(w.advisor_a, ro, payers={line.pk: "lottery"})
     assert e.value.code == "invalid_payer"
     with pytest.raises(DomainError):
-        services.settle(w.advisor_a, ro, prices={line.pk: {"parts": {part_line.pk: "700"}}})
+        billing_services.settle(w.advisor_a, ro, prices={line.pk: {"parts": {part_line.pk: "700"}}})
     line.refresh_from_db()
     assert line.parts.get().unit_price == Decimal("780.00")  # refused settlements changed nothing
     with django_capture_on_commit_callbacks(execute=True):
-        invoice = services.settle(
+        invoice = billing_services.settle(
             w.advisor_a, ro, prices={line.pk: {"parts": {part_line.pk: "700"}, "reason": "promo"}}
         )
     assert invoice.customer_pay_net == Decimal("780.00")  # 80 labour + 700 battery
@@ -225,10 +266,10 @@ def record_settlement(settlement):
 def test_delivery_resets_only_the_items_served_and_surveys_are_deduped(workshop, api_client):
     w = workshop
     ro = _walk_in(w)
-    oil = services.add_line(
+    oil = workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["OIL"].pk, reason="due"
     )
-    services.decide_line(ro, oil.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, oil.pk, True, owner=w.owner)
     ro = _finish(w, ro)
     records = MaintenanceRecord.objects.for_group(w.group_a).filter(vehicle=w.my_car)
     assert [r.item.name for r in records] == ["Engine oil and filter"]
@@ -247,10 +288,10 @@ def test_delivery_resets_only_the_items_served_and_surveys_are_deduped(workshop,
     assert first.status == SurveyStatus.SCHEDULED
     # A second visit within 30 days gets no second survey.
     ro2 = _walk_in(w, odometer=18700)
-    diag = services.add_line(
+    diag = workshop_services.add_line(
         w.advisor_a, ro2, operation_id=w.catalogue.operations["DIAG"].pk, reason="noise"
     )
-    services.decide_line(ro2, diag.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro2, diag.pk, True, owner=w.owner)
     _finish(w, ro2)
     assert Survey.objects.for_group(w.group_a).filter(owner=w.owner).count() == 1
 
@@ -260,22 +301,24 @@ def test_surveys_open_in_quiet_hours_later_and_expire(workshop, api_client):
 
     w = workshop
     ro = _walk_in(w)
-    line = services.add_line(
+    line = workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["BULB"].pk, reason="bulb"
     )
-    services.decide_line(ro, line.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, line.pk, True, owner=w.owner)
     _finish(w, ro)
     survey = Survey.objects.for_group(w.group_a).get(repair_order=ro)
     local = timezone.localtime(survey.available_at + dt.timedelta(minutes=1))
     w.owner.quiet_hours_start = (local - dt.timedelta(hours=1)).time()  # may wrap past midnight
     w.owner.quiet_hours_end = (local + dt.timedelta(hours=1)).time()
     w.owner.save()
-    assert services.open_due_surveys(now=survey.available_at + dt.timedelta(minutes=1)) == 0
+    assert survey_services.open_due_surveys(now=survey.available_at + dt.timedelta(minutes=1)) == 0
     w.owner.quiet_hours_start = w.owner.quiet_hours_end = None
     w.owner.save()
-    assert services.open_due_surveys(now=survey.available_at + dt.timedelta(minutes=1)) == 1
-    assert services.open_due_surveys(now=survey.available_at + dt.timedelta(minutes=2)) == 0  # once
-    services.open_due_surveys(now=survey.expires_at + dt.timedelta(seconds=1))
+    assert survey_services.open_due_surveys(now=survey.available_at + dt.timedelta(minutes=1)) == 1
+    assert (
+        survey_services.open_due_surveys(now=survey.available_at + dt.timedelta(minutes=2)) == 0
+    )  # once
+    survey_services.open_due_surveys(now=survey.expires_at + dt.timedelta(seconds=1))
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.EXPIRED
     r = api_client.post(
@@ -289,13 +332,13 @@ def test_survey_answers_are_validated_kept_and_happy_ones_not_flagged(workshop, 
 
     w = workshop
     ro = _walk_in(w)
-    line = services.add_line(
+    line = workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["BULB"].pk, reason="bulb"
     )
-    services.decide_line(ro, line.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, line.pk, True, owner=w.owner)
     _finish(w, ro)
     survey = Survey.objects.for_group(w.group_a).get(repair_order=ro)
-    services.open_due_surveys(now=survey.available_at)
+    survey_services.open_due_surveys(now=survey.available_at)
     me = owner_token(w.owner)
     for bad in (
         {**SCORES, "quality": 11, "nps": 9},
@@ -317,18 +360,18 @@ def test_survey_answers_are_validated_kept_and_happy_ones_not_flagged(workshop, 
 def test_first_time_fix_rate_counts_a_repeat_repair_within_30_days(workshop):
     w = workshop
     ro = _walk_in(w)
-    diag = services.add_line(
+    diag = workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["DIAG"].pk, reason="noise"
     )
-    services.decide_line(ro, diag.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro, diag.pk, True, owner=w.owner)
     _finish(w, ro)
     month = timezone.localdate()
     assert selectors.store_figures(w.store_a, month).ftfr == 1.0
     ro2 = _walk_in(w, odometer=18700)
-    again = services.add_line(
+    again = workshop_services.add_line(
         w.advisor_a, ro2, operation_id=w.catalogue.operations["DIAG"].pk, reason="noise again"
     )
-    services.decide_line(ro2, again.pk, True, owner=w.owner)
+    workshop_services.decide_line(ro2, again.pk, True, owner=w.owner)
     _finish(w, ro2)
     figures = selectors.store_figures(w.store_a, month)
     assert figures.delivered == 2 and figures.fixed_first_time == 1 and figures.ftfr == 0.5
@@ -349,7 +392,7 @@ def test_maintenance_whichever_comes_first(workshop):
 
 def test_booked_package_becomes_approved_lines_at_check_in(workshop):
     w = workshop
-    appt, _ = services.book_appointment(
+    appt, _ = booking_services.book_appointment(
         customer=w.customer,
         vehicle=w.my_car,
         store=w.store_a,
@@ -357,11 +400,11 @@ def test_booked_package_becomes_approved_lines_at_check_in(workshop):
         package_id=w.s10k.pk,
         owner=w.owner,
     )
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a, store=w.store_a, appointment=appt, odometer=18600, fuel_pct=30
     )
     assert (
-        services.check_in(
+        workshop_services.check_in(
             w.advisor_a, store=w.store_a, appointment=appt, odometer=18600, fuel_pct=30
         ).pk
         == ro.pk
@@ -377,7 +420,7 @@ def test_an_early_arrival_moves_its_minutes_to_today_and_parts_ride_on_the_main_
     from m4s.service.models import CapacityUse
 
     w = workshop
-    appt, _ = services.book_appointment(
+    appt, _ = booking_services.book_appointment(
         customer=w.customer,
         vehicle=w.my_car,
         store=w.store_a,
@@ -385,7 +428,7 @@ def test_an_early_arrival_moves_its_minutes_to_today_and_parts_ride_on_the_main_
         package_id=w.s10k.pk,
         owner=w.owner,
     )
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a, store=w.store_a, appointment=appt, odometer=18600, fuel_pct=30
     )
     today = timezone.localtime(timezone.now(), w.store_a.tz).date()

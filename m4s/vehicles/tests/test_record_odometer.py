@@ -27,14 +27,14 @@ def test_a_reading_never_lowers_a_newer_one(cars):
 def test_workshop_delivery_keeps_a_newer_telematics_reading(workshop):
     """The car left the workshop at 18,610 km, but its terminal already reported 18,700 km
     before the advisor typed the delivery reading in: the car stays at 18,700."""
-    from m4s.service import services
+    from m4s.service import workshop as workshop_services
     from m4s.service.tests.helpers import ready_order
 
     w = workshop
     ro, _lines = ready_order(w, settle=True)
     group_id = ro.dealer_group_id
     record_odometer(group_id, ro.vehicle_id, 18_700)  # what the terminal path does
-    services.deliver(w.advisor_a, ro, odometer=18_610)
+    workshop_services.deliver(w.advisor_a, ro, odometer=18_610)
     car = Vehicle.objects.for_group(group_id).get(pk=ro.vehicle_id)
     assert car.odometer_km == 18_700
     ro.refresh_from_db()

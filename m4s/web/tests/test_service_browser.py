@@ -25,7 +25,7 @@ def live_workshop(_allow_sync_playwright, transactional_db, workshop, live_serve
 
 
 def test_one_visit_through_the_app_and_the_console(live_workshop, live_server, new_context):
-    from m4s.service import services
+    from m4s.service import surveys as survey_services
     from m4s.service.models import Appointment, RepairLine, RepairOrder, Survey
 
     w = live_workshop
@@ -114,7 +114,7 @@ def test_one_visit_through_the_app_and_the_console(live_workshop, live_server, n
 
     # 7. A day later the survey opens; the owner answers with a low quality score.
     survey = Survey.objects.for_group(w.group_a).get(repair_order=ro)
-    services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
+    survey_services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
     phone.goto(f"{base}/app/service/surveys/{survey.pk}/")
     scores = {"initiation": 8, "advisor": 8, "facility": 9, "pickup": 8, "quality": 4}
     for key, value in {**scores, "nps": 3}.items():

@@ -15,7 +15,10 @@ from django.utils import timezone
 from PIL import Image
 
 from m4s.core.tests.factories import PASSWORD
-from m4s.service import services
+from m4s.service import billing as billing_services
+from m4s.service import booking as booking_services
+from m4s.service import surveys as survey_services
+from m4s.service import workshop as workshop_services
 from m4s.service.choices import Approval, ApprovalChannel, PhotoKind
 from m4s.service.models import (
     Appointment,
@@ -59,7 +62,7 @@ def photo(name="photo.png") -> SimpleUploadedFile:
 
 
 def book_visit(w, *, hour=9, problem="Squeak when braking", vehicle=None, customer=None):
-    appointment, _created = services.book_appointment(
+    appointment, _created = booking_services.book_appointment(
         customer=customer or w.customer,
         vehicle=vehicle or w.my_car,
         store=w.store_a,
@@ -72,7 +75,7 @@ def book_visit(w, *, hour=9, problem="Squeak when braking", vehicle=None, custom
 
 
 def walk_in(w, **kw):
-    return services.check_in(
+    return workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=kw.get("customer", w.customer),
@@ -86,27 +89,27 @@ def walk_in(w, **kw):
 def deliver_a_visit(w) -> RepairOrder:
     """A walk-in with one approved job, worked, settled and delivered (through the services)."""
     ro = walk_in(w)
-    line = services.add_line(
+    line = workshop_services.add_line(
         w.advisor_a,
         ro,
         operation_id=w.catalogue.operations["BULB"].pk,
         parts=[{"part_id": w.catalogue.parts["90981-13046"].pk, "quantity": 1}],
         reason="Left headlamp out",
     )
-    services.decide_line(ro, line.pk, True, actor=w.advisor_a, reason="At the desk")
-    services.clock_on(w.tech_a, ro, line.pk)
-    services.clock_off(w.tech_a, ro, line.pk, done=True)
-    services.advance(w.tech_a, ro, "quality_check")
-    services.advance(w.advisor_a, ro, "ready")
-    services.settle(w.advisor_a, ro)
-    services.deliver(w.advisor_a, ro, odometer=18610)
+    workshop_services.decide_line(ro, line.pk, True, actor=w.advisor_a, reason="At the desk")
+    workshop_services.clock_on(w.tech_a, ro, line.pk)
+    workshop_services.clock_off(w.tech_a, ro, line.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, "quality_check")
+    workshop_services.advance(w.advisor_a, ro, "ready")
+    billing_services.settle(w.advisor_a, ro)
+    workshop_services.deliver(w.advisor_a, ro, odometer=18610)
     return ro
 
 
 def answer_unhappy_survey(w, ro) -> Survey:
-    services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
+    survey_services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
     survey = Survey.objects.for_group(w.group_a).get(repair_order=ro)
-    return services.answer_survey(
+    return survey_services.answer_survey(
         w.owner,
         survey.pk,
         scores={"initiation": 9, "advisor": 8, "facility": 9, "pickup": 9, "quality": 4},

@@ -7,7 +7,9 @@ from django.test import Client
 
 from m4s.core.tests.factories import PASSWORD, staff_token
 from m4s.owners.middleware import SESSION_KEY
-from m4s.service import services
+from m4s.service import billing as billing_services
+from m4s.service import booking as booking_services
+from m4s.service import workshop as workshop_services
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +31,7 @@ def login(client, username):
 
 def two_approved_jobs(w):
     """A walk-in with two approved jobs, the order in repair."""
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.customer,
@@ -40,10 +42,10 @@ def two_approved_jobs(w):
     )
     lines = []
     for code in ("BULB", "WIPE"):
-        line = services.add_line(
+        line = workshop_services.add_line(
             w.advisor_a, ro, operation_id=w.catalogue.operations[code].pk, reason="found"
         )
-        services.decide_line(ro, line.pk, True, owner=w.owner)
+        workshop_services.decide_line(ro, line.pk, True, owner=w.owner)
         lines.append(line)
     return ro, lines
 
@@ -57,8 +59,8 @@ def test_quality_check_is_offered_only_when_every_approved_job_is_done(
     w = workshop
     ro, (bulb, wipe) = two_approved_jobs(w)
     order = f"/console/service/orders/{ro.pk}/"
-    services.clock_on(w.tech_a, ro, bulb.pk)
-    services.clock_off(w.tech_a, ro, bulb.pk, done=True)
+    workshop_services.clock_on(w.tech_a, ro, bulb.pk)
+    workshop_services.clock_off(w.tech_a, ro, bulb.pk, done=True)
     login(client, "tech-a")
     body = client.get(order).content.decode()
     assert QC_BUTTON not in body  # the wipers are not done yet
@@ -75,14 +77,14 @@ def test_quality_check_is_offered_only_when_every_approved_job_is_done(
     ro.refresh_from_db()
     assert ro.status == "in_repair"
 
-    services.clock_on(w.tech_a, ro, wipe.pk)
-    services.clock_off(w.tech_a, ro, wipe.pk, done=True)
+    workshop_services.clock_on(w.tech_a, ro, wipe.pk)
+    workshop_services.clock_off(w.tech_a, ro, wipe.pk, done=True)
     assert QC_BUTTON in client.get(order).content.decode()
 
 
 def test_staff_read_the_owner_approval_column_in_their_own_words(client, workshop):
     w = workshop
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.customer,
@@ -91,7 +93,7 @@ def test_staff_read_the_owner_approval_column_in_their_own_words(client, worksho
         fuel_pct=50,
         symptoms="noise",
     )
-    services.add_line(
+    workshop_services.add_line(
         w.advisor_a, ro, operation_id=w.catalogue.operations["BULB"].pk, reason="found"
     )
     login(client, "advisor-a")
@@ -113,7 +115,7 @@ def test_a_car_in_the_workshop_cannot_be_booked_on_the_page_nor_by_the_api(
     from m4s.service.tests.helpers import at
 
     w = workshop
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         customer=w.customer,
@@ -166,7 +168,7 @@ def test_a_20000_km_service_puts_each_part_on_its_own_job(client, workshop):
     from m4s.service.tests.helpers import at
 
     w = workshop
-    appointment, _created = services.book_appointment(
+    appointment, _created = booking_services.book_appointment(
         customer=w.customer,
         vehicle=w.my_car,
         store=w.store_a,
@@ -174,7 +176,7 @@ def test_a_20000_km_service_puts_each_part_on_its_own_job(client, workshop):
         package_id=w.catalogue.packages["S20K"].pk,
         owner=w.owner,
     )
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a, store=w.store_a, appointment=appointment, odometer=18600, fuel_pct=50
     )
     parts = {
@@ -235,7 +237,7 @@ def test_owners_see_tax_inclusive_prices_and_pay_what_they_approved(client, work
     assert sorted(ln["amount_incl_tax"] for ln in body["lines"]) == ["107.35", "118.65"]
 
     # The invoice: net, tax and gross; the owner pays exactly what they approved.
-    invoice = services.settle(w.advisor_a, ro)
+    invoice = billing_services.settle(w.advisor_a, ro)
     assert (invoice.net_total, invoice.tax, invoice.total) == (
         Decimal("200.00"),
         Decimal("26.00"),
@@ -265,7 +267,7 @@ def test_the_tax_is_each_lines_so_the_bill_matches_the_approved_prices_to_the_fe
         ),
         Decimal("0"),
     )
-    invoice = services.settle(w.advisor_a, ro)
+    invoice = billing_services.settle(w.advisor_a, ro)
     assert approved == Decimal("0.18")
     assert invoice.customer_pay_total == invoice.total == approved
     assert invoice.net_total + invoice.tax == invoice.total

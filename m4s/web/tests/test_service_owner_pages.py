@@ -15,7 +15,10 @@ from django.utils import timezone
 from PIL import Image
 
 from m4s.owners.middleware import SESSION_KEY
-from m4s.service import services
+from m4s.service import billing as billing_services
+from m4s.service import booking as booking_services
+from m4s.service import surveys as survey_services
+from m4s.service import workshop as workshop_services
 from m4s.service.choices import AppointmentStatus, Approval, SurveyStatus
 from m4s.service.models import (
     Appointment,
@@ -45,7 +48,7 @@ def body(response) -> str:
 
 
 def book(w, day=None, hour=9, minute=0, package=None, vehicle=None) -> Appointment:
-    appointment, _created = services.book_appointment(
+    appointment, _created = booking_services.book_appointment(
         customer=w.customer,
         vehicle=vehicle or w.my_car,
         store=w.store_a,
@@ -78,7 +81,7 @@ def second_car(w):
 
 def inspected(w):
     """A checked-in car whose inspection found worn brake pads (red) and wipers (amber)."""
-    ro = services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a, store=w.store_a, appointment=book(w), odometer=18620, fuel_pct=40
     )
     points = {p.name: p.pk for p in w.template.points.all()}
@@ -90,8 +93,8 @@ def inspected(w):
         if name == "Wipers":
             r.update(rating="amber", note="streaking")
         results.append(r)
-    services.record_inspection(w.tech_a, ro, results)
-    services.complete_inspection(w.tech_a, ro)
+    workshop_services.record_inspection(w.tech_a, ro, results)
+    workshop_services.complete_inspection(w.tech_a, ro)
     lines = {ln.operation.code: ln for ln in ro.lines.select_related("operation")}
     return ro, lines
 
@@ -100,15 +103,15 @@ def delivered(w):
     """The whole visit: everything approved, done, settled and delivered; the survey opened."""
     ro, lines = inspected(w)
     for code in ("PADF", "WIPE"):
-        services.decide_line(ro, lines[code].pk, True, owner=w.owner)
+        workshop_services.decide_line(ro, lines[code].pk, True, owner=w.owner)
     for line in RepairLine.objects.for_group(w.group_a).filter(repair_order=ro):
-        services.clock_on(w.tech_a, ro, line.pk)
-        services.clock_off(w.tech_a, ro, line.pk, done=True)
-    services.advance(w.tech_a, ro, "quality_check")
-    services.advance(w.advisor_a, ro, "ready")
-    services.settle(w.advisor_a, ro)
-    services.deliver(w.advisor_a, ro, odometer=18622)
-    services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
+        workshop_services.clock_on(w.tech_a, ro, line.pk)
+        workshop_services.clock_off(w.tech_a, ro, line.pk, done=True)
+    workshop_services.advance(w.tech_a, ro, "quality_check")
+    workshop_services.advance(w.advisor_a, ro, "ready")
+    billing_services.settle(w.advisor_a, ro)
+    workshop_services.deliver(w.advisor_a, ro, odometer=18622)
+    survey_services.open_due_surveys(now=timezone.now() + dt.timedelta(days=1, hours=1))
     return ro, Survey.objects.for_group(w.group_a).get(repair_order=ro)
 
 

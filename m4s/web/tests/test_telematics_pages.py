@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from m4s.owners.middleware import SESSION_KEY
-from m4s.service import services as service_services
+from m4s.service import workshop as workshop_services
 from m4s.telematics import services
 from m4s.telematics.choices import CaseStatus
 from m4s.telematics.models import Geofence, RescueCase, VehicleState
@@ -328,7 +328,7 @@ def test_acknowledge_and_close_through_the_case_page(fleet, client):
     case.refresh_from_db()
     assert case.status == CaseStatus.ACKNOWLEDGED
 
-    ro = service_services.check_in(
+    ro = workshop_services.check_in(
         w.advisor_a,
         store=w.store_a,
         odometer=12000,

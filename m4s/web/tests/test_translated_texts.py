@@ -15,7 +15,7 @@ from m4s.loyalty.choices import Event
 from m4s.loyalty.models import LedgerEntry, Reward
 from m4s.notify.models import Message
 from m4s.owners.middleware import SESSION_KEY
-from m4s.service import services as service
+from m4s.service import workshop as workshop_services
 from m4s.service.choices import Rating
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +171,7 @@ def test_checklist_items_lines_and_packages_in_the_owners_language(
     w.owner.language = "ko"
     w.owner.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
-        ro = service.check_in(
+        ro = workshop_services.check_in(
             w.advisor_a,
             store=w.store_a,
             customer=w.customer,
@@ -181,7 +181,7 @@ def test_checklist_items_lines_and_packages_in_the_owners_language(
             symptoms="noise",
         )
         points = {p.name: p.pk for p in w.template.points.all()}
-        service.record_inspection(
+        workshop_services.record_inspection(
             w.tech_a,
             ro,
             [
@@ -189,7 +189,7 @@ def test_checklist_items_lines_and_packages_in_the_owners_language(
                 for name, pk in points.items()
             ],
         )
-        service.complete_inspection(w.tech_a, ro)
+        workshop_services.complete_inspection(w.tech_a, ro)
 
     path = f"/api/v1/me/repair-orders/{ro.pk}"
     ko = api(api_client, w.owner, path, "ko")

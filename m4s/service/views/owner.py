@@ -1,7 +1,7 @@
 """The owner app's service area at /app/service/: my visits, booking, moving and cancelling a
 visit, the repair order with item-by-item approval, and revisit surveys.
 
-Thin views over m4s.service.selectors and m4s.service.services (the same ones the owner API
+Thin views over m4s.service.selectors and the service write modules (the same ones the owner API
 uses). Every DomainError a service raises is shown to the owner with its message and its 4xx
 status, never as a 500; htmx partials answer with the same status (the service templates tell
 htmx to swap 4xx answers so the message shows in place).
@@ -10,7 +10,6 @@ htmx to swap 4xx answers so the message shows in place).
 import datetime as dt
 import re
 import uuid
-from dataclasses import dataclass, field
 from functools import wraps
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -26,10 +25,23 @@ from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
 from m4s.core.types import in_calendar
 from m4s.core.uploads import clean_images
-from m4s.customers.selectors import vehicles_of_owner
 from m4s.org.choices import EmergencyKind
 from m4s.org.models import EmergencyNumber, Store
-from m4s.service import selectors, services
+from m4s.service import booking as booking_services
+from m4s.service import selectors
+from m4s.service import surveys as survey_services
+from m4s.service import workshop as workshop_services
+from m4s.service.booking_choices import (
+    DATE_CHIPS,
+    PROBLEM,
+    BookingChoices,
+    day_slots,
+    parse_date,
+    parse_mode,
+    resolve_booking,
+    service_choice,
+    store_today,
+)
 from m4s.service.choices import (
     CSI_LABELS,
     CSI_WEIGHTS,
@@ -43,12 +55,9 @@ from m4s.service.choices import (
     VisitMode,
 )
 from m4s.service.models import Invoice
+from m4s.web.owner_views import _context, owner_required
 
-from .owner_views import _context, owner_required
-
-DATE_CHIPS = 14
 MAX_PHOTOS = 5
-PROBLEM = "problem"
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 DECIDABLE = (
     RepairOrderStatus.CHECKED_IN,
@@ -63,12 +72,10 @@ MEASURE_UNITS = {"tread_mm": "mm", "pad_mm": "mm", "battery_v": "V"}
 def _error_response(request, exc: DomainError, *, back: str = ""):
     """A DomainError as a page (or an alert for htmx) with the error's own 4xx status."""
     if request.htmx:
-        return render(
-            request, "web/app/service/_alert.html", {"error": exc.message}, status=exc.status
-        )
+        return render(request, "service/app/_alert.html", {"error": exc.message}, status=exc.status)
     return render(
         request,
-        "web/app/service/error.html",
+        "service/app/error.html",
         _context(request, error=exc.message, back=back or reverse("app-service")),
         status=exc.status,
     )
@@ -85,21 +92,6 @@ def domain_errors(view):
             return _error_response(request, exc)
 
     return wrapper
-
-
-def _int(value) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
-
-
-def _date(value) -> dt.date:
-    try:
-        day = dt.date.fromisoformat((value or "").strip())
-        if not in_calendar(day):
-            raise ValueError
-        return day
-    except ValueError:
-        raise DomainError("invalid_date", _("Choose a valid date.")) from None
 
 
 def _starts_at(value, store: Store) -> dt.datetime:
@@ -121,17 +113,6 @@ def _starts_at(value, store: Store) -> dt.datetime:
             "time_in_past", _("That time has already passed. Please choose another one.")
         )
     return when
-
-
-def _mode(value) -> str:
-    value = (value or VisitMode.WAITING).strip()
-    if value not in VisitMode.values:
-        raise DomainError("invalid_mode", _("Choose whether you wait or drop the car off."))
-    return value
-
-
-def _local_today(store: Store) -> dt.date:
-    return timezone.localtime(timezone.now(), store.tz).date()
 
 
 def _hotline(store: Store) -> EmergencyNumber | None:
@@ -208,7 +189,7 @@ def visits(request):
     surveys = list(selectors.open_surveys_of_owner(owner)[:3])
     return render(
         request,
-        "web/app/service/visits.html",
+        "service/app/visits.html",
         _context(
             request,
             appointments=appointments,
@@ -220,126 +201,6 @@ def visits(request):
 
 
 # --- booking -----------------------------------------------------------------------------------
-@dataclass
-class Booking:
-    """What the owner has chosen so far on the booking page (from GET or POST data)."""
-
-    cars: list
-    vehicle: object = None
-    customer: object = None
-    quotes: list = field(default_factory=list)
-    due: dict = field(default_factory=dict)  # package id -> "overdue" | "due_soon"
-    service: str = ""  # a package id or PROBLEM
-    problem: str = ""
-    stores: list = field(default_factory=list)
-    store: Store | None = None
-    dates: list = field(default_factory=list)
-    date: dt.date | None = None
-    mode: str = VisitMode.WAITING
-
-    @property
-    def package_id(self) -> int | None:
-        return None if self.service == PROBLEM else _int(self.service)
-
-
-def _my_cars(owner) -> list:
-    """Bound cars whose customer record is this owner's (a car can be bound but sold on)."""
-    return [
-        v
-        for v in vehicles_of_owner(owner)
-        if v.current_owner is not None and v.current_owner.owner_id == owner.pk
-    ]
-
-
-def _booking(owner, data, *, strict: bool) -> Booking:
-    """Resolve the choices. `strict` (posting a booking, loading free times): anything unknown
-    is an error; otherwise (showing the page) unknown choices fall back to sensible defaults."""
-    b = Booking(cars=_my_cars(owner))
-    if not b.cars:
-        if strict:
-            raise NotFound(_("No such car."))
-        return b
-    vehicle_id = _int(data.get("vehicle"))
-    b.vehicle = next((v for v in b.cars if v.pk == vehicle_id), None)
-    if b.vehicle is None:
-        if strict:
-            raise NotFound(_("No such car."))
-        b.vehicle = b.cars[0]
-    b.customer = b.vehicle.current_owner
-    group_id = b.customer.dealer_group_id
-
-    # Services: published packages with their price, the ones the car is due for marked.
-    today = timezone.localdate()
-    for package in selectors.list_packages(group_id, b.vehicle):
-        try:
-            b.quotes.append(selectors.quote_package(package, today))
-        except DomainError:
-            continue  # not bookable until it has a published price
-    for d in selectors.maintenance_due(b.vehicle):
-        if d.status != "ok" and d.item.package_id and d.item.package_id not in b.due:
-            b.due[d.item.package_id] = d.status
-    b.problem = (data.get("problem") or "").strip()
-    service = (data.get("service") or data.get("package") or "").strip()
-    known = {str(q.package.pk) for q in b.quotes}
-    if service == PROBLEM or service in known:
-        b.service = service
-    elif strict:
-        if not service:
-            raise DomainError(
-                "invalid_service", _("Choose a service package or describe the problem.")
-            )
-        if _int(service) is None:
-            raise DomainError("invalid_service", _("No such service package."), status=404)
-        b.service = service  # the service layer checks it (and answers 404 if unknown)
-    else:
-        due_first = next((str(pk) for pk in b.due if str(pk) in known), None)
-        b.service = due_first or (str(b.quotes[0].package.pk) if b.quotes else PROBLEM)
-    for q in b.quotes:
-        q.due = b.due.get(q.package.pk)
-        q.checked = str(q.package.pk) == b.service
-
-    # Stores of the car's dealer group; the customer's own store first.
-    b.stores = sorted(
-        Store.objects.for_group(group_id).filter(is_active=True),
-        key=lambda s: (s.pk != b.customer.store_id, s.display_title),
-    )
-    store_id = _int(data.get("store"))
-    b.store = next((s for s in b.stores if s.pk == store_id), None)
-    if b.store is None:
-        if strict and data.get("store"):
-            raise NotFound(_("No such store."))
-        b.store = b.stores[0] if b.stores else None
-    if b.store is None:
-        raise NotFound(_("No such store."))
-    rate = selectors.tax_rate_for(b.store)
-    for q in b.quotes:  # owners see the price with tax of the store they book
-        q.tax_rate = rate
-
-    b.mode = _mode(data.get("mode")) if strict else data.get("mode", "")
-    if b.mode not in VisitMode.values:
-        b.mode = VisitMode.WAITING
-    first = _local_today(b.store)
-    b.dates = [first + dt.timedelta(days=i) for i in range(DATE_CHIPS)]
-    if strict:
-        b.date = _date(data.get("date")) if "date" in data else None
-    else:
-        try:
-            b.date = _date(data.get("date")) if data.get("date") else None
-        except DomainError:
-            b.date = None
-        if b.date is not None and b.date < first:
-            b.date = None
-    if b.date is not None and b.date not in b.dates and b.date > first:
-        b.dates.append(b.date)  # e.g. the day the parts arrive, offered from the free times
-    return b
-
-
-def _choice(group_id: int, package_id: int | None) -> services.ServiceChoice:
-    if package_id:
-        return services.resolve_service(group_id, package_id)
-    return services.resolve_service(group_id, None, "diagnosis")
-
-
 REASONS = {
     "holiday": lambda: _("The workshop is closed that day (public holiday)."),
     "closed": lambda: _("The workshop is closed that day."),
@@ -350,7 +211,7 @@ REASONS = {
 
 def _free_times(store: Store, date: dt.date, mode: str, choice, *, check_parts: bool = True):
     """The free reception times of one day, or why there are none (closed, full, parts)."""
-    today = _local_today(store)
+    today = store_today(store)
     conf = selectors.settings_for(store)
     out = SimpleNamespace(
         date=date, morning=[], afternoon=[], notice="", parts_date=None, parts_short=False
@@ -360,12 +221,12 @@ def _free_times(store: Store, date: dt.date, mode: str, choice, *, check_parts: 
     if date > today + dt.timedelta(days=conf.booking_horizon_days):
         out.notice = _("That date cannot be booked yet.")
         return out
-    day = selectors.day_capacity(store, date, mode=mode, demand=choice.demand, conf=conf)
-    if choice.parts and check_parts:
-        parts_ok, out.parts_date = selectors.parts_available_on(store, choice.parts, date)
-        if not parts_ok:
-            out.parts_short = True
-            return out
+    day, parts_ok, out.parts_date = day_slots(
+        store, date, mode=mode, choice=choice, check_parts=check_parts, conf=conf
+    )
+    if not parts_ok:
+        out.parts_short = True
+        return out
     if not day.slots:
         out.notice = REASONS.get(day.reason, REASONS["no_reception_slot"])()
         return out
@@ -377,7 +238,7 @@ def _free_times(store: Store, date: dt.date, mode: str, choice, *, check_parts: 
     return out
 
 
-def _first_day_with_times(b: Booking, choice, tries: int = 3) -> dt.date:
+def _first_day_with_times(b: BookingChoices, choice, tries: int = 3) -> dt.date:
     for d in b.dates[:tries]:
         times = _free_times(b.store, d, b.mode, choice)
         if times.morning or times.afternoon:
@@ -385,7 +246,7 @@ def _first_day_with_times(b: Booking, choice, tries: int = 3) -> dt.date:
     return b.dates[0]
 
 
-def _parts_url(b: Booking, day: dt.date | None) -> str:
+def _parts_url(b: BookingChoices, day: dt.date | None) -> str:
     if day is None:
         return ""
     query = {"vehicle": b.vehicle.pk, "service": b.service, "store": b.store.pk, "mode": b.mode}
@@ -393,12 +254,12 @@ def _parts_url(b: Booking, day: dt.date | None) -> str:
 
 
 def _booking_context(
-    request, b: Booking, *, key: str, error: str = "", chosen: str = "", parts_date=None
+    request, b: BookingChoices, *, key: str, error: str = "", chosen: str = "", parts_date=None
 ):
     times, notice = None, ""
     if b.store is not None and b.service:
         try:
-            choice = _choice(b.customer.dealer_group_id, b.package_id)
+            choice = service_choice(b.customer.dealer_group_id, b.package_id)
             if b.date is None:
                 b.date = _first_day_with_times(b, choice)
             times = _free_times(b.store, b.date, b.mode, choice)
@@ -426,11 +287,11 @@ def book(request):
     if request.method == "POST":
         return _book_post(request)
     try:
-        b = _booking(owner, request.GET, strict=False)
+        b = resolve_booking(owner, request.GET, strict=False)
     except DomainError as exc:
         return _error_response(request, exc)
     ctx = _booking_context(request, b, key=uuid.uuid4().hex)
-    return render(request, "web/app/service/book.html", ctx)
+    return render(request, "service/app/book.html", ctx)
 
 
 def _photos(request) -> list:
@@ -447,10 +308,10 @@ def _book_post(request):
     key = key if KEY_RE.match(key) else ""
     b = None
     try:
-        b = _booking(owner, data, strict=True)
+        b = resolve_booking(owner, data, strict=True)
         starts_at = _starts_at(data.get("slot"), b.store)
         photos = _photos(request) if b.service == PROBLEM else []
-        appointment, created = services.book_appointment(
+        appointment, created = booking_services.book_appointment(
             customer=b.customer,
             vehicle=b.vehicle,
             store=b.store,
@@ -477,7 +338,7 @@ def _book_post(request):
             chosen=data.get("slot", ""),
             parts_date=dt.date.fromisoformat(parts_date) if parts_date else None,
         )
-        return render(request, "web/app/service/book.html", ctx, status=exc.status)
+        return render(request, "service/app/book.html", ctx, status=exc.status)
     local = timezone.localtime(appointment.starts_at, appointment.store.tz)
     messages.success(
         request,
@@ -496,27 +357,25 @@ def _book_post(request):
 def book_slots(request):
     """htmx partial: the free times for the choices on the booking page."""
     try:
-        b = _booking(request.owner, request.GET, strict=True)
+        b = resolve_booking(request.owner, request.GET, strict=True)
         if b.date is None:
             raise DomainError("invalid_date", _("Choose a valid date."))
-        choice = _choice(b.customer.dealer_group_id, b.package_id)
+        choice = service_choice(b.customer.dealer_group_id, b.package_id)
         times = _free_times(b.store, b.date, b.mode, choice)
         times.parts_url = _parts_url(b, times.parts_date)
     except DomainError as exc:
-        return render(
-            request, "web/app/service/_alert.html", {"error": exc.message}, status=exc.status
-        )
-    return render(request, "web/app/service/_slots.html", {"times": times, "chosen": ""})
+        return render(request, "service/app/_alert.html", {"error": exc.message}, status=exc.status)
+    return render(request, "service/app/_slots.html", {"times": times, "chosen": ""})
 
 
 # --- reschedule and cancel ---------------------------------------------------------------------
-def _appointment_choice(appointment) -> services.ServiceChoice:
-    return _choice(appointment.dealer_group_id, appointment.package_id)
+def _appointment_choice(appointment) -> booking_services.ServiceChoice:
+    return service_choice(appointment.dealer_group_id, appointment.package_id)
 
 
 def _reschedule_context(request, appointment, *, date=None, mode=None, error="", chosen=""):
     store = appointment.store
-    first = _local_today(store)
+    first = store_today(store)
     dates = [first + dt.timedelta(days=i) for i in range(DATE_CHIPS)]
     mode = mode if mode in VisitMode.values else appointment.mode
     date = date if date is not None and date >= first else None
@@ -553,14 +412,14 @@ def reschedule(request, appointment_id: int):
     appointment = selectors.get_owner_appointment(request.owner, appointment_id)
     if request.method == "POST":
         try:
-            mode = _mode(request.POST.get("mode"))
+            mode = parse_mode(request.POST.get("mode"))
             starts_at = _starts_at(request.POST.get("slot"), appointment.store)
-            moved = services.reschedule_appointment(
+            moved = booking_services.reschedule_appointment(
                 appointment, starts_at, by_owner=True, mode=mode
             )
         except DomainError as exc:
             try:
-                date = _date(request.POST.get("date"))
+                date = parse_date(request.POST.get("date"))
             except DomainError:
                 date = None
             ctx = _reschedule_context(
@@ -571,7 +430,7 @@ def reschedule(request, appointment_id: int):
                 error=exc.message,
                 chosen=request.POST.get("slot", ""),
             )
-            return render(request, "web/app/service/reschedule.html", ctx, status=exc.status)
+            return render(request, "service/app/reschedule.html", ctx, status=exc.status)
         local = timezone.localtime(moved.starts_at, moved.store.tz)
         messages.success(
             request,
@@ -581,11 +440,11 @@ def reschedule(request, appointment_id: int):
     if appointment.status != AppointmentStatus.BOOKED:
         raise DomainError("not_changeable", _("This visit can no longer be changed."), status=409)
     try:
-        date = _date(request.GET["date"]) if request.GET.get("date") else None
+        date = parse_date(request.GET["date"]) if request.GET.get("date") else None
     except DomainError:
         date = None
     ctx = _reschedule_context(request, appointment, date=date, mode=request.GET.get("mode"))
-    return render(request, "web/app/service/reschedule.html", ctx)
+    return render(request, "service/app/reschedule.html", ctx)
 
 
 @owner_required
@@ -593,16 +452,14 @@ def reschedule(request, appointment_id: int):
 def reschedule_slots(request, appointment_id: int):
     try:
         appointment = selectors.get_owner_appointment(request.owner, appointment_id)
-        date = _date(request.GET.get("date"))
-        mode = _mode(request.GET.get("mode"))
+        date = parse_date(request.GET.get("date"))
+        mode = parse_mode(request.GET.get("mode"))
         times = _free_times(
             appointment.store, date, mode, _appointment_choice(appointment), check_parts=False
         )
     except DomainError as exc:
-        return render(
-            request, "web/app/service/_alert.html", {"error": exc.message}, status=exc.status
-        )
-    return render(request, "web/app/service/_slots.html", {"times": times, "chosen": ""})
+        return render(request, "service/app/_alert.html", {"error": exc.message}, status=exc.status)
+    return render(request, "service/app/_slots.html", {"times": times, "chosen": ""})
 
 
 @owner_required
@@ -615,7 +472,7 @@ def cancel(request, appointment_id: int):
     error, status = "", 200
     if request.method == "POST":
         try:
-            services.cancel_appointment(appointment, by_owner=True)
+            booking_services.cancel_appointment(appointment, by_owner=True)
         except DomainError as exc:
             error, status = exc.message, exc.status
         else:
@@ -625,7 +482,7 @@ def cancel(request, appointment_id: int):
         error, status = _("This visit can no longer be changed."), 409
     return render(
         request,
-        "web/app/service/cancel.html",
+        "service/app/cancel.html",
         _context(
             request,
             appt=appointment,
@@ -680,7 +537,7 @@ def _order_context(request, ro, *, error: str = ""):
 @domain_errors
 def order(request, ro_id: int):
     ro = selectors.get_owner_repair_order(request.owner, ro_id)
-    return render(request, "web/app/service/order.html", _order_context(request, ro))
+    return render(request, "service/app/order.html", _order_context(request, ro))
 
 
 def _decide(request, ro_id: int, line_id: int, approve: bool):
@@ -688,15 +545,13 @@ def _decide(request, ro_id: int, line_id: int, approve: bool):
     ro = selectors.get_owner_repair_order(owner, ro_id)
     error, status = "", 200
     try:
-        services.decide_line(ro, line_id, approve, owner=owner)
+        workshop_services.decide_line(ro, line_id, approve, owner=owner)
     except DomainError as exc:
         error, status = exc.message, exc.status
     if request.htmx or error:
         ro = selectors.get_owner_repair_order(owner, ro_id)
         ctx = _order_context(request, ro, error=error)
-        template = (
-            "web/app/service/_order_lines.html" if request.htmx else "web/app/service/order.html"
-        )
+        template = "service/app/_order_lines.html" if request.htmx else "service/app/order.html"
         return render(request, template, ctx, status=status)
     return redirect("app-service-order", ro_id=ro_id)
 
@@ -730,7 +585,7 @@ def surveys(request):
     items = list(selectors.surveys_of_owner(request.owner)[:50])
     for s in items:
         s.state = _survey_state(s)
-    return render(request, "web/app/service/surveys.html", _context(request, surveys=items))
+    return render(request, "service/app/surveys.html", _context(request, surveys=items))
 
 
 def _score(raw):
@@ -753,7 +608,7 @@ def survey(request, survey_id: int):
     if request.method == "POST":
         values = {f: request.POST.get(f, "") for f in [*CSI_WEIGHTS, "nps"]}
         try:
-            services.answer_survey(
+            survey_services.answer_survey(
                 owner,
                 found.pk,
                 scores={f: _score(request.POST.get(f)) for f in CSI_WEIGHTS},
@@ -777,7 +632,7 @@ def survey(request, survey_id: int):
     ]
     return render(
         request,
-        "web/app/service/survey.html",
+        "service/app/survey.html",
         _context(
             request,
             survey=found,
