@@ -336,7 +336,7 @@ class PartQtyIn(Schema):
 class AddLineIn(Schema):
     operation_id: DbId
     parts: list[PartQtyIn] = Field(default_factory=list, max_length=20)
-    reason: str = Field(..., max_length=300)
+    reason: str = Field(..., min_length=1, max_length=300, pattern=r"\S")
     payer: PayerIn = "customer"
 
 
