@@ -8,7 +8,8 @@ from django.test import Client
 
 from m4s.core.tests.factories import owner_token
 from m4s.customers.services import get_or_create_customer_for_owner
-from m4s.loyalty import selectors, services, starter
+from m4s.demo.starters import loyalty as starter
+from m4s.loyalty import selectors, services
 from m4s.loyalty.models import Member
 from m4s.owners.middleware import SESSION_KEY
 
