@@ -3,8 +3,9 @@ group, and the building blocks every app's admin.py uses (`ScopedAdminMixin`, `S
 `PlatformOnlyAdmin`). Each app registers its own models in its own admin.py against
 `admin_site`; Django's admin autodiscovery imports them all at start-up."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404
@@ -17,6 +18,10 @@ from m4s.identity.forms import StaffAdminSignInForm
 from m4s.org.models import DealerGroup
 from m4s.staff.choices import Perm
 
+# The back office serves only a signed-in StaffUser (see has_permission), and get_form /
+# get_formset stamp `m4s_admin_group_id` on the request: HttpRequest types neither.
+AdminRequest: TypeAlias = Any
+
 
 class M4SAdminSite(admin.AdminSite):
     site_header = _("M4S back office")
@@ -24,16 +29,21 @@ class M4SAdminSite(admin.AdminSite):
     index_title = _("Settings of your dealer group")
     login_form = StaffAdminSignInForm  # the same limits as every staff sign-in
 
-    def has_permission(self, request):
-        user = request.user
+    def has_permission(self, request: AdminRequest) -> bool:
+        user: StaffUser | AnonymousUser = request.user
         return user.is_active and user.is_authenticated and user.has_perm_m4s(Perm.USE_BACK_OFFICE)
 
 
 admin_site = M4SAdminSite(name="admin")
 
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from m4s.staff.models import StaffUser
+
 if TYPE_CHECKING:  # the mixin is only ever used in front of ModelAdmin: type it as one
-    _AdminBase = admin.ModelAdmin
+    _AdminBase = admin.ModelAdmin[Any]
 else:
     _AdminBase = object
 
@@ -46,50 +56,55 @@ class ScopedAdminMixin(_AdminBase):
     platform_only = False
 
     # --- permissions: our capabilities, not Django's per-model permission rows
-    def _allowed(self, request, perm):
-        user = request.user
+    def _allowed(self, request: AdminRequest, perm: str) -> bool:
+        user: StaffUser | AnonymousUser = request.user
         if not (user.is_active and user.is_authenticated):
             return False  # the login page lists the apps too, for nobody
         if self.platform_only and not user.is_platform_admin:
             return False
         return user.has_perm_m4s(perm)
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: AdminRequest) -> bool:
         return self._allowed(request, self.view_perm)
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: AdminRequest, obj: Any = None) -> bool:
         return self._allowed(request, self.view_perm)
 
-    def has_add_permission(self, request, *args):
+    def has_add_permission(self, request: AdminRequest, *args: Any) -> bool:
         return self._allowed(request, self.manage_perm)
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: AdminRequest, obj: Any = None) -> bool:
         return self._allowed(request, self.manage_perm)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: AdminRequest, obj: Any = None) -> bool:
         return self._allowed(request, self.manage_perm)
 
     # --- reads
-    def get_queryset(self, request):
+    def get_queryset(self, request: AdminRequest) -> QuerySet[Any]:
         qs = self.scoped_queryset(request)
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
 
-    def scoped_queryset(self, request):
+    def scoped_queryset(self, request: AdminRequest) -> QuerySet[Any]:
         model = self.model
+        rows: QuerySet[Any]
         if issubclass(model, TenantModel):
-            return model.objects.for_actor(request.user)
-        return model._default_manager.all()
+            rows = model.objects.for_actor(request.user)
+        else:
+            rows = model._default_manager.all()
+        return rows
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(self, db_field: Any, request: AdminRequest, **kwargs: Any) -> Any:
         kwargs = scope_related(request, db_field.remote_field.model, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(self, db_field: Any, request: AdminRequest, **kwargs: Any) -> Any:
         kwargs = scope_related(request, db_field.remote_field.model, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self, request: AdminRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         # Headquarters editing one group's row choose among that group's rows only.
         request.m4s_admin_group_id = getattr(obj, "dealer_group_id", None)
         form: Any = super().get_form(request, obj, change=change, **kwargs)
@@ -98,20 +113,20 @@ class ScopedAdminMixin(_AdminBase):
         user = request.user
 
         class OneGroupForm(form):
-            def __init__(self, *args, **kw):
+            def __init__(self, *args: Any, **kw: Any) -> None:
                 super().__init__(*args, **kw)
                 if not user.is_platform_admin:
                     # Set before validation so the (dealer_group, …) unique constraints are
                     # checked on the form (a clear error) instead of failing in the database.
                     self.instance.dealer_group_id = user.dealer_group_id
 
-            def _get_validation_exclusions(self):
+            def _get_validation_exclusions(self) -> Any:
                 exclusions = super()._get_validation_exclusions()
                 if self.instance.dealer_group_id:
                     exclusions.discard("dealer_group")
                 return exclusions
 
-            def clean(self):
+            def clean(self) -> Any:
                 data = super().clean()
                 group = data.get("dealer_group")
                 group_id = getattr(group, "pk", None) or self.instance.dealer_group_id
@@ -120,20 +135,22 @@ class ScopedAdminMixin(_AdminBase):
 
         return OneGroupForm
 
-    def get_exclude(self, request, obj=None):
+    def get_exclude(self, request: AdminRequest, obj: Any = None) -> list[str]:
         exclude = list(super().get_exclude(request, obj) or [])
         if issubclass(self.model, TenantModel) and not request.user.is_platform_admin:
             exclude.append("dealer_group")
         return exclude
 
-    def get_object(self, request, object_id, from_field=None):
+    def get_object(
+        self, request: AdminRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404(_("No such object in your dealer group."))
         return obj
 
     # --- writes
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: AdminRequest, obj: Any, form: Any, change: bool) -> None:
         if isinstance(obj, TenantModel) and not request.user.is_platform_admin:
             obj.dealer_group_id = request.user.dealer_group_id
         before = snapshot(type(obj)._base_manager.get(pk=obj.pk)) if change and obj.pk else None
@@ -146,15 +163,15 @@ class ScopedAdminMixin(_AdminBase):
             after=snapshot(obj),
         )
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: AdminRequest, obj: Any) -> None:
         record_audit(actor=request.user, action="delete", obj=obj, before=snapshot(obj), after=None)
         super().delete_model(request, obj)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: AdminRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(self, request: AdminRequest, form: Any, formset: Any, change: bool) -> None:
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             record_audit(
@@ -177,7 +194,9 @@ class ScopedAdminMixin(_AdminBase):
         formset.save_m2m()
 
 
-def scope_related(request, remote_model, kwargs):
+def scope_related(
+    request: AdminRequest, remote_model: Any, kwargs: dict[str, Any]
+) -> dict[str, Any]:
     """Choices of a foreign key or many-to-many field: rows of the acting user's group (for
     headquarters, of the group of the row being edited, when there is one)."""
     user = request.user
@@ -194,7 +213,7 @@ def scope_related(request, remote_model, kwargs):
     return kwargs
 
 
-def refuse_other_groups(form, group_id):
+def refuse_other_groups(form: forms.BaseForm, group_id: int | None) -> None:
     """Headquarters see every group's rows in the choices: a row of one group may only point
     at rows of the same group."""
     if not group_id:
@@ -209,42 +228,46 @@ def refuse_other_groups(form, group_id):
                 break
 
 
-class ScopedInline(admin.TabularInline):
+class ScopedInline(admin.TabularInline):  # type: ignore[type-arg]  # generic only in the stubs
     extra = 0
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm_m4s(Perm.USE_BACK_OFFICE)
+    # Inlines are reached only through an admin that let a signed-in StaffUser in.
+    def has_view_permission(self, request: AdminRequest, obj: Any = None) -> bool:
+        user: StaffUser = request.user
+        return user.has_perm_m4s(Perm.USE_BACK_OFFICE)
 
-    def has_add_permission(self, request, obj=None):
-        return request.user.has_perm_m4s(Perm.MANAGE_GROUP_SETTINGS)
+    def has_add_permission(self, request: AdminRequest, obj: Any = None) -> bool:
+        user: StaffUser = request.user
+        return user.has_perm_m4s(Perm.MANAGE_GROUP_SETTINGS)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(self, db_field: Any, request: AdminRequest, **kwargs: Any) -> Any:
         kwargs = scope_related(request, db_field.remote_field.model, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     has_change_permission = has_delete_permission = has_add_permission
 
-    def get_queryset(self, request):
-        return self.model.objects.for_actor(request.user)
+    def get_queryset(self, request: AdminRequest) -> QuerySet[Any]:
+        rows: QuerySet[Any] = self.model.objects.for_actor(request.user)
+        return rows
 
-    def get_exclude(self, request, obj=None):
+    def get_exclude(self, request: AdminRequest, obj: Any = None) -> list[str]:
         return ["dealer_group"]
 
-    def get_formset(self, request, obj=None, **kwargs):
+    def get_formset(self, request: AdminRequest, obj: Any = None, **kwargs: Any) -> Any:
         request.m4s_admin_group_id = getattr(obj, "dealer_group_id", None)
         formset: Any = super().get_formset(request, obj, **kwargs)
         scoped = self.model.objects.for_actor(request.user)
         user = request.user
 
         class ScopedFormSet(formset):
-            def add_fields(self, form, index):
+            def add_fields(self, form: Any, index: int | None) -> None:
                 # Django looks rows up by id through the unscoped default manager; scope it.
                 super().add_fields(form, index)
                 field = form.fields.get(self._pk_field.name)
                 if field is not None and hasattr(field, "queryset"):
                     field.queryset = scoped
 
-            def clean(self):
+            def clean(self) -> None:
                 super().clean()
                 group_id = self.instance.dealer_group_id or user.dealer_group_id
                 for form in self.forms:
@@ -254,14 +277,14 @@ class ScopedInline(admin.TabularInline):
         return ScopedFormSet
 
 
-class PlatformOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PlatformOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
     platform_only = True
     manage_perm = Perm.MANAGE_PLATFORM
     view_perm = Perm.MANAGE_PLATFORM
 
 
 @admin.register(AuditEntry, site=admin_site)
-class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
     view_perm = Perm.VIEW_AUDIT_LOG
     list_display = ["at", "actor_name", "action", "object_type", "object_repr"]
     search_fields = ["object_repr", "actor_name", "object_id"]
@@ -276,11 +299,11 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
     exclude = ["actor"]
 
-    def has_add_permission(self, request, *args):
+    def has_add_permission(self, request: AdminRequest, *args: Any) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: AdminRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: AdminRequest, obj: Any = None) -> bool:
         return False

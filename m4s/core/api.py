@@ -1,17 +1,24 @@
 """The API's framework layer: one error envelope {"code", "message"} for every 4xx."""
 
+from typing import Any, TypeVar
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from .errors import DomainError
 
+_Schema = TypeVar("_Schema", bound=dict[str, Any])
 
-def _error(api: NinjaAPI, request, status: int, code: str, message: str, **extra):
-    body = {"code": code, "message": message}
+
+def _error(
+    api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, **extra: Any
+) -> HttpResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
     if extra:
         body.update(extra)
     response = api.create_response(request, body, status=status)
@@ -24,7 +31,7 @@ def _error(api: NinjaAPI, request, status: int, code: str, message: str, **extra
     return response
 
 
-def _validation_message(errors: list[dict]) -> str:
+def _validation_message(errors: list[dict[str, Any]]) -> str:
     parts = []
     for err in errors[:5]:
         loc = ".".join(
@@ -36,19 +43,19 @@ def _validation_message(errors: list[dict]) -> str:
 
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
-    def domain_error(request, exc: DomainError):
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         extra = {"details": exc.details} if exc.details else {}
         return _error(api, request, exc.status, exc.code, exc.message, **extra)
 
     @api.exception_handler(ValidationError)
-    def validation_error(request, exc: ValidationError):
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors]
         return _error(
             api, request, 422, "validation_error", _validation_message(exc.errors), errors=errors
         )
 
     @api.exception_handler(AuthenticationError)
-    def unauthenticated(request, exc):
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return _error(
             api,
             request,
@@ -58,7 +65,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
 
     @api.exception_handler(HttpError)
-    def http_error(request, exc: HttpError):
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = {
             400: "bad_request",
             403: "forbidden",
@@ -69,11 +76,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return _error(api, request, exc.status_code, code.get(exc.status_code, "error"), str(exc))
 
     @api.exception_handler(Http404)
-    def not_found(request, exc):
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return _error(api, request, 404, "not_found", _("Not found."))
 
     @api.exception_handler(DjangoPermissionDenied)
-    def forbidden(request, exc):
+    def forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
         return _error(api, request, 403, "forbidden", _("You do not have permission to do this."))
 
 
@@ -114,14 +121,14 @@ PUBLIC_ERRORS = (400, 422, 429)
 _EXTRA_KEY = "x-m4s-errors"
 
 
-def errors(*statuses: int) -> dict:
+def errors(*statuses: int) -> dict[str, Any]:
     """`openapi_extra` for an operation that can answer more than the common set, e.g.
     `@router.post(..., openapi_extra=errors(410))`."""
     return {_EXTRA_KEY: list(statuses)}
 
 
-def _error_response(status: int) -> dict:
-    response = {
+def _error_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "description": ERROR_DESCRIPTIONS.get(status, "Error."),
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
@@ -136,13 +143,13 @@ def _error_response(status: int) -> dict:
 
 
 @csrf_exempt
-def api_not_found(request, *args, **kwargs):
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """An API address that matches no operation (an id that is not a number, a typo) answers
     the JSON envelope too, not Django's HTML page."""
     return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
 
 
-def document_errors(schema: dict) -> dict:
+def document_errors(schema: _Schema) -> _Schema:
     """Add the `Error` schema and, to every operation, the error statuses it can answer.
     Integer path parameters are object ids: 1 to 2**63-1."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
@@ -166,7 +173,9 @@ def document_errors(schema: dict) -> dict:
 class M4SNinjaAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document states the error answers of every operation."""
 
-    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
         return document_errors(
             super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         )

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import decimal
+from typing import Any
 
 from django.db import models
 from django.db.models.fields.files import FieldFile
@@ -10,7 +11,7 @@ from django.utils import timezone
 from .models import AuditEntry
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -22,7 +23,7 @@ def _plain(value):
     return value
 
 
-def snapshot(obj: models.Model) -> dict:
+def snapshot(obj: models.Model) -> dict[str, Any]:
     """The concrete field values of a row, JSON-ready (foreign keys as ids)."""
     return {
         f.attname: _plain(getattr(obj, f.attname))
@@ -33,7 +34,7 @@ def snapshot(obj: models.Model) -> dict:
     }
 
 
-def diff(before: dict | None, after: dict | None) -> dict:
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, list[Any]]:
     before, after = before or {}, after or {}
     keys = sorted(set(before) | set(after))
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
@@ -41,12 +42,12 @@ def diff(before: dict | None, after: dict | None) -> dict:
 
 def audit_entry(
     *,
-    actor,
+    actor: Any,
     action: str,
     group_id: int,
-    changes: dict,
+    changes: dict[str, Any],
     obj: models.Model | None = None,
-    at=None,
+    at: dt.datetime | None = None,
     object_type: str = "",
     object_id: str = "",
     object_repr: str = "",
@@ -66,7 +67,13 @@ def audit_entry(
 
 
 def record_audit(
-    *, actor, action: str, obj: models.Model, before: dict | None, after: dict | None, group_id=None
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    group_id: int | None = None,
 ) -> AuditEntry | None:
     changes = diff(before, after)
     if action == AuditEntry.Action.UPDATE and not changes:

@@ -16,6 +16,7 @@ templates draw them, with a legend, a `<title>` per point or bar, and an accessi
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 BRAND = "var(--brand, #0b6bcb)"  # the store's own colour where a page sets it
 PALETTE = (BRAND, "#e67e22", "#2e7d32", "#e0a100", "#8e44ad", "#c0392b")
@@ -34,7 +35,7 @@ class Series:
 def nice_step(span: float, ticks: int = 4) -> float:
     """A round step (1, 2, 2.5 or 5 × a power of ten) that cuts `span` into about `ticks`."""
     raw = max(float(span) / max(ticks, 1), 1e-9)
-    power = 10 ** math.floor(math.log10(raw))
+    power: float = 10 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5, 10):
         if raw <= factor * power * (1 + 1e-9):
             return factor * power
@@ -83,7 +84,7 @@ def line_chart(
     point_labels: bool = False,
     last_label: str = "",
     value_format: Callable[[float], str] = _number,
-) -> dict:
+) -> dict[str, Any]:
     """Lines over categories (`labels`, evenly spaced) or over numbers (`xs`, e.g. days since
     the first reading, spaced in proportion, with `x_labels` as (x, text) marks). A None value
     breaks its line. The y axis spans the data on a nice step unless `y_min`/`y_max` fix it.
@@ -117,7 +118,7 @@ def line_chart(
     def y(value: float) -> float:
         return bottom - (bottom - top) * (value - floor) / (ceiling - floor)
 
-    drawn: list[dict] = []
+    drawn: list[dict[str, Any]] = []
     for s, colour in zip(series, _colours(series), strict=True):
         segments: list[list[tuple[float, float]]] = []
         current: list[tuple[float, float]] = []
@@ -209,7 +210,7 @@ def bar_chart(
     pad: tuple[int, int, int, int] = (56, 16, 20, 36),
     ticks: int = 4,
     value_format: Callable[[float], str] = _number,
-) -> dict:
+) -> dict[str, Any]:
     """Grouped bars: one group per label, one bar per series (values ≥ 0; None counts as 0)."""
     left, right_pad, top, bottom_pad = pad
     right, bottom = width - right_pad, height - bottom_pad

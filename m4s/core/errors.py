@@ -1,5 +1,7 @@
 """Errors that services raise and the API and pages turn into clear 4xx answers."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,7 +10,9 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None, **details):
+    def __init__(
+        self, code: str, message: str, *, status: int | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -16,7 +20,7 @@ class DomainError(Exception):
         if status is not None:
             self.status = status
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         body: dict[str, object] = {"code": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details

@@ -2,16 +2,19 @@
 fails before it reaches a route (a path no route matches, a malformed request Django itself
 refuses) and pages keep Django's plain pages."""
 
-from django.http import JsonResponse
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
 
-def _is_api(request) -> bool:
+def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def bad_request(request, exception=None):
+# Django always passes the exception to handler400/403; the stubs of their defaults require one.
+def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(
             {"code": "bad_request", "message": _("The request is malformed.")}, status=400
@@ -19,7 +22,7 @@ def bad_request(request, exception=None):
     return defaults.bad_request(request, exception)
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(
             {"code": "forbidden", "message": _("You do not have permission to do this.")},
@@ -28,13 +31,13 @@ def permission_denied(request, exception=None):
     return defaults.permission_denied(request, exception)
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(
             {"code": "server_error", "message": _("Something went wrong on our side.")},

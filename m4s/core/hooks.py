@@ -44,7 +44,7 @@ def receivers(name: str) -> list[str]:
     return list(getattr(settings, "HOOKS", {}).get(name, []))
 
 
-def after_commit(name: str, payload) -> list[int]:
+def after_commit(name: str, payload: typing.Any) -> list[int]:
     """Record the hand-off for every receiver of `name` (in the current transaction) and run
     them once it commits. Returns the delivery ids."""
     if not dataclasses.is_dataclass(payload) or isinstance(payload, type):
@@ -75,7 +75,7 @@ def after_commit(name: str, payload) -> list[int]:
     return ids
 
 
-def enqueue(delivery_id: int, run_after=None) -> None:
+def enqueue(delivery_id: int, run_after: dt.datetime | None = None) -> None:
     from .tasks import run_hook_task
 
     task = run_hook_task
@@ -151,7 +151,7 @@ def sweep(limit: int = 500) -> int:
     return len(due)
 
 
-def load_payload(type_path: str, data: dict):
+def load_payload(type_path: str, data: dict[str, typing.Any]) -> typing.Any:
     """Rebuild the payload dataclass from its JSON, turning Decimal, datetime and date fields
     (which JSON keeps as text) back into their types."""
     cls = import_string(type_path)
@@ -163,7 +163,7 @@ def load_payload(type_path: str, data: dict):
     return cls(**values)
 
 
-def _revive(annotation, value):
+def _revive(annotation: typing.Any, value: typing.Any) -> typing.Any:
     if value is None or annotation is None:
         return value
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:

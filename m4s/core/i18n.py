@@ -16,6 +16,8 @@
 Rows written before this existed have no JSON: they render their stored text unchanged.
 """
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.db import models
@@ -39,7 +41,7 @@ def _reader_languages() -> list[str]:
     return out
 
 
-def pick(translations, fallback: str = "") -> str:
+def pick(translations: Any, fallback: str = "") -> str:
     """The translation for the reader's language, else `fallback` (the source text)."""
     if isinstance(translations, dict):
         for code in _reader_languages():
@@ -49,7 +51,7 @@ def pick(translations, fallback: str = "") -> str:
     return fallback
 
 
-def translated(obj, field: str = "name") -> str:
+def translated(obj: Any, field: str = "name") -> str:
     """`obj.<field>` in the reader's language (from `<field>_i18n`), else the source field."""
     if obj is None:
         return ""
@@ -65,7 +67,7 @@ class Translatable:
 
 
 # --- system text: source text + parameters ------------------------------------------------------
-def text(msgid: str, **params) -> dict:
+def text(msgid: str, **params: Any) -> dict[str, object]:
     """A piece of system text to store: its English source text (mark it with gettext_noop at
     the call site so it reaches the catalogues) and the values of its placeholders."""
     value: dict[str, object] = {"t": msgid}
@@ -74,7 +76,7 @@ def text(msgid: str, **params) -> dict:
     return value
 
 
-def name_of(obj, field: str = "name") -> dict:
+def name_of(obj: Any, field: str = "name") -> dict[str, object]:
     """A snapshot of a catalogue name in every language, for use as a parameter or on its own
     (a points reason that is a rule's name)."""
     return {
@@ -83,9 +85,9 @@ def name_of(obj, field: str = "name") -> dict:
     }
 
 
-def _storable(value):
+def _storable(value: Any) -> Any:
     if isinstance(value, Promise):  # gettext_lazy("...") (a choice label): keep its msgid
-        args: tuple = getattr(value, "_args", ())
+        args: tuple[Any, ...] = getattr(value, "_args", ())
         return {"t": args[0]} if len(args) == 1 and isinstance(args[0], str) else str(value)
     if isinstance(value, dict | str | int | bool) or value is None:
         return value
@@ -94,14 +96,14 @@ def _storable(value):
     return str(value)
 
 
-def is_text(value) -> bool:
+def is_text(value: Any) -> bool:
     """A stored text (`text`, `name_of`) or a non-empty list of them (shown joined by commas)."""
     if isinstance(value, list):
         return bool(value) and all(is_text(v) for v in value)
     return isinstance(value, dict) and ("t" in value or "n" in value)
 
 
-def render(value, fallback: str = "") -> str:
+def render(value: Any, fallback: str = "") -> str:
     """System text in the active language. Anything unreadable falls back to `fallback` (the
     text stored when the row was written), never an exception."""
     if isinstance(value, str):
@@ -118,7 +120,7 @@ def render(value, fallback: str = "") -> str:
         return fallback
 
 
-def render_source(msgid: str, params=None) -> str:
+def render_source(msgid: str, params: dict[str, Any] | None = None) -> str:
     """gettext(msgid) % params, with parameters that are themselves text rendered first."""
     translated_text = gettext(msgid)
     if not params:
@@ -132,7 +134,7 @@ def render_source(msgid: str, params=None) -> str:
     return translated_text
 
 
-def render_in(language: str | None, value, fallback: str = "") -> str:
+def render_in(language: str | None, value: Any, fallback: str = "") -> str:
     with translation.override(language or settings.LANGUAGE_CODE):
         return render(value, fallback)
 
@@ -141,7 +143,7 @@ def render_in(language: str | None, value, fallback: str = "") -> str:
 class TranslationsWidget(forms.MultiWidget):
     """One text input per language, each labelled (placeholder and aria-label) with its name."""
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             code: forms.TextInput(
                 attrs={"lang": code, "placeholder": label, "aria-label": label, "size": 40}
@@ -150,7 +152,7 @@ class TranslationsWidget(forms.MultiWidget):
         }
         super().__init__(widgets, attrs)
 
-    def decompress(self, value):
+    def decompress(self, value: Any) -> list[str]:
         value = value if isinstance(value, dict) else {}
         return [value.get(code, "") for code in language_codes()]
 
@@ -158,38 +160,38 @@ class TranslationsWidget(forms.MultiWidget):
 class TranslationsFormField(forms.MultiValueField):
     """One text input per language; empty ones are left out (the source field is the fallback)."""
 
-    def __init__(self, *, max_length=None, **kwargs):
+    def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         for key in ("encoder", "decoder", "show_hidden_initial"):
             kwargs.pop(key, None)
         kwargs["required"] = False
         fields = [forms.CharField(required=False, max_length=max_length) for _c in language_codes()]
         super().__init__(fields, widget=TranslationsWidget, require_all_fields=False, **kwargs)
 
-    def compress(self, data_list):
+    def compress(self, data_list: Any) -> dict[str, str]:
         return {
             code: value.strip()
             for code, value in zip(language_codes(), data_list or [], strict=False)
             if value and value.strip()
         }
 
-    def has_changed(self, initial, data):
+    def has_changed(self, initial: Any, data: Any) -> bool:
         initial = initial if isinstance(initial, dict) else {}
         if not isinstance(data, dict):
             data = self.compress(data)
-        return data != {k: v for k, v in initial.items() if v}
+        return bool(data != {k: v for k, v in initial.items() if v})
 
 
 class TranslationsField(models.JSONField):
     """`{"zh-hans": ..., "en": ..., "ko": ...}` for one translatable field; `max_length` limits
     each translation like the source field."""
 
-    def __init__(self, *args, max_length=None, **kwargs):
+    def __init__(self, *args: Any, max_length: int | None = None, **kwargs: Any) -> None:
         self.text_max_length = max_length
         kwargs.setdefault("default", dict)
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self):
+    def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         if self.text_max_length is not None:
             kwargs["max_length"] = self.text_max_length
@@ -199,7 +201,7 @@ class TranslationsField(models.JSONField):
             del kwargs["blank"]
         return name, path, args, kwargs
 
-    def formfield(self, **kwargs):
+    def formfield(self, **kwargs: Any) -> Any:
         for key in ("form_class", "encoder", "decoder"):
             kwargs.pop(key, None)
         return models.Field.formfield(

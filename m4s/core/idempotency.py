@@ -9,19 +9,29 @@ and no half-done "in progress" row is ever visible to anyone else.
 
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
 
 
-def fingerprint(body) -> str:
+def fingerprint(body: Any) -> str:
     """A stable hash of a request body (sorted keys; dates and decimals as text)."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def call_once(queryset, *, key: dict, body, create: dict, run) -> tuple[int, dict]:
+def call_once(
+    queryset: QuerySet[Any],
+    *,
+    key: dict[str, Any],
+    body: Any,
+    create: dict[str, Any],
+    run: Callable[[], tuple[int, dict[str, Any]]],
+) -> tuple[int, dict[str, Any]]:
     """Run `run()` -> (status, response) once per `key` (the unique lookup of a row of
     `queryset`'s model with `fingerprint`, `status` and `response` fields; `create` are the
     other fields a new row needs). A repeat with the same body gets the stored answer, the same

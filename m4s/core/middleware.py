@@ -1,8 +1,10 @@
 """Request guards that apply to every page and API call."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 _FORM_BODIES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -18,7 +20,7 @@ def _is_json(ctype: str) -> bool:
     )
 
 
-def _has_nul(request) -> bool:
+def _has_nul(request: HttpRequest) -> bool:
     if "\x00" in request.path:
         return True
     if any("\x00" in v for k, v in request.META.items() if k.startswith("HTTP_")):
@@ -37,7 +39,9 @@ def _has_nul(request) -> bool:
     return b"\x00" in body or b"\\u0000" in body.lower()
 
 
-def _refuse(request, status: int, code: str, message: str, **headers) -> HttpResponse:
+def _refuse(
+    request: HttpRequest, status: int, code: str, message: str, **headers: str
+) -> HttpResponse:
     response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"code": code, "message": message}, status=status)
@@ -48,7 +52,7 @@ def _refuse(request, status: int, code: str, message: str, **headers) -> HttpRes
     return response
 
 
-def _content_length(request) -> int:
+def _content_length(request: HttpRequest) -> int:
     try:
         return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
     except ValueError:
@@ -68,10 +72,10 @@ class RejectNulMiddleware:
 
     API paths always answer JSON `{code, message}`; pages answer plain text."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.MAX_REQUEST_BYTES
         if _content_length(request) > limit:
             return self._too_large(request, limit)
@@ -103,7 +107,7 @@ class RejectNulMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _too_large(request, limit: int) -> HttpResponse:
+    def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
         return _refuse(
             request,
             413,

@@ -32,7 +32,7 @@ class AuditEntry(TenantModel):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["dealer_group", "object_type", "object_id"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.actor_name} {self.action} {self.object_type}#{self.object_id}"
 
 
@@ -44,7 +44,7 @@ class PeriodicJobState(models.Model):
     next_run_at = models.DateTimeField()
     last_enqueued_at = models.DateTimeField(null=True, blank=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} next at {self.next_run_at:%Y-%m-%d %H:%M}"
 
 
@@ -77,5 +77,5 @@ class HookDelivery(models.Model):
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.hook} → {self.receiver} ({self.status})"

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError
 from django.utils import timezone
@@ -14,7 +15,9 @@ from .models import PeriodicJobState
 logger = logging.getLogger("m4s.scheduler")
 
 
-def enqueue_due_jobs(now=None, jobs=None) -> list[str]:
+def enqueue_due_jobs(
+    now: datetime | None = None, jobs: dict[str, tuple[timedelta, str]] | None = None
+) -> list[str]:
     """Enqueue every job whose time has come; return their names. Safe with many workers:
     a run is claimed by moving next_run_at forward with a conditional update."""
     now = now or timezone.now()

@@ -5,7 +5,7 @@ accepts, so a client knows what it may send."""
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, WithJsonSchema
 
@@ -17,7 +17,7 @@ DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Bool = StrictBool
 
 
-def _integer(value):
+def _integer(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a whole number")
     if isinstance(value, float):
@@ -75,14 +75,14 @@ SaneDateTime = Annotated[
 ]
 
 
-def _cents(value):
+def _cents(value: Any) -> Any:
     """A JSON number meant as an amount (12.3 as 12.300000000000001) is read to the cent."""
     if isinstance(value, float) and abs(value * 100 - round(value * 100)) < 1e-6:
         return Decimal(str(round(value, 2)))
     return value
 
 
-def _amount(maximum: int, description: str, *, positive: bool = False):
+def _amount(maximum: int, description: str, *, positive: bool = False) -> Any:
     low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
     digits = len(str(maximum)) - 1
     pattern = ("^(?=.*[1-9])" if positive else "^") + rf"[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$"

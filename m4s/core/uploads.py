@@ -21,6 +21,7 @@ import functools
 import io
 import uuid
 from pathlib import PurePosixPath
+from typing import Any, cast
 
 from django import forms
 from django.apps import apps
@@ -28,6 +29,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.deconstruct import deconstructible
 from django.utils.module_loading import import_string
@@ -55,7 +57,7 @@ PUBLIC = "public"
 ACCEPT = ",".join(sorted({t for _e, t in RASTER_FORMATS.values()}))
 
 
-class CleanImage(ContentFile):
+class CleanImage(ContentFile):  # type: ignore[type-arg]  # generic only in the stubs; subscripting fails at runtime
     """A picture that went through `clean_image()` (re-encoded, no metadata)."""
 
 
@@ -72,7 +74,7 @@ def _too_large(max_bytes: int) -> DomainError:
     )
 
 
-def clean_image(upload, *, max_bytes: int = MAX_IMAGE_BYTES) -> CleanImage:
+def clean_image(upload: Any, *, max_bytes: int = MAX_IMAGE_BYTES) -> CleanImage:
     """The upload re-encoded as the same raster format, EXIF orientation applied, metadata gone.
 
     Raises DomainError `invalid_image` for anything Pillow does not verify as JPEG, PNG or WebP
@@ -118,7 +120,7 @@ def _encode(picture: Image.Image, fmt: str) -> bytes:
     if picture.mode not in modes:
         picture = picture.convert("RGB" if fmt == "JPEG" else "RGBA")
     picture.info = {}  # no EXIF, XMP, text chunks or comments are carried over
-    options: dict = {"exif": b""}
+    options: dict[str, Any] = {"exif": b""}
     if icc:
         options["icc_profile"] = icc  # colours only: no place, time or device
     if fmt == "JPEG":
@@ -132,7 +134,7 @@ def _encode(picture: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def clean_images(files, *, limit: int) -> list[CleanImage]:
+def clean_images(files: Any, *, limit: int) -> list[CleanImage]:
     """Several uploads, each cleaned; bad input raises before anything is stored."""
     files = [f for f in (files or []) if f]
     if len(files) > limit:
@@ -144,25 +146,25 @@ def clean_images(files, *, limit: int) -> list[CleanImage]:
 class RandomName:
     """upload_to: `<area>/<uuid>.<ext>`; the name the browser sent is never used."""
 
-    def __init__(self, area: str):
+    def __init__(self, area: str) -> None:
         self.area = area
 
-    def __call__(self, instance, filename: str) -> str:
+    def __call__(self, instance: models.Model, filename: str) -> str:
         ext = PurePosixPath(filename).suffix.lower().lstrip(".")
         return f"{self.area}/{uuid.uuid4().hex}.{ext if ext in CONTENT_TYPES else 'bin'}"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, RandomName) and other.area == self.area
 
 
 class ImageUploadField(forms.FileField):
     """Form field of a ProtectedImageField: the cleaned value is the re-encoded picture."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ACCEPT}))
         super().__init__(*args, **kwargs)
 
-    def to_python(self, data):
+    def to_python(self, data: Any) -> CleanImage | None:
         upload = super().to_python(data)
         if upload is None:
             return None
@@ -173,7 +175,7 @@ class ImageUploadField(forms.FileField):
 
 
 class ProtectedFieldFile(FieldFile):
-    def save(self, name, content, save=True):
+    def save(self, name: str, content: Any, save: bool = True) -> None:
         """Every way a file reaches storage (forms, services, `field.save()`, the model's
         pre_save) passes here: only a cleaned raster picture is stored, under a random name."""
         cleaned = clean_image(content)
@@ -189,18 +191,26 @@ class ProtectedFieldFile(FieldFile):
 class ProtectedImageField(models.FileField):
     attr_class = ProtectedFieldFile
 
-    def __init__(self, verbose_name=None, name=None, *, area: str = "", access: str = "", **kw):
+    def __init__(
+        self,
+        verbose_name: Any = None,
+        name: str | None = None,
+        *,
+        area: str = "",
+        access: str = "",
+        **kw: Any,
+    ) -> None:
         self.area, self.access = area, access
         kw["upload_to"] = RandomName(area)
         super().__init__(verbose_name, name, **kw)
 
-    def deconstruct(self):
+    def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("upload_to", None)
         kwargs["area"] = self.area  # `access` is code, not schema: migrations do not carry it
         return name, path, args, kwargs
 
-    def formfield(self, **kwargs):
+    def formfield(self, **kwargs: Any) -> Any:
         return super().formfield(**{"form_class": ImageUploadField, **kwargs})
 
 
@@ -220,13 +230,13 @@ def protected_fields() -> dict[str, tuple[type[models.Model], ProtectedImageFiel
     return found
 
 
-def media_url(instance, field_name: str) -> str:
-    field = instance._meta.get_field(field_name)
+def media_url(instance: models.Model, field_name: str) -> str:
+    field = cast(ProtectedImageField, instance._meta.get_field(field_name))
     name = PurePosixPath(getattr(instance, field.attname).name).name
     return reverse("media-file", kwargs={"area": field.area, "pk": instance.pk, "name": name})
 
 
-def find_protected_file(request, area: str, pk: int, name: str) -> FieldFile | None:
+def find_protected_file(request: HttpRequest, area: str, pk: int, name: str) -> FieldFile | None:
     """The stored file behind a media URL if the requester may see it, else None."""
     entry = protected_fields().get(area)
     if entry is None:
@@ -237,17 +247,17 @@ def find_protected_file(request, area: str, pk: int, name: str) -> FieldFile | N
     obj = qs.filter(pk=pk).first()
     if obj is None:
         return None
-    file = getattr(obj, field.attname)
-    if not file or PurePosixPath(file.name).name != name:
+    file: FieldFile | None = getattr(obj, field.attname)
+    if not file or PurePosixPath(file.name or "").name != name:
         return None
-    if PurePosixPath(file.name).suffix.lower().lstrip(".") not in CONTENT_TYPES:
+    if PurePosixPath(file.name or "").suffix.lower().lstrip(".") not in CONTENT_TYPES:
         return None  # an SVG or any other non-raster file stored before uploads were checked
     if field.access != PUBLIC and not import_string(field.access)(request, obj):
         return None
     return file
 
 
-def requesting_staff(request):
+def requesting_staff(request: HttpRequest) -> Any:
     """The signed-in, active staff member of a request, or None (for access rules)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_active:
@@ -255,7 +265,7 @@ def requesting_staff(request):
     return user
 
 
-def requesting_owner(request):
+def requesting_owner(request: HttpRequest) -> Any:
     """The signed-in owner of a request (owner app session), or None (for access rules)."""
     owner = getattr(request, "owner", None)
     return owner if owner else None

@@ -1,16 +1,17 @@
 """The one way uploaded files leave the server: `/media/<area>/<pk>/<file>` after an access check."""
 
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from .uploads import CONTENT_TYPES, PUBLIC, find_protected_file, protected_fields
 
 
-def _sign_in_by_bearer_token(request) -> None:
+def _sign_in_by_bearer_token(request: Any) -> None:  # sets request.owner (not on HttpRequest)
     """API clients fetch the photo URLs the API lists with their bearer token, not a session."""
     scheme, _sep, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -27,7 +28,7 @@ def _sign_in_by_bearer_token(request) -> None:
 
 
 @require_safe
-def media_file(request, area: str, pk: int, name: str):
+def media_file(request: HttpRequest, area: str, pk: int, name: str) -> HttpResponse | FileResponse:
     """Answer 404 unless the owning area says this requester may see the file (an owner their
     own visits, staff their group and stores, anyone for public branding); then stream it, or
     hand it to the web server with X-Accel-Redirect / X-Sendfile when that is configured.

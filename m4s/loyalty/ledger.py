@@ -14,9 +14,11 @@ property-based tests):
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -25,17 +27,25 @@ from m4s.core.errors import DomainError
 from m4s.core.i18n import is_text, render_in, text
 
 from .choices import EntryKind
-from .models import Allocation, LedgerEntry, Member
+from .models import Allocation, Campaign, EarningRule, LedgerEntry, Member, Partner
+
+if TYPE_CHECKING:  # for annotations only
+    from m4s.staff.models import StaffUser
 
 
 def _lock(member: Member) -> Member:
-    return Member.objects.for_group(member.dealer_group_id).select_for_update().get(pk=member.pk)
+    locked: Member = (
+        Member.objects.for_group(member.dealer_group_id).select_for_update().get(pk=member.pk)
+    )
+    return locked
 
 
 def _existing(group_id: int, key: str, member: Member) -> LedgerEntry | None:
     """The entry a repeated key already wrote; a key another member's entry used is refused
     (a client reusing an Idempotency-Key or a partner reference for someone else)."""
-    entry = LedgerEntry.objects.for_group(group_id).filter(idempotency_key=key).first()
+    entry: LedgerEntry | None = (
+        LedgerEntry.objects.for_group(group_id).filter(idempotency_key=key).first()
+    )
     if entry is not None and entry.member_id != member.pk:
         raise DomainError(
             "idempotency_key_reused",
@@ -45,7 +55,7 @@ def _existing(group_id: int, key: str, member: Member) -> LedgerEntry | None:
     return entry
 
 
-def _reason(reason) -> dict:
+def _reason(reason: str | dict[str, Any]) -> dict[str, Any]:
     """A reason is free text (a staff member's words, kept as written) or system text
     (`m4s.core.i18n.text` / `name_of`): stored as its English rendering plus the text itself,
     so every reader sees it in their own language."""
@@ -65,16 +75,16 @@ def credit(
     points: int,
     *,
     kind: str = EntryKind.EARN,
-    reason: str | dict,
+    reason: str | dict[str, Any],
     key: str,
     source: tuple[str, str] = ("", ""),
     expires_at: dt.datetime | None,
     available_at: dt.datetime | None = None,
     qualifying: bool = False,
-    rule=None,
-    campaign=None,
-    partner=None,
-    actor=None,
+    rule: EarningRule | None = None,
+    campaign: Campaign | None = None,
+    partner: Partner | None = None,
+    actor: "StaffUser | None" = None,
     now: dt.datetime | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Add a lot. Returns (entry, created); a repeated key returns the first entry."""
@@ -116,13 +126,14 @@ def credit(
     return entry, True
 
 
-def _open_lots(member: Member, now: dt.datetime):
-    return (
+def _open_lots(member: Member, now: dt.datetime) -> QuerySet[LedgerEntry]:
+    lots: QuerySet[LedgerEntry] = (
         LedgerEntry.objects.for_group(member.dealer_group_id)
         .filter(member=member, remaining__gt=0, is_pending=False)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by(F("expires_at").asc(nulls_last=True), "id")
     )
+    return lots
 
 
 @transaction.atomic
@@ -131,12 +142,12 @@ def debit(
     points: int,
     *,
     kind: str,
-    reason: str | dict,
+    reason: str | dict[str, Any],
     key: str,
     source: tuple[str, str] = ("", ""),
-    lots=None,
-    partner=None,
-    actor=None,
+    lots: Iterable[LedgerEntry] | None = None,
+    partner: Partner | None = None,
+    actor: "StaffUser | None" = None,
     allow_partial: bool = False,
     now: dt.datetime | None = None,
 ) -> tuple[LedgerEntry | None, bool]:
@@ -216,7 +227,12 @@ def debit(
 
 @transaction.atomic
 def reverse(
-    entry: LedgerEntry, *, reason: str | dict, key: str, actor=None, now=None
+    entry: LedgerEntry,
+    *,
+    reason: str | dict[str, Any],
+    key: str,
+    actor: "StaffUser | None" = None,
+    now: dt.datetime | None = None,
 ) -> LedgerEntry | None:
     """Claw back an earn entry (a refunded repair order): take its own lot first, then whatever
     else the member has, never below zero. Points of the lot that already expired are gone

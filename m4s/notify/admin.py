@@ -1,6 +1,9 @@
 """Back-office screen of the outbox (headquarters only, read-only)."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from m4s.core.admin import PlatformOnlyAdmin, admin_site
 
@@ -13,5 +16,5 @@ class MessageAdmin(PlatformOnlyAdmin):
     list_filter = ["channel", "status"]
     readonly_fields = [f.name for f in Message._meta.fields]
 
-    def has_add_permission(self, request, *args):
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -1,9 +1,13 @@
+from typing import Any
+
+from django.db.models import QuerySet
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from m4s.identity.auth import owner_auth, staff_auth
 
 from . import selectors, services
+from .models import Message
 from .schemas import InboxMessageOut, InboxOut
 
 router = Router(tags=["inbox"])
@@ -15,7 +19,7 @@ class InboxQuery(Schema):
     unread: bool = False
 
 
-def _page(qs, query: InboxQuery, unread: int) -> dict:
+def _page(qs: QuerySet[Message], query: InboxQuery, unread: int) -> dict[str, Any]:
     if query.before_id:
         qs = qs.filter(id__lt=query.before_id)
     if query.unread:
@@ -26,23 +30,25 @@ def _page(qs, query: InboxQuery, unread: int) -> dict:
     return {"items": items, "unread": unread, "next_before_id": items[-1].id if more else None}
 
 
+# `request: Any`: owner_auth sets request.owner and staff_auth guarantees a StaffUser
+# request.user; neither is expressible on HttpRequest.
 @router.get("/me/inbox", response=InboxOut, auth=owner_auth)
-def owner_inbox(request, query: Query[InboxQuery]):
+def owner_inbox(request: Any, query: Query[InboxQuery]) -> dict[str, Any]:
     owner = request.owner
     return _page(selectors.list_inbox(owner=owner), query, selectors.count_unread(owner=owner))
 
 
 @router.post("/me/inbox/{message_id}/read", response=InboxMessageOut, auth=owner_auth)
-def owner_mark_read(request, message_id: int):
+def owner_mark_read(request: Any, message_id: int) -> Message:
     return services.mark_read(message_id=message_id, owner=request.owner)
 
 
 @router.get("/staff/inbox", response=InboxOut, auth=staff_auth)
-def staff_inbox(request, query: Query[InboxQuery]):
+def staff_inbox(request: Any, query: Query[InboxQuery]) -> dict[str, Any]:
     staff = request.user
     return _page(selectors.list_inbox(staff=staff), query, selectors.count_unread(staff=staff))
 
 
 @router.post("/staff/inbox/{message_id}/read", response=InboxMessageOut, auth=staff_auth)
-def staff_mark_read(request, message_id: int):
+def staff_mark_read(request: Any, message_id: int) -> Message:
     return services.mark_read(message_id=message_id, staff=request.user)

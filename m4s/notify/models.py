@@ -63,7 +63,7 @@ class Message(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.channel}:{self.kind}#{self.pk}"
 
     @property

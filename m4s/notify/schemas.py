@@ -2,6 +2,8 @@ import datetime as dt
 
 from ninja import Schema
 
+from .models import Message
+
 
 class InboxMessageOut(Schema):
     id: int
@@ -13,11 +15,11 @@ class InboxMessageOut(Schema):
     read_at: dt.datetime | None
 
     @staticmethod
-    def resolve_subject(obj) -> str:
+    def resolve_subject(obj: Message) -> str:
         return obj.display_subject  # in the reader's current language
 
     @staticmethod
-    def resolve_body(obj) -> str:
+    def resolve_body(obj: Message) -> str:
         return obj.display_body
 
 

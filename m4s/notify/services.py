@@ -1,7 +1,9 @@
 """Writes to the outbox and its delivery."""
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,6 +19,12 @@ from .channels import CHANNELS
 from .choices import Channel, Status
 from .models import Message
 
+if TYPE_CHECKING:  # models of other apps, for annotations only
+    from m4s.customers.models import Customer
+    from m4s.org.models import DealerGroup
+    from m4s.owners.models import Owner
+    from m4s.staff.models import StaffUser
+
 logger = logging.getLogger("m4s.notify")
 MAX_ATTEMPTS = 6
 STALE_CLAIM = timedelta(minutes=10)
@@ -30,14 +38,14 @@ def backoff(attempts: int) -> timedelta:
 def send_message(
     *,
     channel: Channel,
-    body: str | dict,
+    body: str | dict[str, Any],
     kind: str,
-    owner=None,
-    staff=None,
+    owner: "Owner | None" = None,
+    staff: "StaffUser | None" = None,
     to: str = "",
-    subject: str | dict = "",
+    subject: str | dict[str, Any] = "",
     link: str = "",
-    group=None,
+    group: "DealerGroup | int | None" = None,
     dedupe_key: str | None = None,
 ) -> Message:
     """Write a message to the outbox inside the caller's transaction; deliver it after commit.
@@ -98,7 +106,15 @@ def send_message(
     return message
 
 
-def tell_customer(customer, kind: str, compose, *, dedupe: str, sms: bool = False, link: str = ""):
+def tell_customer(
+    customer: "Customer | None",
+    kind: str,
+    compose: Callable[[], tuple[Any, Any]],
+    *,
+    dedupe: str,
+    sms: bool = False,
+    link: str = "",
+) -> None:
     """An in-app message (and an SMS if asked) to a dealer's customer, composed by
     `compose() -> (title, body)` in their own language (strings, or `m4s.core.i18n.text` that
     the inbox re-renders in the reader's language when shown). A customer who never signed in to
@@ -131,7 +147,7 @@ def tell_customer(customer, kind: str, compose, *, dedupe: str, sms: bool = Fals
             )
 
 
-def enqueue_delivery(message_id: int, run_after=None) -> None:
+def enqueue_delivery(message_id: int, run_after: datetime | None = None) -> None:
     from .tasks import deliver_message_task
 
     task = deliver_message_task
@@ -197,7 +213,9 @@ def sweep_outbox(limit: int = 500) -> int:
     return len(due)
 
 
-def mark_read(*, message_id: int, owner=None, staff=None) -> Message:
+def mark_read(
+    *, message_id: int, owner: "Owner | None" = None, staff: "StaffUser | None" = None
+) -> Message:
     qs = Message.objects.filter(pk=message_id, channel=Channel.INAPP, status=Status.SENT)
     qs = qs.filter(owner=owner) if owner is not None else qs.filter(staff=staff)
     message = qs.first()
@@ -209,7 +227,7 @@ def mark_read(*, message_id: int, owner=None, staff=None) -> Message:
     return message
 
 
-def mark_all_read(*, owner=None, staff=None) -> int:
+def mark_all_read(*, owner: "Owner | None" = None, staff: "StaffUser | None" = None) -> int:
     qs = Message.objects.filter(channel=Channel.INAPP, status=Status.SENT, read_at__isnull=True)
     qs = qs.filter(owner=owner) if owner is not None else qs.filter(staff=staff)
     return qs.update(read_at=timezone.now())

@@ -24,7 +24,7 @@ class ConsoleSmsBackend(BaseSmsBackend):
 class MemorySmsBackend(BaseSmsBackend):
     """Keeps texts in a list, like Django's locmem e-mail backend: for tests and demos."""
 
-    outbox: list[dict] = []
+    outbox: list[dict[str, str]] = []
     _lock = threading.Lock()
 
     def send(self, *, to: str, body: str, reference: str) -> str:

@@ -2,10 +2,11 @@
 
 import subprocess
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from m4s.demo.builder import LOGINS, build_demo
 
@@ -15,13 +16,15 @@ class Command(BaseCommand):
         "Set up the demo (migrate + demo data) and serve it at http://127.0.0.1:8000 with a worker."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--no-serve", action="store_true", help="Only migrate and load the demo data."
         )
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
-    def handle(self, *args, no_serve=False, addrport="127.0.0.1:8000", **options):
+    def handle(
+        self, *args: Any, no_serve: bool = False, addrport: str = "127.0.0.1:8000", **options: Any
+    ) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         created = build_demo()
         self.stdout.write(

@@ -1,10 +1,11 @@
 """`m4s worker`: runs background tasks and the periodic jobs declared in m4s/schedule.py."""
 
 import threading
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from m4s.core.scheduler import enqueue_due_jobs
@@ -27,7 +28,7 @@ def _scheduler_loop(tick: float, stop: threading.Event) -> None:
 class Command(BaseCommand):
     help = "Run background tasks (and the periodic-job scheduler) until stopped."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--batch", action="store_true", help="Run what is queued (and due), then exit."
         )
@@ -42,8 +43,15 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, batch=False, interval=1.0, no_scheduler=False, tick=5.0, verbosity=1, **options
-    ):
+        self,
+        *args: Any,
+        batch: bool = False,
+        interval: float = 1.0,
+        no_scheduler: bool = False,
+        tick: float = 5.0,
+        verbosity: int = 1,
+        **options: Any,
+    ) -> None:
         if settings.TASK_BACKEND == "immediate":
             raise CommandError(
                 "TASK_BACKEND=immediate runs tasks in the web process; there is no queue to work."
