@@ -20,7 +20,7 @@ owner's in-app "+N points" message, as in production).
   a balance column, as many writes as one `record_event` does, on plain tables created here.
 * redeem: every member gets a few released lots (bulk-loaded, ¥-free), then `POST
   /api/v1/me/rewards/{car wash}/redeem` (300 points) with an owner bearer token and an
-  Idempotency-Key, one call per member for REDEEM_CALLS members; `services.redeem_reward` called
+  Idempotency-Key, one call per member for REDEEM_CALLS members; `rewards.redeem_reward` called
   directly for as many other members; CLIENTS processes redeeming for one member at the same time
   (distinct keys: no overspend; then one shared key: one voucher); `ledger.check_member` on every
   member. Baseline: the bare `UPDATE loyalty_member SET balance = balance - 300 WHERE id = %s AND
@@ -654,7 +654,7 @@ def bench_redeem(scale: int) -> dict:
 
     from m4s.identity.models import ApiToken
     from m4s.identity.services import issue_token
-    from m4s.loyalty import ledger, services
+    from m4s.loyalty import ledger, rewards
     from m4s.loyalty.models import Member, Voucher
 
     w = _load(scale)
@@ -691,7 +691,7 @@ def bench_redeem(scale: int) -> dict:
     for m in warm:
         api_redeem(m, key=f"warm-{m.pk}")
     api_shapes = _capture(lambda: api_redeem(warm[0], key="count"))
-    svc_shapes = _capture(lambda: services.redeem_reward(warm[1], wash.pk, key="count"))
+    svc_shapes = _capture(lambda: rewards.redeem_reward(warm[1], wash.pk, key="count"))
     harness.log(f"redeem: {len(api_shapes)} statements per API redeem: {_breakdown(api_shapes)}")
     harness.log(f"redeem: {len(svc_shapes)} statements per redeem_reward: {_breakdown(svc_shapes)}")
 
@@ -709,7 +709,7 @@ def bench_redeem(scale: int) -> dict:
     with connection.execute_wrapper(svc_timer):
         svc_lat, _total = harness.timed_loop(
             service_members,
-            lambda m: services.redeem_reward(m, wash.pk, key=f"svc-{m.pk}"),
+            lambda m: rewards.redeem_reward(m, wash.pk, key=f"svc-{m.pk}"),
             budget=60,
         )
     svc_queries = svc_timer.queries / len(svc_lat)
@@ -831,7 +831,7 @@ def bench_redeem(scale: int) -> dict:
                 ),
                 "m4s": (
                     f"**{harness.latency_summary(api_lat)}** ({verdict} the goal); {api_queries:.1f} queries per "
-                    f"call (+ BEGIN/COMMIT); `services.redeem_reward` alone ({len(svc_lat)} other members): "
+                    f"call (+ BEGIN/COMMIT); `rewards.redeem_reward` alone ({len(svc_lat)} other members): "
                     f"{harness.latency_summary(svc_lat)}, {svc_queries:.1f} queries"
                 ),
                 "baseline": (
@@ -861,7 +861,7 @@ def bench_redeem(scale: int) -> dict:
             "lines": [
                 f"Redeem, statements of one API call (incl. BEGIN/COMMIT; one UPDATE of a lot per lot the "
                 f"300 points come from): {len(api_shapes)} — {_breakdown(api_shapes)}.",
-                f"Redeem, statements of one `services.redeem_reward`: {len(svc_shapes)} — {_breakdown(svc_shapes)}.",
+                f"Redeem, statements of one `rewards.redeem_reward`: {len(svc_shapes)} — {_breakdown(svc_shapes)}.",
                 f"Redeem API: {100 * api_db_share:.0f} % of the wall time inside the database driver.",
                 f"Redeem load average before the timed calls {load_before}, after the baseline {load_after}.",
                 f"Redeem: `check_member` on all {len(w.members):,} members after the runs: no problem "

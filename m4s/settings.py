@@ -402,9 +402,9 @@ HOOKS: dict[str, list[str]] = {
 
 # Redeems a coupon code at settlement (same transaction): (code, group_id, customer_id, spend,
 # used_on) -> Decimal discount, or a DomainError.
-SERVICE_COUPON_REDEEMER = "m4s.loyalty.services.redeem_coupon_at_settlement"
+SERVICE_COUPON_REDEEMER = "m4s.loyalty.rewards.redeem_coupon_at_settlement"
 # The member's tier discount on customer-paid labour, applied and logged at settlement.
-SERVICE_MEMBER_DISCOUNT = "m4s.loyalty.services.labour_discount_at_settlement"
+SERVICE_MEMBER_DISCOUNT = "m4s.loyalty.rewards.labour_discount_at_settlement"
 
 # Raw telemetry older than this is purged (daily odometer, alarms and cases are kept).
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 180)

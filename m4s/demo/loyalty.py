@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 
 from m4s.core.i18n import text
 from m4s.customers.models import Customer
-from m4s.loyalty import ledger, services
+from m4s.loyalty import ledger, partners, rewards, services
 from m4s.loyalty.choices import Event
 from m4s.loyalty.models import Member
 
@@ -31,7 +31,7 @@ def install_demo_programmes(groups) -> dict:
         raw = DEMO_PARTNER_KEYS.get(group.slug)
         if raw:
             type(club.partner).objects.for_group(group.pk).filter(pk=club.partner.pk).update(
-                key_prefix=raw.split(".", 1)[0], key_hash=services.hash_key(raw)
+                key_prefix=raw.split(".", 1)[0], key_hash=partners.hash_key(raw)
             )
         clubs[group.slug] = club
     return clubs
@@ -131,12 +131,10 @@ def _vouchers(group, club, owner_phones, now):
         expires_at=now + dt.timedelta(days=25),
         now=now - dt.timedelta(days=340),
     )
-    used, _ = services.redeem_reward(
-        member, club.rewards["wash"].pk, key=f"demo:wash:{member.pk}:1"
-    )
+    used, _ = rewards.redeem_reward(member, club.rewards["wash"].pk, key=f"demo:wash:{member.pk}:1")
     from m4s.loyalty.models import Voucher
 
     Voucher.objects.for_group(group.pk).filter(pk=used.pk).update(
         status="used", used_at=now - dt.timedelta(days=2)
     )
-    services.redeem_reward(member, club.rewards["wash"].pk, key=f"demo:wash:{member.pk}:2")
+    rewards.redeem_reward(member, club.rewards["wash"].pk, key=f"demo:wash:{member.pk}:2")

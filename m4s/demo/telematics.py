@@ -16,9 +16,8 @@ from m4s.telematics import messages as msg
 from m4s.telematics import services, writer
 from m4s.telematics.choices import Protocol
 from m4s.telematics.models import DailyOdometer, Device, RescueCase, Telemetry, VehicleState
+from m4s.telematics.sim_cars import PETROL_PCT_PER_KM, SimCar
 from m4s.telematics.simulator import (
-    PETROL_PCT_PER_KM,
-    SimCar,
     default_tokens_path,
     group_admins,
     load_tokens,

@@ -20,7 +20,7 @@ from .models import (
     Reward,
     Tier,
 )
-from .services import hash_key
+from .partners import hash_key
 
 
 @admin.register(Programme, site=admin_site)

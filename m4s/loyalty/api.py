@@ -20,7 +20,7 @@ from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 
-from . import selectors, services
+from . import partners, rewards, selectors, services
 
 owner_router = Router(tags=["owner: loyalty"], auth=owner_auth)
 staff_router = Router(tags=["staff: loyalty"], auth=staff_auth)
@@ -28,7 +28,7 @@ staff_router = Router(tags=["staff: loyalty"], auth=staff_auth)
 
 class PartnerAuth(HttpBearer):
     def authenticate(self, request, token):
-        partner = services.partner_for_key(token)
+        partner = partners.partner_for_key(token)
         if partner is not None:
             request.partner = partner
         return partner
@@ -301,7 +301,7 @@ def redeem(
     idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200),
 ):
     member = _member(request)
-    voucher, created = services.redeem_reward(
+    voucher, created = rewards.redeem_reward(
         member,
         reward_id,
         key=f"owner:{member.pk}:{idempotency_key[:80]}" if idempotency_key else "",
@@ -346,7 +346,7 @@ def claim_referral(request, payload: ReferralIn):
 # --- staff --------------------------------------------------------------------------------------
 @staff_router.post("/vouchers/{code}/use", response=UsedOut, openapi_extra=errors(410))
 def use_voucher(request, code: str):
-    v = services.use_voucher(code, actor=request.user)
+    v = rewards.use_voucher(code, actor=request.user)
     return {
         "code": v.code,
         "reward": translated(v.reward, "name"),
@@ -430,7 +430,7 @@ def report(request):
 # --- partner ------------------------------------------------------------------------------------
 @partner_router.get("/members/{code}", response=dict)
 def partner_member(request, code: str):
-    member = services.member_by_code(request.partner.dealer_group_id, code)
+    member = partners.member_by_code(request.partner.dealer_group_id, code)
     return {
         "member_code": member.code,
         "balance": member.balance,
@@ -447,8 +447,8 @@ def partner_earn(
     partner = request.partner
 
     def run():
-        member = services.member_by_code(partner.dealer_group_id, payload.member_code)
-        earned = services.partner_earn(partner, member, payload.amount, payload.reference)
+        member = partners.member_by_code(partner.dealer_group_id, payload.member_code)
+        earned = partners.partner_earn(partner, member, payload.amount, payload.reference)
         member.refresh_from_db()
         points = sum(e.points for e in earned.entries)
         return 201, {
@@ -458,7 +458,7 @@ def partner_earn(
             "balance": member.balance,
         }
 
-    status, body = services.idempotent_partner_call(partner, idempotency_key, payload.dict(), run)
+    status, body = partners.idempotent_partner_call(partner, idempotency_key, payload.dict(), run)
     return Status(status, body)
 
 
@@ -476,14 +476,14 @@ def partner_redeem(
 
     def run():
         if payload.voucher_code:
-            v = services.use_voucher(payload.voucher_code, partner=partner)
+            v = rewards.use_voucher(payload.voucher_code, partner=partner)
             return 201, {"voucher_code": v.code, "reward": v.reward.name, "status": v.status}
-        member = services.member_by_code(partner.dealer_group_id, payload.member_code or "")
-        entry = services.partner_redeem(partner, member, payload.points, payload.reference)
+        member = partners.member_by_code(partner.dealer_group_id, payload.member_code or "")
+        entry = partners.partner_redeem(partner, member, payload.points, payload.reference)
         member.refresh_from_db()
         return 201, {"member_code": member.code, "points": entry.points, "balance": member.balance}
 
-    status, body = services.idempotent_partner_call(partner, idempotency_key, payload.dict(), run)
+    status, body = partners.idempotent_partner_call(partner, idempotency_key, payload.dict(), run)
     return Status(status, body)
 
 

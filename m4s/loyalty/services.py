@@ -1,10 +1,9 @@
 """Every write of the loyalty area: membership, earning from events under rules, caps and
-budgets, tiers, rewards and vouchers, coupons, missions and badges, referrals, partners.
+budgets, tiers, missions and badges, adjustments, referrals, hook receivers, expiry.
+Rewards, vouchers and coupons are in `rewards.py`, partner API services in `partners.py`.
 Points move only through `ledger.py`."""
 
 import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -15,10 +14,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from m4s.core import idempotency
 from m4s.core.audit import audit_entry
 from m4s.core.errors import DomainError
-from m4s.core.i18n import name_of, text, translated
+from m4s.core.i18n import name_of, text
 from m4s.customers.models import Customer
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
@@ -27,10 +25,9 @@ from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 
 from . import ledger
-from .choices import CouponKind, EntryKind, Event, Measure, VoucherStatus
+from .choices import EntryKind, Event, Measure, VoucherStatus
 from .models import (
     Campaign,
-    CouponCode,
     EarningRule,
     LedgerEntry,
     Member,
@@ -39,10 +36,8 @@ from .models import (
     Mission,
     MissionCompletion,
     Partner,
-    PartnerRequest,
     Programme,
     Referral,
-    Reward,
     Tier,
     Voucher,
 )
@@ -445,204 +440,6 @@ def advance_missions(member: Member, event: str, *, now=None) -> list[Mission]:
     return completed
 
 
-# --- rewards and vouchers ------------------------------------------------------------------------
-@transaction.atomic
-def redeem_reward(member: Member, reward_id: int, *, key: str, now=None) -> tuple[Voucher, bool]:
-    """Spend points on a reward: a voucher with a code and QR, usable at once."""
-    now = now or timezone.now()
-    g = member.dealer_group_id
-    if not key:
-        raise DomainError("idempotency_key_required", _("An Idempotency-Key is required."))
-    prior = (
-        LedgerEntry.objects.for_group(g)
-        .filter(idempotency_key=f"redeem:{key}")
-        .select_related("voucher")
-        .first()
-    )
-    if prior is not None:
-        if prior.member_id != member.pk:
-            raise DomainError(
-                "idempotency_key_reused", _("This key was used for another request."), status=422
-            )
-        return prior.voucher, False
-    reward = (
-        Reward.objects.for_group(g)
-        .filter(pk=reward_id, is_active=True)
-        .select_related("min_tier")
-        .first()
-    )
-    if reward is None:
-        raise DomainError("not_found", _("No such reward."), status=404)
-    member = Member.objects.for_group(g).select_related("tier").get(pk=member.pk)
-    if reward.min_tier_id and (
-        member.tier is None or member.tier.threshold < reward.min_tier.threshold
-    ):
-        raise DomainError(
-            "tier_too_low",
-            _("This reward is for %(tier)s members and above.")
-            % {"tier": translated(reward.min_tier, "name")},
-            status=403,
-        )
-    if reward.stock is not None and not Reward.objects.for_group(g).filter(
-        pk=reward.pk, stock__gt=0
-    ).update(stock=F("stock") - 1):
-        raise DomainError("out_of_stock", _("This reward is out of stock."), status=409)
-    entry, created = ledger.debit(
-        member,
-        reward.cost,
-        kind=EntryKind.REDEEM,
-        reason=name_of(reward),
-        key=f"redeem:{key}",
-        source=("reward", reward.pk),
-        partner=reward.partner,
-        now=now,
-    )
-    if not created:  # the same request won the member lock first: replay its voucher
-        if reward.stock is not None:  # give back the unit taken above
-            Reward.objects.for_group(g).filter(pk=reward.pk).update(stock=F("stock") + 1)
-        return Voucher.objects.for_group(g).get(entry=entry), False
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                voucher = Voucher.objects.create(
-                    dealer_group_id=g,
-                    code=ledger.new_code(10),
-                    member=member,
-                    reward=reward,
-                    entry=entry,
-                    issued_at=now,
-                    expires_at=now + dt.timedelta(days=reward.valid_days),
-                )
-            return voucher, True
-        except IntegrityError:
-            continue
-    raise DomainError("conflict", _("Please try again."), status=409)
-
-
-@transaction.atomic
-def use_voucher(code: str, *, actor=None, partner: Partner | None = None, now=None) -> Voucher:
-    """Staff (or the partner whose reward it is) scan the code and mark it used, once."""
-    now = now or timezone.now()
-    code = (code or "").strip().upper()
-    if actor is not None:
-        check_perm(actor, Perm.USE_VOUCHERS)  # the desk roles, not technicians or sales
-        group_id = actor.dealer_group_id
-    else:
-        group_id = partner.dealer_group_id
-    voucher = (
-        Voucher.objects.for_group(group_id)
-        .select_for_update(of=("self",))
-        .select_related("reward", "member")
-        .filter(code=code)
-        .first()
-    )
-    if voucher is None or (partner is not None and voucher.reward.partner_id != partner.pk):
-        raise DomainError("not_found", _("No such voucher."), status=404)
-    if voucher.status == VoucherStatus.USED:
-        raise DomainError(
-            "already_used",
-            _("This voucher was already used at %(at)s.")
-            % {"at": timezone.localtime(voucher.used_at).strftime("%Y-%m-%d %H:%M")},
-            status=409,
-        )
-    if voucher.expires_at <= now:
-        raise DomainError("voucher_expired", _("This voucher has expired."), status=410)
-    voucher.status, voucher.used_at, voucher.used_by, voucher.used_at_partner = (
-        VoucherStatus.USED,
-        now,
-        actor,
-        partner,
-    )
-    voucher.save(update_fields=["status", "used_at", "used_by", "used_at_partner"])
-    return voucher
-
-
-# --- coupons -----------------------------------------------------------------------------------
-def coupon_discount(
-    code: str, group_id: int, spend: Decimal, *, member: Member | None, today=None
-) -> tuple:
-    """(CouponCode, discount) if the code is usable on this spend, else a DomainError."""
-    today = today or timezone.localdate()
-    cc = (
-        CouponCode.objects.for_group(group_id)
-        .select_related("coupon")
-        .filter(code=(code or "").strip().upper())
-        .first()
-    )
-    if cc is None:
-        raise DomainError("invalid_coupon", _("This coupon code is not valid."))
-    c = cc.coupon
-    if cc.used_at is not None:
-        raise DomainError("coupon_used", _("This coupon was already used."), status=409)
-    if not c.valid_from <= today <= c.valid_to:
-        raise DomainError("coupon_expired", _("This coupon is not valid today."))
-    if cc.member_id and (member is None or cc.member_id != member.pk):
-        raise DomainError("invalid_coupon", _("This coupon code is not valid."))
-    if spend < c.min_spend:
-        raise DomainError(
-            "coupon_min_spend",
-            _("This coupon needs a spend of at least ¥%(min)s.") % {"min": c.min_spend},
-        )
-    if (
-        member is not None
-        and CouponCode.objects.for_group(group_id)
-        .filter(coupon=c, member=member, used_at__isnull=False)
-        .count()
-        >= c.per_owner_limit
-    ):
-        raise DomainError(
-            "coupon_limit", _("You have used this coupon as often as allowed."), status=409
-        )
-    if c.kind == CouponKind.PERCENT:
-        discount = (spend * c.value / 100).quantize(Decimal("0.01"), ROUND_DOWN)
-    else:
-        discount = min(c.value, spend)
-    return cc, discount
-
-
-@transaction.atomic
-def redeem_coupon(
-    code: str, group_id: int, spend: Decimal, *, member: Member | None, used_on: str
-) -> Decimal:
-    cc, discount = coupon_discount(code, group_id, spend, member=member)
-    if (
-        not CouponCode.objects.for_group(group_id)
-        .filter(pk=cc.pk, used_at__isnull=True)
-        .update(
-            used_at=timezone.now(),
-            used_on=used_on[:40],
-            discount=discount,
-            member=member or cc.member,
-        )
-    ):
-        raise DomainError("coupon_used", _("This coupon was already used."), status=409)
-    return discount
-
-
-def redeem_coupon_at_settlement(
-    code: str, *, group_id: int, customer_id: int, spend: Decimal, used_on: str
-):
-    """settings.SERVICE_COUPON_REDEEMER: runs inside the settlement's transaction."""
-    customer = Customer.objects.for_group(group_id).get(pk=customer_id)
-    member = Member.objects.for_group(group_id).filter(customer=customer).first()
-    return redeem_coupon(code, group_id, spend, member=member, used_on=used_on)
-
-
-def labour_discount_at_settlement(*, group_id: int, customer_id: int):
-    """settings.SERVICE_MEMBER_DISCOUNT: the member's tier discount on customer-paid labour, as
-    (percent, reason for the price log), or None."""
-    member = (
-        Member.objects.for_group(group_id)
-        .select_related("tier")
-        .filter(customer_id=customer_id)
-        .first()
-    )
-    if member is None or member.tier is None or not member.tier.labour_discount_pct:
-        return None
-    pct = member.tier.labour_discount_pct
-    return pct, _("%(tier)s member: %(pct)d%% off labour") % {"tier": member.tier.name, "pct": pct}
-
-
 # --- staff adjustments and clawback -----------------------------------------------------------------
 @transaction.atomic
 def adjust(actor, member: Member, points: int, *, reason: str, key: str):
@@ -823,128 +620,6 @@ def on_car_bound(bound):
             now=now,
         )
         _reward_referral(get_or_create_member(customer), bound.vin, now)
-
-
-# --- partners ---------------------------------------------------------------------------------------
-def hash_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def create_partner(
-    group, *, name: str, category: str = "", points_per_yuan: Decimal = Decimal("1")
-) -> tuple:
-    """Returns (partner, api_key); the key is shown once, only its hash is stored."""
-    prefix = "pk_" + secrets.token_hex(4)
-    raw = f"{prefix}.{secrets.token_urlsafe(24)}"
-    partner = Partner.objects.create(
-        dealer_group_id=getattr(group, "pk", group),
-        name=name,
-        category=category,
-        key_prefix=prefix,
-        key_hash=hash_key(raw),
-        points_per_yuan=points_per_yuan,
-    )
-    return partner, raw
-
-
-def partner_for_key(raw: str) -> Partner | None:
-    prefix = (raw or "").split(".", 1)[0]
-    partner = Partner.objects.unscoped().filter(key_prefix=prefix, is_active=True).first()
-    if partner is None or not secrets.compare_digest(partner.key_hash, hash_key(raw)):
-        return None
-    return partner
-
-
-def idempotent_partner_call(partner: Partner, key: str, body: dict, run) -> tuple[int, dict]:
-    """Run `run()` -> (status, response) once per Idempotency-Key; a retry with the same key and
-    body gets the stored answer (a concurrent retry waits for the first call to finish), the
-    same key with another body is refused."""
-    if not key or len(key) > 100:
-        raise DomainError(
-            "idempotency_key_required",
-            _("Send an Idempotency-Key header (at most 100 characters)."),
-        )
-    return idempotency.call_once(
-        PartnerRequest.objects.for_group(partner.dealer_group_id),
-        key={"partner": partner, "key": key},
-        body=body,
-        create={"dealer_group_id": partner.dealer_group_id},
-        run=run,
-    )
-
-
-def member_by_code(group_id: int, code: str) -> Member:
-    code = (code or "").strip().upper()
-    if code.startswith("M4S:"):
-        code = code[4:]
-    member = (
-        Member.objects.for_group(group_id)
-        .select_related("tier", "customer")
-        .filter(code=code)
-        .first()
-    )
-    if member is None:
-        raise DomainError("not_found", _("No such member."), status=404)
-    return member
-
-
-def partner_earn(partner: Partner, member: Member, amount: Decimal, reference: str) -> Earned:
-    if amount <= 0 or amount > Decimal("1000000"):
-        raise DomainError("invalid_amount", _("The amount must be positive."))
-    source = f"partner:{partner.pk}:{reference}"
-    if MemberEvent.objects.for_group(partner.dealer_group_id).filter(source=source).exists():
-        raise DomainError(
-            "reference_reused",
-            _("This purchase reference was already used; send a new one for a new purchase."),
-            status=409,
-        )
-    rules = list(
-        EarningRule.objects.for_group(partner.dealer_group_id).filter(
-            event=Event.PARTNER_PURCHASE, is_active=True
-        )
-    )
-    if not rules:  # the partner's own rate
-        rules = [
-            EarningRule(
-                dealer_group_id=partner.dealer_group_id,
-                pk=None,
-                event=Event.PARTNER_PURCHASE,
-                name=partner.name,
-                points_per_yuan=partner.points_per_yuan,
-            )
-        ]
-    return record_event(
-        member.customer,
-        Event.PARTNER_PURCHASE,
-        source=source,
-        amount=amount,
-        key=f"partner:{partner.pk}",
-        partner=partner,
-        rules=rules,
-    )
-
-
-def partner_redeem(partner: Partner, member: Member, points: int, reference: str) -> LedgerEntry:
-    entry, created = ledger.debit(
-        member,
-        points,
-        kind=EntryKind.REDEEM,
-        reason=partner.name,
-        key=f"partner:{partner.pk}:redeem:{reference}",
-        source=("partner", reference),
-        partner=partner,
-    )
-    if not created and entry.points != -points:
-        raise DomainError(
-            "reference_reused",
-            _("This purchase reference was already used; send a new one for a new purchase."),
-            status=409,
-        )
-    return entry
-
-
-def points_for_yuan(points: int, programme: Programme) -> Decimal:
-    return (Decimal(points) * programme.point_value).quantize(Decimal("0.01"))
 
 
 def expire_and_warn(now: dt.datetime | None = None) -> dict:

@@ -79,7 +79,7 @@ def _contract_world(w):
     from m4s.customers import services as customer_services
     from m4s.identity.services import issue_token
     from m4s.loyalty import ledger
-    from m4s.loyalty import services as loyalty
+    from m4s.loyalty import rewards as loyalty_rewards
     from m4s.loyalty.choices import EntryKind
     from m4s.service import booking as booking_services
     from m4s.service import surveys as survey_services
@@ -128,7 +128,7 @@ def _contract_world(w):
         expires_at=timezone.now() + dt.timedelta(days=300),
     )
     reward = min(w.club.rewards.values(), key=lambda r: r.cost)
-    w.voucher, _ = loyalty.redeem_reward(w.member, reward.pk, key="contract-voucher")
+    w.voucher, _ = loyalty_rewards.redeem_reward(w.member, reward.pk, key="contract-voucher")
     w.fence = set_geofence(w.owner, w.my_car, name="Home", lat=39.9, lon=116.4, radius_m=500)
     # Another owner asks for group A's known car: a transfer for staff to decide.
     claimant = customer_services.get_or_create_customer_for_owner(w.owner_b, w.store_a)

@@ -11,8 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from m4s.core.errors import DomainError
-from m4s.customers import importing
-from m4s.customers.importing import read_rows
+from m4s.customers.importing import read_rows, reading
 
 
 def workbook(rows: list[list]) -> bytes:
@@ -66,8 +65,8 @@ def counted(monkeypatch):
 def test_a_million_row_workbook_stops_at_the_limit(counted, monkeypatch):
     data = bomb(1_000_000)
     assert len(data) < 400_000  # small on the wire
-    monkeypatch.setattr(importing, "MAX_ROWS", 1_000)  # the same rule, at a size a test can run
-    monkeypatch.setattr(importing, "MAX_BLANK_ROWS", 100)
+    monkeypatch.setattr(reading, "MAX_ROWS", 1_000)  # the same rule, at a size a test can run
+    monkeypatch.setattr(reading, "MAX_BLANK_ROWS", 100)
     with pytest.raises(DomainError) as e:
         read_rows(io.BytesIO(data), "customers.xlsx")
     assert e.value.code == "too_many_rows"
@@ -76,7 +75,7 @@ def test_a_million_row_workbook_stops_at_the_limit(counted, monkeypatch):
 
 
 def test_rows_at_the_limit_are_read(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 50)
+    monkeypatch.setattr(reading, "MAX_ROWS", 50)
     rows = read_rows(io.BytesIO(bomb(50)), "customers.xlsx")
     assert len(rows) == 50 and rows[-1]["phone"] == "13800138000"
     with pytest.raises(DomainError) as e:
@@ -85,8 +84,8 @@ def test_rows_at_the_limit_are_read(monkeypatch):
 
 
 def test_blank_lines_count_towards_the_physical_limit(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 10)
-    monkeypatch.setattr(importing, "MAX_BLANK_ROWS", 5)
+    monkeypatch.setattr(reading, "MAX_ROWS", 10)
+    monkeypatch.setattr(reading, "MAX_BLANK_ROWS", 5)
     ok = b"phone\n" + b"13800138000\n" * 10 + b"\n" * 4
     assert len(read_rows(io.BytesIO(ok), "c.csv")) == 10
     with pytest.raises(DomainError) as e:

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from m4s.loyalty.choices import Event, Measure, RewardKind
 from m4s.loyalty.models import Badge, Campaign, EarningRule, Mission, Programme, Reward, Tier
-from m4s.loyalty.services import create_partner
+from m4s.loyalty.partners import create_partner
 
 from .loyalty_i18n import names
 

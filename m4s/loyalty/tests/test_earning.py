@@ -13,7 +13,7 @@ from m4s.core.errors import DomainError
 from m4s.customers.models import Customer
 from m4s.demo import synthetic
 from m4s.demo.starters import loyalty as starter
-from m4s.loyalty import ledger, selectors, services
+from m4s.loyalty import ledger, rewards, selectors, services
 from m4s.loyalty.choices import EntryKind, Event
 from m4s.loyalty.models import (
     Campaign,
@@ -105,7 +105,7 @@ def test_a_refund_takes_back_only_what_is_left(workshop, django_capture_on_commi
     )
     member = Member.objects.for_group(w.group_a).get(customer=w.customer)
     wash = club.rewards["wash"]
-    services.redeem_reward(member, wash.pk, key="spend-first")
+    rewards.redeem_reward(member, wash.pk, key="spend-first")
     member.refresh_from_db()
     left = member.balance
     assert 0 < left < 860
@@ -374,23 +374,23 @@ def test_coupons_at_settlement(club):
     )
     CouponCode.objects.create(dealer_group=w.group_a, coupon=coupon, code="SAVE50")
     with pytest.raises(DomainError) as e:
-        services.redeem_coupon(
+        rewards.redeem_coupon(
             "SAVE50", w.group_a.pk, Decimal("299"), member=w.member, used_on="ro:1"
         )
     assert e.value.code == "coupon_min_spend"
     with pytest.raises(DomainError) as e:
-        services.redeem_coupon(
+        rewards.redeem_coupon(
             "SAVE50", w.group_b.pk, Decimal("500"), member=w.member_b, used_on="ro:1"
         )
     assert e.value.code == "invalid_coupon"  # other group
     assert (
-        services.redeem_coupon(
+        rewards.redeem_coupon(
             "save50", w.group_a.pk, Decimal("500"), member=w.member, used_on="ro:1"
         )
         == 50
     )
     with pytest.raises(DomainError) as e:
-        services.redeem_coupon(
+        rewards.redeem_coupon(
             "SAVE50", w.group_a.pk, Decimal("500"), member=w.member, used_on="ro:2"
         )
     assert e.value.code == "coupon_used"
@@ -489,7 +489,7 @@ def test_new_members_start_in_the_entry_tier_and_old_vouchers_expire(club):
     w = club
     assert w.member.tier.name == "Silver"
     ledger.credit(w.member, 300, reason="x", key="seed", expires_at=None)
-    voucher, _ = services.redeem_reward(w.member, w.club.rewards["wash"].pk, key="v")
+    voucher, _ = rewards.redeem_reward(w.member, w.club.rewards["wash"].pk, key="v")
     services.expire_and_warn(now=voucher.expires_at + dt.timedelta(seconds=1))
     assert Voucher.objects.for_group(w.group_a).get(pk=voucher.pk).status == "expired"
 

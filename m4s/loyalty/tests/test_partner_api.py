@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from m4s.core.tests.parallel import post_in_parallel, skip_on_sqlite
-from m4s.loyalty import ledger, services
+from m4s.loyalty import ledger, rewards
 from m4s.loyalty.choices import EntryKind
 from m4s.loyalty.models import LedgerEntry, PartnerRequest
 
@@ -91,8 +91,8 @@ def test_redeem_points_and_vouchers(club, client):
     assert r.status_code == 409 and r.json()["code"] == "insufficient_points"
     assert not PartnerRequest.objects.for_group(w.group_a).filter(key="r2").exists()
     # The partner honours its own reward's voucher, not the dealer's car wash.
-    own, _ = services.redeem_reward(w.member, w.club.rewards["partner_wash"].pk, key="v1")
-    dealers, _ = services.redeem_reward(w.member, w.club.rewards["wash"].pk, key="v2")
+    own, _ = rewards.redeem_reward(w.member, w.club.rewards["partner_wash"].pk, key="v1")
+    dealers, _ = rewards.redeem_reward(w.member, w.club.rewards["wash"].pk, key="v2")
     r = client.post(
         "/api/v1/partner/redeem",
         {"voucher_code": dealers.code, "reference": "c-3"},

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from m4s.core import charts
 from m4s.core.errors import DomainError
-from m4s.loyalty import selectors, services
+from m4s.loyalty import rewards, selectors, services
 from m4s.loyalty.choices import Event, VoucherStatus
 from m4s.loyalty.models import Voucher
 from m4s.notify import selectors as inbox
@@ -76,7 +76,7 @@ def desk(request):
         try:
             if not code:
                 raise DomainError("code_required", _("Scan or type the voucher code."))
-            used = services.use_voucher(code, actor=user)
+            used = rewards.use_voucher(code, actor=user)
         except DomainError as exc:
             status, error = exc.status, exc.message
         else:

@@ -30,6 +30,7 @@ from m4s.customers.models import Customer
 from m4s.loyalty import selectors, services
 from m4s.loyalty.choices import Event, Measure, VoucherStatus
 from m4s.loyalty.models import EarningRule, Member, Referral
+from m4s.loyalty.rewards import redeem_reward
 from m4s.web.owner_views import _context, owner_required
 
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -188,7 +189,7 @@ def redeem(request, member: Member, reward_id: int):
             raise DomainError(
                 "idempotency_key_required", _("Please reload the page and try again.")
             )
-        voucher, created = services.redeem_reward(member, reward_id, key=f"owner:{member.pk}:{key}")
+        voucher, created = redeem_reward(member, reward_id, key=f"owner:{member.pk}:{key}")
     except DomainError as exc:
         return _rewards_page(request, member, status=exc.status, error=exc.message)
     if created:

@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from m4s.demo import telematics as history
 from m4s.telematics import messages as msg
-from m4s.telematics import services, simulator
+from m4s.telematics import services, sim_cars, simulator
 from m4s.telematics.models import DailyOdometer, DeadLetter, Device, Telemetry, VehicleState
 
 
 def _week(**kw):
     now = timezone.now()
-    car = simulator.SimCar(
+    car = sim_cars.SimCar(
         device_id="sim-x",
         vehicle_id=kw.pop("vehicle_id", 3),
         clock=now - dt.timedelta(days=7),
@@ -57,7 +57,7 @@ def test_electric_cars_charge_and_rare_events_happen_when_asked():
     alarms = [m for m in week if m.alarm != "none"]
     assert alarms[0].alarm == "crash" and alarms[0].speed_kmh > 30
     assert car.crashed and all(not m.ignition for m in week[week.index(alarms[0]) + 2 :])
-    assert any(m.dtcs and m.dtcs[0] in simulator.FAULT_CODES for m in week)
+    assert any(m.dtcs and m.dtcs[0] in sim_cars.FAULT_CODES for m in week)
     car, week = _week(seed=4, crash_prob=0, theft_prob=50.0)  # stolen within the day
     kinds = [m.alarm for m in week if m.alarm != "none"]
     assert kinds == ["movement", "power_cut"] and car.silent

@@ -15,7 +15,7 @@ from django.utils import timezone
 from m4s.core.tests.factories import PASSWORD, OwnerFactory
 from m4s.customers.models import Customer
 from m4s.customers.services import get_or_create_customer_for_owner
-from m4s.loyalty import ledger, services
+from m4s.loyalty import ledger, rewards, services
 from m4s.loyalty.choices import EntryKind, VoucherStatus
 from m4s.loyalty.models import LedgerEntry, Member, Referral, Reward, Voucher
 from m4s.owners.middleware import SESSION_KEY
@@ -82,7 +82,7 @@ def vouchers(member):
 # --- owner app -------------------------------------------------------------------------------------
 def test_every_owner_page_renders_for_the_member_and_redirects_when_signed_out(club):
     give(club.member, 1000)
-    voucher, _ = services.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t1")
+    voucher, _ = rewards.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t1")
     client = owner_client(club.owner)
     pages = [*OWNER_PAGES, f"/app/loyalty/vouchers/{voucher.pk}/"]
     pages.append(f"/app/loyalty/vouchers/{voucher.pk}/qr.svg")
@@ -185,7 +185,7 @@ def test_a_redeem_without_a_key_or_of_another_groups_reward_is_refused(club):
 
 def test_staff_uses_the_voucher_on_the_desk_and_the_owner_then_sees_it_used(club):
     give(club.member, 1000)
-    voucher, _ = services.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t2")
+    voucher, _ = rewards.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t2")
     desk = staff_client(club.advisor_a)
     assert desk.get("/console/loyalty/").status_code == 200
     used = desk.post("/console/loyalty/", {"code": f" {voucher.code.lower()} "})
@@ -206,7 +206,7 @@ def test_staff_uses_the_voucher_on_the_desk_and_the_owner_then_sees_it_used(club
 
 def test_desk_refuses_unknown_and_expired_codes(club):
     give(club.member, 1000)
-    voucher, _ = services.redeem_reward(
+    voucher, _ = rewards.redeem_reward(
         club.member,
         club.club.rewards["wash"].pk,
         key="t3",
@@ -307,7 +307,7 @@ def test_own_or_unknown_referral_codes_are_refused_clearly(club):
 
 def test_another_groups_owner_gets_404_on_the_voucher(club):
     give(club.member, 1000)
-    voucher, _ = services.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t4")
+    voucher, _ = rewards.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t4")
     other = owner_client(club.owner_b)
     for url in (
         f"/app/loyalty/vouchers/{voucher.pk}/",
@@ -335,7 +335,7 @@ def test_console_pages_need_sign_in_and_the_capability(club):
 
 def test_another_groups_staff_cannot_use_or_find_group_a_vouchers_and_members(club):
     give(club.member, 1000)
-    voucher, _ = services.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t5")
+    voucher, _ = rewards.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t5")
     desk = staff_client(club.advisor_b)
     response = desk.post("/console/loyalty/", {"code": voucher.code})
     assert response.status_code == 404
@@ -357,7 +357,7 @@ def test_another_groups_staff_cannot_use_or_find_group_a_vouchers_and_members(cl
 def test_lookup_shows_balance_pending_tier_and_vouchers(club):
     give(club.member, 1000)
     services.record_event(club.customer, "appointment_kept", source="appt:1")  # +50, Silver
-    services.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t6")
+    rewards.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t6")
     desk = staff_client(club.advisor_a)
     found = text(desk.get("/console/loyalty/", {"q": club.member.code}))
     assert found.count('data-testid="member-row"') == 1
@@ -406,7 +406,7 @@ def test_adjustment_needs_the_capability_and_a_reason(club):
 
 def test_report_shows_the_programmes_numbers(club):
     give(club.member, 1000)
-    services.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t7")
+    rewards.redeem_reward(club.member, club.club.rewards["wash"].pk, key="t7")
     services.adjust(club.admin_a, club.member, 50, reason="goodwill", key="a1")
     response = staff_client(club.admin_a).get("/console/loyalty/report/")
     assert response.status_code == 200
@@ -426,7 +426,7 @@ def test_list_pages_use_a_fixed_number_of_queries(club, django_assert_max_num_qu
     give(club.member, 5000)
     services.adjust(club.admin_a, club.member, 10, reason="goodwill", key="q-adjust")
     for i in range(8):
-        services.redeem_reward(club.member, club.club.rewards["wash"].pk, key=f"q{i}")
+        rewards.redeem_reward(club.member, club.club.rewards["wash"].pk, key=f"q{i}")
     owner = owner_client(club.owner)
     for url, most in (("/app/loyalty/vouchers/", 12), ("/app/loyalty/history/", 12)):
         with django_assert_max_num_queries(most):
