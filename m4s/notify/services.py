@@ -98,6 +98,66 @@ def send_message(
     return message
 
 
+def tell_staff(staff_members, kind: str, compose, *, group_id, link: str = "", dedupe=None) -> list:
+    """One in-app message to each staff member, composed by `compose() -> (title, body)` in
+    that person's language (strings, or `m4s.core.i18n.text` kept as source text + params so
+    the console inbox re-renders them in the reader's language). `dedupe` is a key that gets
+    `:<staff pk>` appended per person, or a callable `person -> key` (a full per-person key),
+    or None (no dedupe). Each person is told once even if listed twice."""
+    sent, seen = [], set()
+    for person in staff_members:
+        if person is None or person.pk in seen:
+            continue
+        seen.add(person.pk)
+        key = dedupe(person) if callable(dedupe) else (f"{dedupe}:{person.pk}" if dedupe else None)
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            title, body = compose()
+            sent.append(
+                send_message(
+                    channel=Channel.INAPP,
+                    staff=person,
+                    group=group_id,
+                    kind=kind,
+                    subject=title,
+                    body=body or "",
+                    link=link,
+                    dedupe_key=key,
+                )
+            )
+    return sent
+
+
+def on_duty_staff(store, roles, *, at=None) -> list:
+    """Who of these roles is on duty at a store now (from the roster, role by role in the order
+    given); if nobody is, the store's active staff of those roles. No store, nobody."""
+    from m4s.customers.selectors import on_duty
+    from m4s.staff.models import StaffUser
+
+    if store is None:
+        return []
+    at = at or timezone.now()
+    staff: list = []
+    for role in roles:
+        staff += list(on_duty(store, role, at))
+    if not staff:
+        staff = list(StaffUser.objects.filter(stores=store, is_active=True, role__in=list(roles)))
+    return staff
+
+
+def tell_on_duty(store, roles, kind: str, compose, *, link: str = "", dedupe=None, at=None) -> list:
+    """`tell_staff` to the staff of `roles` on duty at `store` (see `on_duty_staff`)."""
+    if store is None:
+        return []
+    return tell_staff(
+        on_duty_staff(store, roles, at=at),
+        kind,
+        compose,
+        group_id=store.dealer_group_id,
+        link=link,
+        dedupe=dedupe,
+    )
+
+
 def tell_customer(customer, kind: str, compose, *, dedupe: str, sms: bool = False, link: str = ""):
     """An in-app message (and an SMS if asked) to a dealer's customer, composed by
     `compose() -> (title, body)` in their own language (strings, or `m4s.core.i18n.text` that
