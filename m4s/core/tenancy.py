@@ -49,6 +49,20 @@ class TenantQuerySet(models.QuerySet[Any]):
             return self._scoped()
         return self.for_group(user.dealer_group_id)
 
+    def for_owner(self, owner: Any) -> "TenantQuerySet":
+        """Rows an app owner may see as their own, in every group they are a customer of: the
+        model names the path to the Owner in `owner_lookup` (e.g. "customer__owner"). A model
+        without one has no owner rows and raises; no owner (or an unsaved one) sees nothing."""
+        lookup = getattr(self.model, "owner_lookup", None)
+        if not lookup:
+            raise TenantScopeError(
+                f"{self.model.__name__} has no owner_lookup: it cannot be read for an owner"
+            )
+        owner_id = getattr(owner, "pk", owner)
+        if owner_id is None:
+            return self.none()._scoped()
+        return self.filter(**{lookup: owner_id})._scoped()
+
     def unscoped(self) -> "TenantQuerySet":
         """Every group's rows: for platform jobs (scheduled scans, migrations, the platform console)."""
         return self._scoped()

@@ -12,6 +12,8 @@ class Customer(TenantModel):
     """An owner as one dealer group knows them. The same person in two groups is two rows, and
     each group sees only its own. `owner` links to the sign-in identity once they sign in."""
 
+    owner_lookup = "owner"  # TenantQuerySet.for_owner
+
     owner = models.ForeignKey(
         "owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
     )

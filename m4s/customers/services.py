@@ -17,7 +17,7 @@ from m4s.core.audit import audit_entry, record_audit, snapshot
 from m4s.core.errors import DomainError, RateLimited
 from m4s.core.i18n import text
 from m4s.notify.choices import Channel
-from m4s.notify.services import send_message
+from m4s.notify.services import send_message, tell_staff
 from m4s.org.models import Store
 from m4s.owners.phones import normalize_mobile
 from m4s.staff.choices import Perm, Role
@@ -318,25 +318,16 @@ def _notify_staff(customer: Customer, kind: str, compose, *, link="", dedupe=Non
     staff_ids = {getattr(customer, f"{f}_id") for f in ("service_advisor", "sales_consultant")} | {
         getattr(also, "pk", None)
     }
-    for staff in (
+    tell_staff(
         StaffUser.objects.filter(pk__in=[i for i in staff_ids if i])
         .only("pk", "language")
-        .order_by("pk")
-    ):
-        with translation.override(
-            staff.language or None
-        ):  # in the reader's language, not the actor's
-            title, body = compose()
-            send_message(
-                channel=Channel.INAPP,
-                staff=staff,
-                group=customer.dealer_group,
-                kind=kind,
-                subject=title,
-                body=body,
-                link=link,
-                dedupe_key=f"{dedupe}:{staff.pk}" if dedupe else None,
-            )
+        .order_by("pk"),
+        kind,
+        compose,
+        group_id=customer.dealer_group_id,
+        link=link,
+        dedupe=dedupe,
+    )
 
 
 @dataclass(frozen=True)

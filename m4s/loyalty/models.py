@@ -101,6 +101,8 @@ class Member(TenantModel):
     """A customer in the programme. `balance`, `pending` and `qualifying` are projections of the
     ledger, updated in the same transaction as each entry; `m4s loyalty-check` proves them."""
 
+    owner_lookup = "customer__owner"  # TenantQuerySet.for_owner
+
     customer = models.OneToOneField(
         "customers.Customer", on_delete=models.CASCADE, related_name="member"
     )
@@ -298,6 +300,8 @@ class Reward(Translatable, TenantModel):
 
 
 class Voucher(TenantModel):
+    owner_lookup = "member__customer__owner"  # TenantQuerySet.for_owner
+
     code = models.CharField(max_length=16, unique=True)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="vouchers")
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="vouchers")

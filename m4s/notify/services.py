@@ -1,7 +1,7 @@
 """Writes to the outbox and its delivery."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +104,84 @@ def send_message(
         message = Message.objects.create(**fields)
     transaction.on_commit(lambda: enqueue_delivery(message.pk))
     return message
+
+
+def tell_staff(
+    staff_members: "Iterable[StaffUser | None]",
+    kind: str,
+    compose: Callable[[], tuple[Any, Any]],
+    *,
+    group_id: int,
+    link: str = "",
+    dedupe: "str | Callable[[Any], str] | None" = None,
+) -> list[Message]:
+    """One in-app message to each staff member, composed by `compose() -> (title, body)` in
+    that person's language (strings, or `m4s.core.i18n.text` kept as source text + params so
+    the console inbox re-renders them in the reader's language). `dedupe` is a key that gets
+    `:<staff pk>` appended per person, or a callable `person -> key` (a full per-person key),
+    or None (no dedupe). Each person is told once even if listed twice."""
+    sent: list[Message] = []
+    seen: set[int] = set()
+    for person in staff_members:
+        if person is None or person.pk in seen:
+            continue
+        seen.add(person.pk)
+        key = dedupe(person) if callable(dedupe) else (f"{dedupe}:{person.pk}" if dedupe else None)
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            title, body = compose()
+            sent.append(
+                send_message(
+                    channel=Channel.INAPP,
+                    staff=person,
+                    group=group_id,
+                    kind=kind,
+                    subject=title,
+                    body=body or "",
+                    link=link,
+                    dedupe_key=key,
+                )
+            )
+    return sent
+
+
+def on_duty_staff(store: Any, roles: Sequence[str], *, at: datetime | None = None) -> list[Any]:
+    """Who of these roles is on duty at a store now (from the roster, role by role in the order
+    given); if nobody is, the store's active staff of those roles. No store, nobody."""
+    from m4s.customers.selectors import on_duty
+    from m4s.staff.models import StaffUser
+
+    if store is None:
+        return []
+    at = at or timezone.now()
+    staff: list[Any] = []
+    for role in roles:
+        staff += list(on_duty(store, role, at))
+    if not staff:
+        staff = list(StaffUser.objects.filter(stores=store, is_active=True, role__in=list(roles)))
+    return staff
+
+
+def tell_on_duty(
+    store: Any,
+    roles: Sequence[str],
+    kind: str,
+    compose: Callable[[], tuple[Any, Any]],
+    *,
+    link: str = "",
+    dedupe: "str | Callable[[Any], str] | None" = None,
+    at: datetime | None = None,
+) -> list[Message]:
+    """`tell_staff` to the staff of `roles` on duty at `store` (see `on_duty_staff`)."""
+    if store is None:
+        return []
+    return tell_staff(
+        on_duty_staff(store, roles, at=at),
+        kind,
+        compose,
+        group_id=store.dealer_group_id,
+        link=link,
+        dedupe=dedupe,
+    )
 
 
 def tell_customer(

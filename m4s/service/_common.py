@@ -7,14 +7,11 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 from m4s.core.uploads import clean_images
-from m4s.notify.choices import Channel as MsgChannel
-from m4s.notify.services import send_message, tell_customer
+from m4s.notify.services import tell_customer, tell_staff
 from m4s.staff.choices import Perm
 from m4s.staff.models import StaffUser
 
@@ -30,18 +27,8 @@ _tell_owner = tell_customer
 def _tell_staff(
     staff: StaffUser, group_id: int, kind: str, compose, *, link: str = "", dedupe: str
 ):
-    with translation.override(staff.language or settings.LANGUAGE_CODE):
-        title, body = compose()
-        send_message(
-            channel=MsgChannel.INAPP,
-            staff=staff,
-            group=group_id,
-            kind=kind,
-            subject=title,
-            body=body,
-            link=link,
-            dedupe_key=dedupe,
-        )
+    """One staff member, with the caller's full dedupe key (see `tell_staff`)."""
+    tell_staff([staff], kind, compose, group_id=group_id, link=link, dedupe=lambda _p: dedupe)
 
 
 def _decimal(value, code: str) -> Decimal:

@@ -614,6 +614,8 @@ class RepairLine(Translatable, TenantModel):
     """One job on a repair order: a labour operation and the parts it needs. Only approved lines
     are worked on and billed; declined lines are kept so the owner can be reminded later."""
 
+    owner_lookup = "repair_order__customer__owner"  # TenantQuerySet.for_owner
+
     repair_order = models.ForeignKey(RepairOrder, on_delete=models.CASCADE, related_name="lines")
     operation = models.ForeignKey(LabourOperation, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=200)

@@ -267,6 +267,8 @@ class MileageForecast(TenantModel):
 class MaintenanceReminder(TenantModel):
     """Sent once per maintenance item and service cycle (the cycle starts at the last service)."""
 
+    owner_lookup = "vehicle__current_owner__owner"  # TenantQuerySet.for_owner
+
     vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey("service.MaintenanceItem", on_delete=models.CASCADE, related_name="+")
     cycle = models.CharField(max_length=20)  # date or km of the last service, or "new"

@@ -7,10 +7,9 @@ import hashlib
 import math
 import secrets
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -18,10 +17,8 @@ from m4s.core.errors import DomainError
 from m4s.core.i18n import name_of, text
 from m4s.customers.choices import TimelineKind
 from m4s.customers.services import record_timeline
-from m4s.notify.choices import Channel
-from m4s.notify.services import send_message, tell_customer
+from m4s.notify.services import tell_customer, tell_on_duty
 from m4s.staff.choices import Perm, Role
-from m4s.staff.models import StaffUser
 from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
@@ -127,33 +124,14 @@ _tell_owner = functools.partial(tell_customer, link="/app/cars/")
 
 def _tell_store(store, kind, compose, *, dedupe, link):
     """On-duty staff of the store: those with a shift now, else its advisors and manager."""
-    from m4s.customers.selectors import on_duty
-
-    now = timezone.now()
-    staff = []
-    for role in (Role.SERVICE_ADVISOR, Role.STORE_MANAGER, Role.CUSTOMER_SERVICE):
-        staff += list(on_duty(store, role, now)) if store else []
-    if not staff and store is not None:
-        staff = list(
-            StaffUser.objects.filter(
-                stores=store,
-                is_active=True,
-                role__in=[Role.SERVICE_ADVISOR, Role.STORE_MANAGER, Role.CUSTOMER_SERVICE],
-            )
-        )
-    for person in staff:
-        with translation.override(person.language or settings.LANGUAGE_CODE):
-            title, body = compose()
-            send_message(
-                channel=Channel.INAPP,
-                staff=person,
-                group=store.dealer_group_id,
-                kind=kind,
-                subject=title,
-                body=body,
-                link=link,
-                dedupe_key=f"{dedupe}:{person.pk}",
-            )
+    tell_on_duty(
+        store,
+        (Role.SERVICE_ADVISOR, Role.STORE_MANAGER, Role.CUSTOMER_SERVICE),
+        kind,
+        compose,
+        dedupe=dedupe,
+        link=link,
+    )
 
 
 def handle_alarms(

@@ -34,9 +34,8 @@ class Todo:
 
 def _approvals(owner) -> list[Todo]:
     rows = (
-        RepairLine.objects.unscoped()
+        RepairLine.objects.for_owner(owner)
         .filter(
-            repair_order__customer__owner=owner,
             repair_order__status__in=OPEN_RO,
             approval=Approval.PENDING,
         )
@@ -93,7 +92,7 @@ def _maintenance(owner, cars, busy_vehicle_ids: set[int]) -> list[Todo]:
 
     forecast = {
         r.vehicle_id: r
-        for r in MaintenanceReminder.objects.unscoped()
+        for r in MaintenanceReminder.objects.for_owner(owner)
         .filter(
             vehicle__in=[v.pk for v in mine],
             due_on__lte=timezone.localdate() + dt.timedelta(days=30),
@@ -144,8 +143,8 @@ def _loyalty(owner, now) -> list[Todo]:
     from m4s.loyalty.models import Voucher
 
     voucher = (
-        Voucher.objects.unscoped()
-        .filter(member__customer__owner=owner, status=VoucherStatus.ISSUED, expires_at__gt=now)
+        Voucher.objects.for_owner(owner)
+        .filter(status=VoucherStatus.ISSUED, expires_at__gt=now)
         .select_related("reward")
         .order_by("expires_at")
         .first()
