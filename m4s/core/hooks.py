@@ -21,22 +21,21 @@ import json
 import logging
 import types
 import typing
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.module_loading import import_string
 
 from .models import HookDelivery
+from .retry import backoff, sweep_due
 
 logger = logging.getLogger("m4s.hooks")
 MAX_ATTEMPTS = 8
-STALE_CLAIM = timedelta(minutes=10)
 Status = HookDelivery.Status
 
 
@@ -86,11 +85,6 @@ def enqueue(delivery_id: int, run_after: dt.datetime | None = None) -> None:
     task.enqueue(delivery_id)
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min ... capped at one hour."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
-
-
 def run_delivery(delivery_id: int) -> str:
     """Run one delivery; safe to call any number of times or on parallel workers: a conditional
     claim lets one call run it and the others skip."""
@@ -134,21 +128,14 @@ def run_delivery(delivery_id: int) -> str:
 def sweep(limit: int = 500) -> int:
     """Periodic: release claims of crashed workers and re-enqueue due deliveries that have no
     task (lost between commit and enqueue, or a backend that cannot defer)."""
-    now = timezone.now()
-    HookDelivery.objects.filter(status=Status.RUNNING, claimed_at__lt=now - STALE_CLAIM).update(
-        status=Status.RETRY, next_attempt_at=now
+    return sweep_due(
+        HookDelivery.objects.all(),
+        running=Status.RUNNING,
+        retry=Status.RETRY,
+        pending=Status.PENDING,
+        enqueue=enqueue,
+        limit=limit,
     )
-    due = list(
-        HookDelivery.objects.filter(
-            Q(status=Status.RETRY, next_attempt_at__lte=now)
-            | Q(status=Status.PENDING, created_at__lte=now - timedelta(seconds=30))
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for delivery_id in due:
-        enqueue(delivery_id)
-    return len(due)
 
 
 def load_payload(type_path: str, data: dict[str, typing.Any]) -> typing.Any:

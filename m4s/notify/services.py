@@ -2,18 +2,19 @@
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 from m4s.core.i18n import is_text, render
+from m4s.core.retry import backoff, sweep_due
 
 from .channels import CHANNELS
 from .choices import Channel, Status
@@ -27,12 +28,6 @@ if TYPE_CHECKING:  # models of other apps, for annotations only
 
 logger = logging.getLogger("m4s.notify")
 MAX_ATTEMPTS = 6
-STALE_CLAIM = timedelta(minutes=10)
-
-
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min ... capped at one hour."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
 def send_message(
@@ -274,21 +269,14 @@ def deliver_message(message_id: int) -> str:
 def sweep_outbox(limit: int = 500) -> int:
     """Periodic: requeue messages that are due but not queued (a crash between commit and
     enqueue, a backend that cannot defer) and release claims left by a crashed worker."""
-    now = timezone.now()
-    Message.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
-        status=Status.RETRY, next_attempt_at=now
+    return sweep_due(
+        Message.objects.all(),
+        running=Status.SENDING,
+        retry=Status.RETRY,
+        pending=Status.PENDING,
+        enqueue=enqueue_delivery,
+        limit=limit,
     )
-    due = list(
-        Message.objects.filter(
-            Q(status=Status.RETRY, next_attempt_at__lte=now)
-            | Q(status=Status.PENDING, created_at__lte=now - timedelta(seconds=30))
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for message_id in due:
-        enqueue_delivery(message_id)
-    return len(due)
 
 
 def mark_read(
