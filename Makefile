@@ -19,10 +19,11 @@ test: lint  ## lint, then the whole suite (SQLite unless DATABASE_URL says other
 	$(BIN)/python scripts/check_translations.py
 	$(BIN)/pytest -n 2 -q
 
-lint: $(STAMP)  ## ruff, ruff format --check, mypy (settings in pyproject.toml)
+lint: $(STAMP)  ## ruff, ruff format --check, mypy, the import layers (settings in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

@@ -235,6 +235,7 @@ INSTALLED_APPS = [
     "m4s.service",
     "m4s.loyalty",
     "m4s.telematics",
+    "m4s.demo",
     "m4s.web",
 ]
 if TASK_BACKEND == "rq":
@@ -275,6 +276,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "m4s.web.context_processors.owner_shell",
             ],
             # {% icon %} and {% icon_for %} (SVG icons) in every template without a {% load %}.
             "builtins": ["m4s.web.templatetags.m4s"],
@@ -387,6 +389,9 @@ LOGGING = {
 }
 
 # Hand-offs between areas (m4s/core/hooks.py): receivers (dotted paths) called after commit.
+# The API's bearer tokens are looked up by this function (m4s.core.auth uses it).
+M4S_TOKEN_RESOLVER = "m4s.identity.services.resolve_token"
+
 HOOKS: dict[str, list[str]] = {
     # a repair order was settled: m4s.service.billing.Settlement (customer_pay_net earns points)
     "service.settled": ["m4s.loyalty.services.on_service_settled"],

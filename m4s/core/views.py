@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
+from .auth import resolve_token
 from .uploads import CONTENT_TYPES, PUBLIC, find_protected_file, protected_fields
 
 
@@ -16,8 +17,6 @@ def _sign_in_by_bearer_token(request: Any) -> None:  # sets request.owner (not o
     scheme, _sep, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return
-    from m4s.identity.services import resolve_token
-
     token = resolve_token(key.strip())
     if token is None:
         return

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from m4s.identity.auth import owner_auth, staff_auth
+from m4s.core.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
 from m4s.staff.models import StaffUser
 from m4s.staff.permissions import check_perm

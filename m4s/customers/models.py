@@ -233,30 +233,6 @@ class TransferRequest(TenantModel):
         return f"transfer of {self.vehicle_id} to {self.to_customer_id} ({self.status})"
 
 
-class Shift(TenantModel):
-    """A staff member's working hours at a store on one day (rosters)."""
-
-    staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
-    )
-    store = models.ForeignKey("org.Store", on_delete=models.CASCADE, related_name="shifts")
-    date = models.DateField()
-    starts_at = models.TimeField()
-    ends_at = models.TimeField()
-
-    class Meta:
-        ordering = ["date", "starts_at"]
-        indexes = [models.Index(fields=["store", "date"], name="shift_store_day")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.staff_id} {self.date} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
-
-
 class TimelineEvent(TenantModel):
     """One line of a customer's timeline. Append-only; every area adds its own kinds."""
 

@@ -251,20 +251,19 @@ def binding_rates(actor, *, by: str = "staff"):
     ]
 
 
-def on_duty(store, role: str, at) -> list:
-    """Staff of a role working at a store at a moment (from the roster), for routing."""
-    from m4s.staff.models import StaffUser
+def can_see_staff_photo(request, person) -> bool:
+    """Who may see a staff photo (the `access` of `StaffUser.photo`): colleagues of the same group, and owners whose consultant this person is."""
+    from m4s.core.uploads import requesting_owner, requesting_staff
+    from m4s.staff.selectors import list_staff
 
-    from .models import Shift
-
-    local = at.astimezone(store.tz)
-    staff_ids = (
-        Shift.objects.for_group(store.dealer_group_id)
-        .filter(
-            store=store, date=local.date(), starts_at__lte=local.time(), ends_at__gt=local.time()
-        )
-        .values("staff")
-    )
-    return list(
-        StaffUser.objects.filter(pk__in=staff_ids, role=role, is_active=True).order_by("username")
+    staff, owner = requesting_staff(request), requesting_owner(request)
+    if staff is not None and list_staff(staff).filter(pk=person.pk).exists():
+        return True
+    if owner is None or person.dealer_group_id is None:
+        return False
+    return (
+        Customer.objects.for_group(person.dealer_group_id)
+        .filter(owner_id=owner.pk)
+        .filter(Q(sales_consultant=person) | Q(service_advisor=person) | Q(cs_agent=person))
+        .exists()
     )

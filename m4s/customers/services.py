@@ -1,7 +1,6 @@
 """Writes for owners and cars: customers, the trinity binding, transfers, consultants,
 invitations and rosters. Every staff write on customer data leaves an audit row."""
 
-import datetime as dt
 import secrets
 from dataclasses import dataclass
 
@@ -40,7 +39,6 @@ from .models import (
     Binding,
     Customer,
     Invitation,
-    Shift,
     TimelineEvent,
     TransferRequest,
 )
@@ -837,31 +835,3 @@ def update_customer(actor, customer: Customer, data: dict) -> Customer:
             customer, TimelineKind.PROFILE, gettext_noop("Profile changed"), actor=actor
         )
     return customer
-
-
-# --- rosters -----------------------------------------------------------------------------------
-def add_shift(
-    actor, *, staff: StaffUser, store: Store, date: dt.date, starts_at: dt.time, ends_at: dt.time
-) -> Shift:
-    check_perm(actor, Perm.ASSIGN_CUSTOMERS)
-    if staff.dealer_group_id != store.dealer_group_id or store.pk not in staff.store_ids():
-        raise DomainError("invalid_staff", _("This staff member does not work at that store."))
-    if ends_at <= starts_at:
-        raise DomainError("invalid_hours", _("A shift must end after it starts."))
-    overlap = (
-        Shift.objects.for_group(store.dealer_group_id)
-        .filter(staff=staff, date=date, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        .exists()
-    )
-    if overlap:
-        raise DomainError(
-            "overlapping_shift", _("This shift overlaps another shift of the same person.")
-        )
-    return Shift.objects.create(
-        dealer_group_id=store.dealer_group_id,
-        staff=staff,
-        store=store,
-        date=date,
-        starts_at=starts_at,
-        ends_at=ends_at,
-    )

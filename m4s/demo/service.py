@@ -27,8 +27,9 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from m4s.core.dates import add_months
 from m4s.customers.choices import BindingVia, Source, TimelineKind
-from m4s.customers.models import Binding, Customer, Shift, TimelineEvent
+from m4s.customers.models import Binding, Customer, TimelineEvent
 from m4s.customers.services import timeline_event
 from m4s.owners.models import Owner
 from m4s.service import booking as booking_services
@@ -52,6 +53,7 @@ from m4s.service.models import (
     Survey,
 )
 from m4s.staff.choices import Role
+from m4s.staff.models import Shift
 from m4s.staff.services import create_staff
 from m4s.vehicles.choices import Fuel, OwnershipReason
 from m4s.vehicles.models import Vehicle, VehicleOwnership
@@ -390,7 +392,7 @@ def _earlier_service(w: Workshop, cars: list[Car]) -> int:
             for item in car.items:
                 on, when = last[item.pk], []
                 if item.interval_months:
-                    when.append(selectors.add_months(on, item.interval_months))
+                    when.append(add_months(on, item.interval_months))
                 if item.interval_km and car.km_per_day > 0:
                     when.append(
                         on + dt.timedelta(days=math.ceil(item.interval_km / car.km_per_day))

@@ -2,11 +2,11 @@ from django.conf import settings
 from ninja import Router, Status
 
 from m4s.core.api import errors
+from m4s.core.auth import any_auth
 from m4s.customers import services as customer_services
 from m4s.owners.schemas import OwnerOut
 
 from . import services
-from .auth import any_auth
 from .network import client_ip
 from .schemas import (
     OtpRequestIn,

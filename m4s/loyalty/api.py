@@ -12,11 +12,11 @@ from ninja.security import HttpBearer
 from pydantic import Field
 
 from m4s.core.api import errors
+from m4s.core.auth import owner_auth, staff_auth
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
 from m4s.core.types import Int, PositiveMoney, SaneDate
 from m4s.customers.models import Customer
-from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 

@@ -225,7 +225,7 @@ def leaderboard(group_id: int, store_id: int, month: dt.date, limit: int = 10) -
     start = dt.datetime.combine(
         month.replace(day=1), dt.time(0), tzinfo=timezone.get_current_timezone()
     )
-    from m4s.service.selectors import add_months
+    from m4s.core.dates import add_months
 
     end = dt.datetime.combine(add_months(month.replace(day=1), 1), dt.time(0), tzinfo=start.tzinfo)
     rows = (
@@ -329,7 +329,7 @@ def programme_report(group_id: int, *, months: int = 6, now=None) -> Report:
 
 def partner_settlement(partner: Partner, month: dt.date) -> dict:
     """Points the partner issued and burned in a month and what is owed each way."""
-    from m4s.service.selectors import add_months
+    from m4s.core.dates import add_months
 
     if not 2000 <= month.year <= 2100:
         raise DomainError("invalid_month", _("Choose a month between 2000 and 2100."), status=422)

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from m4s.core.audit import audit_entry
+from m4s.core.dates import add_months
 from m4s.core.errors import DomainError
 from m4s.core.i18n import name_of, text
 from m4s.customers.models import Customer
 from m4s.notify.choices import Channel
 from m4s.notify.services import send_message
-from m4s.service.selectors import add_months
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from m4s.identity.auth import owner_auth, staff_auth
+from m4s.core.auth import owner_auth, staff_auth
 
 from . import selectors, services
 from .models import Message

@@ -142,8 +142,8 @@ def tell_staff(
 def on_duty_staff(store: Any, roles: Sequence[str], *, at: datetime | None = None) -> list[Any]:
     """Who of these roles is on duty at a store now (from the roster, role by role in the order
     given); if nobody is, the store's active staff of those roles. No store, nobody."""
-    from m4s.customers.selectors import on_duty
     from m4s.staff.models import StaffUser
+    from m4s.staff.selectors import on_duty
 
     if store is None:
         return []

@@ -1,6 +1,6 @@
 from ninja import Router
 
-from m4s.identity.auth import owner_auth
+from m4s.core.auth import owner_auth
 
 from . import services
 from .schemas import OwnerOut, OwnerPatchIn

@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
+from m4s.core.auth import any_auth, owner_auth, staff_auth
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
 from m4s.core.types import DbId, SaneDate
 from m4s.customers.models import Customer
 from m4s.customers.selectors import vehicles_of_owner
-from m4s.identity.auth import any_auth, owner_auth, staff_auth
 from m4s.org.models import Store
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm

@@ -11,11 +11,12 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from m4s.core.dates import add_months
 from m4s.core.errors import DomainError, NotFound
-from m4s.customers.models import Shift
 from m4s.org.models import Store
 from m4s.org.selectors import get_day_schedule
 from m4s.staff.choices import Role
+from m4s.staff.models import Shift
 
 from .choices import (
     ACTIVE_APPOINTMENT,
@@ -50,17 +51,6 @@ from .models import (
 
 DUE_SOON_KM = 1000
 DUE_SOON_DAYS = 30
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    next_first = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return min(
-        day.replace(year=year, month=month, day=1) + dt.timedelta(days=day.day - 1),
-        next_first - dt.timedelta(days=1),
-    )
 
 
 # --- prices ----------------------------------------------------------------------------------------

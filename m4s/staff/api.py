@@ -1,6 +1,6 @@
 from ninja import Router
 
-from m4s.identity.auth import staff_auth
+from m4s.core.auth import staff_auth
 
 from .choices import Perm
 from .permissions import check_perm

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from m4s.core.tenancy import TenantModel
 from m4s.core.uploads import ProtectedImageField
 
 from .choices import ROLE_PERMS, Role
@@ -40,7 +42,7 @@ class StaffUser(AbstractUser):
     photo = ProtectedImageField(
         _("photo"),
         area="staff-photos",
-        access="m4s.staff.selectors.can_see_staff_photo",
+        access="m4s.customers.selectors.can_see_staff_photo",
         blank=True,
     )
     language = models.CharField(_("language"), max_length=8, default="zh-hans")
@@ -72,3 +74,28 @@ class StaffUser(AbstractUser):
         if not hasattr(self, "_store_ids"):
             self._store_ids = set(self.stores.values_list("id", flat=True))
         return self._store_ids
+
+
+class Shift(TenantModel):
+    """A staff member's working hours at a store on one day (rosters)."""
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
+    )
+    store = models.ForeignKey("org.Store", on_delete=models.CASCADE, related_name="shifts")
+    date = models.DateField()
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+
+    class Meta:
+        db_table = "customers_shift"  # rosters began in the customers area
+        ordering = ["date", "starts_at"]
+        indexes = [models.Index(fields=["store", "date"], name="shift_store_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.date} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"

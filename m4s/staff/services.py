@@ -1,10 +1,14 @@
+import datetime as dt
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
+from m4s.org.models import Store
 
 from .choices import GROUPLESS_ROLES, Perm, Role
-from .models import StaffUser
+from .models import Shift, StaffUser
+from .permissions import check_perm
 
 
 @transaction.atomic
@@ -48,3 +52,31 @@ def create_staff(
 
 def can_use_back_office(user) -> bool:
     return user.is_active and user.has_perm_m4s(Perm.USE_BACK_OFFICE)
+
+
+# --- rosters -----------------------------------------------------------------------------------
+def add_shift(
+    actor, *, staff: StaffUser, store: Store, date: dt.date, starts_at: dt.time, ends_at: dt.time
+) -> Shift:
+    check_perm(actor, Perm.ASSIGN_CUSTOMERS)
+    if staff.dealer_group_id != store.dealer_group_id or store.pk not in staff.store_ids():
+        raise DomainError("invalid_staff", _("This staff member does not work at that store."))
+    if ends_at <= starts_at:
+        raise DomainError("invalid_hours", _("A shift must end after it starts."))
+    overlap = (
+        Shift.objects.for_group(store.dealer_group_id)
+        .filter(staff=staff, date=date, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .exists()
+    )
+    if overlap:
+        raise DomainError(
+            "overlapping_shift", _("This shift overlaps another shift of the same person.")
+        )
+    return Shift.objects.create(
+        dealer_group_id=store.dealer_group_id,
+        staff=staff,
+        store=store,
+        date=date,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )

@@ -9,10 +9,10 @@ from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from m4s.core.auth import owner_auth, staff_auth
 from m4s.core.errors import DomainError
 from m4s.core.i18n import translated
 from m4s.core.types import Bool, DbId
-from m4s.identity.auth import owner_auth, staff_auth
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 

@@ -534,6 +534,7 @@ def simulate(
     fault_prob: float = 0.01,
     seed: int = 0,
     backfill_days: int = 0,
+    backfill=None,
     tokens_path: Path | None = None,
     mqtt_prefix: str = "",
     max_batch: int = 100,
@@ -564,9 +565,7 @@ def simulate(
             )
         if len(terminals) < vehicles:
             notes.append(f"only {len(terminals)} car(s) could be simulated")
-        if backfill_days:
-            from m4s.demo.telematics import backfill  # the demo's history writer
-
+        if backfill_days and backfill is not None:  # the demo's history writer, passed in
             n = backfill(
                 [t.vehicle.pk for t in terminals], backfill_days, seed=seed, tokens_path=tokens_path
             )

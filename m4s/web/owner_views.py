@@ -1,7 +1,5 @@
 """The owner app at /app/: thin views over the same services and selectors as the API."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpResponse
@@ -21,6 +19,7 @@ from m4s.notify import selectors as inbox
 from m4s.notify import services as notify
 from m4s.org.selectors import get_store_for_owner_app
 from m4s.owners.choices import Language
+from m4s.owners.decorators import owner_required
 from m4s.owners.middleware import SESSION_KEY
 from m4s.owners.services import update_owner_profile
 
@@ -33,16 +32,6 @@ PUBLIC_EMERGENCY = [("110", "police"), ("120", "ambulance"), ("122", "traffic")]
 PENDING_LOGIN_KEY = "m4s_login_pending"
 
 
-def owner_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.owner:  # request.owner is a SimpleLazyObject: never `is None`
-            return redirect(f"{reverse('app-login')}?next={request.path}")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _set_language(response, language: str):
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
@@ -50,12 +39,19 @@ def _set_language(response, language: str):
     return response
 
 
-def _context(request, **extra):
+def shell_context(request) -> dict:
+    """What every owner page's shell shows: the owner, their store's branding, the unread count
+    and the five groups. `context_processors.owner_shell` adds it to every /app/ page, so an
+    area's view passes only its own context."""
     owner = request.owner
     store_id = owner.home_store_id if owner else request.session.get("m4s_store_id")
     store = get_store_for_owner_app(store_id)
     unread = inbox.count_unread(owner=owner) if owner else 0
-    return {"owner": owner, "store": store, "unread": unread, "groups": GROUPS, **extra}
+    return {"owner": owner, "store": store, "unread": unread, "groups": GROUPS}
+
+
+def _context(request, **extra):
+    return extra
 
 
 @never_cache
@@ -231,8 +227,7 @@ def offline(request):
 
 @require_GET
 def manifest(request):
-    ctx = _context(request)
-    store = ctx["store"]
+    store = shell_context(request)["store"]
     data = {
         "name": store.display_title if store else "M4S",
         "short_name": (store.display_title if store else "M4S")[:12],

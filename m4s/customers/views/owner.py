@@ -10,8 +10,7 @@ from django.views.decorators.http import require_http_methods
 from m4s.core.errors import DomainError
 from m4s.customers import selectors, services
 from m4s.customers.choices import BIND_MESSAGES
-from m4s.service import selectors as service_selectors
-from m4s.web.owner_views import _context, owner_required
+from m4s.owners.decorators import owner_required
 
 from .session import INVITATION_KEY, VISITOR_KEY, session_invitation
 
@@ -49,17 +48,13 @@ def cars(request):
         else:
             result = {"status": outcome, "message": BIND_MESSAGES[outcome]()}
     vehicles = list(selectors.vehicles_of_owner(request.owner))
-    for v in vehicles:  # what each car is due for, with a one-tap booking for what is due
-        due = service_selectors.maintenance_due(v)
-        v.due_items = [d for d in due if d.status != "ok"]
-        v.ok_items = [d for d in due if d.status == "ok"]
+    for v in vehicles:  # the page shows what each car is due for (service_panels)
         v.can_book = v.current_owner is not None and v.current_owner.owner_id == request.owner.pk
     template = "customers/app/_cars.html" if request.htmx else "customers/app/cars.html"
     return render(
         request,
         template,
-        _context(
-            request,
+        dict(
             vehicles=vehicles,
             result=result,
             error=error,
@@ -80,5 +75,5 @@ def consultants(request):
     return render(
         request,
         "customers/app/consultants.html",
-        _context(request, people=people, customer=customer),
+        dict(people=people, customer=customer),
     )

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 from django.db import transaction
 from django.utils import timezone
 
-from m4s.customers.models import Shift
 from m4s.org.models import BusinessHours
 from m4s.service.choices import Measure, ResourceKind, SkillLine
 from m4s.service.models import (
@@ -30,6 +29,7 @@ from m4s.service.models import (
     TechnicianProfile,
 )
 from m4s.staff.choices import Role
+from m4s.staff.models import Shift
 
 from .service_i18n import names
 

@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from m4s.core import charts
+from m4s.core.dates import add_months
 from m4s.core.errors import DomainError
 from m4s.loyalty import rewards, selectors, services
 from m4s.loyalty.choices import Event, VoucherStatus
 from m4s.loyalty.models import Voucher
 from m4s.notify import selectors as inbox
 from m4s.owners.phones import mask_phone
-from m4s.service.selectors import add_months
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import staff_page
 

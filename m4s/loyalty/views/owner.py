@@ -31,7 +31,8 @@ from m4s.loyalty import selectors, services
 from m4s.loyalty.choices import Event, Measure, VoucherStatus
 from m4s.loyalty.models import EarningRule, Member, Referral
 from m4s.loyalty.rewards import redeem_reward
-from m4s.web.owner_views import _context, owner_required
+from m4s.owners.decorators import owner_required
+from m4s.owners.selectors import owner_zone
 
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9]{4,12}$")
@@ -43,8 +44,8 @@ QR_DARK = "#12233a"
 
 # --- plumbing ------------------------------------------------------------------------------------
 def _page(request, template: str, *, status: int = 200, **extra):
-    context = _context(request, **extra)
-    context["tz"] = context["store"].tz if context["store"] else None  # shown in the store's zone
+    context = dict(**extra)
+    context["tz"] = owner_zone(request.owner)  # shown on the owner's (home store's) clock
     return render(request, template, context, status=status)
 
 

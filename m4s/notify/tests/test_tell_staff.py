@@ -9,10 +9,10 @@ from django.utils.translation import gettext_noop
 
 from m4s.core.i18n import text
 from m4s.core.tests.factories import make_staff
-from m4s.customers.models import Shift
 from m4s.notify import services
 from m4s.notify.models import Message
 from m4s.staff.choices import Role
+from m4s.staff.models import Shift
 
 
 def _compose():

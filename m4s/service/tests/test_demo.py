@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from m4s.customers.models import Shift
+from m4s.core.dates import add_months
 from m4s.demo.builder import OWNER_PHONES, build_demo
 from m4s.org.models import BusinessHours, DealerGroup, Store
 from m4s.service import selectors
@@ -40,7 +40,7 @@ from m4s.service.models import (
     TechnicianProfile,
 )
 from m4s.staff.choices import Role
-from m4s.staff.models import StaffUser
+from m4s.staff.models import Shift, StaffUser
 
 
 @pytest.mark.django_db
@@ -275,8 +275,7 @@ def check_cars_have_plausible_service_histories_and_six_months_of_figures(demo):
 
     this_month = today.replace(day=1)
     trend = [
-        selectors.store_figures(chaoyang, selectors.add_months(this_month, -i))
-        for i in range(5, -1, -1)
+        selectors.store_figures(chaoyang, add_months(this_month, -i)) for i in range(5, -1, -1)
     ]
     assert all(f.appointments for f in trend)
     assert all(f.csi is not None for f in trend[:5])

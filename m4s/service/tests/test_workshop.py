@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from m4s.core.dates import add_months
 from m4s.core.errors import DomainError
 from m4s.service import billing as billing_services
 from m4s.service import booking as booking_services
@@ -385,9 +386,9 @@ def test_maintenance_whichever_comes_first(workshop):
     oil = due["Engine oil and filter"]  # 10,000 km or 12 months
     assert oil.km_left == 8000 and oil.days_left < 0 and oil.status == "overdue"
     assert due["Tyre rotation"].due_on is None and due["Tyre rotation"].status == "ok"  # km only
-    assert selectors.add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
-    assert selectors.add_months(dt.date(2024, 11, 30), 3) == dt.date(2025, 2, 28)
-    assert selectors.add_months(dt.date(2024, 12, 15), 1) == dt.date(2025, 1, 15)
+    assert add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
+    assert add_months(dt.date(2024, 11, 30), 3) == dt.date(2025, 2, 28)
+    assert add_months(dt.date(2024, 12, 15), 1) == dt.date(2025, 1, 15)
 
 
 def test_booked_package_becomes_approved_lines_at_check_in(workshop):

@@ -27,6 +27,7 @@ from m4s.core.types import in_calendar
 from m4s.core.uploads import clean_images
 from m4s.org.choices import EmergencyKind
 from m4s.org.models import EmergencyNumber, Store
+from m4s.owners.decorators import owner_required
 from m4s.service import booking as booking_services
 from m4s.service import selectors
 from m4s.service import surveys as survey_services
@@ -55,7 +56,6 @@ from m4s.service.choices import (
     VisitMode,
 )
 from m4s.service.models import Invoice
-from m4s.web.owner_views import _context, owner_required
 
 MAX_PHOTOS = 5
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -76,7 +76,7 @@ def _error_response(request, exc: DomainError, *, back: str = ""):
     return render(
         request,
         "service/app/error.html",
-        _context(request, error=exc.message, back=back or reverse("app-service")),
+        dict(error=exc.message, back=back or reverse("app-service")),
         status=exc.status,
     )
 
@@ -190,8 +190,7 @@ def visits(request):
     return render(
         request,
         "service/app/visits.html",
-        _context(
-            request,
+        dict(
             appointments=appointments,
             open_orders=open_orders,
             past=past,
@@ -266,8 +265,7 @@ def _booking_context(
             times.parts_url = _parts_url(b, times.parts_date)
         except DomainError as exc:
             notice = exc.message
-    return _context(
-        request,
+    return dict(
         b=b,
         times=times,
         times_notice=notice,
@@ -390,8 +388,7 @@ def _reschedule_context(request, appointment, *, date=None, mode=None, error="",
     except DomainError as exc:
         notice = exc.message
     appointment.service_name = _service_name(appointment)
-    return _context(
-        request,
+    return dict(
         appt=appointment,
         dates=dates,
         date=date,
@@ -483,8 +480,7 @@ def cancel(request, appointment_id: int):
     return render(
         request,
         "service/app/cancel.html",
-        _context(
-            request,
+        dict(
             appt=appointment,
             error=error,
             hotline=_hotline(appointment.store) if error else None,
@@ -512,8 +508,7 @@ def _order_context(request, ro, *, error: str = ""):
         invoice = ro.invoice
     except Invoice.DoesNotExist:
         invoice = None
-    return _context(
-        request,
+    return dict(
         ro=ro,
         steps=_stepper(ro.status),
         lines=lines,
@@ -585,7 +580,7 @@ def surveys(request):
     items = list(selectors.surveys_of_owner(request.owner)[:50])
     for s in items:
         s.state = _survey_state(s)
-    return render(request, "service/app/surveys.html", _context(request, surveys=items))
+    return render(request, "service/app/surveys.html", dict(surveys=items))
 
 
 def _score(raw):
@@ -633,8 +628,7 @@ def survey(request, survey_id: int):
     return render(
         request,
         "service/app/survey.html",
-        _context(
-            request,
+        dict(
             survey=found,
             state=state,
             factors=factors,

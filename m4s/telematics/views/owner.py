@@ -25,10 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 from m4s.core import charts
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
+from m4s.owners.decorators import owner_required
 from m4s.telematics import selectors, services
 from m4s.telematics.choices import Severity
 from m4s.telematics.messages import distance_km
-from m4s.web.owner_views import _context, owner_required
 
 SEVERITY_ORDER = {"now": 0, "soon": 1, "info": 2}
 CHART_W, CHART_H = 340, 170
@@ -277,8 +277,7 @@ def _render(request, vehicle, *, status: int = 200, **extra):
     return render(
         request,
         "telematics/app/health.html",
-        _context(
-            request,
+        dict(
             h=page,
             can_book=can_book,
             for_owner=True,

@@ -23,7 +23,6 @@ from m4s.service.models import (
     PartReservation,
 )
 from m4s.staff.choices import Perm
-from m4s.telematics.selectors import reminders_for_store
 
 from .common import (
     SERVICE_READERS,
@@ -94,10 +93,6 @@ def board(request):
         if value in OPEN_RO
     ]
     active = [a for a in appointments if a.status != AppointmentStatus.CANCELLED]
-    due_soon = list(reminders_for_store(store))
-    overdue = selectors.overdue_of(due_soon, today)
-    for r in due_soon:  # past its date or its km: how long and how far, not a forecast
-        r.overdue = overdue.get(r.pk)
     return render(
         request,
         "service/console/board.html",
@@ -114,7 +109,6 @@ def board(request):
             n_waiting_to_arrive=sum(a.status == AppointmentStatus.BOOKED for a in active),
             columns=columns,
             n_open=len(orders),
-            due_soon=due_soon,
         ),
     )
 

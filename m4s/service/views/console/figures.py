@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from m4s.core import charts
+from m4s.core.dates import add_months
 from m4s.core.errors import DomainError
 from m4s.core.types import in_calendar
 from m4s.service import selectors, surveys
@@ -78,9 +79,7 @@ def figures(request):
         )
     this_month = _store_today(store).replace(day=1)
     month = _month(request.GET.get("month"), this_month)
-    trend = [
-        selectors.store_figures(store, selectors.add_months(month, -i)) for i in range(5, -1, -1)
-    ]
+    trend = [selectors.store_figures(store, add_months(month, -i)) for i in range(5, -1, -1)]
     figures_now = trend[-1]
     factors = [
         {
@@ -102,7 +101,7 @@ def figures(request):
             stores=stores,
             store=store,
             month=month,
-            months=[selectors.add_months(this_month, -i) for i in range(24)],
+            months=[add_months(this_month, -i) for i in range(24)],
             f=figures_now,
             show_pct=_pct(figures_now.show_rate),
             ftfr_pct=_pct(figures_now.ftfr),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from m4s.demo.telematics import backfill
 from m4s.telematics import simulator
 
 
@@ -81,6 +82,7 @@ class Command(BaseCommand):
                 fault_prob=o["fault_prob"],
                 seed=o["seed"],
                 backfill_days=o["backfill"],
+                backfill=backfill,
                 tokens_path=Path(o["tokens_file"])
                 if o["tokens_file"]
                 else simulator.default_tokens_path(),

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from m4s.customers import selectors
-from m4s.customers.management.commands import seed
 from m4s.customers.models import Customer
 from m4s.demo.builder import build_demo
+from m4s.demo.management.commands import seed
 from m4s.demo.synthetic import make_vin
 from m4s.org.models import DealerGroup, Store
 from m4s.owners.phones import normalize_mobile

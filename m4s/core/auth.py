@@ -1,15 +1,35 @@
-"""Bearer-token authentication for the API: owners, staff, or either."""
+"""Bearer-token authentication for the API: owners, staff, or either.
 
+Every area's API declares `auth=owner_auth` (or `staff_auth`, `any_auth`) from here. The token
+itself is looked up by the function `settings.M4S_TOKEN_RESOLVER` names (identity's
+`resolve_token`), so areas depend on core and never on the sign-in area, as Django's
+`AUTHENTICATION_BACKENDS` keep apps from importing the backend.
+"""
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
 from django.utils import translation
+from django.utils.module_loading import import_string
 from ninja.security import HttpBearer
 
-from .services import resolve_token
+
+@cache
+def _resolver() -> Callable[[str], Any]:
+    return import_string(settings.M4S_TOKEN_RESOLVER)  # type: ignore[no-any-return]
+
+
+def resolve_token(key: str) -> Any:
+    """The live API token with this key (its `owner` or `staff` set), or None."""
+    return _resolver()(key)
 
 
 class _Bearer(HttpBearer):
-    accepts = ("owner", "staff")
+    accepts: tuple[str, ...] = ("owner", "staff")
 
-    def authenticate(self, request, token):
+    def authenticate(self, request: Any, token: str) -> Any:
         api_token = resolve_token(token)
         if api_token is None:
             return None
@@ -24,7 +44,7 @@ class _Bearer(HttpBearer):
         return api_token
 
 
-def _reader_language(request) -> None:
+def _reader_language(request: Any) -> None:
     """A client that sends no Accept-Language gets answers in the signed-in person's own
     language (names, points reasons, inbox messages), not the server default."""
     if request.META.get("HTTP_ACCEPT_LANGUAGE"):

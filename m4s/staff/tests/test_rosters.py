@@ -5,10 +5,10 @@ from django.utils import timezone
 
 from m4s.core.errors import DomainError
 from m4s.core.tests.factories import PASSWORD, make_staff
-from m4s.customers import services
-from m4s.customers.models import Shift
-from m4s.customers.selectors import on_duty
+from m4s.staff import services
 from m4s.staff.choices import Role
+from m4s.staff.models import Shift
+from m4s.staff.selectors import on_duty
 
 
 @pytest.mark.django_db
