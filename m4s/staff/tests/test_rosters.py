@@ -117,10 +117,10 @@ def test_roster_admin_is_scoped(client, world):
         ends_at=dt.time(12),
     )
     assert client.login(username="admin-a", password=PASSWORD)
-    assert client.get(f"/admin/customers/shift/{mine.pk}/change/").status_code == 200
-    assert client.get(f"/admin/customers/shift/{theirs.pk}/change/").status_code == 404
+    assert client.get(f"/admin/staff/shift/{mine.pk}/change/").status_code == 200
+    assert client.get(f"/admin/staff/shift/{theirs.pk}/change/").status_code == 404
     r = client.post(
-        "/admin/customers/shift/add/",
+        "/admin/staff/shift/add/",
         {
             "staff": world.advisor_b.pk,
             "store": world.store_a.pk,
@@ -133,7 +133,7 @@ def test_roster_admin_is_scoped(client, world):
         r.status_code == 200 and Shift.objects.for_group(world.group_a).count() == 1
     )  # not a choice
     r = client.post(
-        "/admin/customers/shift/add/",
+        "/admin/staff/shift/add/",
         {
             "staff": world.advisor_a.pk,
             "store": world.store_a.pk,
@@ -157,7 +157,7 @@ def test_roster_admin_refuses_overlaps(client, world):
     )
     assert client.login(username="admin-a", password=PASSWORD)
     r = client.post(
-        "/admin/customers/shift/add/",
+        "/admin/staff/shift/add/",
         {
             "staff": world.advisor_a.pk,
             "store": world.store_a.pk,
