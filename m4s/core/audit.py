@@ -86,3 +86,33 @@ def record_audit(
     entry = audit_entry(actor=actor, action=action, group_id=group_id, changes=changes, obj=obj)
     entry.save()
     return entry
+
+
+def record_view(*, actor: Any, obj: models.Model, what: str) -> AuditEntry | None:
+    """A sensitive read (a full ID number, a live position, a position history): who looked at
+    what of which row, for the group to review. The entry names the field, never its value."""
+    group_id = getattr(obj, "dealer_group_id", None) or getattr(actor, "dealer_group_id", None)
+    if group_id is None:
+        return None
+    entry = audit_entry(
+        actor=actor,
+        action=AuditEntry.Action.VIEW,
+        group_id=group_id,
+        changes={"viewed": what},
+        obj=obj,
+    )
+    entry.save()
+    return entry
+
+
+def redact_entries(object_type: str, object_ids: list[Any], *, placeholder: str) -> int:
+    """Erasure: the audit rows about these rows keep who did what and when, without the
+    personal values (their name and the fields before and after)."""
+    if not object_ids:
+        return 0
+    updated: int = (
+        AuditEntry.objects.unscoped()
+        .filter(object_type=object_type, object_id__in=[str(i) for i in object_ids])
+        .update(object_repr=placeholder, changes={})
+    )
+    return updated

@@ -12,6 +12,7 @@ class AuditEntry(TenantModel):
         CREATE = "create", _("created")
         UPDATE = "update", _("changed")
         DELETE = "delete", _("deleted")
+        VIEW = "view", _("viewed")  # a sensitive read: a full ID number, a position
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
