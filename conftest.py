@@ -153,6 +153,7 @@ def cars(world, rng):
         phone="+8613911110000",
         service_advisor=world.advisor_a,
         sales_consultant=world.sales_a,
+        telematics_consent=True,  # recorded by the store: the terminal tests store positions
     )
     services.set_id_number(known, "11010519491231002X")
     known.save()
@@ -170,6 +171,7 @@ def cars(world, rng):
         name="Li Si",
         phone="+8613922221234",
         service_advisor=world.advisor_b,
+        telematics_consent=True,
     )
     other_car = Vehicle.objects.create(
         dealer_group=world.group_b,

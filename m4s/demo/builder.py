@@ -7,6 +7,7 @@ import random
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from m4s.core.i18n import text
@@ -180,7 +181,14 @@ def build_demo() -> bool:
     ]
     owner_rows = []
     for phone, (name, language) in zip(OWNER_PHONES, owners, strict=True):
-        owner = Owner.objects.create(phone=phone, name=name, language=language, home_store=chaoyang)
+        owner = Owner.objects.create(
+            phone=phone,
+            name=name,
+            language=language,
+            home_store=chaoyang,
+            telematics_consent=True,  # the connected-car demo: positions need the consent
+            telematics_consent_at=timezone.now(),
+        )
         owner_rows.append(owner)
         send_message(
             channel=Channel.INAPP,
@@ -280,6 +288,7 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
             phone=synthetic.make_mobile(rng),
             address=synthetic.make_address(rng),
             source=Source.IMPORT,
+            telematics_consent=True,
             birthday=dt.date(1960 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
             service_advisor=advisor if store == chaoyang else None,
             sales_consultant=sales if store == chaoyang else None,
@@ -301,6 +310,7 @@ def _demo_cars(staff, owners, chaoyang, haidian, fengtai):
             name=synthetic.make_chinese_name(rng),
             phone=synthetic.make_mobile(rng),
             source=Source.IMPORT,
+            telematics_consent=True,
             service_advisor=staff["other-advisor"],
         )
         customers.bind_customer_vehicle(

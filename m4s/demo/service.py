@@ -261,6 +261,8 @@ def _generated_cars(w: Workshop, n: int) -> list[Car]:
                 name=r.name,
                 language="en" if r.i % 20 == 0 else "zh-hans",
                 home_store=store,
+                telematics_consent=True,
+                telematics_consent_at=w.now,
                 last_login_at=w.now
                 - dt.timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 900)),
             )
@@ -280,6 +282,7 @@ def _generated_cars(w: Workshop, n: int) -> list[Car]:
             address=synthetic.make_address(rng),
             source=Source.APP if r.app else Source.IMPORT,
             marketing_consent=rng.random() < 0.6,
+            telematics_consent=True,
             service_advisor=advisors[r.i % len(advisors)],
             sales_consultant=w.sales,
         )

@@ -1,6 +1,7 @@
 """Writes to an owner's own profile, preferences and consents."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
+from m4s.core.hooks import after_commit
 
 from .choices import Channel, ConsentKind, Language
 from .models import ConsentRecord, Owner
@@ -26,6 +28,15 @@ CONSENT_FIELDS = {
     "marketing_consent": ConsentKind.MARKETING,
     "telematics_consent": ConsentKind.TELEMATICS,
 }
+
+
+@dataclass(frozen=True)
+class TelematicsConsentChanged:
+    """The owner gave or withdrew telematics consent (settings.HOOKS: the telematics area
+    clears the positions it holds of the owner's cars at once on a withdrawal)."""
+
+    owner_id: int
+    granted: bool
 
 
 def _validate(changes: dict, owner: Owner) -> dict:
@@ -112,6 +123,11 @@ def update_owner_profile(owner: Owner, changes: dict, *, source: str = "app") ->
             ConsentRecord.objects.create(
                 owner=owner, kind=kind, granted=granted, at=now, source=source
             )
+            if kind == ConsentKind.TELEMATICS:
+                after_commit(
+                    "owners.telematics_consent_changed",
+                    TelematicsConsentChanged(owner_id=owner.pk, granted=granted),
+                )
     if updated:
         owner.save(update_fields=updated)
     return owner

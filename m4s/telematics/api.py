@@ -18,6 +18,7 @@ from m4s.staff.permissions import check_perm
 
 from . import selectors, services
 from .choices import Alarm, OdometerSource
+from .consent import audit_staff_reads
 from .writer import dead_letter, write_batch
 
 MAX_BATCH = 5000
@@ -135,6 +136,8 @@ def _health_out(h):
     return {
         "vehicle": {"id": v.pk, "plate": v.plate, "brand": v.brand, "model": v.model},
         "online": h["online"],
+        # False: the owner has not consented, so no positions or trips are collected
+        "telematics_consent": h["telematics_consent"],
         "state": _state_out(h["state"]),
         "dtcs": h["dtcs"],
         "odometer": [{"date": d.isoformat(), "km": km} for d, km in h["odometer_series"]],
@@ -310,8 +313,10 @@ def devices(request):
 def staff_health(request, vehicle_id: int):
     check_perm(request.user, Perm.VIEW_CUSTOMERS)
     vehicle = selectors.staff_vehicle(request.user, vehicle_id)
+    record = selectors.health_record(vehicle)
+    audit_staff_reads(request.user, record)
     return {
-        **_health_out(selectors.health_record(vehicle)),
+        **_health_out(record),
         "forecast": _forecast_out(selectors.forecast_of(vehicle)),
     }
 

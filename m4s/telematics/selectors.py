@@ -11,6 +11,7 @@ from m4s.core.errors import NotFound
 
 from . import dtc
 from .choices import CaseStatus
+from .consent import has_consent
 from .models import (
     AlarmEvent,
     DailyOdometer,
@@ -55,6 +56,7 @@ def health_record(vehicle, *, days: int = 90) -> dict:
         "alarms": alarms,
         "service_history": history,
         "store": store,
+        "telematics_consent": has_consent(vehicle),
     }
 
 

@@ -19,6 +19,7 @@ odometer and the car's odometer are one statement. SQLite keeps the ORM path (pr
 bulk_create).
 """
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from m4s.vehicles.services import record_odometer
 
+from . import consent
 from . import messages as msg
 from .choices import SOURCE_RANK, Alarm, OdometerSource
 from .models import DailyOdometer, DeadLetter, Device, Telemetry, VehicleState
@@ -48,6 +50,7 @@ class BatchResult:
     dead: int = 0
     alarms: list = field(default_factory=list)
     dead_reasons: list = field(default_factory=list)
+    withheld: int = 0  # acknowledged and dropped: the owner has not consented (consent.py)
 
     def as_dict(self) -> dict:
         return {
@@ -266,6 +269,21 @@ def _write(device: Device, raws: list, *, via: str, now, result: BatchResult):
         result.dead_reasons += [{"index": None, "reason": "no_vehicle", "detail": ""}]
         return
 
+    # Without the owner's telematics consent only safety alarms are kept, and their positions
+    # go to the alarm and rescue case only (consent.py); the consent is read once per batch.
+    positions: dict[tuple, msg.Message] | None = None
+    if consent.vehicles_without_consent(device.dealer_group_id, {device.vehicle_id}):
+        consent.forget_positions(device.dealer_group_id, [device.vehicle_id])
+        safety = [m for m in good if m.alarm in consent.SAFETY_ALARMS]
+        result.withheld = len(good) - len(safety)
+        positions = {(m.seq, m.ts): m for m in safety}
+        good = [
+            dataclasses.replace(m, lat=None, lon=None, speed_kmh=None, heading=None) for m in safety
+        ]
+        if not good:
+            _touch(device, now)
+            return
+
     # Dedupe: drop repeats inside the batch and rows already stored.
     unique: dict[tuple, msg.Message] = {}
     for m in good:
@@ -360,6 +378,8 @@ def _write(device: Device, raws: list, *, via: str, now, result: BatchResult):
     from . import services
 
     alarms = [m for m in fresh if m.alarm != Alarm.NONE]
+    if positions is not None:  # no consent: the alarm itself keeps where it happened
+        alarms = [positions[(m.seq, m.ts)] for m in alarms]
     result.alarms = services.handle_alarms(device, vehicle, state, alarms) if alarms else []
     services.watch_parked_and_geofences(device, vehicle, state, fresh)
     if daily:

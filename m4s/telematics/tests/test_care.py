@@ -25,8 +25,11 @@ from m4s.telematics.writer import write_batch
 
 @pytest.fixture
 def connected(workshop):
-    """The test owner's Camry with a terminal."""
+    """The test owner's Camry with a terminal; the owner consented to telematics in the app."""
+    from m4s.owners.services import update_owner_profile
+
     w = workshop
+    w.owner = update_owner_profile(w.owner, {"telematics_consent": True})
     w.device, _secret = services.register_device(
         w.admin_a, device_id="obd-1", protocol="http", vehicle=w.my_car
     )

@@ -23,6 +23,7 @@ from m4s.staff.choices import Perm
 from m4s.staff.permissions import staff_page
 from m4s.telematics import selectors, services
 from m4s.telematics.choices import CaseStatus
+from m4s.telematics.consent import audit_staff_reads
 
 from .owner import amap_link, health_page
 
@@ -165,10 +166,12 @@ def close(request, case_id: int):
 def vehicle_health(request, vehicle_id: int):
     vehicle = _or_404(selectors.staff_vehicle, request.user, vehicle_id)
     cases = list(selectors.open_cases_for(request.user).filter(vehicle_id=vehicle.pk)[:5])
+    page = health_page(vehicle)
+    audit_staff_reads(request.user, page)
     return render(
         request,
         "telematics/console/vehicle.html",
-        _ctx(request, h=health_page(vehicle), for_owner=False, cases=cases),
+        _ctx(request, h=page, for_owner=False, cases=cases),
     )
 
 
