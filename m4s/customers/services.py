@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from m4s.core import crypto, hooks
-from m4s.core.audit import audit_entry, record_audit, snapshot
+from m4s.core.audit import audit_entry, record_audit, record_view, snapshot
 from m4s.core.errors import DomainError, RateLimited
 from m4s.core.i18n import text
 from m4s.notify.choices import Channel
@@ -119,12 +119,16 @@ def set_id_number(customer: Customer, raw: str) -> None:
 
 
 def id_number_for(actor, customer: Customer) -> str:
-    """The full number for roles that need it, the masked one for everybody else."""
+    """The full number for roles that need it (each such read leaves an audit row the group
+    can review), the masked one for everybody else."""
     if (
         actor is not None
         and getattr(actor, "is_authenticated", False)
         and actor.has_perm_m4s(Perm.VIEW_ID_NUMBERS)
     ):
+        if not customer.id_number_cipher:
+            return ""
+        record_view(actor=actor, obj=customer, what="id_number")
         return crypto.decrypt(customer.id_number_cipher)
     return customer.id_number_masked
 

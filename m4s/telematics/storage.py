@@ -110,13 +110,13 @@ def monthly_partitions() -> list[str]:
         return [name for (name,) in cur.fetchall()]
 
 
-def purge_old_telemetry(*, now: dt.datetime | None = None) -> int:
+def purge_old_telemetry(*, now: dt.datetime | None = None, days: int | None = None) -> int:
     """Delete raw telemetry older than TELEMETRY_RETENTION_DAYS. The daily odometer, alarms and
     cases are kept for ever. On PostgreSQL whole monthly partitions past the cutoff are dropped
     (each counts 1), the partitions ahead are made, and the rest is deleted row by row (the
     counted rows)."""
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=settings.TELEMETRY_RETENTION_DAYS)
+    cutoff = now - dt.timedelta(days=settings.TELEMETRY_RETENTION_DAYS if days is None else days)
     dropped = 0
     if connection.vendor == "postgresql":
         ensure_partitions()
