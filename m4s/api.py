@@ -9,6 +9,7 @@ from m4s.loyalty.api import partner_router
 from m4s.loyalty.api import staff_router as loyalty_staff_router
 from m4s.notify.api import router as inbox_router
 from m4s.owners.api import router as me_router
+from m4s.privacy.api import router as my_privacy_router
 from m4s.service.api import owner_router as my_service_router
 from m4s.service.api import public_router as service_public_router
 from m4s.service.api import staff_router as service_staff_router
@@ -43,3 +44,4 @@ api.add_router("/partner", partner_router)
 api.add_router("/telematics", ingest_router)
 api.add_router("/me", my_car_health_router)
 api.add_router("/staff", telematics_staff_router)
+api.add_router("/me", my_privacy_router)

@@ -26,4 +26,7 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
         "m4s.telematics.tasks.remind_due_maintenance_task",
     ),
     "telematics.purge": (timedelta(hours=24), "m4s.telematics.tasks.purge_telemetry_task"),
+    # owners' data rights: erasures past their cooling-off period; retention per data kind
+    "privacy.erasures": (timedelta(hours=1), "m4s.privacy.tasks.erase_due_task"),
+    "privacy.retention": (timedelta(hours=24), "m4s.privacy.tasks.enforce_retention_task"),
 }

@@ -235,6 +235,7 @@ INSTALLED_APPS = [
     "m4s.service",
     "m4s.loyalty",
     "m4s.telematics",
+    "m4s.privacy",
     "m4s.demo",
     "m4s.web",
 ]
@@ -403,6 +404,8 @@ HOOKS: dict[str, list[str]] = {
     "service.survey_answered": ["m4s.loyalty.services.on_survey_answered"],
     # a car was bound to a customer: m4s.customers.services.CarBound
     "customers.car_bound": ["m4s.loyalty.services.on_car_bound"],
+    # an owner gave or withdrew telematics consent: m4s.owners.services.TelematicsConsentChanged
+    "owners.telematics_consent_changed": ["m4s.telematics.consent.on_telematics_consent_changed"],
 }
 
 # Redeems a coupon code at settlement (same transaction): (code, group_id, customer_id, spend,
@@ -413,3 +416,34 @@ SERVICE_MEMBER_DISCOUNT = "m4s.loyalty.rewards.labour_discount_at_settlement"
 
 # Raw telemetry older than this is purged (daily odometer, alarms and cases are kept).
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 180)
+
+
+# --- owners' data rights (PIPL; m4s/privacy) ----------------------------------------------------
+# Every area that holds an owner's personal data names it in its own `privacy.py`: what is
+# personal (PERSONAL_FIELDS / NOT_PERSONAL), `export_owner(owner)` and `erase_owner(owner)`, and
+# optionally `enforce_retention(days, now)`. Erasure runs them in this order (owners last: the
+# others still read the owner's phone and cars). A new area adds its module here.
+PERSONAL_DATA = [
+    "m4s.core.privacy",
+    "m4s.org.privacy",
+    "m4s.staff.privacy",
+    "m4s.identity.privacy",
+    "m4s.notify.privacy",
+    "m4s.telematics.privacy",
+    "m4s.loyalty.privacy",
+    "m4s.service.privacy",
+    "m4s.vehicles.privacy",
+    "m4s.customers.privacy",
+    "m4s.owners.privacy",
+]
+# Days between an owner's erasure request and the erasure (they can cancel until then).
+ERASURE_COOLING_OFF_DAYS = env_int("ERASURE_COOLING_OFF_DAYS", 15, minimum=0)
+# Days a finished data export can be downloaded through its signed link.
+DATA_EXPORT_TTL_DAYS = env_int("DATA_EXPORT_TTL_DAYS", 7, minimum=1)
+# How long each kind of data is kept before the daily retention job deletes it (set-based).
+RETENTION_DAYS = {
+    "telemetry": TELEMETRY_RETENTION_DAYS,  # raw positions and readings (daily odometer kept)
+    "messages": env_int("MESSAGE_RETENTION_DAYS", 730, minimum=1),  # sent and failed messages
+    "photos": env_int("PHOTO_RETENTION_DAYS", 1095, minimum=1),  # visit and repair photos
+    "audit": env_int("AUDIT_RETENTION_DAYS", 1825, minimum=1),  # the audit log
+}

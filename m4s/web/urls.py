@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from m4s.customers import urls as customers_urls
 from m4s.loyalty import urls as loyalty_urls
+from m4s.privacy import urls as privacy_urls
 from m4s.service import urls as service_urls
 from m4s.telematics import urls as telematics_urls
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("app/service/", include(service_urls.owner_urlpatterns)),
     path("app/loyalty/", include(loyalty_urls.owner_urlpatterns)),
     path("app/cars/", include(telematics_urls.owner_urlpatterns)),
+    path("app/privacy/", include(privacy_urls.owner_urlpatterns)),
     # staff console
     path("console/service/", include(service_urls.console_urlpatterns)),
     path("console/loyalty/", include(loyalty_urls.console_urlpatterns)),
