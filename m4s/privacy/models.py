@@ -22,9 +22,9 @@ class DataExport(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    # MEDIA_ROOT/privacy-exports/<random>.zip: no URL maps this folder; only the signed view
-    # streams it, to the owner who asked for it
-    file = models.FileField(upload_to="privacy-exports/", blank=True, max_length=200)
+    # storage name under MEDIA_ROOT: privacy-exports/<random>.zip. Not a FileField: no URL
+    # maps this folder and nothing links it; only the signed view streams it, to its owner
+    file = models.CharField(max_length=200, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)  # rows per kind, photos
 

@@ -16,6 +16,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -31,12 +32,20 @@ SIGNING_SALT = "m4s.privacy.export"
 STALE_CLAIM = dt.timedelta(minutes=10)  # a build claimed longer ago died with its worker
 
 
+def _lock(owner) -> None:
+    """Serialise an owner's own privacy requests on their owner row."""
+    from m4s.owners.models import Owner
+
+    Owner.objects.select_for_update().filter(pk=owner.pk).exists()
+
+
 # --- export ----------------------------------------------------------------------------------
 def request_export(owner) -> tuple[DataExport, bool]:
     """The owner's export being prepared, or a new one (True) built by a task after commit."""
     from .tasks import build_export_task
 
     with transaction.atomic():
+        _lock(owner)  # two requests at once: one export
         existing = DataExport.objects.filter(owner=owner, status=ExportStatus.PENDING).first()
         if existing is not None:
             return existing, False
@@ -134,6 +143,22 @@ def build_export(export_id: int, *, now: dt.datetime | None = None) -> str:
     return "built"
 
 
+def resume_exports(now: dt.datetime | None = None) -> int:
+    """Re-enqueue exports whose task was lost (a crash between commit and enqueue) or whose
+    worker died mid-build; the build itself is idempotent."""
+    from .tasks import build_export_task
+
+    now = now or timezone.now()
+    stale = DataExport.objects.filter(status=ExportStatus.PENDING).filter(
+        Q(claimed_at__isnull=True, requested_at__lte=now - STALE_CLAIM)
+        | Q(claimed_at__lte=now - STALE_CLAIM)
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    for pk in ids:
+        build_export_task.enqueue(pk)
+    return len(ids)
+
+
 def get_export(owner, export_id: int) -> DataExport:
     export = DataExport.objects.filter(owner=owner, pk=export_id).first()
     if export is None:
@@ -196,6 +221,7 @@ def request_erasure(owner, *, now: dt.datetime | None = None) -> tuple[ErasureRe
     again while one is pending returns that one (False)."""
     now = now or timezone.now()
     with transaction.atomic():
+        _lock(owner)  # two requests at once: one erasure request
         existing = pending_erasure(owner)
         if existing is not None:
             return existing, False

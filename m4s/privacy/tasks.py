@@ -12,7 +12,8 @@ def build_export_task(export_id: int):
 
 @task()
 def erase_due_task():
-    return services.erase_due()
+    """Hourly: erasures past their cooling-off period, and exports whose build was lost."""
+    return {"erased": services.erase_due(), "exports resumed": services.resume_exports()}
 
 
 @task()

@@ -271,3 +271,13 @@ def test_retention_deletes_what_is_older_than_its_period(everywhere, settings):
     # nothing younger than its period goes
     settings.RETENTION_DAYS = {"telemetry": 100, "messages": 100, "photos": 100, "audit": 100}
     assert services.enforce_retention(now=later)["notify"]["messages deleted"] == 0
+
+
+def test_a_lost_export_build_is_resumed(everywhere, django_capture_on_commit_callbacks):
+    w = everywhere
+    export, _created = services.request_export(w.owner)  # its task never ran (a crash)
+    assert services.resume_exports() == 0  # not yet: it may still be on its way
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resume_exports(now=timezone.now() + dt.timedelta(minutes=11)) == 1
+    export.refresh_from_db()
+    assert export.status == "ready"

@@ -3,6 +3,7 @@ data export (request, then download through the signed link) and erasure (reques
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -96,7 +97,7 @@ def download(request, token: str):
     except NotFound:
         raise Http404 from None
     try:
-        handle = export.file.open("rb")
+        handle = default_storage.open(export.file, "rb")
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(

@@ -49,7 +49,11 @@ def _msg(device, seq, ts, **kw):
 
 def connect(w):
     """A terminal on the test owner's car, 12 days of driving (~45 km a day) and a report now
-    with two fault codes, fuel and battery; the forecast computed."""
+    with two fault codes, fuel and battery; the forecast computed. The owner consented to
+    telematics in the app."""
+    from m4s.owners.services import update_owner_profile
+
+    w.owner = update_owner_profile(w.owner, {"telematics_consent": True})
     w.device, _secret = services.register_device(
         w.admin_a, device_id="tbox-my", protocol="http", vehicle=w.my_car
     )
