@@ -179,6 +179,8 @@ def take_screenshots(base: str) -> None:
             shoot(page, "owner-voucher.png")
             page.goto(f"{base}/app/loyalty/missions/")
             shoot(page, "owner-missions.png", full_page=True)
+            page.goto(f"{base}/app/privacy/")
+            shoot(page, "owner-privacy.png", full_page=True)
             context.close()
 
             # Owner app, Korean: the revisit survey.
