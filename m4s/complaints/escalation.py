@@ -230,7 +230,9 @@ def _escalate_batch(ctx: _Context, rows: list[dict]) -> tuple[int, dict[int, lis
                 customer_id=r["customer_id"],
                 kind=TimelineKind.COMPLAINT,
                 title=TIMELINE_TITLE,
-                params={"ref": r["reference"], "what": EventKind.ESCALATED.label},
+                params=text(TIMELINE_TITLE, ref=r["reference"], what=EventKind.ESCALATED.label)[
+                    "p"
+                ],
                 data={"complaint": pk, "event": EventKind.ESCALATED},
                 at=now,
             )
@@ -258,9 +260,9 @@ def _first_response_batch(now: dt.datetime, batch_size: int) -> tuple[int, dict[
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     rows = list(
-        qs.order_by("first_response_due_at", "id").values("id", "dealer_group_id", "assignee_id")[
-            :batch_size
-        ]
+        qs.order_by("first_response_due_at", "id").values(
+            "id", "dealer_group_id", "assignee_id", "customer_id", "reference"
+        )[:batch_size]
     )
     if not rows:
         return 0, {}
@@ -280,6 +282,23 @@ def _first_response_batch(now: dt.datetime, batch_size: int) -> tuple[int, dict[
                 kind=EventKind.FIRST_RESPONSE_BREACHED,
                 at=now,
                 text=text(gettext_noop("No first response in time.")),
+            )
+            for r in rows
+        ],
+        batch_size=1000,
+    )
+    TimelineEvent.objects.bulk_create(
+        [
+            timeline_event(
+                group_id=r["dealer_group_id"],
+                customer_id=r["customer_id"],
+                kind=TimelineKind.COMPLAINT,
+                title=TIMELINE_TITLE,
+                params=text(
+                    TIMELINE_TITLE, ref=r["reference"], what=EventKind.FIRST_RESPONSE_BREACHED.label
+                )["p"],
+                data={"complaint": r["id"], "event": EventKind.FIRST_RESPONSE_BREACHED},
+                at=now,
             )
             for r in rows
         ],

@@ -242,7 +242,7 @@ def event(
         c.customer,
         TimelineKind.COMPLAINT,
         TIMELINE_TITLE,
-        params={"ref": c.reference, "what": EventKind(kind).label},
+        params=text(TIMELINE_TITLE, ref=c.reference, what=EventKind(kind).label)["p"],
         data={"complaint": c.pk, "event": kind},
         actor=staff,
         at=at,
