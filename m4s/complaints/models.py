@@ -54,6 +54,19 @@ class ComplaintCategory(Translatable, TenantModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        parent = self.parent
+        if parent is not None and (
+            parent.pk == self.pk
+            or parent.parent_id is not None
+            or (self.pk is not None and self.children.exists())
+        ):
+            raise ValidationError(
+                {"parent": _("Categories have two levels: a parent cannot have a parent.")}
+            )
+
 
 class RootCause(Translatable, TenantModel):
     code = models.SlugField(_("code"), max_length=40)
