@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
-from m4s.core.errors import DomainError, NotFound
+from m4s.core.errors import NotFound
 from m4s.core.i18n import translated
 from m4s.core.idempotency import call_once
 from m4s.core.types import DbId
@@ -259,15 +259,13 @@ def my_complaint_categories(request, store_id: DbId | None = None):
     openapi_extra=errors(400, 404, 409, 422),
 )
 def file_complaint(
-    request, payload: ComplaintIn, idempotency_key: str = Header("", alias="Idempotency-Key")
+    request,
+    payload: ComplaintIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100),
 ):
     """File a complaint. Send an `Idempotency-Key` header: a retried call with the same key and
     body gets the first answer, and makes no second complaint."""
     owner = request.owner
-    if len(idempotency_key) > 100:
-        raise DomainError(
-            "invalid_idempotency_key", _("The Idempotency-Key may have at most 100 characters.")
-        )
 
     def run() -> tuple[int, dict]:
         c = services.file_complaint(
@@ -315,7 +313,21 @@ def my_complaint_message(request, complaint_id: int, payload: MessageIn):
 @owner_router.post(
     "/complaints/{int:complaint_id}/photos",
     response=OwnerComplaintOut,
-    openapi_extra=errors(400, 404, 409, 413),
+    openapi_extra={
+        **errors(400, 404, 409, 413, 415),
+        # a photo is a non-empty file
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "properties": {
+                            "photo": {"type": "string", "format": "binary", "minLength": 1}
+                        }
+                    }
+                }
+            }
+        },
+    },
 )
 def my_complaint_photo(request, complaint_id: int, photo: File[UploadedFile]):
     """Add a photo (JPEG, PNG or WebP, at most 8 MB; re-encoded without EXIF)."""

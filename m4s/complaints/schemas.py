@@ -2,7 +2,7 @@
 integers), answers written for the owner or the staff member who asked."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -19,6 +19,10 @@ from .choices import (
     Status,
 )
 
+# Required text: at least one character that is not white space (blank text is refused by the
+# schema, so a client can tell from the document what it may send).
+TEXT = r"\S"
+
 SeverityIn = Literal[tuple(Severity.values)]  # type: ignore[valid-type]
 StaffChannel = Literal[tuple(str(c) for c in STAFF_CHANNELS)]  # type: ignore[valid-type]
 StatusIn = Literal[tuple(Status.values)]  # type: ignore[valid-type]
@@ -28,7 +32,7 @@ DirectionIn = Literal[tuple(CallDirection.values)]  # type: ignore[valid-type]
 
 # --- input --------------------------------------------------------------------------------------
 class ComplaintIn(Schema):
-    description: str = Field(..., max_length=DESCRIPTION_MAX)
+    description: str = Field(..., max_length=DESCRIPTION_MAX, pattern=TEXT)
     category_id: DbId | None = None
     severity: SeverityIn = "normal"
     store_id: DbId | None = None
@@ -44,15 +48,15 @@ class StaffComplaintIn(ComplaintIn):
 
 
 class MessageIn(Schema):
-    body: str = Field(..., max_length=MESSAGE_MAX)
+    body: str = Field(..., max_length=MESSAGE_MAX, pattern=TEXT)
 
 
 class ReasonIn(Schema):
-    reason: str = Field(..., max_length=MESSAGE_MAX)
+    reason: str = Field(..., max_length=MESSAGE_MAX, pattern=TEXT)
 
 
 class EscalateIn(Schema):
-    reason: str = Field(..., max_length=500)
+    reason: str = Field(..., max_length=500, pattern=TEXT)
 
 
 class RatingIn(Schema):
@@ -61,9 +65,9 @@ class RatingIn(Schema):
 
 
 class CallIn(Schema):
-    summary: str = Field(..., max_length=MESSAGE_MAX)
+    summary: str = Field(..., max_length=MESSAGE_MAX, pattern=TEXT)
     direction: DirectionIn = "out"
-    minutes: Int | None = Field(None, ge=0, le=600)
+    minutes: int | None = Field(None, ge=0, le=600)
 
 
 class WaitIn(Schema):
@@ -78,8 +82,8 @@ class ChangeIn(Schema):
 
 class ResolveIn(Schema):
     root_cause_id: DbId
-    resolution: str = Field(..., max_length=DESCRIPTION_MAX)
-    action: str = Field(..., max_length=2000)
+    resolution: str = Field(..., max_length=DESCRIPTION_MAX, pattern=TEXT)
+    action: str = Field(..., max_length=2000, pattern=TEXT)
     responsible_id: DbId
     due_date: SaneDate
 
@@ -94,7 +98,7 @@ class QueueQuery(Schema):
     severity: SeverityIn | None = None
     category_id: DbId | None = None
     store_id: DbId | None = None
-    level: Int | None = Field(None, ge=1, le=3)
+    level: Annotated[int, Field(ge=1, le=3)] | None = None
     q: str = Field("", max_length=60)
 
 

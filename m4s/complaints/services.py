@@ -162,7 +162,7 @@ def _category(group_id: int, category_id) -> ComplaintCategory:
     if found is None:
         found = None if category_id else qs.first()
     if found is None:
-        raise DomainError("invalid_category", _("No such complaint category."), status=400)
+        raise NotFound(_("No such complaint category."))
     return found
 
 
@@ -320,7 +320,9 @@ def _owner_context(owner, *, store_id, vehicle_id, appointment_id, repair_order_
         if appointment is None:
             raise NotFound(_("No such appointment."))
         if customer is not None and appointment.customer_id != customer.pk:
-            raise DomainError("mismatch", _("The visit and the repair order do not match."))
+            raise DomainError(
+                "mismatch", _("The visit and the repair order do not match."), status=409
+            )
         store = store or appointment.store
         customer = customer or appointment.customer
         vehicle = vehicle or appointment.vehicle
@@ -329,7 +331,7 @@ def _owner_context(owner, *, store_id, vehicle_id, appointment_id, repair_order_
         if found is None:
             raise NotFound(_("No such car."))
         if vehicle is not None and vehicle.pk != found.pk:
-            raise DomainError("mismatch", _("The car and the visit do not match."))
+            raise DomainError("mismatch", _("The car and the visit do not match."), status=409)
         vehicle = found
         if customer is None:
             customer = found.current_owner
@@ -347,14 +349,16 @@ def _owner_context(owner, *, store_id, vehicle_id, appointment_id, repair_order_
         if chosen is None:
             raise NotFound(_("No such store."))
         if store is not None and store.pk != chosen.pk and ro is not None:
-            raise DomainError("mismatch", _("The store and the repair order do not match."))
+            raise DomainError(
+                "mismatch", _("The store and the repair order do not match."), status=409
+            )
         if customer is not None and chosen.dealer_group_id != customer.dealer_group_id:
             raise NotFound(_("No such store."))
         store = chosen
     if store is None:
         store = customer.store if customer is not None else owner.home_store
     if store is None:
-        raise DomainError("store_required", _("Choose the store your complaint is about."))
+        raise NotFound(_("Choose the store your complaint is about."))
     if customer is None:
         customer = (
             Customer.objects.for_owner(owner).filter(dealer_group_id=store.dealer_group_id).first()
@@ -476,7 +480,7 @@ def record_complaint(
         ):
             raise NotFound(_("No such car."))
         if vehicle is not None and vehicle.pk != found.pk:
-            raise DomainError("mismatch", _("The car and the visit do not match."))
+            raise DomainError("mismatch", _("The car and the visit do not match."), status=409)
         vehicle = found
     if concerned_staff_id:
         concerned = StaffUser.objects.filter(
@@ -1034,14 +1038,12 @@ def resolve(
             .first()
         )
         if cause is None:
-            raise DomainError("invalid_root_cause", _("Choose a root cause from the list."))
+            raise NotFound(_("No such root cause."))
         responsible = StaffUser.objects.filter(
             pk=responsible_id, dealer_group_id=c.dealer_group_id, is_active=True
         ).first()
         if responsible is None:
-            raise DomainError(
-                "invalid_responsible", _("The action's owner must be active staff of the group.")
-            )
+            raise NotFound(_("The action's owner must be active staff of the group."))
         now = now or timezone.now()
         today = now.astimezone(c.store.tz).date()
         if not isinstance(due_date, dt.date) or not (
@@ -1197,7 +1199,9 @@ def owner_reply(
 def _check_photo_room(c: Complaint, adding: int) -> None:
     if adding and c.photos.count() + adding > MAX_PHOTOS:
         raise DomainError(
-            "too_many_photos", _("At most %(n)d photos per complaint.") % {"n": MAX_PHOTOS}
+            "too_many_photos",
+            _("At most %(n)d photos per complaint.") % {"n": MAX_PHOTOS},
+            status=409,
         )
 
 

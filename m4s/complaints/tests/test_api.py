@@ -140,8 +140,14 @@ def test_idempotency_key_makes_one_complaint(api_client, tokens):
     )
     assert other.status_code == 422 and other.json_body["code"] == "idempotency_key_reused"
     # a refused call does not burn its key
-    bad = api_client.post(ME, {"description": " "}, w.t_owner, HTTP_IDEMPOTENCY_KEY="k-2")
-    assert bad.status_code == 400
+    bad = api_client.post(
+        ME, {**body, "vehicle_id": w.car_c.pk}, w.t_owner, HTTP_IDEMPOTENCY_KEY="k-2"
+    )
+    assert bad.status_code == 404  # another owner's car: refused inside the guarded call
+    ok = api_client.post(
+        ME, {**body, "vehicle_id": w.car_c.pk}, w.t_owner_c, HTTP_IDEMPOTENCY_KEY="k-2"
+    )
+    assert ok.status_code == 201  # keys are per owner
     ok = api_client.post(ME, body, w.t_owner, HTTP_IDEMPOTENCY_KEY="k-2")
     assert ok.status_code == 201
     assert Complaint.objects.for_owner(w.owner).count() == 2
@@ -167,7 +173,7 @@ def test_bad_input_is_4xx_and_changes_nothing(api_client, tokens):
     events = ComplaintEvent.objects.unscoped().count()
     r = _upload(w, w.t_owner, cid, b"%PDF-1.4 not an image", name="x.png")
     assert r.status_code == 400 and r.json()["code"] == "invalid_image"
-    assert api_client.post(f"{ME}/{cid}/messages", {"body": ""}, w.t_owner).status_code == 400
+    assert api_client.post(f"{ME}/{cid}/messages", {"body": " "}, w.t_owner).status_code == 422
     assert api_client.post(f"{ME}/{cid}/rating", {"rating": 6}, w.t_owner).status_code == 422
     assert api_client.post(f"{ME}/{cid}/rating", {"rating": 4}, w.t_owner).status_code == 409
     assert api_client.post(f"{ME}/{cid}/confirm", None, w.t_owner).status_code == 409
