@@ -13,7 +13,6 @@ from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
 from m4s.core.errors import NotFound
 from m4s.core.i18n import translated
-from m4s.core.idempotency import call_once
 from m4s.core.types import DbId
 from m4s.org.models import Store
 from m4s.staff.choices import Perm, Role
@@ -22,7 +21,7 @@ from m4s.staff.permissions import check_perm
 from . import selectors, services
 from .choices import OPEN_STATUSES, REOPEN_WINDOW_DAYS, Level
 from .choices import Status as CS
-from .models import Complaint, OwnerRequest
+from .models import Complaint
 from .schemas import (
     CallIn,
     CategoryOut,
@@ -255,7 +254,7 @@ def my_complaint_categories(request, store_id: DbId | None = None):
 
 @owner_router.post(
     "/complaints",
-    response={200: OwnerComplaintOut, 201: OwnerComplaintOut},
+    response={201: OwnerComplaintOut},
     openapi_extra=errors(400, 404, 409, 422),
 )
 def file_complaint(
@@ -266,32 +265,18 @@ def file_complaint(
     """File a complaint. Send an `Idempotency-Key` header: a retried call with the same key and
     body gets the first answer, and makes no second complaint."""
     owner = request.owner
-
-    def run() -> tuple[int, dict]:
-        c = services.file_complaint(
-            owner,
-            description=payload.description,
-            category_id=payload.category_id,
-            severity=payload.severity,
-            store_id=payload.store_id,
-            vehicle_id=payload.vehicle_id,
-            appointment_id=payload.appointment_id,
-            repair_order_id=payload.repair_order_id,
-        )
-        c = selectors.get_for_owner(owner, c.pk)
-        return 201, OwnerComplaintOut.model_validate(owner_out(c)).model_dump(mode="json")
-
-    if not idempotency_key:
-        status, body = run()
-    else:
-        status, body = call_once(
-            OwnerRequest.objects.all(),
-            key={"owner": owner, "key": idempotency_key},
-            body=payload.model_dump(mode="json"),
-            create={},
-            run=run,
-        )
-    return Status(status, body)
+    c = services.file_complaint(
+        owner,
+        description=payload.description,
+        category_id=payload.category_id,
+        severity=payload.severity,
+        store_id=payload.store_id,
+        vehicle_id=payload.vehicle_id,
+        appointment_id=payload.appointment_id,
+        repair_order_id=payload.repair_order_id,
+        idempotency_key=idempotency_key,
+    )
+    return Status(201, owner_out(selectors.get_for_owner(owner, c.pk)))
 
 
 @owner_router.get("/complaints/{int:complaint_id}", response=OwnerComplaintOut)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_noop
 DESCRIPTION_MAX = 4000  # characters of the owner's own words
 MESSAGE_MAX = 4000
 REOPEN_WINDOW_DAYS = 14  # an owner may reopen within this many days of resolution / closing
+AUTO_CLOSE_DAYS = 7  # a resolution the owner neither confirms nor disputes closes after this
 MAX_PHOTOS = 8  # per complaint
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 UNHAPPY_AT_OR_BELOW = 6  # a survey factor or NPS at or below this opens a complaint

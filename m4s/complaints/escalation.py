@@ -34,7 +34,7 @@ from m4s.staff.choices import Role
 from m4s.staff.models import Shift, StaffUser
 
 from . import clocks
-from .choices import RUNNING_STATUSES, EscalationReason, EventKind, Level
+from .choices import AUTO_CLOSE_DAYS, RUNNING_STATUSES, EscalationReason, EventKind, Level, Status
 from .models import Complaint, ComplaintEvent, Escalation
 
 logger = logging.getLogger("m4s.complaints")
@@ -311,6 +311,57 @@ def _first_response_batch(now: dt.datetime, batch_size: int) -> tuple[int, dict[
     return n, told
 
 
+def _auto_close_batch(now: dt.datetime, batch_size: int) -> int:
+    """Resolutions left unanswered for AUTO_CLOSE_DAYS close (the owner may still reopen)."""
+    qs = Complaint.objects.unscoped().filter(
+        status=Status.RESOLVED, resolved_at__lt=now - dt.timedelta(days=AUTO_CLOSE_DAYS)
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    rows = list(
+        qs.order_by("resolved_at", "id").values(
+            "id", "dealer_group_id", "customer_id", "reference"
+        )[:batch_size]
+    )
+    if not rows:
+        return 0
+    n = (
+        Complaint.objects.unscoped()
+        .filter(pk__in=[r["id"] for r in rows], status=Status.RESOLVED)
+        .update(status=Status.CLOSED, closed_at=now)
+    )
+    ComplaintEvent.objects.bulk_create(
+        [
+            ComplaintEvent(
+                dealer_group_id=r["dealer_group_id"],
+                complaint_id=r["id"],
+                kind=EventKind.CLOSED,
+                at=now,
+                text=text(gettext_noop("Closed: no answer to the resolution within a week.")),
+                owner_visible=True,
+            )
+            for r in rows
+        ],
+        batch_size=1000,
+    )
+    TimelineEvent.objects.bulk_create(
+        [
+            timeline_event(
+                group_id=r["dealer_group_id"],
+                customer_id=r["customer_id"],
+                kind=TimelineKind.COMPLAINT,
+                title=TIMELINE_TITLE,
+                params=text(TIMELINE_TITLE, ref=r["reference"], what=EventKind.CLOSED.label)["p"],
+                data={"complaint": r["id"], "event": EventKind.CLOSED},
+                at=now,
+            )
+            for r in rows
+        ],
+        batch_size=1000,
+    )
+    return n
+
+
 def _notify(told: dict[int, list[int]], kind: str, now: dt.datetime) -> None:
     """One console notification per person per scan, however many complaints it names."""
     if not told:
@@ -363,8 +414,15 @@ def scan(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[s
             told_fr[k] += v
         if n == 0:
             break
+    closed = 0
+    while True:
+        with transaction.atomic():
+            n = _auto_close_batch(now, batch_size)
+        closed += n
+        if n == 0:
+            break
     _notify(told_up, "escalated", now)
     _notify(told_fr, "first_response", now)
     if escalated or breached:
         logger.info("Complaint scan: %s escalated, %s first responses overdue", escalated, breached)
-    return {"escalated": escalated, "first_response_breached": breached}
+    return {"escalated": escalated, "first_response_breached": breached, "closed": closed}

@@ -275,6 +275,33 @@ def annotate_time_left(rows: list[Complaint], now: dt.datetime | None = None) ->
         )
 
 
+def assignable_staff(actor, complaint: Complaint) -> list:
+    """Who the case may be handed to: active staff of the group who handle complaints and work
+    at its store (or see every store)."""
+    from m4s.staff.models import StaffUser
+
+    from .routing import can_handle
+
+    people = StaffUser.objects.filter(
+        dealer_group_id=complaint.dealer_group_id, is_active=True
+    ).order_by("username")
+    return [p for p in people if can_handle(p, complaint.store)]
+
+
+def responsible_choices(actor, complaint: Complaint) -> list:
+    """Who may own a corrective action: active staff of the complaint's store, and the group's
+    staff who see every store."""
+    from m4s.staff.models import StaffUser
+
+    people = (
+        StaffUser.objects.filter(dealer_group_id=complaint.dealer_group_id, is_active=True)
+        .filter(Q(stores=complaint.store_id) | Q(role__in=["group_admin"]))
+        .distinct()
+        .order_by("username")
+    )
+    return list(people)
+
+
 def list_categories(group_id: int) -> list[ComplaintCategory]:
     """Active categories in tree order (each parent, then its children), with `.depth`."""
     rows = list(

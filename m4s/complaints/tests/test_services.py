@@ -373,3 +373,30 @@ def test_isolation_another_owner_and_another_group(desk):
         services.confirm(desk.owner_b, c)
     assert c not in selectors.queue(desk.admin_b, "store")
     assert list(selectors.complaints_for_owner(desk.owner_c)) == []
+
+
+def test_staff_close_for_a_customer_without_the_app_and_auto_close(desk):
+    c = services.record_complaint(
+        desk.cs_a, customer_id=desk.known.pk, channel="walk_in", description="Long wait", now=T0
+    )
+    with pytest.raises(DomainError):
+        services.close_for_customer(desk.cs_a, c, note="confirmed")  # not resolved yet
+    c = _resolve(desk, c, now=T0 + dt.timedelta(hours=1))
+    c = services.close_for_customer(desk.cs_a, c, note="Confirmed by phone")
+    assert c.status == Status.CLOSED
+    other = _resolve(desk, file(desk), now=T0 + dt.timedelta(hours=1))
+    assert escalation.scan(now=T0 + dt.timedelta(days=3))["closed"] == 0
+    assert escalation.scan(now=T0 + dt.timedelta(days=9))["closed"] == 1
+    other.refresh_from_db()
+    assert other.status == Status.CLOSED
+    assert escalation.scan(now=T0 + dt.timedelta(days=9))["closed"] == 0
+
+
+def test_file_with_an_idempotency_key_returns_the_first_complaint(desk):
+    a = file(desk, idempotency_key="form-1")
+    b = file(desk, idempotency_key="form-1")
+    assert a.pk == b.pk
+    with pytest.raises(DomainError) as e:
+        file(desk, idempotency_key="form-1", description="something else")
+    assert e.value.code == "idempotency_key_reused"
+    assert Complaint.objects.for_owner(desk.owner).count() == 1
