@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from m4s.complaints import selectors, services
@@ -118,7 +119,7 @@ def steps(complaint) -> list[SimpleNamespace]:
     out.append(
         SimpleNamespace(
             key="closed",
-            label=_("Closed"),
+            label=pgettext("complaint", "Closed"),
             state="done" if status == Status.CLOSED else "todo",
             at=complaint.closed_at if status == Status.CLOSED else None,
         )
@@ -127,6 +128,20 @@ def steps(complaint) -> list[SimpleNamespace]:
         step.n = n
         step.note = getattr(step, "note", "")
     return out
+
+
+def status_label(complaint) -> str:
+    """The status in words ("Closed" with its complaint sense: the bare msgid means a closed
+    store in the catalogues)."""
+    if complaint.status == Status.CLOSED:
+        return pgettext("complaint", "Closed")
+    return complaint.get_status_display()
+
+
+def _stage(complaint) -> str:
+    if complaint.status == Status.CLOSED:
+        return pgettext("complaint", "Closed")
+    return selectors.owner_stage(complaint)
 
 
 def _can_reopen(complaint) -> bool:
@@ -145,7 +160,8 @@ def complaints(request):
         selectors.complaints_for_owner(request.owner).select_related("category", "store")[:50]
     )
     for c in items:
-        c.stage = selectors.owner_stage(c)
+        c.stage = _stage(c)
+        c.status_label = status_label(c)
         c.pill = PILL.get(c.status, "")
     return render(request, "complaints/app/list.html", {"complaints": items})
 
@@ -289,7 +305,8 @@ def _complaint_page(request, complaint, *, error: str = "", status: int = 200, f
         "complaints/app/complaint.html",
         dict(
             c=complaint,
-            stage=selectors.owner_stage(complaint),
+            stage=_stage(complaint),
+            status_label=status_label(complaint),
             pill=PILL.get(complaint.status, ""),
             steps=steps(complaint),
             events=events,

@@ -32,7 +32,7 @@ from m4s.service import selectors as service_selectors
 from m4s.staff.choices import Perm
 from m4s.staff.selectors import list_staff
 
-from .common import clock, complaints_page, ctx, duration, or_404, whole
+from .common import clock, complaints_page, ctx, duration, or_404, status_label, whole
 
 SERVICE_READERS = (
     Perm.WORK_REPAIR_ORDERS,
@@ -92,7 +92,8 @@ def _case_page(request, c, *, error: str = "", form: str = "", status: int = 200
             events=events,
             escalations=list(c.escalations.select_related("by", "to_staff").all()),
             actions=actions,
-            clock=clock(minutes),
+            clock=clock(minutes, paused=c.is_paused),
+            status_label=status_label(c),
             handling=duration(c.handling_minutes) if c.handling_minutes is not None else "",
             held=duration(c.held_minutes) if c.held_minutes else "",
             is_open=c.status in OPEN_STATUSES,

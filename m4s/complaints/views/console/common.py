@@ -8,7 +8,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from m4s.complaints.choices import Status
 from m4s.core.errors import DomainError
 from m4s.notify import selectors as inbox
 from m4s.org.selectors import list_stores
@@ -65,10 +67,13 @@ def duration(minutes: int | float | None) -> str:
     return _("%(m)d min") % {"m": mins}
 
 
-def clock(minutes_left: int | None) -> dict:
-    """The clock of a case: its words and its state (ok, soon: under 60 business minutes, late)."""
+def clock(minutes_left: int | None, *, paused: bool = False) -> dict:
+    """The clock of a case: its words and its state (ok, soon: under 60 business minutes, late;
+    paused while waiting for the customer; stopped once resolved)."""
+    if paused:
+        return {"state": "paused", "text": _("Waiting for the customer")}
     if minutes_left is None:
-        return {"state": "paused", "text": "—"}
+        return {"state": "stopped", "text": "—"}
     if minutes_left < 0:
         return {"state": "late", "text": _("%(t)s overdue") % {"t": duration(minutes_left)}}
     state = "soon" if minutes_left < 60 else "ok"
@@ -81,3 +86,17 @@ def my_stores(user) -> list:
     if not user.has_perm_m4s(Perm.VIEW_ALL_STORES) and not user.is_platform_admin:
         stores = stores.filter(pk__in=user.store_ids())
     return list(stores)
+
+
+def status_label(complaint) -> str:
+    """The status in words ("Closed" in its complaint sense, not a closed store)."""
+    if complaint.status == Status.CLOSED:
+        return pgettext("complaint", "Closed")
+    return complaint.get_status_display()
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return [
+        (value, pgettext("complaint", "Closed") if value == Status.CLOSED else label)
+        for value, label in Status.choices
+    ]

@@ -29,7 +29,7 @@ from m4s.staff.choices import Perm
 from m4s.staff.selectors import list_staff
 from m4s.vehicles.models import Vehicle
 
-from .common import clock, complaints_page, ctx, my_stores, whole
+from .common import clock, complaints_page, ctx, my_stores, status_choices, status_label, whole
 
 POLL_SECONDS = 5
 QUEUE_LIMIT = 200
@@ -64,7 +64,8 @@ def _rows(user, f: dict) -> list:
         search=f["q"],
     )[:QUEUE_LIMIT]
     for c in rows:
-        c.clock = clock(getattr(c, "minutes_left", None))
+        c.clock = clock(getattr(c, "minutes_left", None), paused=c.is_paused)
+        c.status_label = status_label(c)
     return rows
 
 
@@ -88,7 +89,7 @@ def desk(request):
             f=f,
             rows=rows,
             queues=[(q.value, q.label, _query(f, queue=q.value)) for q in Queue],
-            statuses=Status.choices,
+            statuses=status_choices(),
             severities=Severity.choices,
             levels=Level.choices,
             categories=selectors.list_categories(group_id) if group_id else [],

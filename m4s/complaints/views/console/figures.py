@@ -72,6 +72,7 @@ def _charts(f) -> dict:
         "month_chart": charts.bar_chart(
             [charts.Series(_("Complaints"), [n for _m, n in by_month], key="complaints")],
             labels=[m.strftime("%Y-%m") for m, _n in by_month],
+            width=480,
             height=240,
         ),
         "category_chart": charts.bar_chart(
@@ -89,6 +90,7 @@ def _charts(f) -> dict:
         "store_chart": charts.bar_chart(
             [charts.Series(_("Complaints"), [n for _s, n in by_store], key="store")],
             labels=[_name(s) for s, _n in by_store],
+            width=480,
             height=240,
         ),
     }
