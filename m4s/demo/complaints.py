@@ -494,7 +494,7 @@ class _Demo:
                 rated = self._later(c, now_ok, 5, 120)
                 if rated is not None and rng.random() < 0.75:
                     services.rate(owner, c, rng.choice([5, 5, 4, 4, 4, 3, 2]), now=rated)
-        elif owner is None and hasattr(services, "close_for_customer") and age > 5:
+        elif owner is None and age > 5:
             closed = self._later(c, t, 120, 900)
             if closed is not None:
                 services.close_for_customer(

@@ -369,3 +369,37 @@ def test_staff_record_a_phone_complaint(desk):
     assert c.channel == "phone" and c.recorded_by_id == w.cs_a.pk
     # another group's customer is a 404
     assert agent.get(f"/console/complaints/record/?customer={w.customer_b.pk}").status_code == 404
+
+
+def test_staff_close_a_resolved_complaint_the_customer_confirmed_by_phone(desk):
+    w = desk
+    agent = staff_client(w.cs_a)
+    c = services.record_complaint(
+        w.cs_a,
+        customer_id=w.known.pk,
+        channel="phone",
+        description="Waited two hours",
+        category_id=w.category.pk,
+    )
+    services.resolve(
+        w.cs_a,
+        c,
+        root_cause_id=services.root_causes_for(w.group_a.pk)[0].pk,
+        resolution="Apologised, free car wash",
+        action="Extra reception staff on Saturdays",
+        responsible_id=w.manager_a.pk,
+        due_date=dt.date.today() + dt.timedelta(days=20),
+    )
+    page = text(agent.get(f"/console/complaints/{c.pk}/"))
+    assert 'data-testid="close"' in page
+    assert 400 <= agent.post(f"/console/complaints/{c.pk}/close/", {"note": " "}).status_code < 500
+    r = agent.post(f"/console/complaints/{c.pk}/close/", {"note": "Confirmed by phone"})
+    assert r.status_code == 302
+    c.refresh_from_db()
+    assert c.status == "closed"
+    assert (
+        staff_client(w.admin_b)
+        .post(f"/console/complaints/{c.pk}/close/", {"note": "x"})
+        .status_code
+        == 404
+    )

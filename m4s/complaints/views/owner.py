@@ -8,7 +8,6 @@ DomainError is shown with its message and its 4xx status, never as a 500; anothe
 complaint is a 404.
 """
 
-import inspect
 import re
 import uuid
 from functools import wraps
@@ -260,9 +259,7 @@ def _file(request, key: str):
         appointment_id=appointment_id,
         photos=_photos(request),
     )
-    if key and "idempotency_key" in inspect.signature(services.file_complaint).parameters:
-        kwargs["idempotency_key"] = key
-    return services.file_complaint(request.owner, **kwargs)
+    return services.file_complaint(request.owner, idempotency_key=key, **kwargs)
 
 
 @owner_required

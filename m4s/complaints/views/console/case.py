@@ -24,13 +24,13 @@ from m4s.complaints.choices import (
     TOP_LEVEL,
     CallDirection,
     Severity,
+    Status,
 )
 from m4s.complaints.models import CorrectiveAction
 from m4s.core.errors import DomainError
 from m4s.core.types import in_calendar
 from m4s.service import selectors as service_selectors
 from m4s.staff.choices import Perm
-from m4s.staff.selectors import list_staff
 
 from .common import clock, complaints_page, ctx, duration, or_404, status_label, whole
 
@@ -78,7 +78,6 @@ def _case_page(request, c, *, error: str = "", form: str = "", status: int = 200
     user = request.user
     minutes = selectors.minutes_left(c)
     events = selectors.staff_events(c)
-    staff = list(list_staff(user).filter(is_active=True).order_by("display_name", "username"))
     actions = list(
         c.corrective_actions.select_related("root_cause", "responsible", "checked_by").all()
     )
@@ -104,7 +103,9 @@ def _case_page(request, c, *, error: str = "", form: str = "", status: int = 200
             root_causes=selectors.list_root_causes(c.dealer_group_id),
             severities=Severity.choices,
             directions=CallDirection.choices,
-            staff=staff,
+            assignable=selectors.assignable_staff(user, c),
+            responsible=selectors.responsible_choices(user, c),
+            can_close=c.status == Status.RESOLVED,
             default_due=store_today + dt.timedelta(days=14),
             today=store_today,
             error=error,
@@ -198,7 +199,13 @@ def _resolve(request, user, c):
     return _("Resolved. The owner is asked to confirm.")
 
 
+def _close(request, user, c):
+    services.close_for_customer(user, c, note=_text(request, "note", 500))
+    return _("Closed: the customer confirmed the resolution.")
+
+
 ACTIONS = {
+    "close": _close,
     "acknowledge": _acknowledge,
     "reply": _reply,
     "note": _note,
