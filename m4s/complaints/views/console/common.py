@@ -90,13 +90,18 @@ def my_stores(user) -> list:
 
 def status_label(complaint) -> str:
     """The status in words ("Closed" in its complaint sense, not a closed store)."""
-    if complaint.status == Status.CLOSED:
+    return _label(complaint.status, complaint.get_status_display())
+
+
+def _label(value: str, label) -> str:
+    """Staff words for two statuses: the choices' labels are written for owners ("Waiting for
+    you"), and the bare "Closed" means a closed store in the catalogues."""
+    if value == Status.CLOSED:
         return pgettext("complaint", "Closed")
-    return complaint.get_status_display()
+    if value == Status.WAITING_CUSTOMER:
+        return _("Waiting for the customer")
+    return str(label)
 
 
 def status_choices() -> list[tuple[str, str]]:
-    return [
-        (value, pgettext("complaint", "Closed") if value == Status.CLOSED else label)
-        for value, label in Status.choices
-    ]
+    return [(value, _label(value, label)) for value, label in Status.choices]
