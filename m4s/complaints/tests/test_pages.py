@@ -403,3 +403,14 @@ def test_staff_close_a_resolved_complaint_the_customer_confirmed_by_phone(desk):
         .status_code
         == 404
     )
+
+
+def test_the_customer_360_lists_the_complaints_and_records_one(desk):
+    w = desk
+    c = file(w)
+    page = text(staff_client(w.cs_a).get(f"/console/customers/{w.customer.pk}/"))
+    assert 'data-testid="customer-complaints"' in page and c.reference in page
+    assert f"/console/complaints/record/?customer={w.customer.pk}" in page
+    # a salesperson sees the customer but does not handle complaints: no panel
+    sales = text(staff_client(w.sales_a).get(f"/console/customers/{w.customer.pk}/"))
+    assert 'data-testid="customer-complaints"' not in sales
