@@ -16,6 +16,7 @@ new due moment per (store, minutes), the new assignee per (store, level).
 """
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 
@@ -39,7 +40,7 @@ from .models import Complaint, ComplaintEvent, Escalation
 
 logger = logging.getLogger("m4s.complaints")
 TIMELINE_TITLE = gettext_noop("Complaint %(ref)s: %(what)s")
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 
 class _Context:
@@ -132,22 +133,23 @@ def _climb_rows(moves: list[tuple[int, int, int, dt.datetime, int | None]], now)
     if not moves:
         return []
     table = connection.ops.quote_name(Complaint._meta.db_table)
-    pg = connection.vendor == "postgresql"
-    row = (
-        "(CAST(%s AS bigint), CAST(%s AS integer), CAST(%s AS integer), "
-        "CAST(%s AS timestamptz), CAST(%s AS bigint))"
-        if pg
-        else "(%s, %s, %s, %s, %s)"
-    )
-    params: list = []
-    for pk, from_level, to_level, due, assignee in moves:
-        params += [pk, from_level, to_level, _dt_param(due), assignee]
     statuses = ", ".join(["%s"] * len(RUNNING_STATUSES))
+    if connection.vendor == "postgresql":
+        # four array parameters, however many rows: no per-value quoting on the client
+        source = (
+            "SELECT * FROM unnest(CAST(%s AS bigint[]), CAST(%s AS integer[]), "
+            "CAST(%s AS integer[]), CAST(%s AS timestamptz[]), CAST(%s AS bigint[]))"
+        )
+        params: list = [list(column) for column in zip(*moves, strict=True)]
+    else:
+        source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(moves))
+        params = []
+        for pk, from_level, to_level, due, assignee in moves:
+            params += [pk, from_level, to_level, _dt_param(due), assignee]
     params += [_dt_param(now), *RUNNING_STATUSES]
     # Only the model's own table name and placeholders are formatted in; every value is a parameter.
-    values = ", ".join([row] * len(moves))
     sql = (
-        f"WITH v(id, from_level, to_level, due, assignee) AS (VALUES {values}) "  # noqa: S608
+        f"WITH v(id, from_level, to_level, due, assignee) AS ({source}) "  # noqa: S608
         f"UPDATE {table} SET level = v.to_level, level_due_at = v.due, "
         "assignee_id = v.assignee, level_started_at = %s "
         f"FROM v WHERE {table}.id = v.id AND {table}.level = v.from_level "
@@ -160,17 +162,131 @@ def _climb_rows(moves: list[tuple[int, int, int, dt.datetime, int | None]], now)
         return [r[0] for r in cursor.fetchall()]
 
 
-def _breached_batch(now: dt.datetime, batch_size: int) -> list[dict]:
-    qs = Complaint.objects.unscoped().filter(
-        status__in=RUNNING_STATUSES,
-        paused_at__isnull=True,
-        level_due_at__lt=now,
-        level__lt=Level.GROUP_CARE,
+def _fast_commit() -> None:
+    """The scan is idempotent: if the machine crashed right after a batch committed, the next
+    run would simply do that batch again. So its transactions do not wait for the WAL flush
+    (PostgreSQL `synchronous_commit = off`, for this transaction only)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _by_ids(qs, ids: list[int]):
+    """`qs` narrowed to these primary keys: one array parameter on PostgreSQL (no per-id
+    quoting), an IN list elsewhere."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(qs.model._meta.db_table)
+        return qs.extra(where=[f"{table}.id = ANY(%s)"], params=[list(ids)])  # noqa: S610
+    return qs.filter(pk__in=ids)
+
+
+def _ids_condition(ids: list[int]) -> tuple[str, list]:
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(ids)]
+    return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _json_param() -> str:
+    return "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+
+
+def _insert_events(
+    ids: list[int], where: str, where_params: list, kind: str, msg, data, *, at, owner_visible
+) -> None:
+    """One INSERT … SELECT of an event for each of these complaints (no rows built in Python)."""
+    if not ids:
+        return
+    table = connection.ops.quote_name(Complaint._meta.db_table)
+    events = connection.ops.quote_name(ComplaintEvent._meta.db_table)
+    cond, id_params = _ids_condition(ids)
+    j = _json_param()
+    sql = (
+        f"INSERT INTO {events} (dealer_group_id, complaint_id, kind, at, author_staff_id, "  # noqa: S608
+        "author_owner_id, text, body, owner_visible, call_direction, call_minutes, data) "
+        f"SELECT dealer_group_id, id, %s, %s, NULL, NULL, {j}, '', %s, '', NULL, {j} "
+        f"FROM {table} WHERE {where} AND id {cond}"
     )
+    params = [kind, _dt_param(at), json.dumps(msg), owner_visible, json.dumps(data)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *where_params, *id_params])
+
+
+def _insert_timeline(ids: list[int], where: str, where_params: list, kind: str, at) -> None:
+    """The customer-360 line of each complaint, in one INSERT … SELECT: the same row
+    `customers.services.timeline_event` makes (title = source text, its parameters in
+    data.title_params), built by the database instead of 2 × N Python objects."""
+    if not ids:
+        return
+    table = connection.ops.quote_name(Complaint._meta.db_table)
+    lines = connection.ops.quote_name(TimelineEvent._meta.db_table)
+    cond, id_params = _ids_condition(ids)
+    pg = connection.vendor == "postgresql"
+    obj, what = ("jsonb_build_object", "CAST(%s AS jsonb)") if pg else ("json_object", "json(%s)")
+    sql = (
+        f"INSERT INTO {lines} (dealer_group_id, customer_id, kind, at, title, data, actor_id) "  # noqa: S608
+        f"SELECT dealer_group_id, customer_id, %s, %s, %s, {obj}('title_params', "
+        f"{obj}('ref', reference, 'what', {what}), 'complaint', id, 'event', %s), NULL "
+        f"FROM {table} WHERE {where} AND id {cond}"
+    )
+    label = text(TIMELINE_TITLE, what=EventKind(kind).label)["p"]["what"]
+    params = [TimelineKind.COMPLAINT, _dt_param(at), TIMELINE_TITLE, json.dumps(label), kind]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *where_params, *id_params])
+
+
+def _record_climbs(moved: list[int], now: dt.datetime, levels=(2, 3)) -> None:
+    """The Escalation row and the owner-visible event of every complaint moved, per level, in
+    two INSERT … SELECT statements each."""
+    if not moved:
+        return
+    table = connection.ops.quote_name(Complaint._meta.db_table)
+    escalations = connection.ops.quote_name(Escalation._meta.db_table)
+    cond, id_params = _ids_condition(moved)
+    for to_level in sorted(set(levels)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {escalations} (dealer_group_id, complaint_id, from_level, "  # noqa: S608
+                "to_level, reason, note, by_id, to_staff_id, at) "
+                "SELECT dealer_group_id, id, level - 1, level, %s, '', NULL, assignee_id, %s "
+                f"FROM {table} WHERE level = %s AND id {cond}",
+                [EscalationReason.BREACH, _dt_param(now), int(to_level), *id_params],
+            )
+        _insert_events(
+            moved,
+            "level = %s",
+            [int(to_level)],
+            EventKind.ESCALATED,
+            text(gettext_noop("Passed to the %(role)s."), role=Level(to_level).label),
+            {"from": int(to_level) - 1, "to": int(to_level), "reason": EscalationReason.BREACH},
+            at=now,
+            owner_visible=True,
+        )
+        _insert_timeline(moved, "level = %s", [int(to_level)], EventKind.ESCALATED, now)
+
+
+def _breached():
+    return dict(status__in=RUNNING_STATUSES, paused_at__isnull=True, level__lt=Level.GROUP_CARE)
+
+
+def _breached_ids(now: dt.datetime) -> list[int]:
+    """Every complaint whose level clock ran out, most overdue first: one index range scan
+    (complaint_level_due), ids only."""
+    return list(
+        Complaint.objects.unscoped()
+        .filter(level_due_at__lt=now, **_breached())
+        .order_by("level_due_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def _lock_chunk(ids: list[int], now: dt.datetime) -> list[dict]:
+    """The rows of `ids` still breached, locked (rows another worker holds are skipped: it is
+    escalating them), read fresh by primary key."""
+    qs = _by_ids(Complaint.objects.unscoped().filter(level_due_at__lt=now, **_breached()), ids)
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     return list(
-        qs.order_by("level_due_at", "id").values(
+        qs.values(
             "id",
             "dealer_group_id",
             "store_id",
@@ -180,7 +296,7 @@ def _breached_batch(now: dt.datetime, batch_size: int) -> list[dict]:
             "severity",
             "category_id",
             "category__parent_id",
-        )[:batch_size]
+        )
     )
 
 
@@ -198,111 +314,73 @@ def _escalate_batch(ctx: _Context, rows: list[dict]) -> tuple[int, dict[int, lis
         moves.append((r["id"], r["level"], to_level, due, assignee))
         by_id[r["id"]] = (r, to_level, assignee)
     moved = _climb_rows(moves, now)
-    escalations, events, lines = [], [], []
+    _record_climbs(moved, now, {by_id[pk][1] for pk in moved})
     told: dict[int, list[int]] = defaultdict(list)
     for pk in moved:
         r, to_level, assignee = by_id[pk]
-        escalations.append(
-            Escalation(
-                dealer_group_id=r["dealer_group_id"],
-                complaint_id=pk,
-                from_level=r["level"],
-                to_level=to_level,
-                reason=EscalationReason.BREACH,
-                to_staff_id=assignee,
-                at=now,
-            )
-        )
-        events.append(
-            ComplaintEvent(
-                dealer_group_id=r["dealer_group_id"],
-                complaint_id=pk,
-                kind=EventKind.ESCALATED,
-                at=now,
-                text=text(gettext_noop("Passed to the %(role)s."), role=Level(to_level).label),
-                owner_visible=True,
-                data={"from": r["level"], "to": to_level, "reason": EscalationReason.BREACH},
-            )
-        )
-        lines.append(
-            timeline_event(
-                group_id=r["dealer_group_id"],
-                customer_id=r["customer_id"],
-                kind=TimelineKind.COMPLAINT,
-                title=TIMELINE_TITLE,
-                params=text(TIMELINE_TITLE, ref=r["reference"], what=EventKind.ESCALATED.label)[
-                    "p"
-                ],
-                data={"complaint": pk, "event": EventKind.ESCALATED},
-                at=now,
-            )
-        )
         if assignee:
             told[assignee].append(pk)
         if to_level == Level.GROUP_CARE:
             for _name, admin in ctx.care.get(r["dealer_group_id"], []):
                 if admin != assignee:
                     told[admin].append(pk)
-    Escalation.objects.bulk_create(escalations, batch_size=1000)
-    ComplaintEvent.objects.bulk_create(events, batch_size=1000)
-    TimelineEvent.objects.bulk_create(lines, batch_size=1000)
+
     return len(moved), told
 
 
-def _first_response_batch(now: dt.datetime, batch_size: int) -> tuple[int, dict[int, list[int]]]:
-    qs = Complaint.objects.unscoped().filter(
+def _first_response_conditions() -> dict:
+    return dict(
         status__in=RUNNING_STATUSES,
         paused_at__isnull=True,
         first_responded_at__isnull=True,
         first_response_breached_at__isnull=True,
-        first_response_due_at__lt=now,
+    )
+
+
+def _first_response_ids(now: dt.datetime) -> list[int]:
+    return list(
+        Complaint.objects.unscoped()
+        .filter(first_response_due_at__lt=now, **_first_response_conditions())
+        .order_by("first_response_due_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def _first_response_batch(now: dt.datetime, ids: list[int]) -> tuple[int, dict[int, list[int]]]:
+    qs = _by_ids(
+        Complaint.objects.unscoped().filter(
+            first_response_due_at__lt=now, **_first_response_conditions()
+        ),
+        ids,
     )
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
-    rows = list(
-        qs.order_by("first_response_due_at", "id").values(
-            "id", "dealer_group_id", "assignee_id", "customer_id", "reference"
-        )[:batch_size]
-    )
+    rows = list(qs.values("id", "dealer_group_id", "assignee_id"))
     if not rows:
         return 0, {}
     ids = [r["id"] for r in rows]
-    n = (
-        Complaint.objects.unscoped()
-        .filter(
-            pk__in=ids, first_response_breached_at__isnull=True, first_responded_at__isnull=True
-        )
-        .update(first_response_breached_at=now)
+    n = _by_ids(
+        Complaint.objects.unscoped().filter(
+            first_response_breached_at__isnull=True, first_responded_at__isnull=True
+        ),
+        ids,
+    ).update(first_response_breached_at=now)
+    _insert_events(
+        ids,
+        "first_response_breached_at = %s",
+        [_dt_param(now)],
+        EventKind.FIRST_RESPONSE_BREACHED,
+        text(gettext_noop("No first response in time.")),
+        {},
+        at=now,
+        owner_visible=False,
     )
-    ComplaintEvent.objects.bulk_create(
-        [
-            ComplaintEvent(
-                dealer_group_id=r["dealer_group_id"],
-                complaint_id=r["id"],
-                kind=EventKind.FIRST_RESPONSE_BREACHED,
-                at=now,
-                text=text(gettext_noop("No first response in time.")),
-            )
-            for r in rows
-        ],
-        batch_size=1000,
-    )
-    TimelineEvent.objects.bulk_create(
-        [
-            timeline_event(
-                group_id=r["dealer_group_id"],
-                customer_id=r["customer_id"],
-                kind=TimelineKind.COMPLAINT,
-                title=TIMELINE_TITLE,
-                params=text(
-                    TIMELINE_TITLE, ref=r["reference"], what=EventKind.FIRST_RESPONSE_BREACHED.label
-                )["p"],
-                data={"complaint": r["id"], "event": EventKind.FIRST_RESPONSE_BREACHED},
-                at=now,
-            )
-            for r in rows
-        ],
-        batch_size=1000,
+    _insert_timeline(
+        ids,
+        "first_response_breached_at = %s",
+        [_dt_param(now)],
+        EventKind.FIRST_RESPONSE_BREACHED,
+        now,
     )
     told: dict[int, list[int]] = defaultdict(list)
     for r in rows:
@@ -362,22 +440,19 @@ def _auto_close_batch(now: dt.datetime, batch_size: int) -> int:
     return n
 
 
-def _notify(told: dict[int, list[int]], kind: str, now: dt.datetime) -> None:
-    """One console notification per person per scan, however many complaints it names."""
-    if not told:
-        return
-    people = {p.pk: p for p in StaffUser.objects.filter(pk__in=list(told), is_active=True)}
-    stamp = f"{now:%Y%m%d%H%M%S}"
-    for pk, ids in told.items():
-        person = people.get(pk)
-        if person is None or person.dealer_group_id is None:
+def tell_handlers(kind: str, stamp: str, counts: dict[str, int]) -> int:
+    """One console notification per person, however many complaints it names (the task the
+    scan enqueues; deduplicated per scan, so a repeated task tells nobody twice)."""
+    people = StaffUser.objects.filter(pk__in=[int(k) for k in counts], is_active=True)
+    told = 0
+    for person in people:
+        if person.dealer_group_id is None:
             continue
+        n = counts.get(str(person.pk), 0)
         if kind == "escalated":
-            title = text(gettext_noop("%(n)s complaints escalated to you"), n=len(ids))
+            title = text(gettext_noop("%(n)s complaints escalated to you"), n=n)
         else:
-            title = text(
-                gettext_noop("%(n)s complaints without a first response in time"), n=len(ids)
-            )
+            title = text(gettext_noop("%(n)s complaints without a first response in time"), n=n)
         tell_staff(
             [person],
             "complaint",
@@ -385,6 +460,18 @@ def _notify(told: dict[int, list[int]], kind: str, now: dt.datetime) -> None:
             group_id=person.dealer_group_id,
             dedupe=lambda p, kind=kind: f"complaints:{kind}:{stamp}:{p.pk}",
         )
+        told += 1
+    return told
+
+
+def _notify(told: dict[int, list[int]], kind: str, now: dt.datetime) -> None:
+    """After the scan's transactions committed: one task tells every new handler."""
+    if not told:
+        return
+    from .tasks import tell_handlers_task
+
+    counts = {str(pk): len(ids) for pk, ids in told.items()}
+    tell_handlers_task.enqueue(kind, f"{now:%Y%m%d%H%M%S}", counts)
 
 
 def scan(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -395,25 +482,25 @@ def scan(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[s
     escalated = breached = 0
     told_up: dict[int, list[int]] = defaultdict(list)
     told_fr: dict[int, list[int]] = defaultdict(list)
-    while True:
+    candidates = _breached_ids(now)
+    for start in range(0, len(candidates), batch_size):
         with transaction.atomic():
-            rows = _breached_batch(now, batch_size)
+            _fast_commit()
+            rows = _lock_chunk(candidates[start : start + batch_size], now)
             if not rows:
-                break
+                continue
             n, told = _escalate_batch(ctx, rows)
         escalated += n
         for k, v in told.items():
             told_up[k] += v
-        if n == 0:
-            break  # every row of the batch changed meanwhile: leave them to the next run
-    while True:
+    overdue = _first_response_ids(now)
+    for start in range(0, len(overdue), batch_size):
         with transaction.atomic():
-            n, told = _first_response_batch(now, batch_size)
+            _fast_commit()
+            n, told = _first_response_batch(now, overdue[start : start + batch_size])
         breached += n
         for k, v in told.items():
             told_fr[k] += v
-        if n == 0:
-            break
     closed = 0
     while True:
         with transaction.atomic():

@@ -142,31 +142,56 @@ class SlaPolicy(TenantModel):
 
 # --- the complaint ------------------------------------------------------------------------------
 class Complaint(TenantModel):
+    """Foreign keys read only from the complaint (the car, the visit, who recorded it ...) carry
+    no index of their own: every index is rewritten when the breach scan moves a row, and the
+    customer and assignee are the first columns of composite indexes already."""
+
     owner_lookup = "customer__owner"  # TenantQuerySet.for_owner: the customer's app account
 
     reference = models.CharField(_("reference"), max_length=24, unique=True)
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="complaints")
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="complaints"
+        "customers.Customer", on_delete=models.PROTECT, db_index=False, related_name="complaints"
     )
     # the app account that filed it (null when staff recorded it or a survey opened it)
     owner = models.ForeignKey(
-        "owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "owners.Owner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     vehicle = models.ForeignKey(
-        "vehicles.Vehicle", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "vehicles.Vehicle",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     appointment = models.ForeignKey(
-        "service.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "service.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     repair_order = models.ForeignKey(
-        "service.RepairOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "service.RepairOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     concerned_staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        db_index=False,
         related_name="+",
         verbose_name=_("staff member concerned"),
     )
@@ -179,7 +204,7 @@ class Complaint(TenantModel):
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     category = models.ForeignKey(
-        ComplaintCategory, on_delete=models.PROTECT, related_name="complaints"
+        ComplaintCategory, on_delete=models.PROTECT, db_index=False, related_name="complaints"
     )
     severity = models.CharField(
         _("severity"), max_length=10, choices=Severity.choices, default=Severity.NORMAL
@@ -198,6 +223,7 @@ class Complaint(TenantModel):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        db_index=False,
         related_name="+",
         verbose_name=_("handled by"),
     )
@@ -206,6 +232,7 @@ class Complaint(TenantModel):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        db_index=False,
         related_name="+",
         verbose_name=_("recorded by"),
     )
@@ -230,7 +257,12 @@ class Complaint(TenantModel):
     # business minutes from receipt to (last) resolution, time waiting for the customer excluded
     handling_minutes = models.PositiveIntegerField(null=True, blank=True)
     root_cause = models.ForeignKey(
-        RootCause, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
+        RootCause,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="complaints",
     )
     resolution = models.TextField(
         _("resolution"), blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX)]
@@ -299,14 +331,26 @@ class ComplaintEvent(TenantModel):
 
     owner_lookup = "complaint__customer__owner"
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, db_index=False, related_name="events"
+    )
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     at = models.DateTimeField()
     author_staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     author_owner = models.ForeignKey(
-        "owners.Owner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "owners.Owner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     text = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
@@ -358,16 +402,28 @@ class Escalation(TenantModel):
     """One climb. Each level is climbed at most once per complaint (the unique constraint is what
     makes parallel scans and a repeated request safe)."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="escalations")
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, db_index=False, related_name="escalations"
+    )
     from_level = models.PositiveSmallIntegerField(choices=Level.choices)
     to_level = models.PositiveSmallIntegerField(choices=Level.choices)
     reason = models.CharField(max_length=10, choices=EscalationReason.choices)
     note = models.CharField(max_length=500, blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     to_staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
     )
     at = models.DateTimeField()
 

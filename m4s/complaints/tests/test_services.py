@@ -135,9 +135,17 @@ def test_breach_escalates_once_per_level(desk):
     ) == [(2, "breach"), (3, "breach")]
     kinds = list(c.events.values_list("kind", flat=True))
     assert kinds.count(EventKind.ESCALATED) == 2
-    assert TimelineEvent.objects.for_group(desk.group_a).filter(
+    lines = TimelineEvent.objects.for_group(desk.group_a).filter(
         customer=desk.customer, kind="complaint"
-    ).count() == len(kinds)
+    )
+    assert lines.count() == len(kinds)
+    # the scan's lines (written by SQL) read like the services' ones
+    assert {line.display_title for line in lines} >= {
+        f"Complaint {c.reference}: Escalated",
+        f"Complaint {c.reference}: First response overdue",
+    }
+    scanned = c.events.filter(kind=EventKind.ESCALATED).first()
+    assert scanned.display_text == "Passed to the Store manager." and scanned.owner_visible
     # the new handlers were told, in the console
     assert Message.objects.filter(staff=desk.manager_a, kind="complaint").exists()
     assert Message.objects.filter(staff=desk.admin_a, kind="complaint").exists()
