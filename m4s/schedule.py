@@ -26,4 +26,8 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
         "m4s.telematics.tasks.remind_due_maintenance_task",
     ),
     "telematics.purge": (timedelta(hours=24), "m4s.telematics.tasks.purge_telemetry_task"),
+    "complaints.breach_scan": (
+        timedelta(minutes=5),
+        "m4s.complaints.tasks.scan_complaints_task",
+    ),
 }

@@ -235,6 +235,7 @@ INSTALLED_APPS = [
     "m4s.service",
     "m4s.loyalty",
     "m4s.telematics",
+    "m4s.complaints",
     "m4s.demo",
     "m4s.web",
 ]
@@ -400,7 +401,10 @@ HOOKS: dict[str, list[str]] = {
     # an appointment was kept (checked in) / a revisit survey answered: ServiceEvent
     # (m4s.service._common)
     "service.appointment_kept": ["m4s.loyalty.services.on_appointment_kept"],
-    "service.survey_answered": ["m4s.loyalty.services.on_survey_answered"],
+    "service.survey_answered": [
+        "m4s.loyalty.services.on_survey_answered",
+        "m4s.complaints.services.on_survey_answered",
+    ],
     # a car was bound to a customer: m4s.customers.services.CarBound
     "customers.car_bound": ["m4s.loyalty.services.on_car_bound"],
 }
