@@ -1,5 +1,7 @@
 """The one NinjaAPI of M4S at /api/v1/: each area adds its router here."""
 
+from m4s.complaints.api import owner_router as my_complaints_router
+from m4s.complaints.api import staff_router as complaints_staff_router
 from m4s.core.api import M4SNinjaAPI, install_error_handlers
 from m4s.customers.api import owner_router as my_cars_router
 from m4s.customers.api import staff_router as customers_router
@@ -45,3 +47,5 @@ api.add_router("/telematics", ingest_router)
 api.add_router("/me", my_car_health_router)
 api.add_router("/staff", telematics_staff_router)
 api.add_router("/me", my_privacy_router)
+api.add_router("/me", my_complaints_router)
+api.add_router("/staff", complaints_staff_router)

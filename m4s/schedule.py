@@ -29,4 +29,8 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     # owners' data rights: erasures past their cooling-off period; retention per data kind
     "privacy.erasures": (timedelta(hours=1), "m4s.privacy.tasks.erase_due_task"),
     "privacy.retention": (timedelta(hours=24), "m4s.privacy.tasks.enforce_retention_task"),
+    "complaints.breach_scan": (
+        timedelta(minutes=5),
+        "m4s.complaints.tasks.scan_complaints_task",
+    ),
 }

@@ -236,6 +236,7 @@ INSTALLED_APPS = [
     "m4s.loyalty",
     "m4s.telematics",
     "m4s.privacy",
+    "m4s.complaints",
     "m4s.demo",
     "m4s.web",
 ]
@@ -401,7 +402,10 @@ HOOKS: dict[str, list[str]] = {
     # an appointment was kept (checked in) / a revisit survey answered: ServiceEvent
     # (m4s.service._common)
     "service.appointment_kept": ["m4s.loyalty.services.on_appointment_kept"],
-    "service.survey_answered": ["m4s.loyalty.services.on_survey_answered"],
+    "service.survey_answered": [
+        "m4s.loyalty.services.on_survey_answered",
+        "m4s.complaints.services.on_survey_answered",
+    ],
     # a car was bound to a customer: m4s.customers.services.CarBound
     "customers.car_bound": ["m4s.loyalty.services.on_car_bound"],
     # an owner gave or withdrew telematics consent: m4s.owners.services.TelematicsConsentChanged
@@ -430,6 +434,7 @@ PERSONAL_DATA = [
     "m4s.identity.privacy",
     "m4s.notify.privacy",
     "m4s.telematics.privacy",
+    "m4s.complaints.privacy",
     "m4s.loyalty.privacy",
     "m4s.service.privacy",
     "m4s.vehicles.privacy",

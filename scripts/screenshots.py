@@ -181,6 +181,10 @@ def take_screenshots(base: str) -> None:
             shoot(page, "owner-missions.png", full_page=True)
             page.goto(f"{base}/app/privacy/")
             shoot(page, "owner-privacy.png", full_page=True)
+            page.goto(f"{base}/app/complaints/")
+            page.locator("[data-testid=complaint] a").first.click()
+            expect(page.locator("[data-testid=steps]")).to_be_visible()
+            shoot(page, "owner-complaint.png", full_page=True)
             context.close()
 
             # Owner app, Korean: the revisit survey.
@@ -238,10 +242,27 @@ def take_screenshots(base: str) -> None:
                     shoot(page, "console-terminals.png", full_page=True)
                 context.close()
 
+            # Complaints: the desk of the store's customer service, a case, the manager's figures.
+            context = browser.new_context(**DESKTOP)
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            staff_sign_in(page, base, "cs")
+            page.goto(f"{base}/console/complaints/?queue=store")
+            expect(page.locator("[data-testid=open-complaint]").first).to_be_visible()
+            shoot(page, "console-complaints-desk.png", full_page=True)
+            page.goto(f"{base}/console/complaints/?queue=breaching")
+            page.locator("[data-testid=open-complaint]").first.click()
+            expect(page.locator("[data-testid=clock]")).to_be_visible()
+            shoot(page, "console-complaint-case.png", full_page=True)
+            context.close()
+
             context = browser.new_context(**DESKTOP)
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
             staff_sign_in(page, base, "manager")
+            page.goto(f"{base}/console/complaints/figures/")
+            expect(page.locator("[data-testid=fr-attainment]")).to_be_visible()
+            shoot(page, "console-complaint-figures.png", full_page=True)
             page.goto(f"{base}/console/service/figures/")
             expect(page.locator("[data-testid=csi]")).to_be_visible()
             shoot(page, "console-figures.png", full_page=True)

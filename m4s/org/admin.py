@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m4s.core.admin import PlatformOnlyAdmin, ScopedAdminMixin, ScopedInline, admin_site
 
+from .choices import StatutorySource
 from .models import (
     BusinessHours,
     DealerGroup,
@@ -14,6 +15,7 @@ from .models import (
     Holiday,
     LocalOrganisation,
     SplashPicture,
+    StatutoryDay,
     Store,
 )
 
@@ -43,6 +45,7 @@ class StoreForm(forms.ModelForm):
             "code",
             "is_active",
             "timezone",
+            "observes_statutory_holidays",
             "address",
             "latitude",
             "longitude",
@@ -83,7 +86,18 @@ class StoreAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [BusinessHoursInline, HolidayInline, EmergencyNumberInline, SplashPictureInline]
     fieldsets = [
         (None, {"fields": ["dealer_group", "name", "code", "is_active"]}),
-        (_("Location"), {"fields": ["timezone", "address", "latitude", "longitude"]}),
+        (
+            _("Location"),
+            {
+                "fields": [
+                    "timezone",
+                    "observes_statutory_holidays",
+                    "address",
+                    "latitude",
+                    "longitude",
+                ]
+            },
+        ),
         (_("Branding"), {"fields": ["app_title", "logo", "brand_colour"]}),
     ]
 
@@ -115,3 +129,18 @@ class DealerGroupAdmin(PlatformOnlyAdmin):
 @admin.register(LocalOrganisation, site=admin_site)
 class LocalOrganisationAdmin(PlatformOnlyAdmin):
     list_display = ["name", "city"]
+
+
+@admin.register(StatutoryDay, site=admin_site)
+class StatutoryDayAdmin(PlatformOnlyAdmin):
+    """China's statutory holidays and make-up working days, for every store of the platform:
+    loaded by `m4s sync-holidays`; a day saved here is marked as edited and the sync keeps it."""
+
+    list_display = ["date", "kind", "holiday", "source"]
+    list_filter = ["kind", "holiday", "source"]
+    date_hierarchy = "date"
+    fields = ["date", "kind", "holiday"]
+
+    def save_model(self, request, obj, form, change):
+        obj.source = StatutorySource.BACK_OFFICE
+        super().save_model(request, obj, form, change)

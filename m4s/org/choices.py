@@ -19,3 +19,29 @@ class EmergencyKind(models.TextChoices):
     POLICE = "police", _("Police")
     AMBULANCE = "ambulance", _("Ambulance")
     TRAFFIC = "traffic", _("Traffic accident")
+
+
+class StatutoryKind(models.TextChoices):
+    """A day China's State Council publishes: a day off, or a make-up working day (调休)."""
+
+    HOLIDAY = "holiday", _("Statutory holiday")
+    WORKDAY = "workday", _("Make-up working day")
+
+
+class StatutoryHoliday(models.TextChoices):
+    """Which festival a statutory day belongs to (the codes of the chinesecalendar library)."""
+
+    NEW_YEARS_DAY = "new_years_day", _("New Year's Day")
+    SPRING_FESTIVAL = "spring_festival", _("Spring Festival")
+    TOMB_SWEEPING_DAY = "tomb_sweeping_day", _("Tomb-sweeping Day")
+    LABOUR_DAY = "labour_day", _("Labour Day")
+    DRAGON_BOAT_FESTIVAL = "dragon_boat_festival", _("Dragon Boat Festival")
+    MID_AUTUMN_FESTIVAL = "mid_autumn_festival", _("Mid-autumn Festival")
+    NATIONAL_DAY = "national_day", _("National Day")
+    ANTI_FASCIST_70TH_DAY = "anti_fascist_70th_day", _("Anti-Fascist War Victory Day")
+    OTHER = "other", _("Other")
+
+
+class StatutorySource(models.TextChoices):
+    LIBRARY = "library", _("Published calendar")
+    BACK_OFFICE = "back_office", _("Edited in the back office")

@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from m4s.core.tenancy import TenantModel
 from m4s.core.uploads import PUBLIC, ProtectedImageField
 
-from .choices import EmergencyKind, Weekday
+from .choices import (
+    EmergencyKind,
+    StatutoryHoliday,
+    StatutoryKind,
+    StatutorySource,
+    Weekday,
+)
 
 phone_validator = RegexValidator(
     r"^\+?[0-9\-\s]{3,20}$", _("Enter a phone number (digits, spaces, dashes).")
@@ -124,6 +130,13 @@ class Store(TenantModel):
         _("brand colour"), max_length=7, default="#0b6bcb", validators=[colour_validator]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    observes_statutory_holidays = models.BooleanField(
+        _("closed on statutory holidays"),
+        default=True,
+        help_text=_(
+            "Closed on China's statutory holidays; open with the Monday hours on their make-up working days."
+        ),
+    )
 
     class Meta:
         verbose_name = _("store")
@@ -190,6 +203,36 @@ class Holiday(TenantModel):
 
     def __str__(self):
         return f"{self.date} {self.name}"
+
+
+class StatutoryDay(models.Model):
+    """A day of China's published holiday calendar, platform-wide: a statutory holiday or a
+    make-up working day (调休). Loaded from the chinesecalendar library by `m4s sync-holidays`;
+    headquarters may correct a day in the back office (the sync then leaves that day alone)."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=StatutoryKind.choices)
+    holiday = models.CharField(
+        _("festival"),
+        max_length=32,
+        choices=StatutoryHoliday.choices,
+        default=StatutoryHoliday.OTHER,
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=16,
+        choices=StatutorySource.choices,
+        default=StatutorySource.BACK_OFFICE,
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("statutory day")
+        verbose_name_plural = _("statutory days")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.get_holiday_display()} ({self.get_kind_display()})"
 
 
 class EmergencyNumber(TenantModel):

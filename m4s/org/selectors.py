@@ -7,7 +7,8 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import BusinessHours, EmergencyNumber, Holiday, Store
+from .business_time import BusinessCalendar
+from .models import EmergencyNumber, Store
 
 
 def list_stores(actor):
@@ -52,23 +53,13 @@ class DaySchedule:
 
 
 def get_day_schedule(store: Store, date: dt.date) -> DaySchedule:
-    holiday = (
-        Holiday.objects.for_group(store.dealer_group_id).filter(store=store, date=date).first()
-    )
-    periods = [
-        (h.opens_at, h.closes_at)
-        for h in BusinessHours.objects.for_group(store.dealer_group_id).filter(
-            store=store, weekday=date.weekday()
-        )
-    ]
-    return DaySchedule(
-        date=date,
-        periods=periods if holiday is None else [],
-        holiday=holiday.name if holiday else None,
-    )
+    """One local date of a store, as the business-time engine sees it: a store holiday or (for a
+    store that observes them) a statutory holiday closes it; a make-up working day keeps the
+    Monday hours (m4s/org/business_time.py)."""
+    rule = BusinessCalendar.for_store(store, date).day(date)
+    return DaySchedule(date=date, periods=list(rule.periods), holiday=rule.holiday)
 
 
 def is_store_open_at(store: Store, moment: dt.datetime) -> bool:
     local = moment.astimezone(store.tz)
-    schedule = get_day_schedule(store, local.date())
-    return any(opens <= local.time() < closes for opens, closes in schedule.periods)
+    return BusinessCalendar.for_store(store, local.date()).is_open(moment)

@@ -1,13 +1,14 @@
 """Writes to the organisation tree."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
 
-from .choices import EmergencyKind
+from .choices import EmergencyKind, StatutoryHoliday, StatutoryKind, StatutorySource
 from .models import (
     BusinessHours,
     DealerGroup,
@@ -15,6 +16,7 @@ from .models import (
     Headquarters,
     Holiday,
     LocalOrganisation,
+    StatutoryDay,
     Store,
 )
 
@@ -104,3 +106,75 @@ def add_emergency_number(
     number.full_clean()
     number.save()
     return number
+
+
+# --- China's statutory holidays and make-up working days (调休)
+
+
+def published_statutory_days(
+    until_year: int | None = None,
+) -> dict[dt.date, tuple[str, str]]:
+    """{date: (StatutoryKind, StatutoryHoliday)} as the chinesecalendar library publishes them."""
+    from chinese_calendar import constants
+
+    codes = {h.value: h.name for h in constants.Holiday}
+    valid = set(StatutoryHoliday.values)
+
+    def code(name: str) -> str:
+        c = codes.get(name, "")
+        return c if c in valid else StatutoryHoliday.OTHER
+
+    days = {d: (StatutoryKind.HOLIDAY.value, code(n)) for d, n in constants.holidays.items()}
+    days.update({d: (StatutoryKind.WORKDAY.value, code(n)) for d, n in constants.workdays.items()})
+    if until_year is not None:
+        days = {d: v for d, v in days.items() if d.year <= until_year}
+    return days
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    kept_edits: int = 0
+
+
+def sync_statutory_days(*, until_year: int | None = None, model=StatutoryDay) -> SyncResult:
+    """Bring the statutory days in line with the library; idempotent (a second run changes
+    nothing). Days edited in the back office are kept as they are; days the library dropped are
+    deleted, but only within the years it covers (an older library never erases newer years).
+    `model` lets the data migration pass its historical model."""
+    published = published_statutory_days(until_year)
+    years = {d.year for d in published}
+    result = SyncResult()
+    with transaction.atomic():
+        existing = {row.date: row for row in model.objects.select_for_update()}
+        new, changed = [], []
+        for date, (kind, holiday) in sorted(published.items()):
+            row = existing.get(date)
+            if row is None:
+                new.append(
+                    model(date=date, kind=kind, holiday=holiday, source=StatutorySource.LIBRARY)
+                )
+            elif row.source != StatutorySource.LIBRARY:
+                result.kept_edits += 1
+            elif (row.kind, row.holiday) != (kind, holiday):
+                row.kind, row.holiday = kind, holiday
+                changed.append(row)
+            else:
+                result.unchanged += 1
+        gone = [
+            row.pk
+            for date, row in existing.items()
+            if row.source == StatutorySource.LIBRARY
+            and date.year in years
+            and date not in published
+        ]
+        model.objects.bulk_create(new, batch_size=500)
+        for row in changed:
+            row.save(update_fields=["kind", "holiday", "updated_at"])
+        if gone:
+            model.objects.filter(pk__in=gone).delete()
+        result.created, result.updated, result.deleted = len(new), len(changed), len(gone)
+    return result

@@ -45,6 +45,11 @@ class Perm(models.TextChoices):
     ADJUST_POINTS = "adjust_points", _("Adjust members' points")
     VIEW_LOYALTY_REPORT = "view_loyalty_report", _("See the loyalty programme report")
     USE_VOUCHERS = "use_vouchers", _("Mark loyalty vouchers used at the desk")
+    HANDLE_COMPLAINTS = "handle_complaints", _("Handle customer complaints")
+    VIEW_COMPLAINT_FIGURES = (
+        "view_complaint_figures",
+        _("See complaint figures and check preventive actions"),
+    )
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
@@ -71,6 +76,8 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.ADJUST_POINTS,
             Perm.VIEW_LOYALTY_REPORT,
             Perm.USE_VOUCHERS,
+            Perm.HANDLE_COMPLAINTS,
+            Perm.VIEW_COMPLAINT_FIGURES,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -89,6 +96,8 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.ADJUST_POINTS,
             Perm.VIEW_LOYALTY_REPORT,
             Perm.USE_VOUCHERS,
+            Perm.HANDLE_COMPLAINTS,
+            Perm.VIEW_COMPLAINT_FIGURES,
         }
     ),
     Role.SALES_CONSULTANT: frozenset(_FRONT_LINE | {Perm.VIEW_ID_NUMBERS}),
@@ -102,6 +111,8 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.USE_VOUCHERS,
         }
     ),
-    Role.CUSTOMER_SERVICE: frozenset(_FRONT_LINE | {Perm.BOOK_SERVICE, Perm.USE_VOUCHERS}),
+    Role.CUSTOMER_SERVICE: frozenset(
+        _FRONT_LINE | {Perm.BOOK_SERVICE, Perm.USE_VOUCHERS, Perm.HANDLE_COMPLAINTS}
+    ),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
 }

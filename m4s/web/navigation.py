@@ -70,7 +70,7 @@ GROUPS = [
             AppFunction("magazines", _("Magazines")),
             AppFunction("knowledge", _("Knowledge base")),
             AppFunction("surveys", _("Revisit surveys"), "app-service-surveys"),
-            AppFunction("complaints", _("Complaints")),
+            AppFunction("complaints", _("Complaints"), "app-complaints"),
             AppFunction("stories", _("Owners' stories")),
             AppFunction("city_food", _("City food")),
             AppFunction("nightlife", _("Nightlife")),

@@ -56,6 +56,8 @@ DATA_REFUSALS = {
     "invalid_birthday": "a birthday is not in the future (today)",
     "invalid_channel": "the e-mail channel needs an e-mail address on file",
     "invalid_quiet_hours": "quiet hours pair with the start or end on file; never equal",
+    "invalid_image": "whether uploaded bytes are a JPEG, PNG or WebP picture",
+    "invalid_due_date": "a corrective action's due date is counted from today",
 }
 
 
@@ -130,6 +132,23 @@ def _contract_world(w):
     reward = min(w.club.rewards.values(), key=lambda r: r.cost)
     w.voucher, _ = loyalty_rewards.redeem_reward(w.member, reward.pk, key="contract-voucher")
     w.fence = set_geofence(w.owner, w.my_car, name="Home", lat=39.9, lon=116.4, radius_m=500)
+    # A complaint of the test owner, and one resolved with a corrective action.
+    from m4s.complaints import services as complaint_services
+
+    w.complaint = complaint_services.file_complaint(
+        w.owner, description="Noise after service", vehicle_id=w.my_car.pk
+    )
+    resolved = complaint_services.file_complaint(w.owner, description="Dirty seats")
+    complaint_services.resolve(
+        w.manager_a,
+        resolved,
+        root_cause_id=complaint_services.root_causes_for(w.group_a.pk)[0].pk,
+        resolution="Cleaned",
+        action="Seat covers at check-in",
+        responsible_id=w.manager_a.pk,
+        due_date=timezone.localdate() + dt.timedelta(days=7),
+    )
+    w.resolved_complaint = resolved
     # Another owner asks for group A's known car: a transfer for staff to decide.
     claimant = customer_services.get_or_create_customer_for_owner(w.owner_b, w.store_a)
     customer_services.bind_customer_vehicle(claimant, w.car, via="app", invitation=None, staff=None)
@@ -169,6 +188,8 @@ def _known_ids(w) -> dict[str, list]:
         "transfer_id": list(TransferRequest.objects.unscoped().values_list("pk", flat=True)),
         "case_id": list(RescueCase.objects.unscoped().values_list("pk", flat=True)),
         "fence_id": [w.fence.pk],
+        "complaint_id": [w.complaint.pk, w.resolved_complaint.pk],
+        "action_id": [a.pk for a in w.resolved_complaint.corrective_actions.all()],
         "code": [w.voucher.code, w.member.code],
     }
 
