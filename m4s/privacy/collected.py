@@ -39,6 +39,12 @@ def what_we_collect() -> list[dict]:
             "how_long": _("Invoices and their totals are kept without your name after erasure"),
         },
         {
+            "key": "complaints",
+            "what": _("Complaints you made, their conversation and photos"),
+            "why": _("To resolve your complaint and improve the service"),
+            "how_long": _("The complaint is counted in the store's figures without your words"),
+        },
+        {
             "key": "photos",
             "what": _("Photos you or the workshop took of your car"),
             "why": _("To show the car's condition and the work needed"),

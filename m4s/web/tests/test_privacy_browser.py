@@ -36,7 +36,7 @@ def test_export_download_and_erasure_cancelled(live_owner, live_server, new_cont
     page.goto(f"{base}/app/profile/")
     page.locator("[data-testid=privacy-link]").click()
     page.wait_for_url(f"{base}/app/privacy/")
-    expect(page.locator("[data-testid=collected] li")).to_have_count(9)
+    expect(page.locator("[data-testid=collected] li")).to_have_count(10)
 
     # the export: prepared by the task (run at once here), then downloaded as a ZIP
     page.locator("[data-testid=export-request]").click()
