@@ -9,6 +9,7 @@ ALIASES = {
     "export-customers": "export_customers",
     "loyalty-check": "loyalty_check",
     "ingest-mqtt": "ingest_mqtt",
+    "rotate-keys": "rotate_keys",
 }
 
 
