@@ -22,7 +22,7 @@ def fingerprint(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def keys() -> list[str]:
+def all_keys() -> list[str]:
     return list(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or [settings.FIELD_ENCRYPTION_KEY])
 
 
@@ -32,7 +32,7 @@ def _multi(key_tuple: tuple[str, ...]) -> MultiFernet:
 
 
 def _fernet() -> MultiFernet:
-    return _multi(tuple(keys()))
+    return _multi(tuple(all_keys()))
 
 
 def encrypt(text: str) -> str:
@@ -47,7 +47,7 @@ def decrypt(token: str) -> str:
     except InvalidToken:
         raise WrongKeyError(
             "An encrypted field cannot be read with any key in FIELD_ENCRYPTION_KEYS "
-            f"(fingerprints {', '.join(fingerprint(k) for k in keys())}): the key it was "
+            f"(fingerprints {', '.join(fingerprint(k) for k in all_keys())}): the key it was "
             "written with is missing. Restore that key (see the backup manifest's key "
             "fingerprints) in FIELD_ENCRYPTION_KEYS."
         ) from None
@@ -58,7 +58,7 @@ def is_current(token: str) -> bool:
     if not token:
         return True
     try:
-        Fernet(keys()[0].encode()).decrypt(token.encode())
+        Fernet(all_keys()[0].encode()).decrypt(token.encode())
     except InvalidToken:
         return False
     return True

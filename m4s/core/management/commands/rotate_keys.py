@@ -51,7 +51,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=1000, help="Rows per UPDATE.")
 
     def handle(self, *args: Any, batch: int = 1000, verbosity: int = 1, **options: Any) -> None:
-        newest = crypto.fingerprint(crypto.keys()[0])
+        newest = crypto.fingerprint(crypto.all_keys()[0])
         total = 0
         for label in settings.ENCRYPTED_FIELDS:
             try:
