@@ -148,6 +148,8 @@ DATABASE_URL = env_url(
 )
 REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
 MQTT_URL = env_url("MQTT_URL", {"mqtt", "mqtts", "tcp", "ssl"})
+# `m4s up` also runs `m4s jt808 --port JT808_PORT` when this is set (0: no JT/T 808 listener)
+JT808_PORT = env_int("JT808_PORT", 0)
 
 # --- the web server (`m4s serve`) and its database connections --------------------------
 # Worker processes and threads per process; each thread holds at most one database connection,
