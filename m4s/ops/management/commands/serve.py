@@ -40,7 +40,7 @@ def server_argv(server: str, bind: str, workers: int, threads: int) -> list[str]
             str(threads * 8),  # requests a process takes in before the rest wait in the kernel
             "--respawn-failed-workers",
             "--workers-kill-timeout",
-            "30",
+            "10",  # a worker still held by an idle keep-alive client is stopped after this
             "--no-access-log",
             "m4s.wsgi:application",
         ]
