@@ -15,6 +15,23 @@ from . import health
 
 class DatabaseCollector:
     def collect(self) -> Iterator[Metric]:
+        """The database's figures; when it cannot be read, m4s_database_up 0 instead of a 500
+        (the process's own counters are still worth scraping)."""
+        try:
+            metrics = list(self._collect())
+        except Exception:
+            from django.db import connections
+
+            connections["default"].close()
+            metrics = []
+        yield GaugeMetricFamily(
+            "m4s_database_up",
+            "Whether the database figures could be read.",
+            value=int(bool(metrics)),
+        )
+        yield from metrics
+
+    def _collect(self) -> Iterator[Metric]:
         from m4s.core.models import HookDelivery, WorkerHeartbeat
         from m4s.notify.models import Message
 

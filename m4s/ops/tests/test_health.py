@@ -158,6 +158,7 @@ def test_metrics_by_network_or_token(client, settings):
     ):
         assert name in text, name
     assert 'route="app/login/"' in text
+    assert "m4s_database_up 1.0" in text
 
     settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
     settings.METRICS_TOKEN = "s3cret-metrics-token"
