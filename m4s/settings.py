@@ -188,7 +188,9 @@ def _database(url: str) -> dict:
     return db
 
 
-DB_POOL = env_bool("DB_POOL", True)
+# The pool belongs in the threaded web server: `m4s serve` turns it on for its processes (unless
+# DB_POOL says otherwise). Never in a process that forks with connections open (RQ's workers).
+DB_POOL = env_bool("DB_POOL", False)
 DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1)
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", WEB_THREADS + 2, minimum=1)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10, minimum=1)  # seconds a thread waits for one

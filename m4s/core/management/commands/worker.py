@@ -87,6 +87,11 @@ class Command(BaseCommand):
             raise CommandError(
                 "TASK_BACKEND=immediate runs tasks in the web process; there is no queue to work."
             )
+        if settings.TASK_BACKEND == "rq" and settings.IS_POSTGRES and settings.DB_POOL:
+            raise CommandError(
+                "DB_POOL is on: RQ forks a process per job, and a forked pool shares its "
+                "connections with the parent. Run `m4s worker` without DB_POOL."
+            )
         stop = threading.Event()
         beat = None
         if not batch:

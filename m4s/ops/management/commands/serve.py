@@ -94,7 +94,7 @@ class Command(BaseCommand):
             raise CommandError(f"--bind {bind!r} must be host:port")
         workers = opts["workers"] or settings.WEB_WORKERS
         threads = opts["threads"] or settings.WEB_THREADS
-        if settings.IS_POSTGRES and settings.DB_POOL and threads > settings.DB_POOL_MAX_SIZE:
+        if settings.IS_POSTGRES and threads > settings.DB_POOL_MAX_SIZE:
             self.stderr.write(
                 f"WEB_THREADS={threads} is more than DB_POOL_MAX_SIZE={settings.DB_POOL_MAX_SIZE}: "
                 "threads may wait for a connection."
@@ -102,6 +102,7 @@ class Command(BaseCommand):
         if not opts["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         prepare_metrics_dir()
+        os.environ.setdefault("DB_POOL", "1")  # the server's processes borrow from a pool
         argv = server_argv(opts["server"], bind, workers, threads)
         self.stdout.write(
             f"M4S on http://{bind}/ ({opts['server']}, {workers} workers × {threads} threads)"

@@ -38,8 +38,11 @@ def process_table(bind: str | None = None) -> dict[str, list[str]]:
 
 
 class Supervisor:
-    def __init__(self, table: dict[str, list[str]], env: dict[str, str], out: Any) -> None:
+    def __init__(
+        self, table: dict[str, list[str]], env: dict[str, str], out: Any, child_output: Any = None
+    ) -> None:
         self.table, self.env, self.out = table, env, out
+        self.child_output = child_output  # a file for the children's output (default: ours)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.started: dict[str, float] = {}
         self.delay: dict[str, float] = dict.fromkeys(table, 1.0)
@@ -52,7 +55,11 @@ class Supervisor:
 
     def start(self, name: str) -> None:
         self.procs[name] = subprocess.Popen(  # noqa: S603
-            self.table[name], env=self.env, start_new_session=True
+            self.table[name],
+            env=self.env,
+            start_new_session=True,
+            stdout=self.child_output,
+            stderr=subprocess.STDOUT if self.child_output else None,
         )
         self.started[name] = time.monotonic()
         self.say(f"{name} started (pid {self.procs[name].pid})")
