@@ -4,16 +4,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format screenshots bench clean
+.PHONY: demo up test lint format screenshots bench clean
 
-$(STAMP): pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(STAMP): pyproject.toml scripts/install.sh  ## the same install steps as the Dockerfile
+	PY=$(PY) scripts/install.sh $(VENV) dev --editable
 	touch $(STAMP)
 
-demo: $(STAMP)  ## migrate, load demo data, serve http://127.0.0.1:8000 with a worker
-	DEBUG=1 $(BIN)/m4s demo
+demo: $(STAMP)  ## migrate, load demo data, serve http://127.0.0.1:8000 (m4s serve) with a worker
+	DEBUG=1 M4S_PLAIN_HTTP=1 $(BIN)/m4s demo
+
+up: $(STAMP)  ## web + worker + scheduler (+ MQTT / JT/T 808 ingest when configured) on this machine
+	$(BIN)/m4s up
 
 test: lint  ## lint, then the whole suite (SQLite unless DATABASE_URL says otherwise)
 	$(BIN)/python scripts/check_translations.py

@@ -1,6 +1,7 @@
 """Test-wide set-up. The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL
 points at one (`.ci/run` does both)."""
 
+import os
 import random
 import threading
 
@@ -17,6 +18,17 @@ from m4s.notify.sms import MemorySmsBackend
 # speed (benchmarks under bench/ do that), so no per-example deadline.
 hypothesis_settings.register_profile("m4s", deadline=None)
 hypothesis_settings.load_profile("m4s")
+
+# The suite speaks plain HTTP to its test client and live servers, as `make demo` does: the
+# processes tests start get M4S_PLAIN_HTTP=1, and this process turns off what it would have
+# (settings.py was read before this file; the live server's middleware is built from these).
+# m4s/ops/tests/test_deploy.py checks the HTTPS side.
+os.environ["M4S_PLAIN_HTTP"] = "1"
+django_settings.PLAIN_HTTP = True
+django_settings.SECURE_SSL_REDIRECT = False
+django_settings.SESSION_COOKIE_SECURE = False
+django_settings.CSRF_COOKIE_SECURE = False
+django_settings.SECURE_HSTS_SECONDS = 0
 
 
 class _TrackedServer(ThreadedWSGIServer):

@@ -10,6 +10,7 @@ ALIASES = {
     "loyalty-check": "loyalty_check",
     "ingest-mqtt": "ingest_mqtt",
     "sync-holidays": "sync_holidays",
+    "rotate-keys": "rotate_keys",
 }
 
 

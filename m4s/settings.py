@@ -109,25 +109,34 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 
-def _field_key() -> str:
-    """Key for fields encrypted at rest (ID numbers): FIELD_ENCRYPTION_KEY, else generated once."""
-    key = env_str("FIELD_ENCRYPTION_KEY")
-    if key:
+def _field_keys() -> list[str]:
+    """Keys for fields encrypted at rest (ID numbers), newest first: FIELD_ENCRYPTION_KEYS
+    (comma-separated), else FIELD_ENCRYPTION_KEY, else one generated once into DATA_DIR.
+    The first key encrypts; every key decrypts (`m4s rotate-keys` re-encrypts with the first)."""
+    keys = env_list("FIELD_ENCRYPTION_KEYS", "") or (
+        [env_str("FIELD_ENCRYPTION_KEY")] if env_str("FIELD_ENCRYPTION_KEY") else []
+    )
+    for key in keys:
         if len(key) != 44:
             raise ImproperlyConfigured(
-                "FIELD_ENCRYPTION_KEY must be a 44-character url-safe base64 Fernet key"
+                "FIELD_ENCRYPTION_KEYS / FIELD_ENCRYPTION_KEY must be 44-character url-safe "
+                "base64 Fernet keys"
             )
-        return key
+    if keys:
+        return keys
     path = DATA_DIR / "field_key"
     if not path.exists():
         import base64
 
         path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
         path.chmod(0o600)
-    return path.read_text().strip()
+    return [path.read_text().strip()]
 
 
-FIELD_ENCRYPTION_KEY = _field_key()
+FIELD_ENCRYPTION_KEYS = _field_keys()
+FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEYS[0]  # the one new values are encrypted with
+# Columns holding crypto.encrypt() values ("app.Model.field"): `m4s rotate-keys` re-encrypts them.
+ENCRYPTED_FIELDS = ["customers.Customer.id_number_cipher"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -139,20 +148,63 @@ DATABASE_URL = env_url(
 )
 REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
 MQTT_URL = env_url("MQTT_URL", {"mqtt", "mqtts", "tcp", "ssl"})
+# `m4s up` also runs `m4s jt808 --port JT808_PORT` when this is set (0: no JT/T 808 listener)
+JT808_PORT = env_int("JT808_PORT", 0)
 
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process read while the worker writes; IMMEDIATE transactions take
-    # the write lock up front so concurrent writers queue instead of failing mid-transaction.
-    _db["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-    }
-else:
-    _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
-    _db["CONN_HEALTH_CHECKS"] = True
+# --- the web server (`m4s serve`) and its database connections --------------------------
+# Worker processes and threads per process; each thread holds at most one database connection,
+# so a web host needs WEB_WORKERS × WEB_THREADS connections (the pool below is per process).
+WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
+WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
+WEB_BIND = env_str("WEB_BIND", "127.0.0.1:8000")
+
+
+def _database(url: str) -> dict:
+    db = dj_database_url.parse(url, conn_max_age=0)
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web process read while the worker writes; IMMEDIATE transactions take
+        # the write lock up front so concurrent writers queue instead of failing mid-transaction.
+        db["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    elif DB_POOL:
+        # psycopg 3's pool through Django's "pool" option: a thread borrows a connection for a
+        # request and gives it back, so a process never opens more than max_size connections
+        # (PostgreSQL's max_connections must cover WEB_WORKERS × DB_POOL_MAX_SIZE per host,
+        # plus the workers and ingest processes).
+        db["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not also keep them
+        db["OPTIONS"] = {
+            "pool": {
+                "min_size": DB_POOL_MIN_SIZE,
+                "max_size": DB_POOL_MAX_SIZE,
+                "timeout": DB_POOL_TIMEOUT,
+            }
+        }
+    else:
+        db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+        db["CONN_HEALTH_CHECKS"] = True
+    return db
+
+
+# The pool belongs in the threaded web server: `m4s serve` turns it on for its processes (unless
+# DB_POOL says otherwise). Never in a process that forks with connections open (RQ's workers).
+DB_POOL = env_bool("DB_POOL", False)
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", WEB_THREADS + 2, minimum=1)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10, minimum=1)  # seconds a thread waits for one
+_db = _database(DATABASE_URL)
 DATABASES = {"default": _db}
+# A read replica (PostgreSQL streaming replica) for dashboards and reports: with
+# REPLICA_DATABASE_URL set, m4s.core.routers sends the reads of the modules in
+# REPLICA_READ_MODULES there (m4s.core.routers.replica_reads()); everything else uses the primary.
+REPLICA_DATABASE_URL = env_url(
+    "REPLICA_DATABASE_URL", {"sqlite", "postgres", "postgresql", "pgsql"}
+)
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = _database(REPLICA_DATABASE_URL)
+DATABASE_ROUTERS = ["m4s.core.routers.ReplicaRouter"]
 IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
 if REDIS_URL:
@@ -239,11 +291,14 @@ INSTALLED_APPS = [
     "m4s.complaints",
     "m4s.demo",
     "m4s.web",
+    "m4s.ops",
 ]
 if TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 MIDDLEWARE = [
+    # first: every response (redirects and refusals included) carries X-Request-ID and is timed
+    "m4s.core.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise so that static files, the API and the admin carry the headers too.
     "csp.middleware.CSPMiddleware",
@@ -374,21 +429,74 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- HTTPS: on by default with DEBUG off ----------------------------------------------------
+# Secure cookies, HSTS and the redirect to https:// are on unless DEBUG is on or M4S_PLAIN_HTTP=1
+# says this install is served over plain HTTP on purpose (a laptop, `make demo`, the tests).
+PLAIN_HTTP = DEBUG or env_bool("M4S_PLAIN_HTTP", False)
+SESSION_COOKIE_SECURE = not PLAIN_HTTP
+CSRF_COOKIE_SECURE = not PLAIN_HTTP
+SECURE_SSL_REDIRECT = not PLAIN_HTTP
+SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else env_int("SECURE_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# load balancers probe health over plain HTTP inside the network
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+if TRUSTED_PROXY_COUNT:
+    # the proxy terminates TLS and says so; without a proxy the header is never trusted
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- health, metrics, logs, error reports --------------------------------------------------
+# /metrics answers a request carrying `Authorization: Bearer <METRICS_TOKEN>` or coming from
+# one of METRICS_ALLOWED_NETWORKS (CIDR, comma-separated); everyone else gets 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+# /health/ready: a worker must have reported within this many seconds, the oldest message due
+# in the outbox (and hand-off) must be younger than OUTBOX_LAG_MAX_SECONDS, and no more than
+# DEAD_LETTERS_MAX telemetry dead letters in the last hour. Checks named in HEALTH_READY_IGNORE
+# are still reported but do not make the answer 503.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 60, minimum=5)
+OUTBOX_LAG_MAX_SECONDS = env_int("OUTBOX_LAG_MAX_SECONDS", 300, minimum=1)
+DEAD_LETTERS_MAX = env_int("DEAD_LETTERS_MAX", 100)
+HEALTH_READY_IGNORE = env_list("HEALTH_READY_IGNORE", "")
 
 LOG_LEVEL = env_choice("LOG_LEVEL", {"DEBUG", "INFO", "WARNING", "ERROR"}, "INFO")
+# json: one JSON object per line with the request id (X-Request-ID); plain: for a terminal
+LOG_FORMAT = env_choice("LOG_FORMAT", {"json", "plain"}, "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "m4s.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "m4s.core.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "loggers": {
         "m4s": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:  # error reports only when a DSN is given; no personal data is sent
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+    )
 
 # Hand-offs between areas (m4s/core/hooks.py): receivers (dotted paths) called after commit.
 # The API's bearer tokens are looked up by this function (m4s.core.auth uses it).

@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # JSON 404, e.g. /api/v1/me/repair-orders/abc
     path("admin/", admin_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("m4s.ops.urls")),  # /health/live, /health/ready, /metrics
     path("", include("m4s.web.urls")),
     # Uploaded files only through the access check (MEDIA_ROOT itself is never routed).
     path("media/<slug:area>/<int:pk>/<str:name>", media_file, name="media-file"),

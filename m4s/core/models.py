@@ -80,3 +80,16 @@ class HookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hook} → {self.receiver} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running `m4s worker` says it is alive every WORKER_HEARTBEAT_SECONDS; /health/ready
+    wants one younger than WORKER_HEARTBEAT_MAX_AGE. A stopped worker deletes its own row."""
+
+    name = models.CharField(max_length=200, primary_key=True)  # host:pid
+    backend = models.CharField(max_length=20)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.backend}) at {self.beat_at:%H:%M:%S}"

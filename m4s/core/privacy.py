@@ -17,6 +17,7 @@ NOT_PERSONAL = {
         "payload_type": "a class name",
     },
     "core.PeriodicJobState": {"name": "a job's name"},
+    "core.WorkerHeartbeat": {"name": "a worker process's name (host and pid)"},
 }
 
 

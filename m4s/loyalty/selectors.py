@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.routers import on_replica
 from m4s.customers.models import Customer
 
 from .choices import EntryKind, VoucherStatus
@@ -274,6 +275,7 @@ class Report:
     by_month: list
 
 
+@on_replica  # a report: its reads may go to the read replica (REPLICA_DATABASE_URL)
 def programme_report(group_id: int, *, months: int = 6, now=None) -> Report:
     now = now or timezone.now()
     totals = dict(

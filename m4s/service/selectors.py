@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from m4s.core.dates import add_months
 from m4s.core.errors import DomainError, NotFound
+from m4s.core.routers import on_replica
 from m4s.org.models import Store
 from m4s.org.selectors import get_day_schedule
 from m4s.staff.choices import Role
@@ -800,6 +801,7 @@ def month_bounds(store: Store, month: dt.date) -> tuple[dt.datetime, dt.datetime
     return start, dt.datetime.combine(add_months(first, 1), dt.time(0), tzinfo=store.tz)
 
 
+@on_replica  # a report: its reads may go to the read replica (REPLICA_DATABASE_URL)
 def store_figures(store: Store, month: dt.date) -> Figures:
     """CSI (weighted factors, 0–100), NPS, show rate and first-time-fix rate for one month."""
     group_id = store.dealer_group_id

@@ -31,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from m4s.core.observability import INGESTED
 from m4s.vehicles.services import record_odometer
 
 from . import consent
@@ -214,6 +215,14 @@ def write_batch(
     result = BatchResult()
     with transaction.atomic():
         _write(device, raws, via=via, now=now, result=result)
+    # counted after the commit, like the acknowledgement (the ingest rate on /metrics)
+    for outcome, n in (
+        ("stored", result.accepted),
+        ("duplicate", result.duplicates),
+        ("dead", result.dead),
+    ):
+        if n:
+            INGESTED.labels(via=via, result=outcome).inc(n)
     return result
 
 

@@ -173,6 +173,9 @@ def test_bad_input_is_4xx_and_changes_nothing(api_client, tokens):
     events = ComplaintEvent.objects.unscoped().count()
     r = _upload(w, w.t_owner, cid, b"%PDF-1.4 not an image", name="x.png")
     assert r.status_code == 400 and r.json()["code"] == "invalid_image"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    r = _upload(w, w.t_owner, cid, svg, name="x.svg")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_image"
     assert api_client.post(f"{ME}/{cid}/messages", {"body": " "}, w.t_owner).status_code == 422
     assert api_client.post(f"{ME}/{cid}/rating", {"rating": 6}, w.t_owner).status_code == 422
     assert api_client.post(f"{ME}/{cid}/rating", {"rating": 4}, w.t_owner).status_code == 409

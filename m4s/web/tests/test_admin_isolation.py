@@ -164,6 +164,7 @@ def test_edit_is_audited_with_before_and_after(admin_a, world):
             "brand_colour": "#c8102e",
             "app_title": "Alpha App",
             "is_active": "on",
+            "observes_statutory_holidays": "on",
             **empty,
         },
     )

@@ -11,6 +11,37 @@ from django.db import close_old_connections
 from m4s.core.scheduler import enqueue_due_jobs
 
 
+def _heartbeat_loop(name: str, stop: threading.Event) -> None:
+    """Tells /health/ready that this worker is alive (a row per host:pid, removed at exit)."""
+    from django.utils import timezone
+
+    from m4s.core.models import WorkerHeartbeat
+
+    started = timezone.now()
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            WorkerHeartbeat.objects.update_or_create(
+                name=name,
+                defaults={
+                    "backend": settings.TASK_BACKEND,
+                    "started_at": started,
+                    "beat_at": timezone.now(),
+                },
+            )
+        except Exception:  # the database is away: the next beat tries again
+            import logging
+
+            logging.getLogger("m4s.worker").warning("Worker heartbeat failed", exc_info=True)
+        finally:
+            close_old_connections()
+        stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
+    try:
+        WorkerHeartbeat.objects.filter(name=name).delete()
+    finally:
+        close_old_connections()
+
+
 def _scheduler_loop(tick: float, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
@@ -56,7 +87,24 @@ class Command(BaseCommand):
             raise CommandError(
                 "TASK_BACKEND=immediate runs tasks in the web process; there is no queue to work."
             )
+        if settings.TASK_BACKEND == "rq" and settings.IS_POSTGRES and settings.DB_POOL:
+            raise CommandError(
+                "DB_POOL is on: RQ forks a process per job, and a forked pool shares its "
+                "connections with the parent. Run `m4s worker` without DB_POOL."
+            )
         stop = threading.Event()
+        beat = None
+        if not batch:
+            import os
+            import socket
+
+            beat = threading.Thread(
+                target=_heartbeat_loop,
+                args=(f"{socket.gethostname()}:{os.getpid()}", stop),
+                daemon=True,
+                name="m4s-heartbeat",
+            )
+            beat.start()
         if not no_scheduler:
             if batch:
                 enqueue_due_jobs()
@@ -86,3 +134,5 @@ class Command(BaseCommand):
                 )
         finally:
             stop.set()
+            if beat is not None:
+                beat.join(timeout=5)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_hook_deliveries"),
+        ("core", "0004_worker_heartbeat"),
     ]
 
     operations = [
