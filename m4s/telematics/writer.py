@@ -220,6 +220,7 @@ def write_batch(
         ("stored", result.accepted),
         ("duplicate", result.duplicates),
         ("dead", result.dead),
+        ("withheld", result.withheld),  # no telematics consent: acknowledged and dropped
     ):
         if n:
             INGESTED.labels(via=via, result=outcome).inc(n)
