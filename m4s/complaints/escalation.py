@@ -27,7 +27,7 @@ from django.utils.translation import gettext_noop
 from m4s.core.i18n import text
 from m4s.customers.choices import TimelineKind
 from m4s.customers.models import TimelineEvent
-from m4s.customers.services import timeline_event
+from m4s.customers.services import add_timeline_lines_from, timeline_event
 from m4s.notify.services import tell_staff
 from m4s.org.business_time import BusinessCalendar
 from m4s.org.models import Store
@@ -123,6 +123,11 @@ class _Context:
             self.assignee[(store.pk, Level.GROUP_CARE)] = top
 
 
+def _int_array(values) -> str:
+    """A PostgreSQL array literal of integers (None is NULL), cast in the statement."""
+    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
+
+
 def _dt_param(value: dt.datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -135,12 +140,26 @@ def _climb_rows(moves: list[tuple[int, int, int, dt.datetime, int | None]], now)
     table = connection.ops.quote_name(Complaint._meta.db_table)
     statuses = ", ".join(["%s"] * len(RUNNING_STATUSES))
     if connection.vendor == "postgresql":
-        # four array parameters, however many rows: no per-value quoting on the client
+        # a handful of array parameters however many rows, each one text literal built with
+        # str.join (no per-element adaptation on the client); the due moments are few (one per
+        # store and minutes), so each row names its due moment by index into a short array
+        dues: dict[dt.datetime, int] = {}
+        for move in moves:
+            dues.setdefault(move[3], len(dues) + 1)
         source = (
-            "SELECT * FROM unnest(CAST(%s AS bigint[]), CAST(%s AS integer[]), "
-            "CAST(%s AS integer[]), CAST(%s AS timestamptz[]), CAST(%s AS bigint[]))"
+            "SELECT u.id, u.from_level, u.to_level, d.due[u.k], u.assignee FROM "
+            "unnest(CAST(%s AS bigint[]), CAST(%s AS integer[]), CAST(%s AS integer[]), "
+            "CAST(%s AS integer[]), CAST(%s AS bigint[])) AS u(id, from_level, to_level, k, "
+            "assignee), (SELECT CAST(%s AS timestamptz[]) AS due) AS d"
         )
-        params: list = [list(column) for column in zip(*moves, strict=True)]
+        params: list = [
+            _int_array(m[0] for m in moves),
+            _int_array(m[1] for m in moves),
+            _int_array(m[2] for m in moves),
+            _int_array(dues[m[3]] for m in moves),
+            _int_array(m[4] for m in moves),
+            list(dues),
+        ]
     else:
         source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(moves))
         params = []
@@ -176,13 +195,15 @@ def _by_ids(qs, ids: list[int]):
     quoting), an IN list elsewhere."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(qs.model._meta.db_table)
-        return qs.extra(where=[f"{table}.id = ANY(%s)"], params=[list(ids)])  # noqa: S610
+        return qs.extra(  # noqa: S610
+            where=[f"{table}.id = ANY(CAST(%s AS bigint[]))"], params=[_int_array(ids)]
+        )
     return qs.filter(pk__in=ids)
 
 
 def _ids_condition(ids: list[int]) -> tuple[str, list]:
     if connection.vendor == "postgresql":
-        return "= ANY(%s)", [list(ids)]
+        return "= ANY(CAST(%s AS bigint[]))", [_int_array(ids)]
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -211,27 +232,22 @@ def _insert_events(
         cursor.execute(sql, [*params, *where_params, *id_params])
 
 
-def _insert_timeline(ids: list[int], where: str, where_params: list, kind: str, at) -> None:
-    """The customer-360 line of each complaint, in one INSERT … SELECT: the same row
-    `customers.services.timeline_event` makes (title = source text, its parameters in
-    data.title_params), built by the database instead of 2 × N Python objects."""
+def _insert_timeline(ids: list[int], where: dict, kind: str, at) -> None:
+    """The customer-360 line of each complaint, written by customers in one INSERT … SELECT
+    (title = source text, its parameters in data.title_params)."""
     if not ids:
         return
-    table = connection.ops.quote_name(Complaint._meta.db_table)
-    lines = connection.ops.quote_name(TimelineEvent._meta.db_table)
-    cond, id_params = _ids_condition(ids)
-    pg = connection.vendor == "postgresql"
-    obj, what = ("jsonb_build_object", "CAST(%s AS jsonb)") if pg else ("json_object", "json(%s)")
-    sql = (
-        f"INSERT INTO {lines} (dealer_group_id, customer_id, kind, at, title, data, actor_id) "  # noqa: S608
-        f"SELECT dealer_group_id, customer_id, %s, %s, %s, {obj}('title_params', "
-        f"{obj}('ref', reference, 'what', {what}), 'complaint', id, 'event', %s), NULL "
-        f"FROM {table} WHERE {where} AND id {cond}"
-    )
     label = text(TIMELINE_TITLE, what=EventKind(kind).label)["p"]["what"]
-    params = [TimelineKind.COMPLAINT, _dt_param(at), TIMELINE_TITLE, json.dumps(label), kind]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *where_params, *id_params])
+    add_timeline_lines_from(
+        _by_ids(Complaint.objects.unscoped().filter(**where), ids),
+        kind=TimelineKind.COMPLAINT,
+        title=TIMELINE_TITLE,
+        at=at,
+        params_from={"ref": "reference"},
+        params={"what": label},
+        data_from={"complaint": "id"},
+        data={"event": str(kind)},
+    )
 
 
 def _record_climbs(moved: list[int], now: dt.datetime, levels=(2, 3)) -> None:
@@ -261,7 +277,7 @@ def _record_climbs(moved: list[int], now: dt.datetime, levels=(2, 3)) -> None:
             at=now,
             owner_visible=True,
         )
-        _insert_timeline(moved, "level = %s", [int(to_level)], EventKind.ESCALATED, now)
+        _insert_timeline(moved, {"level": int(to_level)}, EventKind.ESCALATED, now)
 
 
 def _breached():
@@ -376,11 +392,7 @@ def _first_response_batch(now: dt.datetime, ids: list[int]) -> tuple[int, dict[i
         owner_visible=False,
     )
     _insert_timeline(
-        ids,
-        "first_response_breached_at = %s",
-        [_dt_param(now)],
-        EventKind.FIRST_RESPONSE_BREACHED,
-        now,
+        ids, {"first_response_breached_at": now}, EventKind.FIRST_RESPONSE_BREACHED, now
     )
     told: dict[int, list[int]] = defaultdict(list)
     for r in rows:

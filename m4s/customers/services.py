@@ -1,12 +1,14 @@
 """Writes for owners and cars: customers, the trinity binding, transfers, consultants,
 invitations and rosters. Every staff write on customer data leaves an audit row."""
 
+import json
 import secrets
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -95,6 +97,55 @@ def record_timeline(
     )
     event.save()
     return event
+
+
+def add_timeline_lines_from(
+    rows, *, kind: str, title: str, at, params=None, params_from=None, data=None, data_from=None
+) -> int:
+    """One timeline line per row of the queryset `rows`, written in a single INSERT … SELECT (no
+    Python object per line): the same line `timeline_event` makes. The group and customer are
+    the rows' `dealer_group_id` and `customer_id`; `params_from` / `data_from` map a title
+    parameter / data key to a field of the rows, `params` / `data` are constants (JSON values).
+    Returns the number of lines written."""
+    params, data = dict(params or {}), dict(data or {})
+    params_from, data_from = dict(params_from or {}), dict(data_from or {})
+    fields = {"tl_group": F("dealer_group_id"), "tl_customer": F("customer_id")}
+    for i, field in enumerate(params_from.values()):
+        fields[f"tl_p{i}"] = F(field)
+    for i, field in enumerate(data_from.values()):
+        fields[f"tl_d{i}"] = F(field)
+    source, source_params = rows.values(**fields).query.sql_with_params()
+    pg = connection.vendor == "postgresql"
+    obj, const = ("jsonb_build_object", "CAST(%s AS jsonb)") if pg else ("json_object", "json(%s)")
+    values: list = []
+
+    def build(from_fields: dict, prefix: str, constants: dict) -> str:
+        parts = []
+        for i, key in enumerate(from_fields):
+            parts.append(f"%s, src.tl_{prefix}{i}")
+            values.append(key)
+        for key, value in constants.items():
+            parts.append(f"%s, {const}")
+            values.extend([key, json.dumps(value)])
+        return ", ".join(parts)
+
+    pieces = []
+    if params or params_from:
+        pieces.append(f"'title_params', {obj}({build(params_from, 'p', params)})")
+    body = build(data_from, "d", data)
+    if body:
+        pieces.append(body)
+    lines = connection.ops.quote_name(TimelineEvent._meta.db_table)
+    # Only the model's own table name, placeholders and the compiled queryset are formatted in.
+    sql = (
+        f"INSERT INTO {lines} (dealer_group_id, customer_id, kind, at, title, data, actor_id) "  # noqa: S608
+        f"SELECT src.tl_group, src.tl_customer, %s, %s, %s, {obj}({', '.join(pieces)}), NULL "
+        f"FROM ({source}) AS src"
+    )
+    head = [kind, connection.ops.adapt_datetimefield_value(at), title[:200]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*head, *values, *source_params])
+        return cursor.rowcount
 
 
 # --- customers ----------------------------------------------------------------------------
