@@ -50,6 +50,7 @@ class TimelineKind(models.TextChoices):
     COMPLAINT = "complaint", _("Complaint")
     ALARM = "alarm", _("Vehicle alarm")
     NOTE = "note", _("Note")
+    CALL = "call", _("Call")
 
 
 # What the owner (and the desk) is told after a binding attempt, by outcome.

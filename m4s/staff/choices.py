@@ -50,6 +50,11 @@ class Perm(models.TextChoices):
         "view_complaint_figures",
         _("See complaint figures and check preventive actions"),
     )
+    HANDLE_CONVERSATIONS = "handle_conversations", _("Answer owners' conversations and log calls")
+    VIEW_CONVERSATION_FIGURES = (
+        "view_conversation_figures",
+        _("See conversation and call figures"),
+    )
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
@@ -78,6 +83,8 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.USE_VOUCHERS,
             Perm.HANDLE_COMPLAINTS,
             Perm.VIEW_COMPLAINT_FIGURES,
+            Perm.HANDLE_CONVERSATIONS,
+            Perm.VIEW_CONVERSATION_FIGURES,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -98,9 +105,13 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.USE_VOUCHERS,
             Perm.HANDLE_COMPLAINTS,
             Perm.VIEW_COMPLAINT_FIGURES,
+            Perm.HANDLE_CONVERSATIONS,
+            Perm.VIEW_CONVERSATION_FIGURES,
         }
     ),
-    Role.SALES_CONSULTANT: frozenset(_FRONT_LINE | {Perm.VIEW_ID_NUMBERS}),
+    Role.SALES_CONSULTANT: frozenset(
+        _FRONT_LINE | {Perm.VIEW_ID_NUMBERS, Perm.HANDLE_CONVERSATIONS}
+    ),
     Role.SERVICE_ADVISOR: frozenset(
         _FRONT_LINE
         | {
@@ -109,10 +120,17 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.BOOK_SERVICE,
             Perm.SETTLE_REPAIR_ORDERS,
             Perm.USE_VOUCHERS,
+            Perm.HANDLE_CONVERSATIONS,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(
-        _FRONT_LINE | {Perm.BOOK_SERVICE, Perm.USE_VOUCHERS, Perm.HANDLE_COMPLAINTS}
+        _FRONT_LINE
+        | {
+            Perm.BOOK_SERVICE,
+            Perm.USE_VOUCHERS,
+            Perm.HANDLE_COMPLAINTS,
+            Perm.HANDLE_CONVERSATIONS,
+        }
     ),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
 }
