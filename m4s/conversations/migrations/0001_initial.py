@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('customers', '0004_alter_timelineevent_kind'),
+        ('customers', '0004_timeline_call'),
         ('org', '0005_load_statutory_days'),
         ('owners', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
