@@ -33,4 +33,9 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
         timedelta(minutes=5),
         "m4s.complaints.tasks.scan_complaints_task",
     ),
+    # conversations whose first-response clock ran out are offered one stage on (business time)
+    "conversations.offer_overdue": (
+        timedelta(minutes=1),
+        "m4s.conversations.tasks.offer_overdue_task",
+    ),
 }

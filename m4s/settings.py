@@ -527,6 +527,12 @@ SERVICE_COUPON_REDEEMER = "m4s.loyalty.rewards.redeem_coupon_at_settlement"
 # The member's tier discount on customer-paid labour, applied and logged at settlement.
 SERVICE_MEMBER_DISCOUNT = "m4s.loyalty.rewards.labour_discount_at_settlement"
 
+# The telephony adapter (m4s/conversations/telephony.py, docs/telephony.md): the default dials
+# nothing (the console opens tel: links) and calls are logged by hand or by signed CTI events.
+TELEPHONY_BACKEND = os.environ.get(
+    "TELEPHONY_BACKEND", "m4s.conversations.telephony.LogOnlyBackend"
+)
+
 # Raw telemetry older than this is purged (daily odometer, alarms and cases are kept).
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 180)
 
