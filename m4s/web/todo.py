@@ -1,5 +1,6 @@
 """The owner's to-do list on the home screen, computed from real state: repair items waiting for
-the owner's decision, a visit today or tomorrow, unread messages, a car to bind, maintenance
+the owner's decision, unread replies in their conversations and a call back they asked for, a
+visit today or tomorrow, unread messages, a car to bind, maintenance
 that is overdue, an open revisit survey, the profile.
 
 A handful of queries: a few for the service state plus three per bound car (at most three cars)
@@ -161,9 +162,57 @@ def _loyalty(owner, now) -> list[Todo]:
     ]
 
 
+def _conversations(owner) -> list[Todo]:
+    """Unread replies in the owner's conversations (one line each, at most three) and an open
+    call-back request (two queries)."""
+    from m4s.conversations import selectors as conversations
+
+    todos = []
+    for c in conversations.owner_conversations(owner).filter(owner_unread__gt=0)[:3]:
+        who = str(c.assignee) if c.assignee_id else c.store.display_title
+        todos.append(
+            Todo(
+                f"conversation:{c.pk}",
+                ngettext(
+                    "%(n)d new reply from %(who)s",
+                    "%(n)d new replies from %(who)s",
+                    c.owner_unread,
+                )
+                % {"n": c.owner_unread, "who": who},
+                reverse("app-conversation", args=[c.pk]),
+            )
+        )
+    callback = (
+        conversations.owner_callback_requests(owner)
+        .filter(status="open")
+        .order_by("window_start")
+        .first()
+    )
+    if callback is not None:
+        start = timezone.localtime(callback.window_start, callback.store.tz)
+        end = timezone.localtime(callback.window_end, callback.store.tz)
+        todos.append(
+            Todo(
+                f"callback:{callback.pk}",
+                _("%(store)s calls you back on %(day)s between %(start)s and %(end)s")
+                % {
+                    "store": callback.store.display_title,
+                    "day": start.strftime("%Y-%m-%d"),
+                    "start": start.strftime("%H:%M"),
+                    "end": end.strftime("%H:%M"),
+                },
+                reverse("app-conversation", args=[callback.conversation_id])
+                if callback.conversation_id
+                else reverse("app-callback"),
+            )
+        )
+    return todos
+
+
 def owner_todos(owner) -> list[Todo]:
     now = timezone.now()
     todos = _approvals(owner)
+    todos += _conversations(owner)
     upcoming = list(
         service.appointments_of_owner(owner)
         .filter(status=AppointmentStatus.BOOKED, starts_at__gte=now - dt.timedelta(hours=3))

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from m4s.complaints import urls as complaints_urls
+from m4s.conversations import urls as conversations_urls
 from m4s.customers import urls as customers_urls
 from m4s.loyalty import urls as loyalty_urls
 from m4s.privacy import urls as privacy_urls
@@ -34,11 +35,13 @@ urlpatterns = [
     path("app/cars/", include(telematics_urls.owner_urlpatterns)),
     path("app/privacy/", include(privacy_urls.owner_urlpatterns)),
     path("app/complaints/", include(complaints_urls.owner_urlpatterns)),
+    path("app/conversations/", include(conversations_urls.owner_urlpatterns)),
     # staff console
     path("console/service/", include(service_urls.console_urlpatterns)),
     path("console/loyalty/", include(loyalty_urls.console_urlpatterns)),
     path("console/telematics/", include(telematics_urls.console_urlpatterns)),
     path("console/complaints/", include(complaints_urls.console_urlpatterns)),
+    path("console/conversations/", include(conversations_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(

@@ -2,6 +2,7 @@
 the invitation landing page behind a store's or staff member's QR code."""
 
 import secrets
+from types import SimpleNamespace
 
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -69,8 +70,15 @@ def consultants(request):
     customer = selectors.consultants_of_owner(request.owner)
     people = []
     if customer is not None:
+        # each with the topic of a message to them (the conversations area's topic codes)
         people = [
-            p for p in (customer.sales_consultant, customer.service_advisor, customer.cs_agent) if p
+            SimpleNamespace(person=p, topic=topic)
+            for p, topic in (
+                (customer.sales_consultant, "sales"),
+                (customer.service_advisor, "service"),
+                (customer.cs_agent, "cs"),
+            )
+            if p
         ]
     return render(
         request,
