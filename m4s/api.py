@@ -2,6 +2,9 @@
 
 from m4s.complaints.api import owner_router as my_complaints_router
 from m4s.complaints.api import staff_router as complaints_staff_router
+from m4s.conversations.api import owner_router as my_conversations_router
+from m4s.conversations.api import staff_router as conversations_staff_router
+from m4s.conversations.api import telephony_router
 from m4s.core.api import M4SNinjaAPI, install_error_handlers
 from m4s.customers.api import owner_router as my_cars_router
 from m4s.customers.api import staff_router as customers_router
@@ -49,3 +52,6 @@ api.add_router("/staff", telematics_staff_router)
 api.add_router("/me", my_privacy_router)
 api.add_router("/me", my_complaints_router)
 api.add_router("/staff", complaints_staff_router)
+api.add_router("/me", my_conversations_router)
+api.add_router("/staff", conversations_staff_router)
+api.add_router("/telephony", telephony_router)

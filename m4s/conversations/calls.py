@@ -179,6 +179,7 @@ def request_callback(
                 compose,
                 link=link,
                 dedupe=f"callback:{request.pk}",
+                at=now,
             )
     return request
 

@@ -157,7 +157,15 @@ def _tell_staff_waiting(conv: Conversation, message: Message) -> None:
         )
         return
     roles = [TOPIC_ROLE[Topic(conv.topic)]] if conv.stage == Stage.TEAM else list(QUEUE_ROLES)
-    tell_on_duty(conv.store, roles, KIND, lambda: (title, body), link=link, dedupe=dedupe)
+    tell_on_duty(
+        conv.store,
+        roles,
+        KIND,
+        lambda: (title, body),
+        link=link,
+        dedupe=dedupe,
+        at=message.created_at,
+    )
 
 
 def _tell_owner_reply(conv: Conversation, message: Message, *, first_unread: bool, now) -> None:
@@ -207,6 +215,29 @@ def _owner_customer(owner, customer) -> Customer:
     if found is None:
         raise NotFound(_("No such customer."))
     return found
+
+
+def owner_customer(owner, customer_id: int | None = None) -> Customer:
+    """The owner's customer record to write from: the one named (their own, else 404), else the
+    one at their home store's group (created when they are new there)."""
+    if customer_id:
+        return _owner_customer(owner, customer_id)
+    from m4s.customers.services import get_or_create_customer_for_owner
+
+    store = owner.home_store
+    if store is None:
+        found = Customer.objects.for_owner(owner).select_related("store").order_by("id").first()
+        if found is None:
+            raise NotFound(_("Choose your store first."))
+        return found
+    found = (
+        Customer.objects.for_owner(owner)
+        .filter(dealer_group_id=store.dealer_group_id)
+        .select_related("store")
+        .order_by("id")
+        .first()
+    )
+    return found or get_or_create_customer_for_owner(owner, store)
 
 
 def _owner_write(conv: Conversation, *, body, images, card, now) -> Message:

@@ -228,10 +228,11 @@ def _batch(ctx: _Context, rows: list[dict]) -> list[dict]:
     return moved
 
 
-def tell_offered(stamp: str, offers: list) -> int:
+def tell_offered(stamp: str, offers: list, at: str = "") -> int:
     """One console notification per on-duty person of each (store, stage, role), however many
     conversations it names (the task the scan enqueues; deduplicated per scan)."""
     told = 0
+    moment = dt.datetime.fromisoformat(at) if at else None
     stores = {s.pk: s for s in Store.objects.unscoped().filter(pk__in={o[0] for o in offers})}
     for store_id, stage, role, n in offers:
         store = stores.get(store_id)
@@ -251,6 +252,7 @@ def tell_offered(stamp: str, offers: list) -> int:
                 dedupe=lambda p, s=store_id, st=stage: (
                     f"conversations:offered:{stamp}:{s}:{st}:{p.pk}"
                 ),
+                at=moment,
             )
         )
     return told
@@ -265,7 +267,7 @@ def _notify(moved: list[dict], now: dt.datetime) -> None:
     for r in moved:
         counts[(r["store_id"], r["to"], TOPIC_ROLE[r["topic"]])] += 1
     offers = [[s, st, role, n] for (s, st, role), n in sorted(counts.items())]
-    tell_offered_task.enqueue(f"{now:%Y%m%d%H%M%S}", offers)
+    tell_offered_task.enqueue(f"{now:%Y%m%d%H%M%S}", offers, now.isoformat())
 
 
 def offer_overdue(now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> int:

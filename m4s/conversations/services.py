@@ -15,6 +15,7 @@ from .messaging import (  # noqa: F401
     mark_delivered_to_staff,
     mark_read_by_owner,
     mark_read_by_staff,
+    owner_customer,
     post_owner_message,
     post_staff_message,
     rate,

@@ -11,5 +11,5 @@ def offer_overdue_task() -> int:
 
 
 @task()
-def tell_offered_task(stamp: str, offers: list) -> int:
-    return scan.tell_offered(stamp, offers)
+def tell_offered_task(stamp: str, offers: list, at: str = "") -> int:
+    return scan.tell_offered(stamp, offers, at)
