@@ -28,6 +28,7 @@ from m4s.vehicles.validation import vin_model_year
 from . import synthetic
 from .accounts import DEMO_PASSWORD, OWNER_PHONES
 from .complaints import build_complaints_demo
+from .conversations import build_conversations_demo
 from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
 from .service import build_service_demo
 from .telematics import build_telematics_demo
@@ -216,6 +217,11 @@ def build_demo() -> bool:
     build_loyalty_history([g1, g2], clubs, OWNER_PHONES)
     build_telematics_demo(owner_rows)
     build_complaints_demo(
+        staff=staff,
+        owners=owner_rows,
+        stores={s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)},
+    )
+    build_conversations_demo(
         staff=staff,
         owners=owner_rows,
         stores={s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)},

@@ -55,16 +55,24 @@ def _charts(f: dict) -> dict:
                     _("First response"),
                     [r["mean_minutes"] for r in staff],
                     key="first-response",
-                ),
+                )
+            ],
+            labels=[r["name"] for r in staff],
+            width=480,
+            height=240,
+        ),
+        "staff_resolution_chart": charts.bar_chart(
+            [
                 charts.Series(
-                    _("Resolution"),
+                    _("Resolution time"),
                     [r["mean_resolution_minutes"] for r in staff],
                     colour="#2e7d32",
                     key="resolution",
-                ),
+                )
             ],
             labels=[r["name"] for r in staff],
-            height=260,
+            width=480,
+            height=240,
         ),
         "store_chart": charts.bar_chart(
             [
@@ -74,7 +82,7 @@ def _charts(f: dict) -> dict:
                     key="first-response",
                 ),
                 charts.Series(
-                    _("Resolution"),
+                    _("Resolution time"),
                     [r["mean_resolution_minutes"] for r in stores],
                     colour="#2e7d32",
                     key="resolution",

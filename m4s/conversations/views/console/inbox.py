@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -51,8 +53,15 @@ def inbox(request):
     user = request.user
     f = _filters(request)
     counts = selectors.inbox_counts(user)
+    labels = {
+        Box.MINE: _("Mine"),
+        Box.TEAM: _("My team"),
+        Box.UNASSIGNED: _("Unassigned"),
+        Box.WAITING: _("Waiting longest"),
+        Box.CLOSED: pgettext("conversation", "Closed"),
+    }
     boxes = [
-        (box.value, box.label, _query(f, box=box.value), counts.get(box.value))
+        (box.value, labels[box], _query(f, box=box.value), counts.get(box.value))
         for box in (Box.MINE, Box.TEAM, Box.UNASSIGNED, Box.WAITING, Box.CLOSED)
     ]
     return render(

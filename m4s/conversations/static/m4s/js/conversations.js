@@ -26,7 +26,12 @@
   // New messages arrive by polling: follow them when the reader is at the bottom already.
   let follow = true;
   document.addEventListener("htmx:beforeSwap", (event) => {
-    const thread = event.detail.target && event.detail.target.closest("[data-cv-thread]");
+    const target = event.detail.target;
+    if (target && !document.body.contains(target)) {
+      event.detail.shouldSwap = false; // a poller already replaced by a newer one
+      return;
+    }
+    const thread = target && target.closest ? target.closest("[data-cv-thread]") : null;
     if (thread) follow = nearBottom(scroller(thread));
     // A refused send answers 4xx with its reason: show it in the composer's alert slot.
     const elt = event.detail.requestConfig && event.detail.requestConfig.elt;
@@ -37,8 +42,18 @@
     }
   });
   document.addEventListener("htmx:afterSwap", (event) => {
-    const thread = event.detail.target && event.detail.target.closest("[data-cv-thread]");
-    if (thread && follow) toBottom(thread);
+    const target = event.detail.target;
+    const thread = target && target.closest ? target.closest("[data-cv-thread]") : null;
+    if (!thread) return;
+    // Two polls that crossed (a send's refresh and the timer) may bring a message twice.
+    const seen = new Set();
+    thread.querySelectorAll("li.cv-msg[id]").forEach((li) => {
+      if (seen.has(li.id)) li.remove();
+      else seen.add(li.id);
+    });
+    const pollers = thread.querySelectorAll("li.cv-poll");
+    pollers.forEach((li, i) => { if (i < pollers.length - 1) li.remove(); });
+    if (follow) toBottom(thread);
   });
 
   // A send that went through: empty the box and the photos, clear the alert, refresh at once.
