@@ -18,26 +18,26 @@ from . import selectors, services, telephony
 from .choices import BODY_MAX, MAX_PHOTOS, AuthorKind, Topic
 from .models import CLOSED, Call, CallbackRequest, Conversation, Message
 from .schemas import (
-    AfterQuery,
-    AssignIn,
-    CallbackIn,
-    CallbackOut,
+    CallbackRequestIn,
+    CallbackRequestOut,
+    CallDialIn,
+    CallDialOut,
     CallEventIn,
     CallEventOut,
-    CallIn,
-    CallOut,
+    CallLogIn,
+    CallLogOut,
+    ConversationAfterQuery,
+    ConversationAssignIn,
     ConversationIn,
-    DialIn,
-    DialOut,
-    InboxQuery,
-    MessageIn,
-    NoteIn,
+    ConversationInboxQuery,
+    ConversationMessageIn,
+    ConversationNoteIn,
+    ConversationRatingIn,
+    ConversationReadOut,
+    OwnerConversationMessageOut,
     OwnerConversationOut,
-    OwnerMessageOut,
-    RatingIn,
-    ReadOut,
+    StaffConversationMessageOut,
     StaffConversationOut,
-    StaffMessageOut,
 )
 
 owner_router = Router(tags=["owner: conversations"], auth=owner_auth)
@@ -47,7 +47,7 @@ telephony_router = Router(tags=["telephony"])
 IDEMPOTENCY = Header("", alias="Idempotency-Key", max_length=100)
 
 
-def _photos_body(required: bool = True) -> dict:
+def _photos_body() -> dict:
     """The multipart body of a photo message, stated for clients (and the contract test)."""
     return {
         "requestBody": {
@@ -56,7 +56,6 @@ def _photos_body(required: bool = True) -> dict:
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "required": ["photos"],
                         "properties": {
                             "photos": {
                                 "type": "array",
@@ -250,8 +249,10 @@ def start_conversation(request, payload: ConversationIn, idempotency_key: str = 
     return Status(201, owner_conversation_out(selectors.owner_conversation(owner, conv.pk)))
 
 
-@owner_router.get("/conversations/{int:conversation_id}/messages", response=list[OwnerMessageOut])
-def my_messages(request, conversation_id: int, q: Query[AfterQuery]):
+@owner_router.get(
+    "/conversations/{int:conversation_id}/messages", response=list[OwnerConversationMessageOut]
+)
+def my_messages(request, conversation_id: int, q: Query[ConversationAfterQuery]):
     """The thread (the latest 200, oldest first; `after`: only newer ones, for polling). The
     store's messages count as delivered to you once fetched."""
     conv = selectors.owner_conversation(request.owner, conversation_id)
@@ -262,11 +263,14 @@ def my_messages(request, conversation_id: int, q: Query[AfterQuery]):
 
 @owner_router.post(
     "/conversations/{int:conversation_id}/messages",
-    response={201: OwnerMessageOut},
+    response={201: OwnerConversationMessageOut},
     openapi_extra=errors(400, 404, 409, 422),
 )
 def my_message(
-    request, conversation_id: int, payload: MessageIn, idempotency_key: str = IDEMPOTENCY
+    request,
+    conversation_id: int,
+    payload: ConversationMessageIn,
+    idempotency_key: str = IDEMPOTENCY,
 ):
     """Write in your conversation (a closed one opens again). Send an `Idempotency-Key`: a
     retry is stored once."""
@@ -283,7 +287,7 @@ def my_message(
 
 @owner_router.post(
     "/conversations/{int:conversation_id}/messages/photos",
-    response={201: OwnerMessageOut},
+    response={201: OwnerConversationMessageOut},
     openapi_extra={**errors(400, 404, 409, 413, 415, 422), **_photos_body()},
 )
 def my_photo_message(
@@ -304,7 +308,7 @@ def my_photo_message(
 
 @owner_router.post(
     "/conversations/{int:conversation_id}/read",
-    response=ReadOut,
+    response=ConversationReadOut,
     openapi_extra=errors(404),
 )
 def my_read(request, conversation_id: int):
@@ -318,7 +322,7 @@ def my_read(request, conversation_id: int):
     response=OwnerConversationOut,
     openapi_extra=errors(400, 404, 409),
 )
-def my_rating(request, conversation_id: int, payload: RatingIn):
+def my_rating(request, conversation_id: int, payload: ConversationRatingIn):
     """Rate a closed conversation 1-5, once, with an optional comment."""
     conv = selectors.owner_conversation(request.owner, conversation_id)
     services.rate(request.owner, conv, score=payload.score, comment=payload.comment)
@@ -327,10 +331,10 @@ def my_rating(request, conversation_id: int, payload: RatingIn):
 
 @owner_router.post(
     "/callback-requests",
-    response={201: CallbackOut},
+    response={201: CallbackRequestOut},
     openapi_extra=errors(400, 404, 409),
 )
-def my_callback_request(request, payload: CallbackIn):
+def my_callback_request(request, payload: CallbackRequestIn):
     """ "Call me back": choose a time window (within 30 days, at most 72 hours wide); one open
     request per topic. Your consultant calls you only when you asked or a case needs it."""
     customer = services.owner_customer(request.owner, payload.customer_id)
@@ -356,7 +360,7 @@ def _staff_conv(request, conversation_id: int) -> Conversation:
 
 
 @staff_router.get("/conversations", response=list[StaffConversationOut])
-def inbox(request, q: Query[InboxQuery]):
+def inbox(request, q: Query[ConversationInboxQuery]):
     """One box of the inbox: `mine`, `team` (my role's, with colleagues or offered), `unassigned`
     (offered to me), `waiting` (the owner waits on us, longest first), `closed`; `q` narrows by
     customer name, phone or plate. At most 100, for polling."""
@@ -365,8 +369,10 @@ def inbox(request, q: Query[InboxQuery]):
     return [staff_conversation_out(c) for c in rows]
 
 
-@staff_router.get("/conversations/{int:conversation_id}/messages", response=list[StaffMessageOut])
-def thread(request, conversation_id: int, q: Query[AfterQuery]):
+@staff_router.get(
+    "/conversations/{int:conversation_id}/messages", response=list[StaffConversationMessageOut]
+)
+def thread(request, conversation_id: int, q: Query[ConversationAfterQuery]):
     """The thread with internal notes and system lines (`after`: only newer ones). Opening it
     reads the owner's messages (the owner sees them read)."""
     conv = _staff_conv(request, conversation_id)
@@ -377,10 +383,10 @@ def thread(request, conversation_id: int, q: Query[AfterQuery]):
 
 @staff_router.post(
     "/conversations/{int:conversation_id}/messages",
-    response={201: StaffMessageOut},
+    response={201: StaffConversationMessageOut},
     openapi_extra=errors(400, 404, 409),
 )
-def answer(request, conversation_id: int, payload: MessageIn):
+def answer(request, conversation_id: int, payload: ConversationMessageIn):
     """Answer the owner (they are notified in the app, and by SMS or e-mail if they chose so).
     Answering an unassigned conversation takes it."""
     conv = _staff_conv(request, conversation_id)
@@ -395,7 +401,7 @@ def answer(request, conversation_id: int, payload: MessageIn):
 
 @staff_router.post(
     "/conversations/{int:conversation_id}/messages/photos",
-    response={201: StaffMessageOut},
+    response={201: StaffConversationMessageOut},
     openapi_extra={**errors(400, 404, 409, 413, 415), **_photos_body()},
 )
 def answer_with_photos(
@@ -412,10 +418,10 @@ def answer_with_photos(
 
 @staff_router.post(
     "/conversations/{int:conversation_id}/notes",
-    response={201: StaffMessageOut},
+    response={201: StaffConversationMessageOut},
     openapi_extra=errors(400, 404),
 )
-def note(request, conversation_id: int, payload: NoteIn):
+def note(request, conversation_id: int, payload: ConversationNoteIn):
     """An internal note: staff only, never shown or sent to the owner."""
     conv = _staff_conv(request, conversation_id)
     m = services.add_note(request.user, conv, body=payload.body)
@@ -427,7 +433,7 @@ def note(request, conversation_id: int, payload: NoteIn):
     response=StaffConversationOut,
     openapi_extra=errors(400, 404, 409),
 )
-def assign(request, conversation_id: int, payload: AssignIn):
+def assign(request, conversation_id: int, payload: ConversationAssignIn):
     """Without `staff_id`: take the conversation (409 if a colleague has it). With `staff_id`:
     transfer it to that colleague, with a reason; the hand-over is recorded."""
     conv = _staff_conv(request, conversation_id)
@@ -451,8 +457,8 @@ def close(request, conversation_id: int):
     return staff_conversation_out(selectors.staff_conversation(request.user, conversation_id))
 
 
-@staff_router.post("/calls", response={201: CallOut}, openapi_extra=errors(400, 404))
-def log_call(request, payload: CallIn):
+@staff_router.post("/calls", response={201: CallLogOut}, openapi_extra=errors(400, 404))
+def log_call(request, payload: CallLogIn):
     """Log a call with a customer. Outbound calls are never cold: without the owner's request,
     an open case or an agreed reminder, give a `reason` (400 `reason_required` otherwise, and
     nothing is stored); such calls are counted in the figures."""
@@ -472,8 +478,8 @@ def log_call(request, payload: CallIn):
     return Status(201, _call_out(call))
 
 
-@staff_router.post("/calls/dial", response=DialOut, openapi_extra=errors(404))
-def dial(request, payload: DialIn):
+@staff_router.post("/calls/dial", response=CallDialOut, openapi_extra=errors(404))
+def dial(request, payload: CallDialIn):
     """Click-to-call through the group's telephony adapter (default: a `tel:` link for your own
     phone), with the call's basis and whether its log will need a reason."""
     _handler(request)

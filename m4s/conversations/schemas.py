@@ -34,7 +34,7 @@ TransferReasonIn = Literal[tuple(TransferReason.values)]  # type: ignore[valid-t
 
 
 # --- input --------------------------------------------------------------------------------------
-class CardIn(Schema):
+class ConversationCardIn(Schema):
     """Something of the same customer shown as a card: a car, a visit, a repair order or a
     complaint (another customer's is a 404)."""
 
@@ -42,12 +42,12 @@ class CardIn(Schema):
     id: DbId
 
 
-class MessageIn(Schema):
+class ConversationMessageIn(Schema):
     body: str = Field(..., max_length=BODY_MAX, pattern=TEXT)
-    card: CardIn | None = None
+    card: ConversationCardIn | None = None
 
 
-class ConversationIn(MessageIn):
+class ConversationIn(ConversationMessageIn):
     topic: TopicIn
     customer_id: DbId | None = Field(
         None,
@@ -55,16 +55,16 @@ class ConversationIn(MessageIn):
     )
 
 
-class NoteIn(Schema):
+class ConversationNoteIn(Schema):
     body: str = Field(..., max_length=BODY_MAX, pattern=TEXT)
 
 
-class RatingIn(Schema):
+class ConversationRatingIn(Schema):
     score: Int = Field(..., ge=1, le=5)
     comment: str = Field("", max_length=COMMENT_MAX)
 
 
-class CallbackIn(Schema):
+class CallbackRequestIn(Schema):
     topic: TopicIn = "store"
     window_start: SaneDateTime
     window_end: SaneDateTime = Field(
@@ -74,18 +74,18 @@ class CallbackIn(Schema):
     customer_id: DbId | None = None
 
 
-class InboxQuery(Schema):
+class ConversationInboxQuery(Schema):
     box: BoxIn = "mine"
     q: str = Field(
         "", max_length=60, description="Customer name, phone (or its last digits), plate."
     )
 
 
-class AfterQuery(Schema):
+class ConversationAfterQuery(Schema):
     after: DbId | None = Field(None, description="Only messages after this message id (polling).")
 
 
-class AssignIn(Schema):
+class ConversationAssignIn(Schema):
     """No `staff_id`: claim it (take it yourself). A `staff_id`: transfer it, with a reason."""
 
     staff_id: DbId | None = None
@@ -93,7 +93,7 @@ class AssignIn(Schema):
     note: str = Field("", max_length=NOTE_MAX)
 
 
-class CallIn(Schema):
+class CallLogIn(Schema):
     customer_id: DbId
     direction: DirectionIn
     reached: Bool
@@ -110,7 +110,7 @@ class CallIn(Schema):
     conversation_id: DbId | None = None
 
 
-class DialIn(Schema):
+class CallDialIn(Schema):
     customer_id: DbId
     conversation_id: DbId | None = None
 
@@ -131,28 +131,28 @@ class CallEventIn(Schema):
 
 
 # --- output -------------------------------------------------------------------------------------
-class Ref(Schema):
+class ConversationRef(Schema):
     id: int
     name: str
 
 
-class PhotoOut(Schema):
+class ConversationPhotoOut(Schema):
     id: int
     url: str
 
 
-class CardOut(Schema):
+class ConversationCardOut(Schema):
     kind: str
     id: int
 
 
-class OwnerMessageOut(Schema):
+class OwnerConversationMessageOut(Schema):
     id: int
     author: Literal["you", "staff", "system"]
     author_name: str
     text: str
-    card: CardOut | None
-    photos: list[PhotoOut]
+    card: ConversationCardOut | None
+    photos: list[ConversationPhotoOut]
     created_at: dt.datetime
     delivered_at: dt.datetime | None = Field(
         description="Reached the store (your messages) or you."
@@ -160,14 +160,14 @@ class OwnerMessageOut(Schema):
     read_at: dt.datetime | None
 
 
-class StaffMessageOut(Schema):
+class StaffConversationMessageOut(Schema):
     id: int
     author_kind: str
-    author: Ref | None
+    author: ConversationRef | None
     kind: Literal["message", "note"]
     text: str
-    card: CardOut | None
-    photos: list[PhotoOut]
+    card: ConversationCardOut | None
+    photos: list[ConversationPhotoOut]
     created_at: dt.datetime
     delivered_at: dt.datetime | None
     read_at: dt.datetime | None
@@ -178,7 +178,7 @@ class OwnerConversationOut(Schema):
     id: int
     topic: str
     topic_label: str
-    store: Ref
+    store: ConversationRef
     handled_by: str = Field(description="Who answers you (name and role), empty while offered.")
     status: str
     waiting: bool
@@ -192,7 +192,7 @@ class OwnerConversationOut(Schema):
     can_rate: bool
 
 
-class CustomerRef(Schema):
+class ConversationCustomerRef(Schema):
     id: int
     name: str
     phone: str
@@ -203,9 +203,9 @@ class StaffConversationOut(Schema):
     topic: str
     stage: str
     status: str
-    store: Ref
-    customer: CustomerRef
-    assignee: Ref | None
+    store: ConversationRef
+    customer: ConversationCustomerRef
+    assignee: ConversationRef | None
     waiting_since: dt.datetime | None
     first_response_due_at: dt.datetime | None
     last_message_at: dt.datetime
@@ -216,11 +216,11 @@ class StaffConversationOut(Schema):
     rating: int | None
 
 
-class ReadOut(Schema):
+class ConversationReadOut(Schema):
     read: int
 
 
-class CallbackOut(Schema):
+class CallbackRequestOut(Schema):
     id: int
     topic: str
     window_start: dt.datetime
@@ -231,7 +231,7 @@ class CallbackOut(Schema):
     created_at: dt.datetime
 
 
-class CallOut(Schema):
+class CallLogOut(Schema):
     id: int
     customer_id: int
     conversation_id: int | None
@@ -246,7 +246,7 @@ class CallOut(Schema):
     source: str
 
 
-class DialOut(Schema):
+class CallDialOut(Schema):
     mode: str
     url: str
     basis: str

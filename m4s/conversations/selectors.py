@@ -3,6 +3,7 @@ list and thread (never a note), the staff inbox boxes with search, the thread wi
 counts, canned replies, the customer-360 side panel and the quality figures."""
 
 import datetime as dt
+import hashlib
 import zoneinfo
 
 from django.db.models import Avg, Count, Max, Q, Sum
@@ -167,10 +168,7 @@ def _search(actor, q: str) -> list[int] | None:
     return [c.pk for c in search_customers(actor, q, limit=SEARCH_LIMIT)]
 
 
-def staff_inbox(actor, box: str = Box.MINE, q: str = "", limit: int = INBOX_LIMIT):
-    """One box of the inbox: `mine` (open, mine), `team` (open, my role's topics, with
-    colleagues or offered), `unassigned` (open, offered to me), `waiting` (the owner waits on
-    us, longest first), `closed`; narrowed by customer name, phone or plate."""
+def _inbox_queryset(actor, box: str, q: str = ""):
     if box not in Box.values:
         box = Box.MINE
     base = conversations_for_staff(actor)
@@ -201,7 +199,34 @@ def staff_inbox(actor, box: str = Box.MINE, q: str = "", limit: int = INBOX_LIMI
     found = _search(actor, q)
     if found is not None:
         qs = qs.filter(customer_id__in=found)
+    return qs
+
+
+def staff_inbox(actor, box: str = Box.MINE, q: str = "", limit: int = INBOX_LIMIT):
+    """One box of the inbox: `mine` (open, mine), `team` (open, my role's topics, with
+    colleagues or offered), `unassigned` (open, offered to me), `waiting` (the owner waits on
+    us, longest first), `closed`; narrowed by customer name, phone or plate."""
+    qs = _inbox_queryset(actor, box, q)
     return list(qs.select_related("customer", "store", "assignee")[:limit])
+
+
+def inbox_signature(actor, box: str = Box.MINE, q: str = "", limit: int = INBOX_LIMIT) -> str:
+    """A short fingerprint of what the box shows (the rows and every field of theirs that can
+    change: last message, unread count, stage, handler, wait, status), read from the same index
+    without joins: a poller compares it with the one it has and re-renders only on change."""
+    rows = list(
+        _inbox_queryset(actor, box, q).values_list(
+            "id",
+            "last_message_at",
+            "staff_unread",
+            "stage",
+            "assignee_id",
+            "waiting_since",
+            "status",
+            "rating",
+        )[:limit]
+    )
+    return hashlib.sha1(repr(rows).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def inbox_counts(actor) -> dict[str, int]:

@@ -152,3 +152,17 @@ def test_inbox_boxes_and_search(talk):
     assert [c.pk for c in selectors.staff_inbox(w.advisor_a, "closed")] == [mine.pk]
     assert selectors.inbox_counts(w.advisor_a)["mine"] == 0
     assert Conversation.objects.for_group(w.group_a).count() == 2
+
+
+def test_inbox_signature_changes_with_what_the_box_shows(talk):
+    w = talk
+    empty = selectors.inbox_signature(w.advisor_a, "mine")
+    conv = start(w)
+    one = selectors.inbox_signature(w.advisor_a, "mine")
+    assert one != empty
+    assert selectors.inbox_signature(w.advisor_a, "mine") == one  # stable
+    services.post_owner_message(w.owner, conv, body="more", now=T0 + dt.timedelta(minutes=1))
+    two = selectors.inbox_signature(w.advisor_a, "mine")
+    assert two != one
+    services.mark_read_by_staff(w.advisor_a, conv)
+    assert selectors.inbox_signature(w.advisor_a, "mine") != two

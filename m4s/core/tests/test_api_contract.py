@@ -58,6 +58,8 @@ DATA_REFUSALS = {
     "invalid_quiet_hours": "quiet hours pair with the start or end on file; never equal",
     "invalid_image": "whether uploaded bytes are a JPEG, PNG or WebP picture",
     "invalid_due_date": "a corrective action's due date is counted from today",
+    "invalid_window": "a callback window is counted from now and must end after it starts",
+    "reason_required": "whether the owner asked for the call, has an open case or a booked visit",
 }
 
 
@@ -149,6 +151,14 @@ def _contract_world(w):
         due_date=timezone.localdate() + dt.timedelta(days=7),
     )
     w.resolved_complaint = resolved
+    # A conversation of the test owner with their advisor, answered, with a note.
+    from m4s.conversations import services as conversation_services
+
+    w.conversation = conversation_services.start_conversation(
+        w.owner, customer=w.customer, topic="service", body="Brake noise"
+    )
+    conversation_services.post_staff_message(w.advisor_a, w.conversation, body="Come in")
+    conversation_services.add_note(w.advisor_a, w.conversation, body="Pads")
     # Another owner asks for group A's known car: a transfer for staff to decide.
     claimant = customer_services.get_or_create_customer_for_owner(w.owner_b, w.store_a)
     customer_services.bind_customer_vehicle(claimant, w.car, via="app", invitation=None, staff=None)
@@ -190,6 +200,8 @@ def _known_ids(w) -> dict[str, list]:
         "fence_id": [w.fence.pk],
         "complaint_id": [w.complaint.pk, w.resolved_complaint.pk],
         "action_id": [a.pk for a in w.resolved_complaint.corrective_actions.all()],
+        "conversation_id": [w.conversation.pk],
+        "group_id": [w.group_a.pk, w.group_b.pk],
         "code": [w.voucher.code, w.member.code],
     }
 
