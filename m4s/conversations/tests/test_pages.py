@@ -306,7 +306,14 @@ def test_console_inbox_boxes_search_rows_and_badge(talk):
         assert client.get(f"/console/conversations/?box={box}").status_code == 200
     waiting = text(client.get("/console/conversations/?box=waiting"))
     assert f'data-testid="conversation-{conv.pk}"' in waiting
-    assert f"conversation-{conv.pk}" in text(client.get("/console/conversations/rows/?box=mine"))
+    live = text(client.get("/console/conversations/rows/?box=mine"))
+    assert f"conversation-{conv.pk}" in live and 'data-testid="boxes"' in live
+    sig = live.split('data-sig="')[1].split('"')[0]
+    # nothing changed: 204 and the page keeps what it shows; a new owner message: redrawn
+    assert client.get(f"/console/conversations/rows/?box=mine&sig={sig}").status_code == 204
+    services.post_owner_message(w.owner, conv, body="Anyone there?")
+    r = client.get(f"/console/conversations/rows/?box=mine&sig={sig}")
+    assert r.status_code == 200 and "Anyone there?" in text(r)
     plate = w.my_car.plate
     assert f"conversation-{conv.pk}" in text(client.get(f"/console/conversations/?q={plate}"))
     assert f"conversation-{conv.pk}" in text(
@@ -314,7 +321,7 @@ def test_console_inbox_boxes_search_rows_and_badge(talk):
     )
     assert f"conversation-{conv.pk}" not in text(client.get("/console/conversations/?q=京C99999"))
     badge = text(client.get("/console/conversations/badge/"))
-    assert 'data-n="1"' in badge
+    assert 'data-n="2"' in badge  # two owner messages in mine not read yet
     assert client.get("/console/conversations/?box=bogus").status_code == 200
 
 

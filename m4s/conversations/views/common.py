@@ -19,7 +19,7 @@ from m4s.vehicles.models import Vehicle
 
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 POLL_SECONDS = 3  # an open thread asks for what is new this often
-INBOX_POLL_SECONDS = 5  # the console inbox rows
+INBOX_POLL_SECONDS = 1.5  # the console inbox rows (a 204 when nothing changed)
 NAV_POLL_SECONDS = 15  # the console navigation's badge
 SERVICE_READERS = (
     Perm.WORK_REPAIR_ORDERS,
