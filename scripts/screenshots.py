@@ -141,6 +141,40 @@ def staff_sign_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/console/")
 
 
+def owner_conversation(page, base: str) -> None:
+    """The owner's thread with their service advisor (photo, reply with a visit card, read
+    ticks), on the phone's screen as the owner sees it: scrolled to the newest message."""
+    page.goto(f"{base}/app/conversations/")
+    page.locator("[data-testid=conversation] a").first.click()
+    expect(page.locator("[data-testid=message][data-author=staff]").first).to_be_visible()
+    shoot(page, "owner-conversation.png")
+
+
+def console_conversations(browser, base: str) -> None:
+    """The advisor's inbox (waiting longest: one breached) and a conversation with the customer
+    360 beside it; the store manager's conversation figures."""
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    staff_sign_in(page, base, "advisor")
+    page.goto(f"{base}/console/conversations/?box=waiting")
+    expect(page.locator("[data-testid=open-conversation]").first).to_be_visible()
+    shoot(page, "console-inbox.png")
+    page.goto(f"{base}/console/conversations/?box=mine")
+    page.locator("[data-testid=open-conversation]").first.click()
+    expect(page.locator("[data-testid=customer-panel]")).to_be_visible()
+    shoot(page, "console-conversation.png", full_page=True)
+    context.close()
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    staff_sign_in(page, base, "manager")
+    page.goto(f"{base}/console/conversations/figures/")
+    expect(page.locator("[data-testid=kpis]")).to_be_visible()
+    shoot(page, "console-conversation-figures.png", full_page=True)
+    context.close()
+
+
 def take_screenshots(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -185,6 +219,7 @@ def take_screenshots(base: str) -> None:
             page.locator("[data-testid=complaint] a").first.click()
             expect(page.locator("[data-testid=steps]")).to_be_visible()
             shoot(page, "owner-complaint.png", full_page=True)
+            owner_conversation(page, base)
             context.close()
 
             # Owner app, Korean: the revisit survey.
@@ -269,6 +304,8 @@ def take_screenshots(base: str) -> None:
             page.goto(f"{base}/console/loyalty/report/")
             shoot(page, "console-loyalty-report.png", full_page=True)
             context.close()
+
+            console_conversations(browser, base)
         finally:
             browser.close()
 

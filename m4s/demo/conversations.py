@@ -21,6 +21,8 @@ from django.utils import timezone
 from m4s.conversations import services
 from m4s.conversations.models import CannedReply, Conversation
 from m4s.customers.models import Customer
+from m4s.service.choices import AppointmentStatus
+from m4s.service.models import Appointment
 from m4s.staff.models import Shift
 
 from .complaints import _business, add_business_minutes
@@ -396,28 +398,52 @@ def build_conversations_demo(*, staff: dict, owners: list, stores: dict) -> None
         now=now - dt.timedelta(minutes=18),
     )
 
-    # 王伟 writes to his advisor with a photo of the dashboard and asks to be called back
+    # 王伟 writes to his advisor with a photo of the dashboard; the advisor notes, answers with
+    # his booked visit as a card, 王伟 reads it and writes back, and asks to be called back
+    advisor = staff["advisor"]
+    wang_customer = customers[wang.pk]
     wang_conv = services.start_conversation(
         wang,
-        customer=customers[wang.pk],
+        customer=wang_customer,
         topic="service",
-        body="仪表盘上这个灯亮了，是什么问题？方便的话请给我回个电话。",
+        body="仪表盘上这个灯亮了，是什么问题？",
         photos=[_png((230, 160, 20))],
-        now=now - dt.timedelta(minutes=6),
+        now=now - dt.timedelta(minutes=14),
     )
     services.add_note(
-        staff["advisor"],
+        advisor,
         wang_conv,
-        body="可能是胎压传感器，回电前先查一下上次保养记录。",
-        now=now - dt.timedelta(minutes=2),
+        body="可能是胎压传感器，先查一下上次保养记录。",
+        now=now - dt.timedelta(minutes=12),
+    )
+    services.mark_read_by_staff(advisor, wang_conv, now=now - dt.timedelta(minutes=11))
+    visit = (
+        Appointment.objects.for_group(chaoyang.dealer_group_id)
+        .filter(customer=wang_customer, status=AppointmentStatus.BOOKED, starts_at__gt=now)
+        .order_by("starts_at")
+        .first()
+    )
+    services.post_staff_message(
+        advisor,
+        wang_conv,
+        body="王伟您好，这是胎压报警灯，可以先正常慢速行驶。您明天已经预约了保养，到店时我们一起检查胎压传感器。",
+        card=("visit", visit.pk) if visit is not None else None,
+        now=now - dt.timedelta(minutes=10),
+    )
+    services.mark_read_by_owner(wang, wang_conv, now=now - dt.timedelta(minutes=8))
+    services.post_owner_message(
+        wang,
+        wang_conv,
+        body="好的，谢谢！明天下午方便的话请给我回个电话，确认一下时间。",
+        now=now - dt.timedelta(minutes=3),
     )
     tomorrow = timezone.localtime(now, chaoyang.tz).date() + dt.timedelta(days=1)
     services.request_callback(
         wang,
-        customer=customers[wang.pk],
+        customer=wang_customer,
         topic="service",
         window_start=dt.datetime.combine(tomorrow, dt.time(14), tzinfo=chaoyang.tz),
         window_end=dt.datetime.combine(tomorrow, dt.time(18), tzinfo=chaoyang.tz),
-        note="下午都可以",
-        now=now - dt.timedelta(minutes=5),
+        note="确认保养时间",
+        now=now - dt.timedelta(minutes=2),
     )
