@@ -365,8 +365,32 @@ def inbox(request, q: Query[ConversationInboxQuery]):
     (offered to me), `waiting` (the owner waits on us, longest first), `closed`; `q` narrows by
     customer name, phone or plate. At most 100, for polling."""
     _handler(request)
-    rows = selectors.staff_inbox(request.user, q.box, q=q.q)
-    return [staff_conversation_out(c) for c in rows]
+    return [
+        {
+            "id": r["id"],
+            "topic": r["topic"],
+            "stage": r["stage"],
+            "status": r["status"],
+            "store": {"id": r["store_id"], "name": r["store__name"]},
+            "customer": {
+                "id": r["customer_id"],
+                "name": r["customer__name"],
+                "phone": r["customer__phone"],
+            },
+            "assignee": {"id": r["assignee_id"], "name": r["assignee_name"]}
+            if r["assignee_id"]
+            else None,
+            "waiting_since": r["waiting_since"],
+            "first_response_due_at": r["first_response_due_at"],
+            "last_message_at": r["last_message_at"],
+            "last_message_preview": r["last_message_preview"],
+            "staff_unread": r["staff_unread"],
+            "created_at": r["created_at"],
+            "closed_at": r["closed_at"],
+            "rating": r["rating"],
+        }
+        for r in selectors.staff_inbox_rows(request.user, q.box, q=q.q)
+    ]
 
 
 @staff_router.get(
@@ -375,9 +399,11 @@ def inbox(request, q: Query[ConversationInboxQuery]):
 def thread(request, conversation_id: int, q: Query[ConversationAfterQuery]):
     """The thread with internal notes and system lines (`after`: only newer ones). Opening it
     reads the owner's messages (the owner sees them read)."""
-    conv = _staff_conv(request, conversation_id)
+    _handler(request)
+    conv = selectors.staff_conversation(request.user, conversation_id, light=True)
     rows = selectors.staff_messages(request.user, conv, after=q.after)
-    services.mark_read_by_staff(request.user, conv)
+    if conv.staff_unread:
+        services.mark_read_by_staff(request.user, conv)
     return [staff_message_out(m) for m in rows]
 
 

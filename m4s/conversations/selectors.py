@@ -210,6 +210,42 @@ def staff_inbox(actor, box: str = Box.MINE, q: str = "", limit: int = INBOX_LIMI
     return list(qs.select_related("customer", "store", "assignee")[:limit])
 
 
+INBOX_FIELDS = (
+    "id",
+    "topic",
+    "stage",
+    "status",
+    "store_id",
+    "store__name",
+    "customer_id",
+    "customer__name",
+    "customer__phone",
+    "assignee_id",
+    "assignee__display_name",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+    "waiting_since",
+    "first_response_due_at",
+    "last_message_at",
+    "last_message_preview",
+    "staff_unread",
+    "created_at",
+    "closed_at",
+    "rating",
+)
+
+
+def staff_inbox_rows(actor, box: str = Box.MINE, q: str = "", limit: int = INBOX_LIMIT) -> list:
+    """`staff_inbox` as plain dicts of the columns a list shows (no model objects: the API's
+    polled inbox stays cheap); `assignee_name` is the handler's display name."""
+    rows = list(_inbox_queryset(actor, box, q).values(*INBOX_FIELDS)[:limit])
+    for r in rows:
+        full = f"{r['assignee__first_name']} {r['assignee__last_name']}".strip()
+        r["assignee_name"] = r["assignee__display_name"] or full or r["assignee__username"] or ""
+    return rows
+
+
 def inbox_signature(actor, box: str = Box.MINE, q: str = "", limit: int = INBOX_LIMIT) -> str:
     """A short fingerprint of what the box shows (the rows and every field of theirs that can
     change: last message, unread count, stage, handler, wait, status), read from the same index
@@ -258,7 +294,14 @@ def staff_unread_count(actor) -> int:
     return counts["mine_unread"] + counts["unassigned"]
 
 
-def staff_conversation(actor, pk: int) -> Conversation:
+def staff_conversation(actor, pk: int, *, light: bool = False) -> Conversation:
+    """One conversation the staff member may open (404 otherwise); `light`: the row alone,
+    without the customer, consultants and handler joined in."""
+    if light:
+        found = conversations_for_staff(actor).filter(pk=pk).first()
+        if found is None:
+            raise NotFound(_("No such conversation."))
+        return found
     found = (
         conversations_for_staff(actor)
         .select_related(
@@ -279,8 +322,12 @@ def staff_conversation(actor, pk: int) -> Conversation:
 
 
 def staff_messages(actor, conversation, after: int | None = None, limit: int = THREAD_LIMIT):
-    """The thread as staff see it: messages, notes and system lines."""
-    conv = staff_conversation(actor, getattr(conversation, "pk", conversation))
+    """The thread as staff see it: messages, notes and system lines. `conversation`: one read
+    through `staff_conversation` (used as it is), or an id (checked here)."""
+    if isinstance(conversation, Conversation):
+        conv = conversation
+    else:
+        conv = staff_conversation(actor, conversation, light=True)
     qs = (
         Message.objects.for_group(conv.dealer_group_id)
         .filter(conversation=conv)
