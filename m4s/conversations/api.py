@@ -535,7 +535,7 @@ def call_event(
     "<timestamp>.<raw body>">` with the group's secret. Recorded once per `call_id`; calls of
     unknown agents or customers are acknowledged and ignored (docs/telephony.md)."""
     telephony.verify(group_id, timestamp, signature, request.body)
-    answer = services.record_event(group_id, payload.dict())
+    answer = services.record_event(group_id, payload.model_dump())
     return {
         "status": answer["status"],
         "reason": answer.get("reason", ""),

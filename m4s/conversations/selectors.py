@@ -558,6 +558,11 @@ def figures(actor, *, store=None, month: dt.date | None = None) -> dict:
     call_totals = calls.aggregate(
         total=Count("id"),
         outbound=Count("id", filter=Q(direction="outbound")),
+        # outbound calls the owner did not ask for (a case or an agreed reminder may justify them)
+        without_owner_request=Count(
+            "id", filter=Q(direction="outbound") & ~Q(basis=CallBasis.OWNER_REQUEST)
+        ),
+        # ... and those without any basis: unsolicited, each with the caller's reason
         unsolicited=Count("id", filter=Q(direction="outbound", basis=CallBasis.NONE)),
         reached=Count("id", filter=Q(reached=True)),
     )

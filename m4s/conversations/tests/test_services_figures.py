@@ -62,6 +62,7 @@ def test_figures(talk):
     }
     assert f["ratings"]["count"] == 1 and f["ratings"]["distribution"][4] == 1
     assert f["calls"]["total"] == 1 and f["calls"]["unsolicited"] == 0  # b was open: a case
+    assert f["calls"]["without_owner_request"] == 1
     with pytest.raises(DomainError) as exc:
         selectors.figures(w.advisor_a, month=month)
     assert exc.value.status == 403
