@@ -379,6 +379,7 @@ def test_every_uploaded_file_field_is_protected():
         "branding-splash",
         "staff-photos",
         "complaints",
+        "conversations",
     }
 
 
