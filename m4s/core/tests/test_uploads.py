@@ -385,7 +385,11 @@ def test_every_uploaded_file_field_is_protected():
 
 # The API's only file uploads: each passes its file through `core.uploads.clean_image` (re-encoded,
 # size-capped, images only; the complaints tests send a non-image and an SVG and get 4xx).
-API_UPLOADS = {("post", "/api/v1/me/complaints/{complaint_id}/photos")}
+API_UPLOADS = {
+    ("post", "/api/v1/me/complaints/{complaint_id}/photos"),
+    ("post", "/api/v1/me/conversations/{conversation_id}/messages/photos"),
+    ("post", "/api/v1/staff/conversations/{conversation_id}/messages/photos"),
+}
 
 
 def test_no_api_endpoint_takes_a_file_except_the_cleaned_image_uploads(api_client):
