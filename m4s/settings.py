@@ -289,6 +289,7 @@ INSTALLED_APPS = [
     "m4s.telematics",
     "m4s.privacy",
     "m4s.complaints",
+    "m4s.care",
     "m4s.demo",
     "m4s.web",
     "m4s.ops",
