@@ -375,6 +375,15 @@ class Reminder(TenantModel):
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)  # handed to the contact policy
     closed_at = models.DateTimeField(null=True, blank=True)  # done, done elsewhere, dismissed
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)  # by staff
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
 
     class Meta:
         verbose_name = _("reminder")

@@ -50,13 +50,25 @@ class Perm(models.TextChoices):
         "view_complaint_figures",
         _("See complaint figures and check preventive actions"),
     )
+    HANDLE_CARE = (
+        "handle_care",
+        _("Work the care list (reminders due this week) and record traffic violations"),
+    )
+    MANAGE_CARE = (
+        "manage_care",
+        _("Set reminder rules, import traffic violations, manage integration keys"),
+    )
+    VIEW_CARE_FIGURES = "view_care_figures", _("See care figures (reminders and what they bring)")
+    PUBLISH_WEATHER = "publish_weather", _("Publish weather warnings")
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.PLATFORM_ADMIN: frozenset(Perm.values),
-    Role.LOCAL_ORG_EDITOR: frozenset({Perm.USE_CONSOLE, Perm.PUBLISH_LOCAL_CONTENT}),
+    Role.LOCAL_ORG_EDITOR: frozenset(
+        {Perm.USE_CONSOLE, Perm.PUBLISH_LOCAL_CONTENT, Perm.PUBLISH_WEATHER}
+    ),
     Role.GROUP_ADMIN: frozenset(
         _FRONT_LINE
         | {
@@ -78,6 +90,10 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.USE_VOUCHERS,
             Perm.HANDLE_COMPLAINTS,
             Perm.VIEW_COMPLAINT_FIGURES,
+            Perm.HANDLE_CARE,
+            Perm.MANAGE_CARE,
+            Perm.VIEW_CARE_FIGURES,
+            Perm.PUBLISH_WEATHER,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -98,6 +114,8 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.USE_VOUCHERS,
             Perm.HANDLE_COMPLAINTS,
             Perm.VIEW_COMPLAINT_FIGURES,
+            Perm.HANDLE_CARE,
+            Perm.VIEW_CARE_FIGURES,
         }
     ),
     Role.SALES_CONSULTANT: frozenset(_FRONT_LINE | {Perm.VIEW_ID_NUMBERS}),
@@ -109,10 +127,12 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.BOOK_SERVICE,
             Perm.SETTLE_REPAIR_ORDERS,
             Perm.USE_VOUCHERS,
+            Perm.HANDLE_CARE,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(
-        _FRONT_LINE | {Perm.BOOK_SERVICE, Perm.USE_VOUCHERS, Perm.HANDLE_COMPLAINTS}
+        _FRONT_LINE
+        | {Perm.BOOK_SERVICE, Perm.USE_VOUCHERS, Perm.HANDLE_COMPLAINTS, Perm.HANDLE_CARE}
     ),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
 }
