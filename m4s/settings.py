@@ -243,6 +243,17 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "M4S <no-reply@m4s.local>")
+# The contact policy (m4s/notify/policy.py): care and marketing messages together at most
+# CONTACT_CAP_COUNT per owner in CONTACT_CAP_DAYS days, unless a dealer group sets its own.
+CONTACT_CAP_COUNT = env_int("CONTACT_CAP_COUNT", 2)
+CONTACT_CAP_DAYS = env_int("CONTACT_CAP_DAYS", 7, minimum=1)
+# Where owners reach this install (links in SMS, e-mail and push: one-tap unsubscribe); empty:
+# links are paths, fine for the in-app inbox.
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", {"http", "https"})
+# Web push to the installed owner app (m4s/notify/webpush.py); off: no push channel.
+WEBPUSH_ENABLED = env_bool("WEBPUSH_ENABLED", True)
+# WeChat official-account template messages (m4s/notify/wechat.py): off by default.
+WECHAT_ENABLED = env_bool("WECHAT_ENABLED", False)
 
 # --- owner sign-in (one-time codes) ------------------------------------------------------
 OTP_TTL_SECONDS = 300
