@@ -46,6 +46,7 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    provider_ref = models.CharField(max_length=100, blank=True)  # the gateway's id, once sent
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -397,6 +397,20 @@ def contact(
     return recorded
 
 
+def still_allowed(message: Any) -> bool:
+    """At delivery: whether a message the policy let through (perhaps held for hours) may still
+    go - the owner may have withdrawn consent, unsubscribed or switched the channel off since."""
+    owner = message.owner
+    category = message.category
+    if owner is None or category == Category.TRANSACTIONAL:
+        return True
+    if not owner.is_active or not category_enabled(owner, category):
+        return False
+    if category == Category.MARKETING and not owner.marketing_consent:
+        return False
+    return channel_allowed(owner, category, message.channel)
+
+
 def _refusal(who: _Who, category: str, requires_telematics: bool) -> str | None:
     owner = who.owner
     if owner is not None and not owner.is_active:

@@ -1,6 +1,7 @@
 """Writes to the outbox and its delivery."""
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,8 +16,7 @@ from django.utils.translation import gettext as _
 from m4s.core.errors import DomainError
 from m4s.core.retry import backoff, sweep_due
 
-from . import policy
-from .channels import CHANNELS
+from . import channels, policy
 from .choices import Category, Channel, Status
 from .models import ContactDecision, Message, Unsubscribe
 from .outbox import enqueue_delivery, write_message
@@ -216,8 +216,18 @@ def deliver_message(message_id: int) -> str:
     if not claimed:
         return "skipped"
     message = Message.objects.select_related("owner").get(pk=message_id)
+    if message.owner_id is not None and message.category and not policy.still_allowed(message):
+        # held through quiet hours, and the owner switched this off meanwhile: not sent
+        Message.objects.filter(pk=message.pk).update(status=Status.DROPPED)
+        return "dropped"
     try:
-        CHANNELS[message.channel](message)
+        reference = channels.deliver(message)
+    except channels.Undeliverable as exc:
+        logger.warning("Message %s cannot be delivered: %s", message.pk, exc)
+        Message.objects.filter(pk=message.pk).update(
+            status=Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return "failed"
     except Exception as exc:  # any gateway failure: record it, back off, retry
         logger.warning(
             "Delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc
@@ -233,7 +243,7 @@ def deliver_message(message_id: int) -> str:
         enqueue_delivery(message.pk, run_after=next_at)
         return "retry"
     Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now()
+        status=Status.SENT, sent_at=timezone.now(), provider_ref=(reference or "")[:100]
     )
     return "sent"
 
@@ -320,3 +330,28 @@ def unsubscribe_by_token(token: str) -> tuple["Owner", str]:
     return switch_category(
         owner, category, enabled=False, source="link", group_id=group_id
     ), category
+
+
+OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+
+
+@transaction.atomic
+def bind_wechat_openid(owner: "Owner", openid: str, *, source: str) -> "Owner":
+    """Bind (or with "" unbind) the owner's WeChat openid with the dealer's official account:
+    from the owner's OAuth hand-shake in WeChat ("oauth") or by staff ("staff"). A WeChat account
+    belongs to one owner: bound to another owner before, it moves here."""
+    from m4s.owners.models import Owner as OwnerModel
+
+    openid = (openid or "").strip()
+    if openid and not OPENID_RE.match(openid):
+        raise DomainError("invalid_openid", _("This is not a WeChat openid."))
+    if openid:
+        OwnerModel.objects.filter(wechat_openid=openid).exclude(pk=owner.pk).update(
+            wechat_openid=""
+        )
+    OwnerModel.objects.filter(pk=owner.pk).update(wechat_openid=openid)
+    owner.wechat_openid = openid
+    logger.info(
+        "WeChat openid %s for owner %s (%s)", "bound" if openid else "unbound", owner.pk, source
+    )
+    return owner
