@@ -220,7 +220,7 @@ def _licence(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
     params: list[Any] = []
     stage_l = _stage("l.expires_on", rule, today)
     sql_licences = f"""
-        SELECT c.dealer_group_id, c.id, c.owner_id, NULL, '{Kind.LICENCE}', 'licence',
+        SELECT c.dealer_group_id, c.id, c.owner_id, CAST(NULL AS BIGINT), '{Kind.LICENCE}', 'licence',
                {_txt("l.expires_on")} || '/' || {_txt(stage_l)}, l.expires_on, '{Status.DUE}', '',
                {_json([("date", _txt("l.expires_on")), ("lead", stage_l)])}, %s
         FROM {lic} l JOIN {c} c ON c.id = l.customer_id
@@ -228,7 +228,7 @@ def _licence(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
     params += [now, today, until]
     stage_v = _stage("v.driver_licence_expiry", rule, today)
     sql_cars = f"""
-        SELECT v.dealer_group_id, c.id, c.owner_id, NULL, '{Kind.LICENCE}', 'licence',
+        SELECT v.dealer_group_id, c.id, c.owner_id, CAST(NULL AS BIGINT), '{Kind.LICENCE}', 'licence',
                {_txt("v.driver_licence_expiry")} || '/' || {_txt(stage_v)}, v.driver_licence_expiry,
                '{Status.DUE}', '',
                {_json([("date", _txt("v.driver_licence_expiry")), ("lead", stage_v)])}, %s
@@ -379,7 +379,7 @@ def _violations(rule: RuleView, groups: list[int], today: dt.date, now: dt.datet
                %s
         FROM {vi} vi JOIN {v} v ON v.id = vi.vehicle_id JOIN {c} c ON c.id = vi.customer_id
         WHERE vi.dealer_group_id IN ({_ids(groups)}) AND vi.status = 'open'
-          AND vi.created_at >= %s AND vi.created_at < %s"""  # noqa: S608
+          AND vi.created_at >= %s{" AND vi.created_at < %s" if is_open else ""}"""  # noqa: S608
 
     recent = now - dt.timedelta(days=30)
     sql = f"{select('new', False)} UNION ALL {select('open', True)}"
@@ -387,7 +387,6 @@ def _violations(rule: RuleView, groups: list[int], today: dt.date, now: dt.datet
         today,
         now,
         recent,
-        now + dt.timedelta(seconds=1),
         today,
         now,
         now - dt.timedelta(days=after + 30),
@@ -400,7 +399,7 @@ def _birthdays(rule: RuleView, groups: list[int], today: dt.date, now: dt.dateti
     c, o, s = _t("customers.Customer"), _t("owners.Owner"), _t("org.Store")
     days = _month_days(today)
     sql = f"""
-        SELECT c.dealer_group_id, c.id, c.owner_id, NULL, '{Kind.BIRTHDAY}', 'birthday', %s, %s,
+        SELECT c.dealer_group_id, c.id, c.owner_id, CAST(NULL AS BIGINT), '{Kind.BIRTHDAY}', 'birthday', %s, %s,
                '{Status.DUE}', '',
                {_json([("name", "c.name"), ("store", "COALESCE(NULLIF(s.app_title, ''), s.name)")])},
                %s
@@ -453,7 +452,7 @@ def greeting_date(day: GreetingDay, year: int) -> dt.date | None:
         if day.calendar == Calendar.LUNAR:
             from lunardate import LunarDate
 
-            return LunarDate(year, day.month, day.day).toSolarDate()
+            return LunarDate(year, day.month, day.day).to_solar_date()
         return dt.date(year, day.month, day.day)
     except (ValueError, IndexError, TypeError):
         return None
@@ -470,7 +469,7 @@ def _festivals(rule: RuleView, groups: list[int], today: dt.date, now: dt.dateti
         if not any(greeting_date(day, y) == today for y in (today.year, today.year - 1)):
             continue
         sql = f"""
-            SELECT c.dealer_group_id, c.id, c.owner_id, NULL, '{Kind.FESTIVAL}',
+            SELECT c.dealer_group_id, c.id, c.owner_id, CAST(NULL AS BIGINT), '{Kind.FESTIVAL}',
                    %s, %s, %s, '{Status.DUE}', '',
                    {
             _json(
@@ -556,7 +555,7 @@ def _weather(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
             dlon = w.radius_km / (111.0 * max(math.cos(math.radians(lat)), 0.05))
             box = [lat - dlat, lat + dlat, lon - dlon, lon + dlon]
             sql = f"""
-                SELECT c.dealer_group_id, c.id, c.owner_id, NULL, {cols}
+                SELECT c.dealer_group_id, c.id, c.owner_id, CAST(NULL AS BIGINT), {cols}
                 FROM {c} c JOIN {s} s ON s.id = c.store_id
                 WHERE c.dealer_group_id IN ({_ids(targets)})
                   AND s.latitude BETWEEN %s AND %s AND s.longitude BETWEEN %s AND %s
@@ -570,7 +569,7 @@ def _weather(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
             if w.local_org is None or w.local_org.city.strip().lower() != w.city.strip().lower():
                 continue
             sql = f"""
-                SELECT c.dealer_group_id, c.id, c.owner_id, NULL, {cols}
+                SELECT c.dealer_group_id, c.id, c.owner_id, CAST(NULL AS BIGINT), {cols}
                 FROM {c} c WHERE c.dealer_group_id IN ({_ids(targets)})"""  # noqa: S608
             params = [*head, *body]
         inserted += _insert(sql, params)

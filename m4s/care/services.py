@@ -173,7 +173,7 @@ def get_owner_reminder(owner, reminder_id: int) -> Reminder:
 def _lock(reminder: Reminder) -> Reminder:
     return (
         Reminder.objects.for_group(reminder.dealer_group_id)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("customer", "vehicle")
         .get(pk=reminder.pk)
     )
