@@ -14,12 +14,16 @@ one of every kind due today:
   messages than the weekly cap allows, so the contact policy drops one;
 - 陈静 (fifth): the group's store-anniversary greeting day is today (marketing consent given).
 
+Six months of reminders already sent to the group's other customers (half of the visits they
+booked came within days of a reminder, most reminders brought nobody) give the figures a past.
+
 `prepare_care_demo` runs before the connected-car demo (whose maintenance reminders already pass
 the contact policy, so Emily's quiet hours must be set by then); `build_care_demo` afterwards
 records the violations and the weather warning and runs the daily scan. Both through the care
 services; a few dates of demo rows (the declined line, the owners' birthdays) are set directly."""
 
 import datetime as dt
+import random
 from decimal import Decimal
 
 from django.utils import timezone
@@ -27,17 +31,26 @@ from django.utils import timezone
 from m4s.care import scan
 from m4s.care import services as care
 from m4s.care.choices import Calendar, InsuranceCover, Kind, Severity, WeatherKind
-from m4s.care.models import GreetingDay, InsurancePolicy, ReminderRule
+from m4s.care.models import GreetingDay, InsurancePolicy, Reminder, ReminderRule
 from m4s.care.rules import ensure_rules
 from m4s.customers.models import Customer
 from m4s.loyalty.choices import CouponKind
 from m4s.loyalty.models import Coupon
 from m4s.owners.models import Owner
 from m4s.service.choices import Approval, ApprovalChannel, LineSource, Rating, RepairOrderStatus
-from m4s.service.models import InspectionPoint, InspectionResult, RepairLine, RepairOrder
+from m4s.service.models import (
+    Appointment,
+    InspectionPoint,
+    InspectionResult,
+    RepairLine,
+    RepairOrder,
+)
 from m4s.vehicles.models import Vehicle
 
 DECLINED_DAYS_AGO = 35
+SEED = 1414
+HISTORY_MONTHS = 6
+HISTORY_KINDS = (Kind.MAINTENANCE, Kind.DECLINED_REPAIR, Kind.INSURANCE, Kind.INSPECTION)
 # A group's calendar: (name, translations, calendar, month, day, greeting, translations).
 GREETING_DAYS = [
     (
@@ -338,4 +351,59 @@ def build_care_demo(*, staff: dict, owners: list, stores: dict) -> dict:
         radius_km=8,
         now=now,
     )
+    _history(g1, now)
     return scan.run_scan(now=now)
+
+
+def _history(group, now: dt.datetime) -> None:
+    """Six months of reminders already sent to the group's customers without the app, so the
+    figures have a past: about half of the visits booked were booked within days of a
+    reminder (converted), and twice as many reminders brought nobody (the store's customers the scan
+    reminded who did not book). Written directly, like the service history."""
+    rng = random.Random(SEED)
+    since = now - dt.timedelta(days=30 * HISTORY_MONTHS)
+    booked = list(
+        Appointment.objects.for_group(group)
+        .filter(created_at__gte=since, created_at__lt=now - dt.timedelta(days=2))
+        .filter(customer__owner__isnull=True)
+        .select_related("customer")
+        .order_by("created_at")
+        .values_list("customer_id", "vehicle_id", "created_at")
+    )
+    customers = list(
+        Customer.objects.for_group(group)
+        .filter(owner__isnull=True)
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+    rows = []
+
+    def reminder(customer_id, vehicle_id, sent_at, converted: bool) -> None:
+        n = len(rows)
+        kind = HISTORY_KINDS[rng.randrange(len(HISTORY_KINDS))]
+        rows.append(
+            Reminder(
+                dealer_group=group,
+                customer_id=customer_id,
+                vehicle_id=vehicle_id,
+                kind=kind,
+                target_ref=f"history:{n}",
+                cycle=sent_at.strftime("%Y-%m"),
+                due_on=timezone.localdate(sent_at) + dt.timedelta(days=rng.randint(3, 21)),
+                status="done" if converted else "sent",
+                payload={},
+                created_at=sent_at,
+                sent_at=sent_at,
+                closed_at=sent_at + dt.timedelta(days=5) if converted else None,
+            )
+        )
+
+    for customer_id, vehicle_id, created_at in booked:
+        if rng.random() < 0.5:
+            sent = created_at - dt.timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 9))
+            if sent >= since:
+                reminder(customer_id, vehicle_id, sent, True)
+    for _i in range(2 * len(rows)):
+        sent = since + dt.timedelta(seconds=rng.randint(0, int((now - since).total_seconds())))
+        reminder(customers[rng.randrange(len(customers))], None, sent, False)
+    Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

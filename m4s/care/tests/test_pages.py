@@ -54,10 +54,11 @@ def post(client, url, data=None, **extra):
 
 
 def declined_brake_pads(w, *, days_ago: int = 35, rating: str = "amber", mm: str = "3.5"):
-    """The owner's car was inspected `days_ago` days ago: front brake pads amber (3.5 mm), and
-    the owner declined the line in the app."""
+    """The owner's car was in the workshop `days_ago` days ago: the inspection found the front
+    brake pads amber (3.5 mm), the owner declined the line in the app, the car went home."""
     from m4s.service import workshop
-    from m4s.service.models import InspectionPoint, RepairLine
+    from m4s.service.choices import RepairOrderStatus
+    from m4s.service.models import InspectionPoint, RepairLine, RepairOrder
 
     ro = workshop.check_in(
         w.advisor_a,
@@ -79,8 +80,13 @@ def declined_brake_pads(w, *, days_ago: int = 35, rating: str = "amber", mm: str
     workshop.complete_inspection(w.tech_a, ro)
     line = RepairLine.objects.for_group(w.group_a).get(repair_order=ro, result__point=point)
     workshop.decide_line(ro, line.pk, False, owner=w.owner)
-    RepairLine.objects.for_group(w.group_a).filter(pk=line.pk).update(
-        decided_at=timezone.now() - days(days_ago)
+    # that visit was `days_ago` days ago, and the car went home
+    at = timezone.now() - days(days_ago)
+    RepairLine.objects.for_group(w.group_a).filter(pk=line.pk).update(decided_at=at)
+    RepairOrder.objects.for_group(w.group_a).filter(pk=ro.pk).update(
+        status=RepairOrderStatus.DELIVERED,
+        checked_in_at=at - dt.timedelta(hours=2),
+        delivered_at=at + dt.timedelta(hours=3),
     )
     return ro, line
 

@@ -96,7 +96,15 @@ def reminders(request):
     ]
     for r in greetings:
         _gift(r)
-    coming = [r for r in rows if r.kind not in GREETING_KINDS and r.kind != Kind.WEATHER]
+    violations = list(selectors.owner_violations(owner)[:20])
+    listed = {v.pk for v in violations}  # their reminders are the violations card itself
+    coming = [
+        r
+        for r in rows
+        if r.kind not in GREETING_KINDS
+        and r.kind != Kind.WEATHER
+        and not (r.kind == Kind.VIOLATION and r.violation_id in listed)
+    ]
     return render(
         request,
         "care/app/reminders.html",
@@ -104,7 +112,7 @@ def reminders(request):
             "cars": _cars(coming),
             "weather": weather,
             "greetings": greetings,
-            "violations": list(selectors.owner_violations(owner)[:20]),
+            "violations": violations,
             "snooze_days": SNOOZE_DAYS,
         },
     )

@@ -9,9 +9,11 @@ import re
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from m4s.care import selectors
+from m4s.care.choices import Kind
 from m4s.care.views.common import care_page, ctx, my_stores, whole
 from m4s.core import charts
 from m4s.core.dates import add_months
@@ -20,6 +22,19 @@ from m4s.notify.choices import Category, Outcome, Why
 from m4s.staff.choices import Perm
 
 TREND_MONTHS = 6
+# Short names under the bars (ten kinds side by side).
+SHORT = {
+    Kind.MAINTENANCE: pgettext_lazy("care kind, short", "Maintenance"),
+    Kind.DECLINED_REPAIR: pgettext_lazy("care kind, short", "Declined"),
+    Kind.INSURANCE: pgettext_lazy("care kind, short", "Insurance"),
+    Kind.INSPECTION: pgettext_lazy("care kind, short", "Inspection"),
+    Kind.LICENCE: pgettext_lazy("care kind, short", "Licence"),
+    Kind.VIOLATION: pgettext_lazy("care kind, short", "Violation"),
+    Kind.WEATHER: pgettext_lazy("care kind, short", "Weather"),
+    Kind.BIRTHDAY: pgettext_lazy("care kind, short", "Birthday"),
+    Kind.ANNIVERSARY: pgettext_lazy("care kind, short", "Anniversary"),
+    Kind.FESTIVAL: pgettext_lazy("care kind, short", "Festival"),
+}
 
 
 def _month(raw, default: dt.date) -> dt.date:
@@ -75,7 +90,8 @@ def _charts(f, policy_rows, unsubscribes, trend) -> dict:
                     key="booked",
                 ),
             ],
-            labels=[k.label for k in shown],
+            labels=[str(SHORT.get(k.kind, k.label)) for k in shown],
+            width=860,
             height=280,
         ),
         "policy_chart": charts.bar_chart(
@@ -91,7 +107,7 @@ def _charts(f, policy_rows, unsubscribes, trend) -> dict:
                 ),
             ],
             labels=[r["label"] for r in policy_rows],
-            width=560,
+            width=520,
             height=260,
         ),
         "unsubscribe_chart": charts.bar_chart(
@@ -104,16 +120,18 @@ def _charts(f, policy_rows, unsubscribes, trend) -> dict:
                 )
             ],
             labels=[_label(Category, c) for c, _n in unsubscribes],
-            width=480,
-            height=220,
+            width=520,
+            height=240,
         ),
         "trend_chart": charts.line_chart(
             [
                 charts.Series(
-                    _("Booked within 30 days (%)"), [p for _m, p in trend], key="conversion"
+                    _("Booked within 30 days, per cent"), [p for _m, p in trend], key="conversion"
                 )
             ],
             labels=[m.strftime("%Y-%m") for m, _p in trend],
+            width=520,
+            height=240,
             y_min=0,
             y_max=100,
             y_step=25,

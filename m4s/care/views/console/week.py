@@ -1,6 +1,7 @@
-"""The advisor's care list at /console/care/: the reminders of this week (a week back to a week
-ahead) for the customers this staff member looks after, who gets what, what the contact policy
-did with it, and the one-tap actions: call, book for the customer, mark handled."""
+"""The advisor's care list at /console/care/: the reminders of this week (sent in the last seven
+days, about to be sent, or due within a week either way) for the customers this staff member looks after, who gets what, what the contact policy
+did with it, and the one-tap actions: call, book for the customer, mark handled. Broadcasts (a
+weather warning, a festival greeting) are left out: nobody follows those up one by one."""
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -24,8 +25,10 @@ from m4s.care.views.common import (
 )
 from m4s.staff.choices import Perm
 
-SHOWN = 300
+SHOWN = 100
 BOOKABLE = frozenset({Kind.MAINTENANCE, Kind.DECLINED_REPAIR, Kind.INSPECTION})
+# Sent to everyone at once (a city's weather, the group's festival): nothing to follow up one by one.
+BROADCAST = (Kind.WEATHER, Kind.FESTIVAL)
 
 
 def booking_link(reminder) -> str:
@@ -56,7 +59,7 @@ def week(request):
     user = request.user
     stores = my_stores(user)
     store, kind = _filters(request, stores)
-    qs = selectors.care_week(user, store)
+    qs = selectors.care_week(user, store).exclude(kind__in=BROADCAST)
     counts: dict[str, int] = {}
     for k in qs.values_list("kind", flat=True):
         counts[k] = counts.get(k, 0) + 1
