@@ -189,10 +189,10 @@ def care_week(request, query: Query[WeekQuery]):
     if query.store_id is not None:
         from m4s.org.models import Store
 
-        store = Store.objects.for_actor(request.auth).filter(pk=query.store_id).first()
+        store = Store.objects.for_actor(request.user).filter(pk=query.store_id).first()
         if store is None:
             raise NotFound(_("No such store."))
-    rows = selectors.with_texts(list(selectors.care_week(request.auth, store)[:500]))
+    rows = selectors.with_texts(list(selectors.care_week(request.user, store)[:500]))
     return [
         {
             **{
@@ -219,8 +219,8 @@ def care_week(request, query: Query[WeekQuery]):
 )
 def care_reminder_handled(request, reminder_id: int):
     """The reminder is followed up (called, booked ...): off the care list."""
-    r = services.get_staff_reminder(request.auth, reminder_id)
-    r = services.mark_handled(request.auth, r)
+    r = services.get_staff_reminder(request.user, reminder_id)
+    r = services.mark_handled(request.user, r)
     r = selectors.with_texts([r])[0]
     return {
         **{

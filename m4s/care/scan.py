@@ -767,8 +767,41 @@ def hand_off(
     return {"handed": handed, **decided}
 
 
+def reason_of(r: Reminder) -> str:
+    """What a reminder is about, for the policy's dedupe: unique across customers (the outbox's
+    dedupe key is built from it)."""
+    return f"care:{r.kind}:{r.customer_id}:{r.target_ref}"
+
+
+def _request(r: Reminder, rule: Any, now: dt.datetime) -> dict[str, Any]:
+    from . import services
+
+    category = "marketing" if r.kind in MARKETING_KINDS else "care"
+    return {
+        "owner": r.customer.owner,
+        "customer": r.customer,
+        "category": category,
+        "kind": f"care.{r.kind}" if category == "care" else f"greeting.{r.kind}",
+        "compose": functools.partial(services.compose_for, r, rule),
+        "reason": reason_of(r),
+        "cycle": r.cycle + (f"/s{r.snoozed_until.isoformat()}" if r.snoozed_until else ""),
+        "link": r.action_url,
+        "group": r.dealer_group_id,
+        "requires_telematics": r.kind in TELEMATICS_KINDS,
+    }
+
+
+def _count(outcomes: dict[str, int], decisions) -> None:
+    for d in decisions:
+        key = f"{d.outcome}:{d.why}" if d.why else str(d.outcome)
+        outcomes[key] = outcomes.get(key, 0) + 1
+
+
 def _contact_batch(rows: list[Reminder], now: dt.datetime) -> dict[str, int]:
-    from m4s.notify.policy import contact
+    """The batch's gifts issued and links set, then one `contact_many` for all of it (the policy
+    reads and writes a batch in a handful of queries); should that fail, one `contact` per
+    reminder, so that one bad reminder holds back no other."""
+    from m4s.notify.policy import contact, contact_many
 
     from . import services
     from .models import ReminderRule
@@ -781,35 +814,31 @@ def _contact_batch(rows: list[Reminder], now: dt.datetime) -> dict[str, int]:
     greeting_coupons = services.greeting_coupons(rows)
     outcomes: dict[str, int] = {}
     for r in rows:
-        rule = rules.get((r.dealer_group_id, r.kind))
         r.payload = r.payload if isinstance(r.payload, dict) else {}
-        try:
-            with transaction.atomic():
-                coupon = greeting_coupons.get(r.pk)
-                if coupon is not None:
+        coupon = greeting_coupons.get(r.pk)
+        if coupon is not None:
+            try:
+                with transaction.atomic():
                     services.attach_coupon(r, coupon, now)
-                r.action_url = r.action_url or services.link_for(r)
-                category = "marketing" if r.kind in MARKETING_KINDS else "care"
-                cycle = r.cycle + (f"/s{r.snoozed_until.isoformat()}" if r.snoozed_until else "")
-                decisions = contact(
-                    owner=r.customer.owner,
-                    customer=r.customer,
-                    category=category,
-                    kind=f"care.{r.kind}" if category == "care" else f"greeting.{r.kind}",
-                    compose=functools.partial(services.compose_for, r, rule),
-                    reason=f"care:{r.kind}:{r.target_ref}",
-                    cycle=cycle,
-                    link=r.action_url,
-                    group=r.dealer_group_id,
-                    requires_telematics=r.kind in TELEMATICS_KINDS,
-                    at=now,
-                )
-                for d in decisions:
-                    key = f"{d.outcome}:{d.why}" if d.why else str(d.outcome)
-                    outcomes[key] = outcomes.get(key, 0) + 1
-        except Exception:  # one reminder must not hold back the rest: logged, handed over
-            log.exception("care: contacting for reminder %s failed", r.pk)
-            outcomes["error"] = outcomes.get("error", 0) + 1
+            except Exception:  # the greeting goes without its gift
+                log.exception("care: no coupon for reminder %s", r.pk)
+        r.action_url = r.action_url or services.link_for(r)
+    requests = [_request(r, rules.get((r.dealer_group_id, r.kind)), now) for r in rows]
+    try:
+        with transaction.atomic():
+            for decisions in contact_many(requests, at=now):
+                _count(outcomes, decisions)
+    except Exception:
+        log.exception("care: contacting a batch failed; one at a time")
+        outcomes.clear()
+        for r, kw in zip(rows, requests, strict=True):
+            try:
+                with transaction.atomic():
+                    _count(outcomes, contact(at=now, **kw))
+            except Exception:  # logged; the reminder stays in the owner's list
+                log.exception("care: contacting for reminder %s failed", r.pk)
+                outcomes["error"] = outcomes.get("error", 0) + 1
+    for r in rows:
         r.sent_at, r.status = now, Status.SENT
     Reminder.objects.unscoped().bulk_update(rows, ["sent_at", "status", "action_url", "payload"])
     _mark_chain_sent(rows, now)

@@ -93,19 +93,26 @@ def owner_warnings(owner, *, now: dt.datetime | None = None) -> list[WeatherWarn
 
 # --- staff --------------------------------------------------------------------------------------
 def care_week(actor, store=None, *, today: dt.date | None = None, include_handled=False):
-    """The advisor's care list: the open reminders of the customers this staff member may see
-    (one store's if given) due from a week ago to a week ahead, soonest first, not yet handled."""
+    """The advisor's care list: who gets what this week - the open reminders of the customers
+    this staff member may see (one store's if given) sent in the last 7 days, about to be sent,
+    or due from a week ago to a week ahead; not yet handled, soonest due first."""
     from m4s.customers.selectors import customers_for
 
     check_perm(actor, Perm.HANDLE_CARE)
     today = today or timezone.localdate()
+    week_ago = dt.datetime.combine(
+        today - dt.timedelta(days=7), dt.time(), timezone.get_current_timezone()
+    )
     qs = (
         Reminder.objects.for_actor(actor)
+        .filter(customer__in=customers_for(actor), status__in=OPEN_STATUSES)
         .filter(
-            customer__in=customers_for(actor),
-            status__in=OPEN_STATUSES,
-            due_on__gte=today - dt.timedelta(days=7),
-            due_on__lte=today + dt.timedelta(days=7),
+            Q(sent_at__gte=week_ago)
+            | Q(sent_at__isnull=True)
+            | Q(
+                due_on__gte=today - dt.timedelta(days=7),
+                due_on__lte=today + dt.timedelta(days=7),
+            )
         )
         .select_related("customer", "vehicle", "customer__store")
     )

@@ -272,11 +272,17 @@ def done_elsewhere(
         reminder.customer,
         TimelineKind.NOTE,
         gettext_noop("Had %(what)s done at another garage on %(date)s"),
-        params={"what": Kind(reminder.kind).label, "date": done_on.isoformat()},
+        params={"what": _label(Kind(reminder.kind).label), "date": done_on.isoformat()},
         data={"care": "done_elsewhere", "reminder": reminder.pk},
         at=now,
     )
     return record
+
+
+def _label(label: Any) -> Any:
+    """A choice label (gettext_lazy) stored as system text: translated when read."""
+    args = getattr(label, "_args", ())
+    return {"t": args[0]} if len(args) == 1 and isinstance(args[0], str) else str(label)
 
 
 @transaction.atomic
