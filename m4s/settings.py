@@ -641,6 +641,7 @@ PERSONAL_DATA = [
     "m4s.identity.privacy",
     "m4s.notify.privacy",
     "m4s.telematics.privacy",
+    "m4s.care.privacy",
     "m4s.complaints.privacy",
     "m4s.loyalty.privacy",
     "m4s.service.privacy",

@@ -746,9 +746,15 @@ def make_integration_key(actor, name: str) -> tuple[IntegrationKey, str]:
     return create_integration_key(actor.dealer_group_id, name)
 
 
-def create_integration_key(group_id: int, name: str) -> tuple[IntegrationKey, str]:
+def new_key() -> tuple[str, str, str]:
+    """(prefix, key, hash of the key): the key is shown once and never stored."""
     prefix = secrets.token_hex(6)
     key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    return prefix, key, _hash(key)
+
+
+def create_integration_key(group_id: int, name: str) -> tuple[IntegrationKey, str]:
+    prefix, key, _digest = new_key()
     row = IntegrationKey.objects.create(
         dealer_group_id=group_id,
         name=(name or "integration")[:80],
