@@ -344,6 +344,14 @@ def test_the_advisors_care_week_call_book_and_mark_handled(pages):
     page = text(advisor.get("/console/care/"))
     assert f'id="care-{r.pk}"' in page and w.customer.name in page
     assert 'href="tel:+8613800001111"' in page
+    # who got what: the contact policy's decisions for it (the inbox and a text message)
+    row = page[page.index(f'id="care-{r.pk}"') :]
+    delivery = row[
+        row.index('data-testid="delivery"') : row.index(
+            "</td>", row.index('data-testid="delivery"')
+        )
+    ]
+    assert "In-app inbox" in delivery and "Text message" in delivery
     book = f"/console/service/book/?customer={w.customer.pk}&amp;vehicle={w.my_car.pk}"
     assert book in page and "service=problem" in page
     booking = text(advisor.get(book.replace("&amp;", "&") + "&service=problem"))

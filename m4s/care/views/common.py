@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from m4s.care.choices import Action, Kind
+from m4s.care.scan import reason_of
 from m4s.care.services import DONE_ELSEWHERE_KINDS
 from m4s.core.errors import DomainError
 from m4s.notify import selectors as inbox
-from m4s.notify import selectors as notify_selectors
+from m4s.notify.models import ContactDecision
 from m4s.org.selectors import list_stores
 from m4s.staff.choices import Perm
 
@@ -113,17 +114,19 @@ def my_stores(user) -> list:
 
 
 def deliveries(reminders) -> dict[int, list]:
-    """{reminder id: the contact policy's latest decisions for it, one per channel} (who got
-    what: sent on which channel, held until when, dropped and why)."""
+    """{reminder id: the contact policy's decisions of its latest contact, one per channel} (who
+    got what: sent on which channel, held until when, dropped and why). One query per group."""
     by_group: dict[int, dict[str, int]] = {}
     for r in reminders:
-        by_group.setdefault(r.dealer_group_id, {})[f"care:{r.kind}:{r.target_ref}"] = r.pk
+        by_group.setdefault(r.dealer_group_id, {})[reason_of(r)] = r.pk
     out: dict[int, list] = {}
-    latest = getattr(notify_selectors, "latest_decisions", None)  # TODO(care-policy)
-    if latest is None:
-        return out
     for group_id, reasons in by_group.items():
-        for reason, rows in latest(group_id, list(reasons)).items():
-            if reason in reasons:
-                out[reasons[reason]] = list(rows)
+        rows = ContactDecision.objects.filter(
+            dealer_group_id=group_id, reason__in=list(reasons)
+        ).order_by("reason", "-decided_at", "channel")
+        latest: dict[str, str] = {}
+        for d in rows:
+            contact = latest.setdefault(d.reason, d.contact)
+            if d.contact == contact:
+                out.setdefault(reasons[d.reason], []).append(d)
     return out
