@@ -553,3 +553,29 @@ def test_care_figures_for_the_manager(pages):
     assert 'data-kind="declined_repair"' not in text(
         staff_client(manager_b).get("/console/care/figures/")
     )
+
+
+# --- back office: a rule's preview in every language ------------------------------------------
+def test_rule_preview_in_each_language_in_the_back_office(pages):
+    from m4s.care.models import ReminderRule
+
+    w = pages
+    rule = ReminderRule.objects.for_group(w.group_a).get(kind=Kind.INSURANCE)
+    rule.title_i18n = {"en": "Insurance for %(plate)s ends %(date)s"}
+    rule.save(update_fields=["title_i18n"])
+    admin = staff_client(w.admin_a)
+    page = admin.get(f"/admin/care/reminderrule/{rule.pk}/change/")
+    assert page.status_code == 200
+    body = text(page)
+    assert 'data-testid="rule-preview"' in body
+    for code in ("zh-hans", "en", "ko"):
+        assert f'data-testid="preview-{code}"' in body, code
+    english = body[body.index('data-testid="preview-en"') :]
+    assert "Insurance for 京A12345 ends 2026-12-31" in english[:400]
+    assert "%(plate)s" in body  # the placeholders the group's own template may use
+    # another group's rule is not there for this admin; the advisor has no back office
+    other = ReminderRule.objects.for_group(w.group_b).get(kind=Kind.INSURANCE)
+    assert admin.get(f"/admin/care/reminderrule/{other.pk}/change/").status_code in (302, 404)
+    assert staff_client(w.advisor_a).get(
+        f"/admin/care/reminderrule/{rule.pk}/change/"
+    ).status_code in (302, 403)
