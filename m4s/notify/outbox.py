@@ -31,7 +31,7 @@ def address_for(channel: str, owner: "Owner | None", staff: "StaffUser | None" =
     return to or ""
 
 
-def write_message(
+def prepare_message(
     *,
     channel: str,
     body: str | dict[str, Any],
@@ -46,13 +46,14 @@ def write_message(
     category: str = "",
     not_before: datetime | None = None,
 ) -> Message:
-    """Write a message to the outbox inside the caller's transaction; deliver it after commit
-    (at `not_before` when given: quiet hours). An existing dedupe key returns that message."""
-    texts = {}
+    """An outbox row, checked and rendered in the active language, not yet saved."""
+    texts: dict[str, Any] = {}
     if is_text(subject):
-        texts["subject"], subject = subject, render(subject)
+        texts["subject"] = subject
     if is_text(body):
-        texts["body"], body = body, render(body)
+        texts["body"] = body
+    subject_text = render(subject) if is_text(subject) else str(subject or "")
+    body_text = render(body) if is_text(body) else str(body or "")
     if channel not in Channel.values:
         raise DomainError(
             "invalid_channel", _("Unknown channel %(channel)r.") % {"channel": channel}
@@ -68,34 +69,50 @@ def write_message(
                 "no_address", _("No address to send this %(channel)s to.") % {"channel": channel}
             )
     now = timezone.now()
-    fields = dict(
+    group_id = group if group is None or isinstance(group, int) else group.pk
+    return Message(
         channel=channel,
-        body=body,
+        body=body_text,
         kind=kind,
         owner=owner,
         staff=staff,
         to_address=to,
-        subject=subject,
+        subject=subject_text,
         texts=texts,
         link=link,
         category=category,
-        dealer_group_id=getattr(group, "pk", group),
+        dealer_group_id=group_id,
+        dedupe_key=dedupe_key or None,
         next_attempt_at=max(now, not_before) if not_before else now,
         created_at=now,
     )
-    if dedupe_key:
-        existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+
+
+def deliver_after_commit(message: Message) -> None:
+    """Queue a freshly written message's delivery once the transaction commits (deferred to its
+    next_attempt_at when that lies ahead: quiet hours)."""
+    run_after = message.next_attempt_at if message.next_attempt_at > message.created_at else None
+    transaction.on_commit(lambda: enqueue_delivery(message.pk, run_after=run_after))
+
+
+def write_message(**kwargs: Any) -> Message:
+    """Write a message to the outbox inside the caller's transaction; deliver it after commit
+    (at `not_before` when given: quiet hours). An existing dedupe key returns that message.
+    Arguments: those of `prepare_message`."""
+    message = prepare_message(**kwargs)
+    key = message.dedupe_key
+    if key:
+        existing = Message.objects.filter(dedupe_key=key).first()
         if existing:
             return existing
         try:
             with transaction.atomic():
-                message = Message.objects.create(dedupe_key=dedupe_key, **fields)
+                message.save(force_insert=True)
         except IntegrityError:
-            return Message.objects.get(dedupe_key=dedupe_key)
+            return Message.objects.get(dedupe_key=key)
     else:
-        message = Message.objects.create(**fields)
-    run_after = message.next_attempt_at if message.next_attempt_at > now else None
-    transaction.on_commit(lambda: enqueue_delivery(message.pk, run_after=run_after))
+        message.save(force_insert=True)
+    deliver_after_commit(message)
     return message
 
 

@@ -28,26 +28,26 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from m4s.core.i18n import render
+from m4s.owners.models import Owner
 from m4s.owners.selectors import quiet_hours_end
 
 from .choices import Category, Channel, Outcome, Why
-from .models import ContactDecision, ContactRules, PushSubscription
-from .outbox import address_for, write_message
+from .models import ContactDecision, ContactRules, Message, PushSubscription
+from .outbox import address_for, deliver_after_commit, prepare_message, write_message
 
 if TYPE_CHECKING:  # models of other apps, for annotations only
     from m4s.org.models import DealerGroup
-    from m4s.owners.models import Owner
 
 __all__ = [
     "CAPPED",
@@ -56,6 +56,7 @@ __all__ = [
     "category_for",
     "channel_order",
     "contact",
+    "contact_many",
     "register_kind",
     "unsubscribe_url",
 ]
@@ -172,6 +173,10 @@ class _Who:
     marketing_consent: bool = False
     telematics_consent: bool = False
 
+    @property
+    def key(self) -> tuple[str, int | None]:
+        return ("o", self.owner.pk) if self.owner is not None else ("c", self.customer_id)
+
     def mine(self) -> "QuerySet[ContactDecision]":
         """ContactDecision rows of this recipient."""
         if self.owner is not None:
@@ -205,6 +210,26 @@ def _message_key(reason: str, cycle: str, channel: str) -> str | None:
     return key
 
 
+@dataclass
+class _Request:
+    """One message to decide about: contact()'s arguments, normalised."""
+
+    who: _Who
+    category: str
+    kind: str
+    compose: Callable[[], tuple[Any, Any]]
+    reason: str
+    cycle: str
+    link: str = ""
+    requires_telematics: bool = False
+    external: bool | None = None
+    channels: Sequence[str] | None = None
+    to: str = ""
+    dedupe_key: str | None = None
+    # filled while deciding
+    result: list[ContactDecision] = field(default_factory=list)
+
+
 def contact(
     *,
     owner: "Owner | None" = None,
@@ -235,166 +260,347 @@ def contact(
     Returns one decision per channel (one dropped decision when the message is refused as a
     whole); for a duplicate, the earlier decisions, nothing new written. Runs in the caller's
     transaction."""
-    category = Category(category).value
     at = at or timezone.now()
     who = _who(owner, customer, group)
-    if who.owner is None and who.customer_id is None and not to:
+    if who.owner is None and who.customer_id is None:
+        if to:  # a code to a phone number with no account yet (sign-in): nothing to decide
+            _to_address_only(
+                category, kind, compose, reason, cycle, link, who, channels, to, dedupe_key
+            )
         return []
-    run = uuid.uuid4().hex
-    base = dict(
-        dealer_group_id=who.group_id,
-        owner=who.owner,
-        customer_id=who.customer_id,
-        contact=run,
-        category=category,
+    request = _Request(
+        who=who,
+        category=Category(category).value,
         kind=kind[:40],
+        compose=compose,
         reason=reason[:160],
         cycle=cycle[:40],
+        link=link,
+        requires_telematics=requires_telematics,
+        external=external,
+        channels=channels,
+        to=to,
+        dedupe_key=dedupe_key,
     )
-    recorded: list[ContactDecision] = []
+    _decide([request], at)
+    return request.result
 
-    def record(channel: str, outcome: str, why: str, **extra: Any) -> ContactDecision:
-        row = ContactDecision(
-            **base, channel=channel, outcome=outcome, why=why, decided_at=at, **extra
+
+def contact_many(
+    requests: Sequence[dict[str, Any]], *, at: dt.datetime | None = None
+) -> list[list[ContactDecision]]:
+    """`contact(...)` for many messages at once (each dict holds contact()'s keyword arguments
+    except `at`), with the same rules and results, in a handful of queries for the whole batch:
+    the earlier decisions (dedupe), the caps' counts, the groups' rules, the live push
+    subscriptions and the outbox's dedupe keys are read once, messages and decisions written with
+    one INSERT each. Runs in the caller's transaction and locks the batch's owners (caps)."""
+    at = at or timezone.now()
+    batch: list[_Request] = []
+    out: list[list[ContactDecision]] = []
+    for kw in requests:
+        who = _who(kw.get("owner"), kw.get("customer"), kw.get("group"))
+        if who.owner is None and who.customer_id is None:
+            out.append(contact(at=at, **kw))
+            continue
+        request = _Request(
+            who=who,
+            category=Category(kw["category"]).value,
+            kind=str(kw["kind"])[:40],
+            compose=kw["compose"],
+            reason=str(kw.get("reason") or "")[:160],
+            cycle=str(kw.get("cycle") or "")[:40],
+            link=kw.get("link", ""),
+            requires_telematics=bool(kw.get("requires_telematics")),
+            external=kw.get("external"),
+            channels=kw.get("channels"),
+            to=kw.get("to", ""),
+            dedupe_key=kw.get("dedupe_key"),
         )
-        if outcome == Outcome.DROPPED:
-            row.save()
-        else:  # the unique constraint is the dedupe's last word when two workers race
-            try:
-                with transaction.atomic():
-                    row.save()
-            except IntegrityError:
-                earlier = (
-                    who.mine()
-                    .filter(reason=base["reason"], cycle=base["cycle"], channel=channel)
-                    .filter(outcome__in=[Outcome.SENT, Outcome.HELD])
-                    .first()
-                )
-                if earlier is not None:
-                    return earlier
-                raise
-        recorded.append(row)
-        return row
+        batch.append(request)
+        out.append(request.result)
+    if batch:
+        _decide(batch, at)
+    return out
 
-    if who.owner is None and who.customer_id is None:
-        # a code to a phone number with no account yet (sign-in): nothing to decide about
-        if category != Category.TRANSACTIONAL:
-            return []
-        with translation.override(who.language):
-            title, body = compose()
-            for channel in channels or [Channel.SMS]:
-                write_message(
-                    channel=channel,
-                    body=body,
-                    subject=title,
-                    kind=kind,
-                    to=to,
-                    link=link,
-                    group=who.group_id,
-                    dedupe_key=dedupe_key or _message_key(reason, cycle, channel),
-                    category=category,
-                )
-        return []
 
-    # 1-3: the recipient as a whole
-    refusal = _refusal(who, category, requires_telematics)
-    if refusal is not None:
-        return _drop_once(who, base, refusal, record)
-
-    # 4: dedupe (one delivery per owner, reason, cycle; per channel when channels are named)
-    if reason:
-        earlier = list(
-            who.mine()
-            .filter(reason=base["reason"], cycle=base["cycle"])
-            .filter(outcome__in=[Outcome.SENT, Outcome.HELD])
+def _to_address_only(
+    category: str,
+    kind: str,
+    compose: Callable[[], tuple[Any, Any]],
+    reason: str,
+    cycle: str,
+    link: str,
+    who: _Who,
+    channels: Sequence[str] | None,
+    to: str,
+    dedupe_key: str | None,
+) -> None:
+    """A message to an address with no owner or customer behind it: only transactional ones
+    (a sign-in code to a new number) go, in the caller's language."""
+    if Category(category) != Category.TRANSACTIONAL:
+        return
+    title, body = compose()
+    for channel in channels or [Channel.SMS]:
+        write_message(
+            channel=channel,
+            body=body,
+            subject=title,
+            kind=kind,
+            to=to,
+            link=link,
+            group=who.group_id,
+            dedupe_key=dedupe_key or _message_key(reason, cycle, channel),
+            category=category,
         )
-        if channels is not None:
-            earlier = [d for d in earlier if d.channel in channels]
-        if earlier:
-            return earlier
 
-    # 5: frequency cap, counted under a lock on the owner so parallel scans cannot both pass
-    if category in CAPPED:
-        if who.owner is not None:
-            type(who.owner).objects.select_for_update().filter(pk=who.owner.pk).first()
-        count, days = cap_for(who.group_id)
-        used = (
-            who.mine()
-            .filter(
-                dealer_group_id=who.group_id,
+
+class _Batch:
+    """What a batch of decisions reads once: earlier decisions, cap usage, rules, push."""
+
+    def __init__(self, requests: list[_Request], at: dt.datetime) -> None:
+        self.at = at
+        owners = {r.who.owner.pk for r in requests if r.who.owner is not None}
+        customers = {r.who.customer_id for r in requests if r.who.owner is None}
+        reasons = {r.reason for r in requests if r.reason}
+        recipients = Q(owner_id__in=owners) | Q(owner__isnull=True, customer_id__in=customers)
+        self.earlier: dict[tuple[Any, ...], list[ContactDecision]] = {}
+        if reasons:
+            for d in ContactDecision.objects.filter(recipients, reason__in=reasons).order_by("id"):
+                self.earlier.setdefault((self._key(d), d.reason, d.cycle), []).append(d)
+        capped = [r for r in requests if r.category in CAPPED]
+        groups = {r.who.group_id for r in capped if r.who.group_id is not None}
+        self.rules = {
+            rule.dealer_group_id: (rule.cap_count, rule.cap_days)
+            for rule in ContactRules.objects.filter(dealer_group_id__in=groups)
+        }
+        self.usage: dict[tuple[Any, ...], dict[str, dt.datetime]] = {}
+        if capped:
+            locked = sorted({r.who.owner.pk for r in capped if r.who.owner is not None})
+            if locked:  # parallel scans count the same owner one after the other
+                list(Owner.objects.select_for_update().filter(pk__in=locked).values_list("pk"))
+            longest = max(self.cap(g)[1] for g in {r.who.group_id for r in capped})
+            rows = ContactDecision.objects.filter(
+                recipients,
                 category__in=CAPPED,
                 outcome__in=[Outcome.SENT, Outcome.HELD],
-                decided_at__gt=at - dt.timedelta(days=days),
+                decided_at__gt=at - dt.timedelta(days=longest),
+            ).values_list("owner_id", "customer_id", "dealer_group_id", "contact", "decided_at")
+            for owner_id, customer_id, group_id, run, when in rows:
+                key = ("o", owner_id) if owner_id is not None else ("c", customer_id)
+                self.usage.setdefault((key, group_id), {})[run] = when
+        self.push: set[int] = set()
+        if settings.WEBPUSH_ENABLED and owners:
+            self.push = set(
+                PushSubscription.objects.filter(owner_id__in=owners, gone_at__isnull=True)
+                .values_list("owner_id", flat=True)
+                .distinct()
             )
-            .values("contact")
-            .distinct()
-            .count()
-        )
-        if used >= count:
-            return _drop_once(who, base, Why.CAPPED, record)
 
+    @staticmethod
+    def _key(d: ContactDecision) -> tuple[str, int | None]:
+        return ("o", d.owner_id) if d.owner_id is not None else ("c", d.customer_id)
+
+    def cap(self, group_id: int | None) -> tuple[int, int]:
+        if group_id in self.rules:
+            return self.rules[group_id]
+        return settings.CONTACT_CAP_COUNT, settings.CONTACT_CAP_DAYS
+
+    def used(self, who: _Who) -> int:
+        days = self.cap(who.group_id)[1]
+        since = self.at - dt.timedelta(days=days)
+        runs = self.usage.get((who.key, who.group_id), {})
+        return sum(1 for when in runs.values() if when > since)
+
+    def reachable(self, owner: "Owner", channel: str) -> bool:
+        if channel == Channel.PUSH:
+            return owner.pk in self.push
+        return reachable(owner, channel)
+
+    def remember(self, request: _Request, rows: list[ContactDecision]) -> None:
+        who = request.who
+        key = (who.key, request.reason, request.cycle)
+        if request.reason:
+            self.earlier.setdefault(key, []).extend(rows)
+        if request.category in CAPPED and any(
+            r.outcome in (Outcome.SENT, Outcome.HELD) for r in rows
+        ):
+            self.usage.setdefault((who.key, who.group_id), {})[rows[0].contact] = self.at
+
+
+def _decide(requests: list[_Request], at: dt.datetime) -> None:
+    """Decide each request (filling request.result) and write the batch: messages with one
+    INSERT, decisions with one INSERT. Should another worker have decided one of them meanwhile
+    (a unique constraint), the batch is redone one request at a time."""
+    state = _Batch(requests, at)
+    messages: list[Message] = []
+    by_key: dict[str, Message] = {}
+    new_rows: list[ContactDecision] = []
+    seen: set[int] = set()
+    for request in requests:
+        rows, fresh = _decide_one(request, state, by_key)
+        request.result[:] = rows
+        for r in rows:  # a row may be shared by two requests of the batch (a duplicate)
+            if r.pk is None and id(r) not in seen:
+                seen.add(id(r))
+                new_rows.append(r)
+        messages += fresh
+    keys = [m.dedupe_key for m in messages if m.dedupe_key]
+    existing = (
+        {m.dedupe_key: m for m in Message.objects.filter(dedupe_key__in=keys)} if keys else {}
+    )
+    to_write = [m for m in messages if not (m.dedupe_key and m.dedupe_key in existing)]
+    for row in new_rows:
+        if row.message is not None and row.message.dedupe_key in existing:
+            row.message = existing[row.message.dedupe_key]
+    try:
+        with transaction.atomic():
+            Message.objects.bulk_create(to_write)
+            for row in new_rows:
+                if row.message is not None:
+                    row.message_id = row.message.pk
+            ContactDecision.objects.bulk_create(new_rows)
+    except IntegrityError:
+        if len(requests) > 1:
+            for request in requests:
+                request.result.clear()
+                _decide([request], at)
+            return
+        request = requests[0]
+        earlier = list(
+            request.who.mine()
+            .filter(reason=request.reason, cycle=request.cycle)
+            .filter(outcome__in=[Outcome.SENT, Outcome.HELD])
+        )
+        if not earlier or not request.reason:
+            raise
+        request.result[:] = earlier
+        return
+    for message in to_write:
+        deliver_after_commit(message)
+
+
+def _decide_one(
+    request: _Request, state: _Batch, by_key: dict[str, Message]
+) -> tuple[list[ContactDecision], list[Message]]:
+    """The rules for one message, on the batch's prefetched state: (decisions, new messages)."""
+    who, category = request.who, request.category
+    run = uuid.uuid4().hex
+
+    def row(channel: str, outcome: str, why: str, **extra: Any) -> ContactDecision:
+        return ContactDecision(
+            dealer_group_id=who.group_id,
+            owner=who.owner,
+            customer_id=who.customer_id,
+            contact=run,
+            category=category,
+            kind=request.kind,
+            reason=request.reason,
+            cycle=request.cycle,
+            channel=channel,
+            outcome=outcome,
+            why=why,
+            decided_at=state.at,
+            **extra,
+        )
+
+    earlier = (
+        state.earlier.get((who.key, request.reason, request.cycle), []) if request.reason else []
+    )
+
+    def drop(why: str) -> tuple[list[ContactDecision], list[Message]]:
+        # the same refusal for the same reason and cycle (a scan run again) is written once
+        same = [
+            d for d in earlier if d.outcome == Outcome.DROPPED and d.why == why and not d.channel
+        ]
+        if same:
+            return [same[0]], []
+        rows = [row("", Outcome.DROPPED, why)]
+        state.remember(request, rows)
+        return rows, []
+
+    # 1-3: the recipient as a whole
+    refusal = _refusal(who, category, request.requires_telematics)
+    if refusal is not None:
+        return drop(refusal)
+    # 4: dedupe (one delivery per owner, reason, cycle; per channel when channels are named)
+    if request.reason:
+        delivered = [d for d in earlier if d.outcome in (Outcome.SENT, Outcome.HELD)]
+        if request.channels is not None:
+            delivered = [d for d in delivered if d.channel in request.channels]
+        if delivered:
+            return delivered, []
+    # 5: frequency cap (care and marketing together, per owner and dealer group)
+    if category in CAPPED and state.used(who) >= state.cap(who.group_id)[0]:
+        return drop(Why.CAPPED)
     # 6: channels
     plan: list[tuple[str, str]] = []  # (channel, why it cannot be used or "")
-    if channels is not None:
+    if request.channels is not None:
         # a named SMS or e-mail without an address is the caller's mistake: the outbox refuses
-        for channel in channels:
-            if who.owner is None or channel in (Channel.SMS, Channel.EMAIL):
-                if who.owner is not None and not channel_allowed(who.owner, category, channel):
-                    plan.append((channel, Why.CHANNEL_OFF))
-                else:
-                    plan.append((channel, ""))
-            elif not channel_allowed(who.owner, category, channel):
+        for channel in request.channels:
+            if who.owner is not None and not channel_allowed(who.owner, category, channel):
                 plan.append((channel, Why.CHANNEL_OFF))
+            elif who.owner is None or channel in (Channel.SMS, Channel.EMAIL):
+                plan.append((channel, ""))
             else:
-                plan.append((channel, "" if reachable(who.owner, channel) else Why.NO_ADDRESS))
+                usable = state.reachable(who.owner, channel)
+                plan.append((channel, "" if usable else Why.NO_ADDRESS))
     elif who.owner is None:
         plan.append((Channel.SMS, "" if who.phone else Why.NO_ADDRESS))
     else:
         plan.append((Channel.INAPP, ""))
-        if external if external is not None else category in CAPPED:
+        if request.external if request.external is not None else category in CAPPED:
             for channel in channel_order(who.owner, category)[1:]:
-                if reachable(who.owner, channel):
+                if state.reachable(who.owner, channel):
                     plan.append((channel, ""))
                     break
-
-    # 7: quiet hours in the owner's zone
+    # 7: quiet hours in the owner's zone: disturbing channels wait until they end
     held_until = None
     if category != Category.TRANSACTIONAL and who.owner is not None:
-        held_until = quiet_hours_end(who.owner, at)
-
+        held_until = quiet_hours_end(who.owner, state.at)
+    rows: list[ContactDecision] = []
+    fresh: list[Message] = []
     with translation.override(who.language):
-        title, body = compose()
+        title, body = request.compose()
         for channel, refused in plan:
             if refused:
-                record(channel, Outcome.DROPPED, refused)
+                rows.append(row(channel, Outcome.DROPPED, refused))
                 continue
             until = held_until if channel in DISTURBING else None
-            if channel == Channel.SMS and channels is None:
+            if channel == Channel.SMS and request.channels is None:
                 text_body: Any = f"{render(title)}: {render(body)}" if title else body
                 subject: Any = ""
             else:
                 text_body, subject = body, title
-            message = write_message(
-                channel=channel,
-                body=text_body or "",
-                subject=subject or "",
-                kind=kind,
-                owner=who.owner,
-                to=to or (who.phone if who.owner is None else ""),
-                link=link,
-                group=who.group_id,
-                dedupe_key=dedupe_key or _message_key(reason, cycle, channel),
-                category=category,
-                not_before=until,
+            key = request.dedupe_key or _message_key(request.reason, request.cycle, channel)
+            message = by_key.get(key) if key else None
+            if message is None:
+                message = prepare_message(
+                    channel=channel,
+                    body=text_body or "",
+                    subject=subject or "",
+                    kind=request.kind,
+                    owner=who.owner,
+                    to=request.to or (who.phone if who.owner is None else ""),
+                    link=request.link,
+                    group=who.group_id,
+                    dedupe_key=key,
+                    category=category,
+                    not_before=until,
+                )
+                fresh.append(message)
+                if key:
+                    by_key[key] = message
+            rows.append(
+                row(
+                    channel,
+                    Outcome.HELD if until else Outcome.SENT,
+                    Why.QUIET_HOURS if until else Why.OK,
+                    until=until,
+                    message=message,
+                )
             )
-            record(
-                channel,
-                Outcome.HELD if until else Outcome.SENT,
-                Why.QUIET_HOURS if until else Why.OK,
-                until=until,
-                message=message,
-            )
-    return recorded
+    state.remember(request, rows)
+    return rows, fresh
 
 
 def still_allowed(message: Any) -> bool:
@@ -424,25 +630,6 @@ def _refusal(who: _Who, category: str, requires_telematics: bool) -> str | None:
     if not category_enabled(owner, category):
         return Why.UNSUBSCRIBED
     return None
-
-
-def _drop_once(
-    who: _Who,
-    base: dict[str, Any],
-    why: str,
-    record: Callable[..., ContactDecision],
-) -> list[ContactDecision]:
-    """Record a refusal of the whole message - once: the same refusal for the same reason and
-    cycle (a scan run again) returns the earlier decision instead of a new row."""
-    if base["reason"]:
-        earlier = (
-            who.mine()
-            .filter(reason=base["reason"], cycle=base["cycle"], outcome=Outcome.DROPPED, why=why)
-            .first()
-        )
-        if earlier is not None:
-            return [earlier]
-    return [record("", Outcome.DROPPED, why)]
 
 
 def decisions_of(owner: "Owner | None", customer_id: int | None, group_id: int | None) -> Any:

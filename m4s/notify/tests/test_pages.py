@@ -143,7 +143,7 @@ def test_customer_360_shows_the_contact_decisions(cars, world, monkeypatch):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="customer-contacts"' in html
-    assert "No marketing consent" in html and "service.ready" in html
+    assert 'data-outcome="dropped"' in html and "service.ready" in html
     # another group's staff do not see this customer at all
     other = Client()
     other.force_login(world.advisor_b)

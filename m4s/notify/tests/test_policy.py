@@ -243,3 +243,92 @@ def test_old_paths_pass_the_policy(cars, world, sms_outbox):
     services.tell_customer(customer, "marketing.offer", _compose, dedupe="offer:1")
     assert ContactDecision.objects.filter(why=Why.NO_MARKETING_CONSENT, customer_id=customer.pk)
     assert len(sms_outbox) == 1
+
+
+def _owners(n, world, start=0):
+    from m4s.owners.models import Owner
+
+    return [
+        Owner.objects.create(phone=f"+8613755{i:06d}", home_store=world.store_a, language="en")
+        for i in range(start, start + n)
+    ]
+
+
+def _requests(owners, world, category=Category.CARE, prefix="care:batch"):
+    return [
+        dict(
+            owner=o,
+            category=category,
+            kind="care.batch",
+            compose=_compose,
+            reason=f"{prefix}:{o.pk}",
+            cycle="2027",
+            group=world.group_a,
+        )
+        for o in owners
+    ]
+
+
+@pytest.mark.django_db
+def test_contact_many_applies_every_rule_like_contact(world, sms_outbox):
+    owners = _owners(5, world)
+    a, b, c, d, e = owners
+    b.quiet_hours_start, b.quiet_hours_end = dt.time(0, 0), dt.time(23, 59)
+    b.save()
+    # c has used its cap this week already
+    for i in range(2):
+        _contact(c, reason=f"care:earlier:{i}", group=world.group_a)
+    # d unsubscribed from care
+    d.notification_prefs = {"care": {"enabled": False}}
+    d.save()
+    requests = _requests(owners, world)
+    requests.append(dict(requests[0]))  # the same reminder twice in one batch
+    requests.append(
+        dict(
+            owner=e,
+            category=Category.MARKETING,
+            kind="greeting.birthday",
+            compose=_compose,
+            reason="greeting:e",
+            group=world.group_a,
+        )
+    )
+    results = policy.contact_many(requests, at=DAY)
+    outcome = [[(r.channel, r.outcome, r.why) for r in rows] for rows in results]
+    assert outcome[0] == [("inapp", "sent", "ok"), ("sms", "sent", "ok")]
+    assert outcome[1] == [("inapp", "sent", "ok"), ("sms", "held", "quiet_hours")]
+    assert outcome[2] == [("", "dropped", "capped")]
+    assert outcome[3] == [("", "dropped", "unsubscribed")]
+    assert outcome[4] == [("inapp", "sent", "ok"), ("sms", "sent", "ok")]
+    assert [r.pk for r in results[5]] == [r.pk for r in results[0]]  # the duplicate
+    assert outcome[6] == [("", "dropped", "no_marketing_consent")]
+    assert all(r.pk for rows in results for r in rows)
+    assert Message.objects.filter(kind="care.batch").count() == 6
+    # sent now: a, e by SMS; b's SMS waits for its quiet hours
+    assert {s["to"] for s in sms_outbox} >= {a.phone, e.phone} and b.phone not in {
+        s["to"] for s in sms_outbox
+    }
+    # run again (a scan rerun): nothing new
+    before = (Message.objects.count(), ContactDecision.objects.count())
+    again = policy.contact_many(_requests(owners, world), at=DAY)
+    assert (Message.objects.count(), ContactDecision.objects.count()) == before
+    assert [sorted(r.pk for r in rows) for rows in again] == [
+        sorted(r.pk for r in rows) for rows in results[:5]
+    ]
+
+
+@pytest.mark.django_db
+def test_contact_many_reads_and_writes_a_batch_in_a_fixed_number_of_queries(world, monkeypatch):
+    """10 statements for 5 owners, hardly more for 40 (SQLite splits a long INSERT into a few);
+    deliveries, after commit, are not counted."""
+    monkeypatch.setattr("m4s.notify.outbox.transaction.on_commit", lambda f, *a, **k: None)
+    small, large = _owners(5, world), _owners(40, world, start=100)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        policy.contact_many(_requests(small, world), at=DAY)
+    with CaptureQueriesContext(connection) as many:
+        policy.contact_many(_requests(large, world), at=DAY)
+    assert len(few.captured_queries) <= 10 and len(many.captured_queries) <= 14
+    assert ContactDecision.objects.filter(outcome="sent").count() == 2 * 45
