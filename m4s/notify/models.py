@@ -1,7 +1,10 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from m4s.core.tenancy import TenantModel
 
 from .choices import Category, Channel, Outcome, Status, Why
 
@@ -139,23 +142,31 @@ class ContactDecision(models.Model):
         return f"{self.kind} {self.channel or '-'}: {self.outcome} ({self.why})"
 
 
-class ContactRules(models.Model):
+class ContactRules(TenantModel):
     """A dealer group's frequency cap: at most `cap_count` messages of the capped categories
     (care and marketing together) per owner in `cap_days` days. No row: the platform default
-    (settings.CONTACT_CAP_COUNT / CONTACT_CAP_DAYS). Transactional messages are never capped."""
+    (settings.CONTACT_CAP_COUNT / CONTACT_CAP_DAYS). Transactional and service messages are
+    never capped. Edited in the back office by the group's admins."""
 
-    dealer_group = models.OneToOneField(
-        "org.DealerGroup", on_delete=models.CASCADE, related_name="contact_rules"
+    cap_count = models.PositiveSmallIntegerField(
+        _("messages at most"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Reminders and offers together, per owner."),
     )
-    cap_count = models.PositiveSmallIntegerField(_("messages at most"), default=2)
-    cap_days = models.PositiveSmallIntegerField(_("per so many days"), default=7)
+    cap_days = models.PositiveSmallIntegerField(
+        _("per so many days"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
 
     class Meta:
         verbose_name = _("contact rules")
         verbose_name_plural = _("contact rules")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer_group"], name="contact_rules_once_per_group")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.cap_count} per {self.cap_days} days"
+        return f"{self.cap_count} / {self.cap_days} d"
 
 
 class PushSubscription(models.Model):

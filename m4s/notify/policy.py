@@ -155,7 +155,7 @@ def reachable(owner: "Owner", channel: str) -> bool:
 
 def cap_for(group_id: int | None) -> tuple[int, int]:
     """(messages at most, per days) for a dealer group's capped categories."""
-    rules = ContactRules.objects.filter(dealer_group_id=group_id).first() if group_id else None
+    rules = ContactRules.objects.for_group(group_id).first() if group_id else None
     if rules is not None:
         return rules.cap_count, rules.cap_days
     return settings.CONTACT_CAP_COUNT, settings.CONTACT_CAP_DAYS
@@ -371,7 +371,7 @@ class _Batch:
         groups = {r.who.group_id for r in capped if r.who.group_id is not None}
         self.rules = {
             rule.dealer_group_id: (rule.cap_count, rule.cap_days)
-            for rule in ContactRules.objects.filter(dealer_group_id__in=groups)
+            for rule in ContactRules.objects.unscoped().filter(dealer_group_id__in=groups)
         }
         self.usage: dict[tuple[Any, ...], dict[str, dt.datetime]] = {}
         if capped:
