@@ -11,7 +11,8 @@ one of every kind due today:
   end (never dropped);
 - 김민준 (third): a violation entered by staff, and the third anniversary of buying the car;
 - 刘洋 (fourth): insurance and inspection within a week and the weather warning: more care
-  messages than the weekly cap allows, so the contact policy drops one;
+  messages than the weekly cap allows, so the contact policy drops one; and he unsubscribed
+  from offers with the one-tap link;
 - 陈静 (fifth): the group's store-anniversary greeting day is today (marketing consent given).
 
 Six months of reminders already sent to the group's other customers (half of the visits they
@@ -36,6 +37,9 @@ from m4s.care.rules import ensure_rules
 from m4s.customers.models import Customer
 from m4s.loyalty.choices import CouponKind
 from m4s.loyalty.models import Coupon
+from m4s.notify import policy
+from m4s.notify import services as notify_services
+from m4s.notify.choices import Category
 from m4s.owners.models import Owner
 from m4s.service.choices import Approval, ApprovalChannel, LineSource, Rating, RepairOrderStatus
 from m4s.service.models import (
@@ -351,6 +355,9 @@ def build_care_demo(*, staff: dict, owners: list, stores: dict) -> dict:
         radius_km=8,
         now=now,
     )
+    # 刘洋 had enough of offers: one tap on the unsubscribe link of a message from the group
+    liu = owners[3]
+    notify_services.unsubscribe_by_token(policy.unsubscribe_token(liu, Category.MARKETING, g1))
     _history(g1, now)
     return scan.run_scan(now=now)
 
@@ -403,7 +410,18 @@ def _history(group, now: dt.datetime) -> None:
             sent = created_at - dt.timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 9))
             if sent >= since:
                 reminder(customer_id, vehicle_id, sent, True)
+    visits: dict[int, list[dt.datetime]] = {}
+    for customer_id, _vehicle_id, created_at in booked:
+        visits.setdefault(customer_id, []).append(created_at)
+
+    def booked_after(customer_id: int, sent: dt.datetime) -> bool:
+        return any(sent <= at <= sent + dt.timedelta(days=30) for at in visits.get(customer_id, []))
+
     for _i in range(2 * len(rows)):
         sent = since + dt.timedelta(seconds=rng.randint(0, int((now - since).total_seconds())))
-        reminder(customers[rng.randrange(len(customers))], None, sent, False)
+        for _try in range(10):  # someone who did not book after it
+            customer_id = customers[rng.randrange(len(customers))]
+            if not booked_after(customer_id, sent):
+                reminder(customer_id, None, sent, False)
+                break
     Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

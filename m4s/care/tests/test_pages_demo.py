@@ -1,6 +1,7 @@
 """The care demo: after `build_demo()` every reminder kind is due for someone, the first demo
 owner's page shows the declined brake pads, the weather warning, the violation and the birthday
-greeting with its coupon; one reminder is held by quiet hours and one dropped by the weekly cap;
+greeting with its coupon; one reminder is held by quiet hours and one dropped by the weekly cap, an owner unsubscribed from
+offers;
 the advisor's care week and the manager's figures are alive."""
 
 import pytest
@@ -10,7 +11,7 @@ from django.test import Client
 from m4s.care.choices import Kind
 from m4s.care.models import Reminder, Violation, WeatherWarning
 from m4s.demo.builder import OWNER_PHONES, build_demo
-from m4s.notify.models import ContactDecision
+from m4s.notify.models import ContactDecision, Unsubscribe
 from m4s.owners.middleware import SESSION_KEY
 from m4s.owners.models import Owner
 from m4s.staff.models import StaffUser
@@ -37,6 +38,7 @@ def test_the_demo_has_every_kind_due_and_the_policy_at_work():
     decisions = ContactDecision.objects.all()
     assert decisions.filter(owner=emily, outcome="held", why="quiet_hours").exists()
     assert decisions.filter(outcome="dropped", why="capped").exists()
+    assert Unsubscribe.objects.filter(category="marketing", source="link").exists()
 
     client = Client()
     session = client.session
