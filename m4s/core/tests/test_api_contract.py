@@ -58,6 +58,8 @@ DATA_REFUSALS = {
     "invalid_quiet_hours": "quiet hours pair with the start or end on file; never equal",
     "invalid_image": "whether uploaded bytes are a JPEG, PNG or WebP picture",
     "invalid_due_date": "a corrective action's due date is counted from today",
+    "invalid_endpoint": "whether a push endpoint's host is a push service (WEBPUSH_ALLOWED_HOSTS)",
+    "invalid_keys": "whether a browser's p256dh key is a point on the P-256 curve",
 }
 
 
