@@ -339,7 +339,7 @@ def build_care_demo(*, staff: dict, owners: list, stores: dict) -> dict:
         )
     care.publish_warning(
         staff["editor"],
-        city="Beijing",
+        city="北京",
         kind=WeatherKind.RAINSTORM,
         severity=Severity.ORANGE,
         starts_at=now,

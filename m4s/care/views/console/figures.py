@@ -9,7 +9,7 @@ import re
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from m4s.care import selectors
@@ -97,10 +97,13 @@ def _charts(f, policy_rows, unsubscribes, trend) -> dict:
         "policy_chart": charts.bar_chart(
             [
                 charts.Series(
-                    _("Held"), [r["held"] for r in policy_rows], colour="#e0a100", key="held"
+                    pgettext("contact policy", "Held"),
+                    [r["held"] for r in policy_rows],
+                    colour="#e0a100",
+                    key="held",
                 ),
                 charts.Series(
-                    _("Dropped"),
+                    pgettext("contact policy", "Dropped"),
                     [r["dropped"] for r in policy_rows],
                     colour="#c0392b",
                     key="dropped",
