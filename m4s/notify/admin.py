@@ -25,4 +25,13 @@ class ContactRulesAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[typ
     """The group's frequency cap for reminders and offers (the contact policy)."""
 
     list_display = ["dealer_group", "cap_count", "cap_days"]
-    fields = ["dealer_group", "cap_count", "cap_days"]
+
+    def has_add_permission(self, request: Any, *args: Any) -> bool:
+        """One row per group: a group that has its rules changes them."""
+        if not super().has_add_permission(request, *args):
+            return False
+        user = request.user
+        return bool(
+            user.is_platform_admin
+            or not ContactRules.objects.for_group(user.dealer_group_id).exists()
+        )

@@ -363,11 +363,14 @@ class _Batch:
         customers = {r.who.customer_id for r in requests if r.who.owner is None}
         reasons = {r.reason for r in requests if r.reason}
         recipients = Q(owner_id__in=owners) | Q(owner__isnull=True, customer_id__in=customers)
+        capped = [r for r in requests if r.category in CAPPED]
+        locked = sorted({r.who.owner.pk for r in capped if r.who.owner is not None})
+        if locked:  # parallel scans decide about the same owner one after the other
+            list(Owner.objects.select_for_update().filter(pk__in=locked).values_list("pk"))
         self.earlier: dict[tuple[Any, ...], list[ContactDecision]] = {}
         if reasons:
             for d in ContactDecision.objects.filter(recipients, reason__in=reasons).order_by("id"):
                 self.earlier.setdefault((self._key(d), d.reason, d.cycle), []).append(d)
-        capped = [r for r in requests if r.category in CAPPED]
         groups = {r.who.group_id for r in capped if r.who.group_id is not None}
         self.rules = {
             rule.dealer_group_id: (rule.cap_count, rule.cap_days)
@@ -375,9 +378,6 @@ class _Batch:
         }
         self.usage: dict[tuple[Any, ...], dict[str, dt.datetime]] = {}
         if capped:
-            locked = sorted({r.who.owner.pk for r in capped if r.who.owner is not None})
-            if locked:  # parallel scans count the same owner one after the other
-                list(Owner.objects.select_for_update().filter(pk__in=locked).values_list("pk"))
             longest = max(self.cap(g)[1] for g in {r.who.group_id for r in capped})
             rows = ContactDecision.objects.filter(
                 recipients,

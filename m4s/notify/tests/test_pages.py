@@ -156,3 +156,26 @@ def test_customer_360_shows_the_contact_decisions(cars, world, monkeypatch):
     assert (
         r.status_code in (403, 404) or 'data-testid="customer-contacts"' not in r.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_group_admin_sets_the_groups_contact_cap_in_the_back_office(world):
+    from m4s.notify.models import ContactRules
+
+    client = Client()
+    client.force_login(world.admin_a)
+    assert client.get("/admin/notify/contactrules/add/").status_code == 200
+    r = client.post("/admin/notify/contactrules/add/", {"cap_count": 3, "cap_days": 7})
+    assert r.status_code == 302, r.content[:500]
+    rules = ContactRules.objects.unscoped().get()
+    assert (rules.dealer_group, rules.cap_count) == (world.group_a, 3)
+    assert policy.cap_for(world.group_a.pk) == (3, 7)
+    other = Client()
+    other.force_login(world.admin_b)
+    assert other.get(f"/admin/notify/contactrules/{rules.pk}/change/").status_code == 404
+    # one row per group: the group changes it; a cap of 0 is refused
+    assert client.get("/admin/notify/contactrules/add/").status_code == 403
+    r = client.post(
+        f"/admin/notify/contactrules/{rules.pk}/change/", {"cap_count": 0, "cap_days": 7}
+    )
+    assert r.status_code == 200 and ContactRules.objects.unscoped().get().cap_count == 3

@@ -332,3 +332,42 @@ def test_contact_many_reads_and_writes_a_batch_in_a_fixed_number_of_queries(worl
         policy.contact_many(_requests(large, world), at=DAY)
     assert len(few.captured_queries) <= 10 and len(many.captured_queries) <= 14
     assert ContactDecision.objects.filter(outcome="sent").count() == 2 * 45
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("category", [Category.CARE, Category.SERVICE])
+def test_parallel_workers_contact_an_owner_once(world, settings, category):
+    """Four workers hand the same reminder (care: capped, owner locked) or service message (no
+    lock: the unique constraint decides) to the policy at once: one delivery, one set of rows."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers; the race is meaningful on PostgreSQL")
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "notify"]}
+    }
+    owner = world.owner
+    barrier, results, errors = threading.Barrier(4), [], []
+
+    def worker():
+        barrier.wait()
+        try:
+            with transaction.atomic():
+                rows = _contact(owner, category, reason="care:race:1", group=world.group_a)
+                results.append(sorted(r.pk for r in rows))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({tuple(r) for r in results}) == 1  # every worker got the same decisions
+    assert ContactDecision.objects.filter(reason="care:race:1").count() == len(results[0])
+    assert Message.objects.filter(owner=owner).count() == len(results[0])
