@@ -84,8 +84,9 @@ def put_notification_settings(request: Any, payload: NotificationSettingsIn) -> 
             del changes[keep]
     if "categories" in changes:
         changes["categories"] = [
-            {k: v for k, v in row.items() if k in row and (k == "category" or v is not None)}
-            for row in changes["categories"]
+            {"category": name, **{k: v for k, v in row.items() if v is not None}}
+            for name, row in changes["categories"].items()
+            if row is not None
         ]
     owner = preferences.update_settings(request.owner, changes, source="api")
     return preferences.settings_of(owner)

@@ -1,10 +1,11 @@
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from m4s.core.types import Bool, LocalTime
+from m4s.owners.services import time_zones
 
 from .models import Message
 
@@ -69,9 +70,24 @@ class NotificationSettingsOut(Schema):
 class CategorySettingIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    category: Literal["service", "care", "marketing"]
     enabled: Bool | None = None
     channels: list[ChannelName] | None = Field(None, max_length=5)
+
+
+class CategoriesIn(Schema):
+    """The categories an owner may change (transactional messages cannot be switched off)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: CategorySettingIn | None = None
+    care: CategorySettingIn | None = None
+    marketing: CategorySettingIn | None = None
+
+
+TimeZoneName = Annotated[
+    str,
+    WithJsonSchema({"type": "string", "enum": ["", *sorted(time_zones())]}),
+]
 
 
 class NotificationSettingsIn(Schema):
@@ -83,10 +99,10 @@ class NotificationSettingsIn(Schema):
     channels: list[ChannelName] | None = Field(None, max_length=5)
     quiet_hours_start: LocalTime | None = None
     quiet_hours_end: LocalTime | None = None
-    time_zone: str | None = Field(
-        None, max_length=64, pattern=r"^([A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*)?$"
+    time_zone: TimeZoneName | None = Field(
+        None, max_length=64, description="An IANA zone; empty: the home store's."
     )
-    categories: list[CategorySettingIn] | None = Field(None, max_length=3)
+    categories: CategoriesIn | None = None
 
 
 class PushKeysIn(Schema):

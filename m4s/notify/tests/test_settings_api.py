@@ -39,10 +39,7 @@ def test_settings_are_read_and_changed(api_client, world):
             "quiet_hours_start": "22:00",
             "quiet_hours_end": "07:00",
             "time_zone": "Asia/Seoul",
-            "categories": [
-                {"category": "care", "channels": ["push"]},
-                {"category": "marketing", "enabled": False},
-            ],
+            "categories": {"care": {"channels": ["push"]}, "marketing": {"enabled": False}},
         },
     )
     assert r.status_code == 200, r.content
@@ -67,19 +64,15 @@ def test_settings_are_read_and_changed(api_client, world):
     "payload, status, code",
     [
         ({"channels": ["pigeon"]}, 422, "validation_error"),
-        ({"categories": [{"category": "care", "channels": ["fax"]}]}, 422, "validation_error"),
-        ({"categories": [{"category": "transactional", "enabled": False}]}, 422, None),
+        ({"categories": {"care": {"channels": ["fax"]}}}, 422, "validation_error"),
+        ({"categories": {"transactional": {"enabled": False}}}, 422, None),
+        ({"categories": {"care": {"enabled": "no"}}}, 422, None),
         ({"quiet_hours_start": "25:00", "quiet_hours_end": "07:00"}, 422, None),
         ({"quiet_hours_start": "22:00"}, 400, "invalid_quiet_hours"),
         ({"quiet_hours_start": "07:00", "quiet_hours_end": "07:00"}, 400, "invalid_quiet_hours"),
         ({"time_zone": "Mars/Olympus"}, 400, "invalid_time_zone"),
-        ({"time_zone": "../etc/passwd"}, 422, None),
+        ({"time_zone": "../etc/passwd"}, 400, "invalid_time_zone"),
         ({"colour": "red"}, 422, None),
-        (
-            {"channels": ["sms"], "categories": [{"category": "care"}, {"category": "care"}]},
-            400,
-            "invalid_category",
-        ),
         ({"channels": ["email"]}, 400, "invalid_channel"),  # no e-mail address yet
     ],
 )
@@ -98,7 +91,7 @@ def test_switching_marketing_off_withdraws_the_consent(api_client, world):
     owner = world.owner
     owner.marketing_consent = True
     owner.save()
-    put(api_client, owner, {"categories": [{"category": "marketing", "enabled": False}]})
+    put(api_client, owner, {"categories": {"marketing": {"enabled": False}}})
     owner.refresh_from_db()
     assert not owner.marketing_consent
     assert ConsentRecord.objects.get(owner=owner).granted is False
