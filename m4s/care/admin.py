@@ -145,7 +145,6 @@ class InsurancePolicyAdmin(CareAdmin):
     list_filter = ["cover"]
     search_fields = ["policy_number", "vehicle__plate", "customer__name"]
     fields = ["vehicle", "customer", "insurer", "policy_number", "cover", "starts_on", "ends_on"]
-    raw_id_fields = ["vehicle", "customer"]
 
 
 @admin.register(DrivingLicence, site=admin_site)
@@ -153,7 +152,6 @@ class DrivingLicenceAdmin(CareAdmin):
     list_display = ["customer", "licence_class", "expires_on"]
     search_fields = ["customer__name"]
     fields = ["customer", "licence_class", "expires_on"]
-    raw_id_fields = ["customer"]
 
 
 @admin.register(IntegrationKey, site=admin_site)

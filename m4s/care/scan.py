@@ -86,7 +86,7 @@ def _add_months(expr: str, months: str) -> str:
     """`expr` + `months` months, clamped to the month's end like m4s.core.dates.add_months."""
     if _pg():
         return f"CAST({expr} + make_interval(months => CAST({months} AS INTEGER)) AS DATE)"
-    plain = f"date({expr}, '+' || ({months}) || ' months')"
+    plain = f"date({expr}, ({months}) || ' months')"
     return (
         f"(CASE WHEN strftime('%%d', {plain}) = strftime('%%d', {expr}) THEN {plain} "
         f"ELSE date({plain}, 'start of month', '-1 day') END)"
@@ -96,7 +96,13 @@ def _add_months(expr: str, months: str) -> str:
 def _add_days(expr: str, days: str) -> str:
     if _pg():
         return f"CAST({expr} + CAST({days} AS INTEGER) AS DATE)"
-    return f"date({expr}, '+' || ({days}) || ' days')"
+    return f"date({expr}, ({days}) || ' days')"
+
+
+def _days_between(later: str, earlier: str) -> str:
+    if _pg():
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 def _local(expr: str, fmt: str) -> str:
@@ -172,6 +178,15 @@ def _execute(sql: str, params: Sequence[Any]) -> int:
         return max(cur.rowcount, 0)
 
 
+def _fresh(kind: str, customer: str, target: str, cycle: str) -> str:
+    """Only rows not written before: checked before the row is built (its JSON payload is the
+    costly part), so a day's scan pays for what is new, not for every candidate again."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {T_REMINDER} x WHERE x.customer_id = {customer} "  # noqa: S608
+        f"AND x.kind = '{kind}' AND x.target_ref = {target} AND x.cycle = {cycle})"
+    )
+
+
 def _insert(select_sql: str, params: list) -> int:
     sql = f"INSERT INTO {T_REMINDER} ({INSERT_COLUMNS}) {select_sql} ON CONFLICT DO NOTHING"  # noqa: S608
     return _execute(sql, params)
@@ -188,6 +203,7 @@ def _insurance(rule: RuleView, groups: list[int], today: dt.date, now: dt.dateti
     until = today + dt.timedelta(days=rule.max_lead)
     v, c = _t("vehicles.Vehicle"), _t("customers.Customer")
     p = _t("care.InsurancePolicy")
+    target = f"'vehicle:' || {_txt('v.id')}"
     params: list[Any] = []
     stage_p = _stage("p.ends_on", rule, today)
     sql_policies = f"""
@@ -198,7 +214,8 @@ def _insurance(rule: RuleView, groups: list[int], today: dt.date, now: dt.dateti
                %s
         FROM {p} p JOIN {v} v ON v.id = p.vehicle_id JOIN {c} c ON c.id = v.current_owner_id
         WHERE p.dealer_group_id IN ({_ids(groups)}) AND p.customer_id = v.current_owner_id
-          AND p.ends_on BETWEEN %s AND %s"""  # noqa: S608
+          AND p.ends_on BETWEEN %s AND %s
+          AND {_fresh(Kind.INSURANCE, "c.id", target, _txt("p.ends_on") + " || '/' || " + _txt(stage_p))}"""  # noqa: S608
     params += [now, today, until]
     stage_v = _stage("v.insurance_expiry", rule, today)
     sql_cars = f"""
@@ -209,7 +226,8 @@ def _insurance(rule: RuleView, groups: list[int], today: dt.date, now: dt.dateti
                %s
         FROM {v} v JOIN {c} c ON c.id = v.current_owner_id
         WHERE v.dealer_group_id IN ({_ids(groups)})
-          AND v.insurance_expiry BETWEEN %s AND %s"""  # noqa: S608
+          AND v.insurance_expiry BETWEEN %s AND %s
+          AND {_fresh(Kind.INSURANCE, "c.id", target, _txt("v.insurance_expiry") + " || '/' || " + _txt(stage_v))}"""  # noqa: S608
     params += [now, today, until]
     return _insert(f"{sql_policies} UNION ALL {sql_cars}", params)
 
@@ -224,7 +242,8 @@ def _licence(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
                {_txt("l.expires_on")} || '/' || {_txt(stage_l)}, l.expires_on, '{Status.DUE}', '',
                {_json([("date", _txt("l.expires_on")), ("lead", stage_l)])}, %s
         FROM {lic} l JOIN {c} c ON c.id = l.customer_id
-        WHERE l.dealer_group_id IN ({_ids(groups)}) AND l.expires_on BETWEEN %s AND %s"""  # noqa: S608
+        WHERE l.dealer_group_id IN ({_ids(groups)}) AND l.expires_on BETWEEN %s AND %s
+          AND {_fresh(Kind.LICENCE, "c.id", "'licence'", _txt("l.expires_on") + " || '/' || " + _txt(stage_l))}"""  # noqa: S608
     params += [now, today, until]
     stage_v = _stage("v.driver_licence_expiry", rule, today)
     sql_cars = f"""
@@ -234,7 +253,8 @@ def _licence(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
                {_json([("date", _txt("v.driver_licence_expiry")), ("lead", stage_v)])}, %s
         FROM {v} v JOIN {c} c ON c.id = v.current_owner_id
         WHERE v.dealer_group_id IN ({_ids(groups)})
-          AND v.driver_licence_expiry BETWEEN %s AND %s"""  # noqa: S608
+          AND v.driver_licence_expiry BETWEEN %s AND %s
+          AND {_fresh(Kind.LICENCE, "c.id", "'licence'", _txt("v.driver_licence_expiry") + " || '/' || " + _txt(stage_v))}"""  # noqa: S608
     params += [now, today, until]
     return _insert(f"{sql_licences} UNION ALL {sql_cars}", params)
 
@@ -245,6 +265,7 @@ def _inspection(rule: RuleView, groups: list[int], today: dt.date, now: dt.datet
     from .models import InspectionRule
 
     v, c = _t("vehicles.Vehicle"), _t("customers.Customer")
+    target = f"'vehicle:' || {_txt('v.id')}"
     tables: dict[tuple, list[int]] = {}
     rows_by_group: dict[int, list] = {}
     for r in InspectionRule.objects.unscoped().filter(dealer_group_id__in=groups):
@@ -277,7 +298,8 @@ def _inspection(rule: RuleView, groups: list[int], today: dt.date, now: dt.datet
                    %s
             FROM {v} v JOIN e ON v.purchase_date = e.registered
             JOIN {c} c ON c.id = v.current_owner_id
-            WHERE v.dealer_group_id IN ({_ids(table_groups)}) AND v.next_inspection_date IS NULL"""  # noqa: S608
+            WHERE v.dealer_group_id IN ({_ids(table_groups)}) AND v.next_inspection_date IS NULL
+              AND {_fresh(Kind.INSPECTION, "c.id", target, _txt("e.due") + " || '/' || " + _txt(stage))}"""  # noqa: S608
         params.append(now)
         inserted += _insert(sql, params)
     # a date entered on the car
@@ -291,7 +313,8 @@ def _inspection(rule: RuleView, groups: list[int], today: dt.date, now: dt.datet
                %s
         FROM {v} v JOIN {c} c ON c.id = v.current_owner_id
         WHERE v.dealer_group_id IN ({_ids(groups)})
-          AND v.next_inspection_date BETWEEN %s AND %s"""  # noqa: S608
+          AND v.next_inspection_date BETWEEN %s AND %s
+          AND {_fresh(Kind.INSPECTION, "c.id", target, _txt("v.next_inspection_date") + " || '/' || " + _txt(stage))}"""  # noqa: S608
     params += [now, today, until]
     return inserted + _insert(sql, params)
 
@@ -344,6 +367,7 @@ def _declined(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetim
         WHERE l.dealer_group_id IN ({_ids(groups)}) AND l.approval = 'declined'
           AND l.decided_at >= %s
           AND ((r.rating = 'red' AND l.decided_at < %s) OR (r.rating = 'amber' AND l.decided_at < %s))
+          AND {_fresh(Kind.DECLINED_REPAIR, "c.id", "'line:' || " + _txt("l.id"), "'1'")}
           AND NOT EXISTS (
               SELECT 1 FROM {line} l2 JOIN {ro} ro2 ON ro2.id = l2.repair_order_id
               WHERE ro2.vehicle_id = ro.vehicle_id AND l2.operation_id = l.operation_id
@@ -379,6 +403,7 @@ def _violations(rule: RuleView, groups: list[int], today: dt.date, now: dt.datet
                %s
         FROM {vi} vi JOIN {v} v ON v.id = vi.vehicle_id JOIN {c} c ON c.id = vi.customer_id
         WHERE vi.dealer_group_id IN ({_ids(groups)}) AND vi.status = 'open'
+          AND {_fresh(Kind.VIOLATION, "c.id", "'violation:' || " + _txt("vi.id"), f"'{cycle}'")}
           AND vi.created_at >= %s{" AND vi.created_at < %s" if is_open else ""}"""  # noqa: S608
 
     recent = now - dt.timedelta(days=30)
@@ -537,6 +562,7 @@ def _weather(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
             ]
         )
         until = timezone.localtime(w.ends_at).strftime("%Y-%m-%d %H:%M")
+        fresh = _fresh(Kind.WEATHER, "c.id", f"'warning:{int(w.pk)}'", "'1'")
         head = [f"warning:{w.pk}", "1", today]
         body = [
             w.city,
@@ -559,18 +585,20 @@ def _weather(rule: RuleView, groups: list[int], today: dt.date, now: dt.datetime
                 FROM {c} c JOIN {s} s ON s.id = c.store_id
                 WHERE c.dealer_group_id IN ({_ids(targets)})
                   AND s.latitude BETWEEN %s AND %s AND s.longitude BETWEEN %s AND %s
+                  AND {fresh}
                 UNION ALL
                 SELECT c.dealer_group_id, c.id, c.owner_id, v.id, {cols}
                 FROM {st} st JOIN {v} v ON v.id = st.vehicle_id JOIN {c} c ON c.id = v.current_owner_id
                 WHERE st.dealer_group_id IN ({_ids(targets)})
-                  AND st.lat BETWEEN %s AND %s AND st.lon BETWEEN %s AND %s"""  # noqa: S608
+                  AND st.lat BETWEEN %s AND %s AND st.lon BETWEEN %s AND %s
+                  AND {fresh}"""  # noqa: S608
             params = [*head, *body, *box, *head, *body, *box]
         else:
             if w.local_org is None or w.local_org.city.strip().lower() != w.city.strip().lower():
                 continue
             sql = f"""
                 SELECT c.dealer_group_id, c.id, c.owner_id, CAST(NULL AS BIGINT), {cols}
-                FROM {c} c WHERE c.dealer_group_id IN ({_ids(targets)})"""  # noqa: S608
+                FROM {c} c WHERE c.dealer_group_id IN ({_ids(targets)}) AND {fresh}"""  # noqa: S608
             params = [*head, *body]
         inserted += _insert(sql, params)
     return inserted
@@ -618,8 +646,16 @@ def _maintenance(rule: RuleView, groups: list[int], today: dt.date, now: dt.date
             LEFT JOIN {sch} s2 ON s2.dealer_group_id = v.dealer_group_id
                  AND UPPER(s2.brand) = UPPER(v.brand) AND s2.model = ''
             WHERE f.dealer_group_id IN ({ids}) AND v.current_owner_id IS NOT NULL
+        ), items AS (
+            -- per item: the last service date that can fall due by the end of the lead time
+            -- (3 days' slack for month ends; the exact date is computed below)
+            SELECT i.id, i.schedule_id, i.package_id, i.interval_km, i.interval_months,
+                   CASE WHEN i.interval_months > 0 THEN
+                        {_add_days(_add_months(_date(today + dt.timedelta(days=lead)), "-i.interval_months"), "3")} END AS date_cut
+            FROM {item} i
         ), due AS (
-            SELECT k.*, i.id AS item_id, i.name, i.name_i18n, i.package_id,
+            SELECT k.vehicle_id, k.dealer_group_id, k.customer_id, k.plate, k.km_per_day,
+                   k.confidence, k.last_date, k.odometer, i.id AS item_id, i.package_id,
                    l.done_on AS last_on, l.done_km AS last_km,
                    CASE WHEN i.interval_months > 0
                              AND COALESCE(l.done_on, k.purchase_date) IS NOT NULL
@@ -627,8 +663,20 @@ def _maintenance(rule: RuleView, groups: list[int], today: dt.date, now: dt.date
                    END AS by_date,
                    CASE WHEN i.interval_km > 0 AND (l.vehicle_id IS NULL OR l.done_km IS NOT NULL)
                         THEN COALESCE(l.done_km, 0) + i.interval_km END AS due_km
-            FROM cars k JOIN {item} i ON i.schedule_id = k.schedule_id
+            FROM cars k JOIN items i ON i.schedule_id = k.schedule_id
             LEFT JOIN last l ON l.vehicle_id = k.vehicle_id AND l.item_id = i.id
+            -- only pairs that can fall due within the lead time, by date or by kilometres,
+            -- and were not reminded in this service cycle yet
+            WHERE (COALESCE(l.done_on, k.purchase_date) <= i.date_cut
+               OR (i.interval_km > 0 AND (l.vehicle_id IS NULL OR l.done_km IS NOT NULL)
+                   AND COALESCE(l.done_km, 0) + i.interval_km - k.odometer
+                       <= CASE WHEN k.km_per_day > 0 THEN k.km_per_day ELSE 0 END
+                          * ({lead} + 2 + {_days_between(_date(today), f"COALESCE(k.last_date, {_date(today)})")})))
+              AND NOT EXISTS (
+                  SELECT 1 FROM {mr} m WHERE m.vehicle_id = k.vehicle_id AND m.item_id = i.id
+                     AND m.cycle = CASE WHEN l.done_on IS NOT NULL THEN {_txt("l.done_on")}
+                                        WHEN l.done_km IS NOT NULL THEN {_txt("l.done_km")}
+                                        ELSE 'new' END)
         ), d AS (
             SELECT due.*, due.due_km - due.odometer AS km_left FROM due
         ), p AS (
@@ -644,6 +692,8 @@ def _maintenance(rule: RuleView, groups: list[int], today: dt.date, now: dt.date
             FROM p
         )"""  # noqa: S608
     window = "cand.projected IS NOT NULL AND cand.projected <= %s"
+    target = f"'maint:' || {_txt('cand.vehicle_id')} || ':' || {_txt('cand.item_id')}"
+    cycle = f"cand.base_cycle || '/' || '{lead}'"
     cand_params = [today, today]
     confidence = (
         "CASE WHEN cand.by_km IS NOT NULL AND cand.projected = cand.by_km "
@@ -652,12 +702,11 @@ def _maintenance(rule: RuleView, groups: list[int], today: dt.date, now: dt.date
     select_care = f"""
         SELECT cand.dealer_group_id, cand.customer_id, cu.owner_id, cand.vehicle_id,
                '{Kind.MAINTENANCE}',
-               'maint:' || {_txt("cand.vehicle_id")} || ':' || {_txt("cand.item_id")},
-               cand.base_cycle || '/' || '{lead}', cand.projected, '{Status.DUE}', '',
+               {target}, {cycle}, cand.projected, '{Status.DUE}', '',
                {
         _json(
             [
-                ("item", _json([("n", "cand.name"), ("i18n", _json_col("cand.name_i18n"))])),
+                ("item", _json([("n", "it.name"), ("i18n", _json_col("it.name_i18n"))])),
                 ("item_id", "cand.item_id"),
                 ("package", "cand.package_id"),
                 ("date", _txt("cand.projected")),
@@ -668,11 +717,16 @@ def _maintenance(rule: RuleView, groups: list[int], today: dt.date, now: dt.date
         )
     },
                %s
-        FROM cand JOIN {c} cu ON cu.id = cand.customer_id WHERE {window}"""  # noqa: S608
+        FROM cand JOIN {c} cu ON cu.id = cand.customer_id JOIN {item} it ON it.id = cand.item_id
+        WHERE {window}
+          AND {_fresh(Kind.MAINTENANCE, "cand.customer_id", target, cycle)}"""  # noqa: S608
     select_chain = f"""
         SELECT cand.dealer_group_id, cand.vehicle_id, cand.item_id, cand.base_cycle,
                cand.projected, {confidence}, %s
-        FROM cand WHERE {window}"""  # noqa: S608
+        FROM cand WHERE {window} AND NOT EXISTS (
+            SELECT 1 FROM {mr} m WHERE m.vehicle_id = cand.vehicle_id
+               AND m.item_id = cand.item_id AND m.cycle = cand.base_cycle
+        )"""  # noqa: S608
     until = today + dt.timedelta(days=lead)
     chain_cols = "dealer_group_id, vehicle_id, item_id, cycle, due_on, confidence, created_at"
     if _pg():
@@ -684,15 +738,18 @@ def _maintenance(rule: RuleView, groups: list[int], today: dt.date, now: dt.date
             ON CONFLICT DO NOTHING""",  # noqa: S608
             [*cand_params, now, until, now, until],
         )
-    _execute(
-        f"INSERT INTO {mr} ({chain_cols}) {candidates} {select_chain} ON CONFLICT DO NOTHING",  # noqa: S608
-        [*cand_params, now, until],
-    )
-    return _execute(
+    # SQLite: two statements over the same candidates, the reminders first (the candidates
+    # leave out pairs the chain's table already holds)
+    written = _execute(
         f"INSERT INTO {T_REMINDER} ({INSERT_COLUMNS}) {candidates} {select_care} "  # noqa: S608
         "ON CONFLICT DO NOTHING",
         [*cand_params, now, until],
     )
+    _execute(
+        f"INSERT INTO {mr} ({chain_cols}) {candidates} {select_chain} ON CONFLICT DO NOTHING",  # noqa: S608
+        [*cand_params, now, until],
+    )
+    return written
 
 
 PASSES = {
@@ -838,11 +895,30 @@ def _contact_batch(rows: list[Reminder], now: dt.datetime) -> dict[str, int]:
             except Exception:  # logged; the reminder stays in the owner's list
                 log.exception("care: contacting for reminder %s failed", r.pk)
                 outcomes["error"] = outcomes.get("error", 0) + 1
-    for r in rows:
-        r.sent_at, r.status = now, Status.SENT
-    Reminder.objects.unscoped().bulk_update(rows, ["sent_at", "status", "action_url", "payload"])
+    _mark_sent(rows, now)
     _mark_chain_sent(rows, now)
     return outcomes
+
+
+def _mark_sent(rows: list[Reminder], now: dt.datetime) -> None:
+    """The batch handed over: one UPDATE … FROM (VALUES …) for status, time and link (the
+    payload of the few that got a gift coupon written one by one)."""
+    for r in rows:
+        r.sent_at, r.status = now, Status.SENT
+    values = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS TEXT))"] * len(rows))
+    params: list[Any] = []
+    for r in rows:
+        params += [r.pk, r.action_url]
+    params.append(now)
+    _execute(
+        f"WITH v (id, url) AS (VALUES {values}) "  # noqa: S608
+        f"UPDATE {T_REMINDER} SET sent_at = %s, status = '{Status.SENT}', action_url = v.url "
+        f"FROM v WHERE {T_REMINDER}.id = v.id",
+        params,
+    )
+    for r in rows:
+        if (r.payload or {}).get("coupon_code"):
+            Reminder.objects.unscoped().filter(pk=r.pk).update(payload=r.payload)
 
 
 def _mark_chain_sent(rows: list[Reminder], now: dt.datetime) -> None:

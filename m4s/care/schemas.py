@@ -3,11 +3,12 @@ reader's language."""
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Schema
 from pydantic import Field, model_validator
 
-from m4s.core.types import DbId, Int, Money, SaneDate, SaneDateTime
+from m4s.core.types import DbId, Int, SaneDate, SaneDateTime
 
 from .choices import SNOOZE_MAX_DAYS
 
@@ -19,9 +20,14 @@ class SnoozeIn(Schema):
     days: Int = Field(..., ge=1, le=SNOOZE_MAX_DAYS)
 
 
+Odometer = Annotated[Int, Field(ge=0, le=2_000_000)]
+
+
 class DoneElsewhereIn(Schema):
+    """`done_on`: today or up to a year ago (else 400 `invalid_date`)."""
+
     done_on: SaneDate
-    odometer_km: Int | None = Field(None, ge=0, le=2_000_000)
+    odometer_km: Odometer | None = None
 
 
 class ViolationIn(Schema):
@@ -35,7 +41,7 @@ class ViolationIn(Schema):
     description: str = Field(..., min_length=1, max_length=300, pattern=TEXT)
     place: str = Field("", max_length=200)
     code: str = Field("", max_length=20)
-    fine_cny: Money = Decimal("0")
+    fine_cny: Decimal = Field(Decimal("0"), ge=0, le=100_000, max_digits=12, decimal_places=2)
     points: Int = Field(0, ge=0, le=12)
     external_ref: str = Field("", max_length=64)
 
@@ -51,7 +57,7 @@ class WeekQuery(Schema):
 
 
 # --- answers ------------------------------------------------------------------------------------
-class VehicleRef(Schema):
+class CareVehicleRef(Schema):
     id: int
     plate: str
     name: str
@@ -68,14 +74,14 @@ class ReminderOut(Schema):
     snoozed_until: dt.date | None
     action: str
     action_url: str
-    vehicle: VehicleRef | None
+    vehicle: CareVehicleRef | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
 
 
 class ViolationOut(Schema):
     id: int
-    vehicle: VehicleRef
+    vehicle: CareVehicleRef
     occurred_at: dt.datetime
     place: str
     code: str
@@ -106,6 +112,6 @@ class CareWeekRowOut(Schema):
     customer_name: str
     phone: str
     store_id: int
-    vehicle: VehicleRef | None
+    vehicle: CareVehicleRef | None
     action_url: str
     sent_at: dt.datetime | None

@@ -236,11 +236,11 @@ def done_elsewhere(
     reminder = _lock(get_owner_reminder(owner, reminder.pk))
     _open(reminder)
     if reminder.kind not in DONE_ELSEWHERE_KINDS:
-        raise DomainError("not_a_service", _("Only a service can be done elsewhere."), status=422)
+        raise DomainError("not_a_service", _("Only a service can be done elsewhere."), status=400)
     if not isinstance(done_on, dt.date) or done_on > today:
-        raise DomainError("invalid_date", _("The date cannot be in the future."), status=422)
+        raise DomainError("invalid_date", _("The date cannot be in the future."), status=400)
     if done_on < today - dt.timedelta(days=366):
-        raise DomainError("invalid_date", _("The date cannot be more than a year ago."), status=422)
+        raise DomainError("invalid_date", _("The date cannot be more than a year ago."), status=400)
     if odometer_km is not None and not 0 <= odometer_km <= 2_000_000:
         raise DomainError("invalid_odometer", _("Enter the odometer in km."), status=422)
     p = reminder.payload if isinstance(reminder.payload, dict) else {}
@@ -450,11 +450,11 @@ def _clean_violation(data: ViolationInput, now: dt.datetime) -> dict[str, Any]:
     occurred = _aware(data.occurred_at, "occurred_at")
     if occurred < now - dt.timedelta(days=VIOLATION_MAX_AGE_DAYS):
         raise DomainError(
-            "date_out_of_range", _("The violation is too long ago to be recorded."), status=422
+            "date_out_of_range", _("The violation is too long ago to be recorded."), status=400
         )
     if occurred > now + dt.timedelta(hours=VIOLATION_FUTURE_SLACK_HOURS):
         raise DomainError(
-            "date_out_of_range", _("The violation date is in the future."), status=422
+            "date_out_of_range", _("The violation date is in the future."), status=400
         )
     description = (data.description or "").strip()
     if not description or len(description) > 300:

@@ -97,7 +97,7 @@ def test_done_elsewhere_moves_the_maintenance_schedule(care, api_client):
         {},
     ):
         r = api_client.post(path, bad, token=me)
-        assert r.status_code == 422, bad
+        assert r.status_code in (400, 422), bad
     assert not DoneElsewhere.objects.unscoped().exists()
     assert (
         api_client.post(path, {"done_on": str(w.today)}, token=owner_token(w.owner_b)).status_code
@@ -131,7 +131,7 @@ def test_done_elsewhere_is_only_for_services(due, api_client):
         {"done_on": str(w.today)},
         token=w.me,
     )
-    assert r.status_code == 422 and r.json()["code"] == "not_a_service"
+    assert r.status_code == 400 and r.json()["code"] == "not_a_service"
 
 
 def test_dismiss(due, api_client):
@@ -211,8 +211,9 @@ def test_a_bad_key_is_refused_and_nothing_is_stored(keyed, api_client, token, st
     [
         ({"plate": "京B99999"}, 404, "unknown_vehicle"),
         ({"plate": "OTHER"}, 404, "unknown_vehicle"),  # group B's car
-        ({"occurred_at": "2010-01-01T08:00:00+08:00"}, 422, "date_out_of_range"),
-        ({"occurred_at": "2099-01-01T08:00:00+08:00"}, 422, "date_out_of_range"),
+        ({"occurred_at": "2010-01-01T08:00:00+08:00"}, 400, "date_out_of_range"),
+        ({"occurred_at": "2099-01-01T08:00:00+08:00"}, 400, "date_out_of_range"),
+        ({"fine_cny": "100000.01"}, 422, "validation_error"),
         ({"occurred_at": "1900-01-01T08:00:00+08:00"}, 422, "validation_error"),
         ({"fine_cny": "-1"}, 422, "validation_error"),
         ({"points": 13}, 422, "validation_error"),

@@ -205,7 +205,7 @@ def test_declined_lines_come_back_red_after_14_days_amber_after_30(care):
     msg = Message.objects.filter(
         owner=w.owner, kind="care.declined_repair", channel="inapp", link=r.action_url
     ).first()
-    assert msg is not None and "You declined" in str(msg.body)
+    assert msg is not None and "3.5 mm" in str(msg.body)
 
 
 def test_a_declined_line_done_since_or_too_old_is_not_reminded(care):
