@@ -1,5 +1,8 @@
 """The one NinjaAPI of M4S at /api/v1/: each area adds its router here."""
 
+from m4s.care.api import integration_router as care_integration_router
+from m4s.care.api import owner_router as my_care_router
+from m4s.care.api import staff_router as care_staff_router
 from m4s.complaints.api import owner_router as my_complaints_router
 from m4s.complaints.api import staff_router as complaints_staff_router
 from m4s.conversations.api import owner_router as my_conversations_router
@@ -55,3 +58,6 @@ api.add_router("/staff", complaints_staff_router)
 api.add_router("/me", my_conversations_router)
 api.add_router("/staff", conversations_staff_router)
 api.add_router("/telephony", telephony_router)
+api.add_router("/me", my_care_router)
+api.add_router("/staff", care_staff_router)
+api.add_router("/integrations", care_integration_router)

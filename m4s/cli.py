@@ -11,6 +11,7 @@ ALIASES = {
     "ingest-mqtt": "ingest_mqtt",
     "sync-holidays": "sync_holidays",
     "rotate-keys": "rotate_keys",
+    "vapid-keys": "vapid_keys",
 }
 
 

@@ -21,10 +21,6 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "loyalty.expire_and_warn": (timedelta(hours=1), "m4s.loyalty.tasks.expire_and_warn_task"),
     "loyalty.review_tiers": (timedelta(hours=24), "m4s.loyalty.tasks.review_tiers_task"),
     "telematics.forecasts": (timedelta(hours=6), "m4s.telematics.tasks.recompute_forecasts_task"),
-    "telematics.maintenance_reminders": (
-        timedelta(hours=1),
-        "m4s.telematics.tasks.remind_due_maintenance_task",
-    ),
     "telematics.purge": (timedelta(hours=24), "m4s.telematics.tasks.purge_telemetry_task"),
     # owners' data rights: erasures past their cooling-off period; retention per data kind
     "privacy.erasures": (timedelta(hours=1), "m4s.privacy.tasks.erase_due_task"),
@@ -38,4 +34,7 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
         timedelta(minutes=1),
         "m4s.conversations.tasks.offer_overdue_task",
     ),
+    # every reminder kind (the mileage chain's maintenance reminders included), set-based, then
+    # handed to the contact policy; safe to run twice or on parallel workers
+    "care.daily_scan": (timedelta(hours=24), "m4s.care.tasks.daily_scan_task"),
 }

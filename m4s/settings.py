@@ -8,6 +8,7 @@ import os
 import secrets
 import zoneinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
@@ -65,6 +66,18 @@ def env_url(name: str, schemes: set[str], default: str = "") -> str:
     if parsed.scheme not in {"sqlite"} and not parsed.hostname:
         raise ImproperlyConfigured(f"{name}={raw!r} names no host")
     return raw
+
+
+def env_json(name: str, default: Any) -> Any:
+    raw = env_str(name)
+    if not raw:
+        return default
+    import json
+
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not JSON: {e}") from None
 
 
 def env_choice(name: str, choices: set[str], default: str) -> str:
@@ -243,6 +256,91 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "M4S <no-reply@m4s.local>")
+# The contact policy (m4s/notify/policy.py): care and marketing messages together at most
+# CONTACT_CAP_COUNT per owner in CONTACT_CAP_DAYS days, unless a dealer group sets its own.
+CONTACT_CAP_COUNT = env_int("CONTACT_CAP_COUNT", 2)
+CONTACT_CAP_DAYS = env_int("CONTACT_CAP_DAYS", 7, minimum=1)
+# Where owners reach this install (links in SMS, e-mail and push: one-tap unsubscribe); empty:
+# links are paths, fine for the in-app inbox.
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", {"http", "https"})
+# Delivery channels (m4s/notify/channels.py): one adapter class per channel.
+NOTIFY_CHANNELS = {
+    "inapp": "m4s.notify.channels.InboxChannel",
+    "sms": "m4s.notify.channels.SmsChannel",  # the gateway: SMS_BACKEND
+    "email": "m4s.notify.channels.EmailChannel",  # Django's EMAIL_BACKEND
+    "push": "m4s.notify.webpush.WebPushChannel",
+    "wechat": "m4s.notify.wechat.WeChatChannel",
+}
+# Template per message kind for the SMS gateways and WeChat (JSON): {"otp": {"id": "SMS_1",
+# "params": ["code"]}, "care.": {...}, "default": {"id": "SMS_9", "params": ["title", "body"]}}
+SMS_TEMPLATES: dict[str, Any] = env_json("SMS_TEMPLATES", {})
+# SMS_BACKEND=m4s.notify.sms.AliyunSmsBackend: Alibaba Cloud SMS
+ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET")
+ALIYUN_SMS_SIGN_NAME = env_str("ALIYUN_SMS_SIGN_NAME")
+ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com")
+ALIYUN_SMS_PROTOCOL = env_choice("ALIYUN_SMS_PROTOCOL", {"https", "http"}, "https")
+# SMS_BACKEND=m4s.notify.sms.TencentSmsBackend: Tencent Cloud SMS
+TENCENT_SMS_SECRET_ID = env_str("TENCENT_SMS_SECRET_ID")
+TENCENT_SMS_SECRET_KEY = env_str("TENCENT_SMS_SECRET_KEY")
+TENCENT_SMS_SDK_APP_ID = env_str("TENCENT_SMS_SDK_APP_ID")
+TENCENT_SMS_SIGN_NAME = env_str("TENCENT_SMS_SIGN_NAME")
+TENCENT_SMS_REGION = env_str("TENCENT_SMS_REGION", "ap-guangzhou")
+TENCENT_SMS_ENDPOINT = env_str("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com")
+TENCENT_SMS_PROTOCOL = env_choice("TENCENT_SMS_PROTOCOL", {"https", "http"}, "https")
+
+# Web push to the installed owner app (m4s/notify/webpush.py); off: no push channel.
+WEBPUSH_ENABLED = env_bool("WEBPUSH_ENABLED", True)
+# Push services the server may POST to (host suffixes): an owner's browser names the endpoint,
+# so only the known push services are accepted (no requests to other hosts from the server).
+WEBPUSH_ALLOWED_HOSTS = env_list(
+    "WEBPUSH_ALLOWED_HOSTS",
+    "fcm.googleapis.com,.google.com,.push.services.mozilla.com,.push.apple.com,.notify.windows.com",
+)
+WEBPUSH_ALLOW_HTTP = env_bool("WEBPUSH_ALLOW_HTTP", False)  # plain-http endpoints: tests only
+# the VAPID contact the push services see ("mailto:" or "https:" URL)
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:admin@m4s.local")
+
+
+def _vapid_private_key() -> str:
+    """The VAPID private key (base64url of the 32-byte P-256 scalar) from VAPID_PRIVATE_KEY,
+    else one generated once and kept in DATA_DIR (`m4s vapid-keys` makes a new pair). Changing
+    it makes browsers subscribe again (the owner app does that on its next visit)."""
+    key = env_str("VAPID_PRIVATE_KEY")
+    if key:
+        if len(key.rstrip("=")) != 43:
+            raise ImproperlyConfigured(
+                "VAPID_PRIVATE_KEY must be the url-safe base64 of a 32-byte P-256 private key "
+                "(`m4s vapid-keys` prints one)"
+            )
+        return key
+    path = DATA_DIR / "vapid_private_key"
+    if not path.exists():
+        import base64
+
+        order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+        while True:  # a scalar in [1, n-1]
+            raw = secrets.token_bytes(32)
+            if 0 < int.from_bytes(raw, "big") < order:
+                break
+        path.write_text(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+VAPID_PRIVATE_KEY = _vapid_private_key()
+
+# WeChat official-account template messages (m4s/notify/wechat.py): off by default.
+WECHAT_ENABLED = env_bool("WECHAT_ENABLED", False)
+WECHAT_APP_ID = env_str("WECHAT_APP_ID")
+WECHAT_APP_SECRET = env_str("WECHAT_APP_SECRET")
+WECHAT_API_BASE_URL = env_str("WECHAT_API_BASE_URL", "https://api.weixin.qq.com/")
+WECHAT_OAUTH_URL = env_str(
+    "WECHAT_OAUTH_URL", "https://open.weixin.qq.com/connect/oauth2/authorize"
+)
+# template per message kind, like SMS_TEMPLATES: {"default": {"id": "<template id>",
+# "params": ["title", "body"]}}; each name becomes a template data key {"value": ...}
+WECHAT_TEMPLATES: dict[str, Any] = env_json("WECHAT_TEMPLATES", {})
 
 # --- owner sign-in (one-time codes) ------------------------------------------------------
 OTP_TTL_SECONDS = 300
@@ -290,6 +388,7 @@ INSTALLED_APPS = [
     "m4s.privacy",
     "m4s.complaints",
     "m4s.conversations",
+    "m4s.care",
     "m4s.demo",
     "m4s.web",
     "m4s.ops",
@@ -550,6 +649,7 @@ PERSONAL_DATA = [
     "m4s.notify.privacy",
     "m4s.telematics.privacy",
     "m4s.conversations.privacy",
+    "m4s.care.privacy",
     "m4s.complaints.privacy",
     "m4s.loyalty.privacy",
     "m4s.service.privacy",

@@ -175,6 +175,38 @@ def console_conversations(browser, base: str) -> None:
     context.close()
 
 
+def care_screenshots(browser, base: str) -> None:
+    """Care: the owner's reminders on a (tall) phone, the advisor's care list for the week, the
+    manager's care figures."""
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 390, "height": 1600}})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    owner_sign_in(page, base, OWNER_ZH)
+    page.goto(f"{base}/app/care/")
+    expect(page.locator("[data-testid=weather-card]")).to_be_visible()
+    expect(page.locator("[data-testid=reminder][data-kind=declined_repair]")).to_be_visible()
+    shoot(page, "owner-reminders.png")
+    context.close()
+    for username, url, ready, name, full in (
+        ("advisor", "/console/care/", "care-row", "console-care-week.png", False),
+        (
+            "manager",
+            "/console/care/figures/",
+            "kind-chart",
+            "console-care-figures.png",
+            True,
+        ),
+    ):
+        context = browser.new_context(**DESKTOP)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        staff_sign_in(page, base, username)
+        page.goto(f"{base}{url}")
+        expect(page.locator(f"[data-testid={ready}]").first).to_be_visible()
+        shoot(page, name, full_page=full)
+        context.close()
+
+
 def take_screenshots(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -306,6 +338,7 @@ def take_screenshots(base: str) -> None:
             context.close()
 
             console_conversations(browser, base)
+            care_screenshots(browser, base)
         finally:
             browser.close()
 

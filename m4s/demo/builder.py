@@ -27,6 +27,7 @@ from m4s.vehicles.validation import vin_model_year
 
 from . import synthetic
 from .accounts import DEMO_PASSWORD, OWNER_PHONES
+from .care import build_care_demo, prepare_care_demo
 from .complaints import build_complaints_demo
 from .conversations import build_conversations_demo
 from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
@@ -215,6 +216,8 @@ def build_demo() -> bool:
         stores={s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)},
     )
     build_loyalty_history([g1, g2], clubs, OWNER_PHONES)
+    stores = {s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)}
+    prepare_care_demo(staff=staff, owners=owner_rows, stores=stores)
     build_telematics_demo(owner_rows)
     build_complaints_demo(
         staff=staff,
@@ -226,6 +229,7 @@ def build_demo() -> bool:
         owners=owner_rows,
         stores={s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)},
     )
+    build_care_demo(staff=staff, owners=owner_rows, stores=stores)
     return True
 
 

@@ -45,7 +45,9 @@ def build_telematics_demo(owners, *, extra_cars: int = 20) -> None:
     )
     backfill([*cars, *others], days=90)
     services.recompute_all_forecasts()
-    services.remind_due_maintenance(lead_days=30)
+    from m4s.care.scan import run_scan
+
+    run_scan(["maintenance"])  # the mileage chain's reminders, through the contact policy
     if cars:
         _moments(cars[0])
 

@@ -223,3 +223,38 @@ def labour_discount_at_settlement(*, group_id: int, customer_id: int):
         return None
     pct = member.tier.labour_discount_pct
     return pct, _("%(tier)s member: %(pct)d%% off labour") % {"tier": member.tier.name, "pct": pct}
+
+
+def issue_coupon(customer: Customer, coupon_id: int, *, today=None) -> CouponCode | None:
+    """Give the customer's membership a single-use code of one of the group's coupons (a gift
+    sent with a greeting): None when the coupon is not the group's, has ended, or the member
+    already holds as many unused codes of it as one owner may use. Runs in the caller's
+    transaction."""
+    from .models import Coupon
+    from .services import get_or_create_member
+
+    today = today or timezone.localdate()
+    group_id = customer.dealer_group_id
+    coupon = Coupon.objects.for_group(group_id).filter(pk=coupon_id, valid_to__gte=today).first()
+    if coupon is None:
+        return None
+    member = get_or_create_member(customer)
+    held = (
+        CouponCode.objects.for_group(group_id)
+        .filter(coupon=coupon, member=member, used_at__isnull=True)
+        .count()
+    )
+    if held >= coupon.per_owner_limit:
+        return None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return CouponCode.objects.create(
+                    dealer_group_id=group_id,
+                    coupon=coupon,
+                    member=member,
+                    code=ledger.new_code(10),
+                )
+        except IntegrityError:
+            continue
+    raise DomainError("conflict", _("Could not issue the coupon; please try again."), status=409)

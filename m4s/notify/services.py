@@ -1,24 +1,25 @@
 """Writes to the outbox and its delivery."""
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import DomainError
-from m4s.core.i18n import is_text, render
 from m4s.core.retry import backoff, sweep_due
 
-from .channels import CHANNELS
-from .choices import Channel, Status
-from .models import Message
+from . import channels, policy
+from .choices import Category, Channel, Status
+from .models import ContactDecision, Message, Unsubscribe
+from .outbox import enqueue_delivery, write_message
 
 if TYPE_CHECKING:  # models of other apps, for annotations only
     from m4s.customers.models import Customer
@@ -32,7 +33,7 @@ MAX_ATTEMPTS = 6
 
 def send_message(
     *,
-    channel: Channel,
+    channel: Channel | str,
     body: str | dict[str, Any],
     kind: str,
     owner: "Owner | None" = None,
@@ -42,8 +43,14 @@ def send_message(
     link: str = "",
     group: "DealerGroup | int | None" = None,
     dedupe_key: str | None = None,
-) -> Message:
+    category: str | None = None,
+) -> Message | None:
     """Write a message to the outbox inside the caller's transaction; deliver it after commit.
+
+    A message to an owner (or any message of a category that needs one: care, marketing) first
+    passes the contact policy (m4s/notify/policy.py) with the category of its kind: it may be
+    held until the owner's quiet hours end, or dropped (None is returned; the decision is
+    recorded). Staff messages go straight to the outbox.
 
     A message with a dedupe key that already exists is not written again: the existing one is
     returned, so retried business operations never double-notify.
@@ -52,53 +59,38 @@ def send_message(
     the in-app inbox shows them in the reader's current language, and the subject/body columns
     get them rendered in the active language (the recipient's, for SMS and e-mail).
     """
-    texts = {}
-    if is_text(subject):
-        texts["subject"], subject = subject, render(subject)
-    if is_text(body):
-        texts["body"], body = body, render(body)
     if channel not in Channel.values:
         raise DomainError(
             "invalid_channel", _("Unknown channel %(channel)r.") % {"channel": channel}
         )
-    if channel == Channel.INAPP and owner is None and staff is None:
-        raise DomainError("no_recipient", _("An in-app message needs an owner or a staff member."))
-    if channel in (Channel.SMS, Channel.EMAIL) and not to:
-        to = (owner.phone if channel == Channel.SMS else owner.email) if owner else ""
-        if not to and staff is not None:
-            to = staff.phone if channel == Channel.SMS else staff.email
-        if not to:
-            raise DomainError(
-                "no_address", _("No address to send this %(channel)s to.") % {"channel": channel}
-            )
-    now = timezone.now()
-    fields = dict(
+    category = category or policy.category_for(kind)
+    if staff is None and (owner is not None or category in policy.CAPPED):
+        decisions = policy.contact(
+            owner=owner,
+            category=category,
+            kind=kind,
+            compose=lambda: (subject, body),
+            reason=dedupe_key or "",
+            link=link,
+            group=group,
+            channels=[channel],
+            to=to,
+            dedupe_key=dedupe_key,
+        )
+        return decisions[0].message if decisions else None
+    return write_message(
         channel=channel,
         body=body,
         kind=kind,
         owner=owner,
         staff=staff,
-        to_address=to,
+        to=to,
         subject=subject,
-        texts=texts,
         link=link,
-        dealer_group_id=getattr(group, "pk", group),
-        next_attempt_at=now,
-        created_at=now,
+        group=group,
+        dedupe_key=dedupe_key,
+        category=category if staff is None else "",
     )
-    if dedupe_key:
-        existing = Message.objects.filter(dedupe_key=dedupe_key).first()
-        if existing:
-            return existing
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(dedupe_key=dedupe_key, **fields)
-        except IntegrityError:
-            return Message.objects.get(dedupe_key=dedupe_key)
-    else:
-        message = Message.objects.create(**fields)
-    transaction.on_commit(lambda: enqueue_delivery(message.pk))
-    return message
 
 
 def tell_staff(
@@ -125,7 +117,7 @@ def tell_staff(
         with translation.override(person.language or settings.LANGUAGE_CODE):
             title, body = compose()
             sent.append(
-                send_message(
+                write_message(
                     channel=Channel.INAPP,
                     staff=person,
                     group=group_id,
@@ -187,48 +179,28 @@ def tell_customer(
     dedupe: str,
     sms: bool = False,
     link: str = "",
-) -> None:
-    """An in-app message (and an SMS if asked) to a dealer's customer, composed by
-    `compose() -> (title, body)` in their own language (strings, or `m4s.core.i18n.text` that
-    the inbox re-renders in the reader's language when shown). A customer who never signed in to
-    the app gets the SMS only; no customer, no message. Deduplicated per `dedupe` and channel."""
+    category: str | None = None,
+    cycle: str = "",
+) -> list[ContactDecision]:
+    """A message to a dealer's customer through the contact policy (m4s/notify/policy.py),
+    composed by `compose() -> (title, body)` in their own language (strings, or
+    `m4s.core.i18n.text` that the inbox re-renders in the reader's language when shown): the
+    in-app inbox, and when `sms` is asked (always for care and marketing) the owner's first
+    reachable outside channel in their order. A customer who never signed in to the app gets an
+    SMS only; no customer, no message. Deduplicated per `dedupe` (+ `cycle`) and channel."""
     if customer is None:
-        return
-    owner = customer.owner
-    with translation.override(getattr(owner, "language", None) or settings.LANGUAGE_CODE):
-        title, body = compose()
-        if owner is not None:
-            send_message(
-                channel=Channel.INAPP,
-                owner=owner,
-                group=customer.dealer_group_id,
-                kind=kind,
-                subject=title,
-                body=body,
-                link=link,
-                dedupe_key=f"{dedupe}:inapp",
-            )
-        if sms or owner is None:
-            send_message(
-                channel=Channel.SMS,
-                to=customer.phone,
-                owner=owner,
-                group=customer.dealer_group_id,
-                kind=kind,
-                body=f"{render(title)}: {render(body)}",
-                dedupe_key=f"{dedupe}:sms",
-            )
-
-
-def enqueue_delivery(message_id: int, run_after: datetime | None = None) -> None:
-    from .tasks import deliver_message_task
-
-    task = deliver_message_task
-    if run_after is not None and task.get_backend().supports_defer:
-        task = task.using(run_after=run_after)
-    elif run_after is not None:
-        return  # this backend cannot defer; the periodic sweep delivers it when due
-    task.enqueue(message_id)
+        return []
+    category = category or policy.category_for(kind)
+    return policy.contact(
+        customer=customer,
+        category=category,
+        kind=kind,
+        compose=compose,
+        reason=dedupe,
+        cycle=cycle,
+        link=link,
+        external=True if sms else None,
+    )
 
 
 def deliver_message(message_id: int) -> str:
@@ -244,8 +216,18 @@ def deliver_message(message_id: int) -> str:
     if not claimed:
         return "skipped"
     message = Message.objects.select_related("owner").get(pk=message_id)
+    if message.owner_id is not None and message.category and not policy.still_allowed(message):
+        # held through quiet hours, and the owner switched this off meanwhile: not sent
+        Message.objects.filter(pk=message.pk).update(status=Status.DROPPED)
+        return "dropped"
     try:
-        CHANNELS[message.channel](message)
+        reference = channels.deliver(message)
+    except channels.Undeliverable as exc:
+        logger.warning("Message %s cannot be delivered: %s", message.pk, exc)
+        Message.objects.filter(pk=message.pk).update(
+            status=Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return "failed"
     except Exception as exc:  # any gateway failure: record it, back off, retry
         logger.warning(
             "Delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc
@@ -261,7 +243,7 @@ def deliver_message(message_id: int) -> str:
         enqueue_delivery(message.pk, run_after=next_at)
         return "retry"
     Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now()
+        status=Status.SENT, sent_at=timezone.now(), provider_ref=(reference or "")[:100]
     )
     return "sent"
 
@@ -297,3 +279,79 @@ def mark_all_read(*, owner: "Owner | None" = None, staff: "StaffUser | None" = N
     qs = Message.objects.filter(channel=Channel.INAPP, status=Status.SENT, read_at__isnull=True)
     qs = qs.filter(owner=owner) if owner is not None else qs.filter(staff=staff)
     return qs.update(read_at=timezone.now())
+
+
+# --- the owner's notification settings -------------------------------------------------------
+def switch_category(
+    owner: "Owner", category: str, *, enabled: bool, source: str, group_id: int | None = None
+) -> "Owner":
+    """Switch one category of messages on or off for an owner (transactional ones cannot be
+    switched off). Switching marketing off also withdraws the marketing consent (recorded)."""
+    from m4s.owners.models import Owner as OwnerModel
+    from m4s.owners.services import update_owner_profile
+
+    if category not in [c.value for c in policy.UNSUBSCRIBABLE]:
+        raise DomainError(
+            "invalid_category",
+            _("Messages of this kind cannot be switched off."),
+        )
+    with transaction.atomic():
+        locked = OwnerModel.objects.select_for_update().get(pk=owner.pk)
+        prefs = dict(locked.notification_prefs or {})
+        entry = dict(prefs.get(category) or {})
+        was = bool(entry.get("enabled", True))
+        entry["enabled"] = enabled
+        prefs[category] = entry
+        locked.notification_prefs = prefs
+        locked.save(update_fields=["notification_prefs"])
+        if was and not enabled:
+            Unsubscribe.objects.create(
+                owner=locked,
+                dealer_group_id=group_id,
+                category=category,
+                source=source,
+                at=timezone.now(),
+            )
+        if category == Category.MARKETING and not enabled and locked.marketing_consent:
+            locked = update_owner_profile(locked, {"marketing_consent": False}, source=source)
+    return locked
+
+
+def unsubscribe_by_token(token: str) -> tuple["Owner", str]:
+    """The one-tap link: switch the category it names off for the owner it names. A forged,
+    damaged or stale (closed account) link changes nothing and is a 404."""
+    from m4s.owners.models import Owner as OwnerModel
+
+    parsed = policy.read_unsubscribe_token(token)
+    owner = OwnerModel.objects.filter(pk=parsed[0], is_active=True).first() if parsed else None
+    if parsed is None or owner is None:
+        raise DomainError("invalid_link", _("This unsubscribe link is not valid."), status=404)
+    _owner_id, category, group_id = parsed
+    return switch_category(
+        owner, category, enabled=False, source="link", group_id=group_id
+    ), category
+
+
+OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+
+
+@transaction.atomic
+def bind_wechat_openid(owner: "Owner", openid: str, *, source: str) -> "Owner":
+    """Bind (or with "" unbind) the owner's WeChat openid with the dealer's official account:
+    from the owner's OAuth hand-shake in WeChat ("oauth") or by staff ("staff"). A WeChat account
+    belongs to one owner: bound to another owner before, it moves here."""
+    from m4s.owners.models import Owner as OwnerModel
+
+    openid = (openid or "").strip()
+    if openid and not OPENID_RE.match(openid):
+        raise DomainError("invalid_openid", _("This is not a WeChat openid."))
+    if openid:
+        OwnerModel.objects.filter(wechat_openid=openid).exclude(pk=owner.pk).update(
+            wechat_openid=""
+        )
+    OwnerModel.objects.filter(pk=owner.pk).update(wechat_openid=openid)
+    owner.wechat_openid = openid
+    logger.info(
+        "WeChat openid %s for owner %s (%s)", "bound" if openid else "unbound", owner.pk, source
+    )
+    return owner

@@ -6,8 +6,8 @@ A backup is a folder `m4s-backup-<UTC time>/` holding
 - `media.tar.gz` (MEDIA_ROOT),
 - `manifest.json`: when, which engine and server version, the row count of every table, the
   SHA-256 of each file and the fingerprints of the field-encryption keys (never the keys),
-- `keys.enc` only with --with-keys: FIELD_ENCRYPTION_KEYS and SECRET_KEY encrypted with a key
-  derived from a passphrase (scrypt + Fernet).
+- `keys.enc` only with --with-keys: FIELD_ENCRYPTION_KEYS, SECRET_KEY and VAPID_PRIVATE_KEY
+  encrypted with a key derived from a passphrase (scrypt + Fernet).
 
 Restore puts the database and the files back (PostgreSQL: `pg_restore --clean --if-exists`),
 then compares every table's row count with the manifest."""
@@ -95,7 +95,12 @@ def _key_from(passphrase: str, salt: bytes) -> Fernet:
 def seal_keys(passphrase: str) -> dict[str, str]:
     salt = os.urandom(16)
     secret = json.dumps(
-        {"FIELD_ENCRYPTION_KEYS": crypto.all_keys(), "SECRET_KEY": settings.SECRET_KEY}
+        {
+            "FIELD_ENCRYPTION_KEYS": crypto.all_keys(),
+            "SECRET_KEY": settings.SECRET_KEY,
+            # the owners' browsers are subscribed to web push under this key
+            "VAPID_PRIVATE_KEY": settings.VAPID_PRIVATE_KEY,
+        }
     ).encode()
     return {
         "kdf": "scrypt-n32768-r8-p1",

@@ -12,6 +12,8 @@ class Channel(models.TextChoices):
     INAPP = "inapp", _("In-app inbox")
     SMS = "sms", _("Text message")
     EMAIL = "email", _("E-mail")
+    PUSH = "push", _("Phone notification (web push)")
+    WECHAT = "wechat", _("WeChat")
 
 
 class ConsentKind(models.TextChoices):

@@ -25,6 +25,13 @@ class Owner(models.Model):
     channels = models.JSONField(_("preferred channels"), default=default_channels)
     quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    # IANA zone the quiet hours are read in; empty: the home store's zone, else the platform's
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # per message category (m4s.notify.choices.Category): {"care": {"enabled": false,
+    # "channels": ["inapp", "push"]}}; a category not named is on, on every channel above
+    notification_prefs = models.JSONField(_("notification settings"), default=dict, blank=True)
+    # the owner's openid with the dealer's WeChat official account (template messages)
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True, db_index=True)
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     marketing_consent_at = models.DateTimeField(
         _("marketing consent given or withdrawn at"), null=True, blank=True

@@ -7,7 +7,7 @@ from m4s.core.personal_data import erased_phone, rows
 from .models import ConsentRecord, Owner, default_channels
 
 PERSONAL_FIELDS = {
-    "owners.Owner": {"phone", "name", "email", "birthday"},
+    "owners.Owner": {"phone", "name", "email", "birthday", "wechat_openid"},
 }
 NOT_PERSONAL = {
     "owners.ConsentRecord": {"source": "how a consent was given (app, api): kept as evidence"},
@@ -28,6 +28,9 @@ def export_owner(owner) -> dict:
                     "channels",
                     "quiet_hours_start",
                     "quiet_hours_end",
+                    "time_zone",
+                    "notification_prefs",
+                    "wechat_openid",
                     "marketing_consent",
                     "marketing_consent_at",
                     "telematics_consent",
@@ -58,6 +61,9 @@ def erase_owner(owner) -> dict:
         channels=default_channels(),
         quiet_hours_start=None,
         quiet_hours_end=None,
+        time_zone="",
+        notification_prefs={},
+        wechat_openid="",
         marketing_consent=False,
         marketing_consent_at=now,
         telematics_consent=False,

@@ -1,6 +1,8 @@
 """Writes to an owner's own profile, preferences and consents."""
 
 import datetime as dt
+import functools
+import zoneinfo
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,6 +25,7 @@ PROFILE_FIELDS = {
     "channels",
     "quiet_hours_start",
     "quiet_hours_end",
+    "time_zone",
 }
 CONSENT_FIELDS = {
     "marketing_consent": ConsentKind.MARKETING,
@@ -37,6 +40,16 @@ class TelematicsConsentChanged:
 
     owner_id: int
     granted: bool
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names the tz database knows ("Asia/Shanghai", "Asia/Seoul" ...)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def valid_time_zone(name: str) -> bool:
+    return name in time_zones()
 
 
 def _validate(changes: dict, owner: Owner) -> dict:
@@ -62,6 +75,13 @@ def _validate(changes: dict, owner: Owner) -> dict:
                     "invalid_language",
                     _("Language must be one of %(choices)s.")
                     % {"choices": ", ".join(Language.values)},
+                )
+        elif field == "time_zone":
+            value = (value or "").strip()
+            if value and not valid_time_zone(value):
+                raise DomainError(
+                    "invalid_time_zone",
+                    _("%(zone)s is not a time zone such as Asia/Shanghai.") % {"zone": value[:64]},
                 )
         elif field == "channels":
             value = list(dict.fromkeys(value or []))

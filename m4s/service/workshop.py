@@ -4,6 +4,8 @@ item-by-item approval, repair lines, clocking on and off, quality check and deli
 Each function runs in one transaction on the locked repair order; notifications are written to
 the outbox inside it and delivered after commit."""
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -739,3 +741,34 @@ def deliver(actor, ro: RepairOrder, *, odometer: int) -> RepairOrder:
     )
     schedule_survey(ro, now)
     return ro
+
+
+def record_done_elsewhere(
+    vehicle: Vehicle,
+    *,
+    item_ids: list[int] | tuple[int, ...] = (),
+    operation_id: int | None = None,
+    done_on: dt.date,
+    done_km: int | None = None,
+) -> list[MaintenanceRecord]:
+    """The owner had maintenance done at another garage: the items of the car's schedule (these
+    ids, and those served by `operation_id`) are recorded as served then, without a repair
+    order, so the schedule counts from that day and those kilometres; the odometer reading is
+    kept too."""
+    group_id = vehicle.dealer_group_id
+    if done_km is not None:
+        vehicle_services.record_odometer(group_id, vehicle.pk, done_km)
+    schedule = selectors.schedule_for(vehicle)
+    if schedule is None or not (item_ids or operation_id):
+        return []
+    items = schedule.items.all()
+    wanted = set(item_ids)
+    chosen = [
+        i for i in items if i.pk in wanted or (operation_id and i.operation_id == operation_id)
+    ]
+    return MaintenanceRecord.objects.bulk_create(
+        MaintenanceRecord(
+            dealer_group_id=group_id, vehicle=vehicle, item=item, done_on=done_on, done_km=done_km
+        )
+        for item in chosen
+    )

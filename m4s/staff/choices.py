@@ -55,13 +55,25 @@ class Perm(models.TextChoices):
         "view_conversation_figures",
         _("See conversation and call figures"),
     )
+    HANDLE_CARE = (
+        "handle_care",
+        _("Work the care list (reminders due this week) and record traffic violations"),
+    )
+    MANAGE_CARE = (
+        "manage_care",
+        _("Set reminder rules, import traffic violations, manage integration keys"),
+    )
+    VIEW_CARE_FIGURES = "view_care_figures", _("See care figures (reminders and what they bring)")
+    PUBLISH_WEATHER = "publish_weather", _("Publish weather warnings")
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.PLATFORM_ADMIN: frozenset(Perm.values),
-    Role.LOCAL_ORG_EDITOR: frozenset({Perm.USE_CONSOLE, Perm.PUBLISH_LOCAL_CONTENT}),
+    Role.LOCAL_ORG_EDITOR: frozenset(
+        {Perm.USE_CONSOLE, Perm.PUBLISH_LOCAL_CONTENT, Perm.PUBLISH_WEATHER}
+    ),
     Role.GROUP_ADMIN: frozenset(
         _FRONT_LINE
         | {
@@ -85,6 +97,10 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.VIEW_COMPLAINT_FIGURES,
             Perm.HANDLE_CONVERSATIONS,
             Perm.VIEW_CONVERSATION_FIGURES,
+            Perm.HANDLE_CARE,
+            Perm.MANAGE_CARE,
+            Perm.VIEW_CARE_FIGURES,
+            Perm.PUBLISH_WEATHER,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -107,6 +123,8 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.VIEW_COMPLAINT_FIGURES,
             Perm.HANDLE_CONVERSATIONS,
             Perm.VIEW_CONVERSATION_FIGURES,
+            Perm.HANDLE_CARE,
+            Perm.VIEW_CARE_FIGURES,
         }
     ),
     Role.SALES_CONSULTANT: frozenset(
@@ -121,6 +139,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.SETTLE_REPAIR_ORDERS,
             Perm.USE_VOUCHERS,
             Perm.HANDLE_CONVERSATIONS,
+            Perm.HANDLE_CARE,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(
@@ -130,6 +149,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.USE_VOUCHERS,
             Perm.HANDLE_COMPLAINTS,
             Perm.HANDLE_CONVERSATIONS,
+            Perm.HANDLE_CARE,
         }
     ),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),

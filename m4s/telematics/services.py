@@ -1,5 +1,6 @@
 """Every write of the connected-car area apart from raw ingest (writer.py): terminals, alarms,
-rescue cases, parked mode and geofences, mileage forecasts and maintenance reminders."""
+rescue cases, parked mode and geofences, mileage forecasts (which the daily care scan,
+m4s/care/scan.py, turns into maintenance reminders)."""
 
 import datetime as dt
 import functools
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from m4s.core.errors import DomainError
-from m4s.core.i18n import name_of, text
+from m4s.core.i18n import text
 from m4s.customers.choices import TimelineKind
 from m4s.customers.services import record_timeline
 from m4s.notify.services import tell_customer, tell_on_duty
@@ -29,7 +30,6 @@ from .models import (
     DailyOdometer,
     Device,
     Geofence,
-    MaintenanceReminder,
     MileageForecast,
     RescueCase,
     VehicleState,
@@ -676,64 +676,3 @@ def projected_items(
             }
         )
     return out
-
-
-def remind_due_maintenance(now: dt.datetime | None = None, *, lead_days: int = 21) -> int:
-    """Scheduled: cars whose next item falls due within the lead time get one reminder per item
-    and service cycle (to-do, inbox with a one-tap booking link; the advisor's list), outside
-    the owner's quiet hours."""
-    from m4s.owners.selectors import in_quiet_hours
-
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    sent = 0
-    for forecast in MileageForecast.objects.unscoped().select_related(
-        "vehicle__current_owner__owner"
-    ):
-        vehicle = forecast.vehicle
-        customer = vehicle.current_owner
-        if customer is None:
-            continue
-        for p in projected_items(vehicle, forecast, today=today):
-            due = p["due"]
-            if not p["projected_on"] or (p["projected_on"] - today).days > lead_days:
-                continue
-            cycle = str(due.last_on or due.last_km or "new")
-            try:
-                with transaction.atomic():
-                    reminder = MaintenanceReminder.objects.create(
-                        dealer_group_id=vehicle.dealer_group_id,
-                        vehicle=vehicle,
-                        item=due.item,
-                        cycle=cycle,
-                        due_on=p["projected_on"],
-                        confidence=p["confidence"],
-                        created_at=now,
-                    )
-            except IntegrityError:
-                continue
-            owner = customer.owner
-            if owner is not None and in_quiet_hours(owner, now):
-                continue  # the to-do shows it; the message goes out on a later run
-            link = f"/app/service/book/?vehicle={vehicle.pk}" + (
-                f"&package={due.item.package_id}" if due.item.package_id else ""
-            )
-            _tell_owner(
-                customer,
-                "care.maintenance",
-                lambda d=due, p=p: (
-                    text(
-                        gettext_noop("%(item)s is due around %(date)s"),
-                        item=name_of(d.item),
-                        date=p["projected_on"].isoformat(),
-                    ),
-                    text(gettext_noop("Book in one tap, at a time that suits you.")),
-                ),
-                dedupe=f"maint:{reminder.pk}",
-                link=link,
-            )
-            MaintenanceReminder.objects.for_group(vehicle.dealer_group_id).filter(
-                pk=reminder.pk
-            ).update(sent_at=now)
-            sent += 1
-    return sent

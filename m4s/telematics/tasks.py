@@ -16,11 +16,6 @@ def recompute_forecasts_task():
 
 
 @task()
-def remind_due_maintenance_task():
-    return services.remind_due_maintenance()
-
-
-@task()
 def purge_telemetry_task():
     from .storage import purge_old_telemetry
 

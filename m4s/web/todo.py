@@ -1,10 +1,11 @@
 """The owner's to-do list on the home screen, computed from real state: repair items waiting for
 the owner's decision, unread replies in their conversations and a call back they asked for, a
 visit today or tomorrow, unread messages, a car to bind, maintenance
-that is overdue, an open revisit survey, the profile.
+that is overdue, the care reminders that are due (a declined repair, insurance, inspection, a
+violation, a weather warning, a greeting), an open revisit survey, the profile.
 
-A handful of queries: a few for the service state plus three per bound car (at most three cars)
-for the maintenance schedule."""
+A handful of queries: a few for the service state, three per bound car (at most three cars)
+for the maintenance schedule, two for the care reminders."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ from m4s.service.choices import OPEN_RO, AppointmentStatus, Approval
 from m4s.service.models import RepairLine
 
 MAINTENANCE_CARS = 3
+CARE_SCANNED = 30  # the owner's open reminders looked at, soonest first
+CARE_SHOWN = 4
+CARE_AHEAD_DAYS = 60  # insurance is reminded 60 days ahead
+CARE_GREETING_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,32 @@ def _conversations(owner) -> list[Todo]:
     return todos
 
 
+def _care(owner, todos: list[Todo]) -> list[Todo]:
+    """Reminders of the care scan that are due (not snoozed, not closed): each with its one-tap
+    link (a booking form filled in, else the reminder's page). A car that already has a
+    maintenance entry above gets no second one. Two queries (the reminders and their rules)."""
+    from m4s.care.choices import Kind, Status
+    from m4s.care.selectors import owner_reminders
+
+    today = timezone.localdate()
+    taken = {t.key for t in todos}
+    out = []
+    for r in owner_reminders(owner, limit=CARE_SCANNED):
+        if r.status == Status.SNOOZED or (r.due_on - today).days > CARE_AHEAD_DAYS:
+            continue
+        if r.kind == Kind.MAINTENANCE and f"maintenance:{r.vehicle_id}" in taken:
+            continue
+        greeting = r.kind in (Kind.BIRTHDAY, Kind.ANNIVERSARY, Kind.FESTIVAL)
+        if greeting and (today - r.due_on).days > CARE_GREETING_DAYS:
+            continue
+        link = r.action_url if r.action_url.startswith("/app/") else ""
+        title = getattr(r, "title", "")  # set by the selector, in the reader's language
+        out.append(Todo(f"care:{r.pk}", title, link or reverse("app-care-reminder", args=[r.pk])))
+        if len(out) >= CARE_SHOWN:
+            break
+    return out
+
+
 def owner_todos(owner) -> list[Todo]:
     now = timezone.now()
     todos = _approvals(owner)
@@ -254,6 +285,7 @@ def owner_todos(owner) -> list[Todo]:
                 reverse("app-service-survey", args=[survey.pk]),
             )
         )
+    todos += _care(owner, todos)
     todos += _loyalty(owner, now)
     if not owner.name:
         todos.append(Todo("profile", _("Tell us your name"), reverse("app-profile")))

@@ -2,10 +2,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from m4s.care import urls as care_urls
 from m4s.complaints import urls as complaints_urls
 from m4s.conversations import urls as conversations_urls
 from m4s.customers import urls as customers_urls
 from m4s.loyalty import urls as loyalty_urls
+from m4s.notify import urls as notify_urls
 from m4s.privacy import urls as privacy_urls
 from m4s.service import urls as service_urls
 from m4s.telematics import urls as telematics_urls
@@ -36,12 +38,15 @@ urlpatterns = [
     path("app/privacy/", include(privacy_urls.owner_urlpatterns)),
     path("app/complaints/", include(complaints_urls.owner_urlpatterns)),
     path("app/conversations/", include(conversations_urls.owner_urlpatterns)),
+    path("app/care/", include(care_urls.owner_urlpatterns)),
+    path("app/notifications/", include(notify_urls.owner_urlpatterns)),
     # staff console
     path("console/service/", include(service_urls.console_urlpatterns)),
     path("console/loyalty/", include(loyalty_urls.console_urlpatterns)),
     path("console/telematics/", include(telematics_urls.console_urlpatterns)),
     path("console/complaints/", include(complaints_urls.console_urlpatterns)),
     path("console/conversations/", include(conversations_urls.console_urlpatterns)),
+    path("console/care/", include(care_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(

@@ -60,6 +60,11 @@ DATA_REFUSALS = {
     "invalid_due_date": "a corrective action's due date is counted from today",
     "invalid_window": "a callback window is counted from now and must end after it starts",
     "reason_required": "whether the owner asked for the call, has an open case or a booked visit",
+    "invalid_endpoint": "whether a push endpoint's host is a push service (WEBPUSH_ALLOWED_HOSTS)",
+    "invalid_keys": "whether a browser's p256dh key is a point on the P-256 curve",
+    "date_out_of_range": "a violation's date is counted from now (at most 3 years ago, not ahead)",
+    "invalid_date": "a service done elsewhere: today or up to a year ago, counted from today",
+    "not_a_service": "whether the reminder is about a service (its kind)",
 }
 
 
@@ -163,6 +168,9 @@ def _contract_world(w):
     claimant = customer_services.get_or_create_customer_for_owner(w.owner_b, w.store_a)
     customer_services.bind_customer_vehicle(claimant, w.car, via="app", invitation=None, staff=None)
 
+    from m4s.care.services import create_integration_key
+
+    _row, care_key = create_integration_key(w.group_a.pk, "contract test")
     w.tokens = {
         "OwnerAuth": [issue_token(owner=w.owner)],
         "StaffAuth": [
@@ -171,6 +179,7 @@ def _contract_world(w):
         ],
         "DeviceAuth": [w.token_a],
         "PartnerAuth": [w.club.api_key],
+        "IntegrationKeyBearer": [care_key],
     }
     w.tokens["AnyAuth"] = [w.tokens["OwnerAuth"][0], *w.tokens["StaffAuth"][:3]]
     return w

@@ -36,6 +36,17 @@ def connected(workshop):
     return w
 
 
+def _remind(lead_days: int) -> int:
+    """The care scan's maintenance pass (it replaced remind_due_maintenance) with this lead."""
+    from m4s.care.models import ReminderRule
+    from m4s.care.rules import ensure_rules
+    from m4s.care.scan import run_scan
+
+    ensure_rules()
+    ReminderRule.objects.unscoped().filter(kind="maintenance").update(lead_days=[lead_days])
+    return run_scan(["maintenance"])["written"]["maintenance"]
+
+
 def _msg(seq, when, **kw):
     return {"device_id": "obd-1", "seq": seq, "ts": when.isoformat(), **kw}
 
@@ -74,9 +85,9 @@ def test_forecast_projects_items_and_reminds_once(connected, api_client):
     rotation = items["Tyre rotation"]
     assert rotation["by"] == "km" and rotation["projected_on"] is not None
     assert w.my_car.odometer_km == 18500  # not moved by the daily table alone
-    sent = services.remind_due_maintenance(lead_days=30)
+    sent = _remind(30)
     assert sent >= 1
-    assert services.remind_due_maintenance(lead_days=30) == 0  # once per item and cycle
+    assert _remind(30) == 0  # once per item and cycle
     reminder = MaintenanceReminder.objects.for_group(w.group_a).filter(vehicle=w.my_car).first()
     inbox = Message.objects.filter(owner=w.owner, kind="care.maintenance").first()
     assert reminder.sent_at and "/app/service/book/?vehicle=" in inbox.link
@@ -351,7 +362,7 @@ def test_the_advisor_sees_cars_falling_due_on_the_service_board(connected, clien
         for i in range(30)
     )
     services.compute_forecast(w.my_car.pk, today=today)
-    assert services.remind_due_maintenance(lead_days=30) >= 1
+    assert _remind(30) >= 1
     client.force_login(w.advisor_a)
     page = client.get(
         f"/console/service/?store={w.store_a.pk}", HTTP_ACCEPT_LANGUAGE="en"
@@ -388,7 +399,7 @@ def test_the_owner_gets_a_to_do_with_a_one_tap_booking_link(connected):
         for i in range(30)
     )
     services.compute_forecast(w.my_car.pk, today=today)
-    services.remind_due_maintenance(lead_days=30)
+    _remind(30)
     todos = {t.key: t for t in owner_todos(w.owner)}
     todo = todos[f"maintenance:{w.my_car.pk}"]
     assert "Tyre rotation falls due around" in todo.title and f"vehicle={w.my_car.pk}" in todo.url

@@ -58,6 +58,11 @@ class Command(BaseCommand):
             env.write_text(
                 f"FIELD_ENCRYPTION_KEYS={','.join(keys['FIELD_ENCRYPTION_KEYS'])}\n"
                 f"SECRET_KEY={keys['SECRET_KEY']}\n"
+                + (
+                    f"VAPID_PRIVATE_KEY={keys['VAPID_PRIVATE_KEY']}\n"
+                    if keys.get("VAPID_PRIVATE_KEY")
+                    else ""
+                )
             )
             env.chmod(0o600)
             self.stdout.write(

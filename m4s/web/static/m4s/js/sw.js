@@ -55,3 +55,34 @@ self.addEventListener("fetch", (event) => {
     );
   }
 });
+
+/* Web push (m4s/notify/webpush.py): show the notice; a tap opens (or focuses) its page. The
+ * payload is {title, body, url, tag}; a resent message has the same tag and replaces the notice. */
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = { title: event.data ? event.data.text() : "" }; }
+  const url = typeof data.url === "string" && data.url.startsWith("/") ? data.url : "/app/inbox/";
+  event.waitUntil(
+    self.registration.showNotification(data.title || "M4S", {
+      body: data.body || "",
+      tag: data.tag || undefined,
+      icon: "/static/m4s/icons/icon-192.png",
+      badge: "/static/m4s/icons/icon-192.png",
+      data: { url },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL((event.notification.data && event.notification.data.url) || "/app/inbox/", self.location.origin);
+  if (url.origin !== self.location.origin) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const w of windows) {
+        if (new URL(w.url).pathname === url.pathname && "focus" in w) return w.focus();
+      }
+      return self.clients.openWindow(url.href);
+    })
+  );
+});

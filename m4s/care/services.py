@@ -1,0 +1,880 @@
+"""Writes of the care area: what owners do with a reminder (snooze, done elsewhere, dismiss, ask
+for a quote, have the store clear a violation), what staff do (mark handled, record and import
+violations, publish weather warnings, make integration keys), and the pieces the scan's
+hand-off uses (the one-tap link, the words, a greeting's gift coupon). The scan itself is in
+scan.py; rules and templates in rules.py."""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from m4s.core.errors import DomainError, NotFound
+from m4s.core.i18n import name_of, text
+from m4s.staff.choices import Perm
+from m4s.staff.permissions import check_perm
+
+from .choices import (
+    API_KEY_PREFIX,
+    MARKETING_KINDS,
+    OPEN_STATUSES,
+    SNOOZE_MAX_DAYS,
+    VIOLATION_FUTURE_SLACK_HOURS,
+    VIOLATION_MAX_AGE_DAYS,
+    Kind,
+    Severity,
+    Status,
+    ViolationSource,
+    ViolationStatus,
+    WeatherKind,
+)
+from .models import (
+    DoneElsewhere,
+    DrivingLicence,
+    IntegrationKey,
+    Reminder,
+    ReminderRule,
+    Violation,
+    WeatherWarning,
+)
+from .rules import compose
+
+BOOK_URL = "/app/service/book/"
+FINE_MAX = Decimal("100000")
+
+
+# --- the hand-off's pieces ---------------------------------------------------------------------
+def reminder_page(reminder: Reminder) -> str:
+    return f"/app/care/reminders/{reminder.pk}/"
+
+
+def link_for(reminder: Reminder) -> str:
+    """The one-tap action of a reminder: a booking form filled in for what it is about, else
+    the reminder's own page (which carries its action: ask for a quote, have the store clear a
+    violation, the check-your-car tips, a greeting's gift)."""
+    p = reminder.payload if isinstance(reminder.payload, dict) else {}
+    if reminder.kind == Kind.MAINTENANCE and reminder.vehicle_id:
+        query: dict[str, Any] = {"vehicle": reminder.vehicle_id}
+        if p.get("package"):
+            query["package"] = p["package"]
+        return f"{BOOK_URL}?{urlencode(query)}"
+    if reminder.kind == Kind.DECLINED_REPAIR and reminder.vehicle_id:
+        return f"{BOOK_URL}?{urlencode(booking_query_for_line(reminder.vehicle_id, p))}"
+    if reminder.kind == Kind.INSPECTION and reminder.vehicle_id:
+        problem = (
+            _("Inspection-exempt label due on %(date)s")
+            if p.get("exempt")
+            else _("Annual inspection due on %(date)s")
+        ) % {"date": p.get("date", "")}
+        query = {"vehicle": reminder.vehicle_id, "service": "problem", "problem": problem}
+        return f"{BOOK_URL}?{urlencode(query)}"
+    return reminder_page(reminder)
+
+
+def booking_query_for_line(vehicle_id: int, payload: dict) -> dict[str, Any]:
+    """The booking form's query for a declined line: the car, and the job in the problem box
+    ("Front brake pads (declined 2026-11-03, 3.5 mm)")."""
+    from .rules import _measurement
+
+    item = payload.get("item")
+    name = item.get("n", "") if isinstance(item, dict) else str(item or "")
+    measured = _measurement(payload)
+    detail = _("declined %(date)s") % {"date": payload.get("declined_on", "")}
+    if measured:
+        detail = f"{detail}, {measured}"
+    return {"vehicle": vehicle_id, "service": "problem", "problem": f"{name} ({detail})"[:300]}
+
+
+def compose_for(reminder: Reminder, rule: ReminderRule | None = None) -> tuple[dict, dict]:
+    return compose(rule, reminder.kind, reminder.payload or {})
+
+
+def greeting_coupons(rows: list[Reminder]) -> dict[int, int]:
+    """{reminder id: coupon id} of the greetings among these that carry a gift: the group's
+    birthday / anniversary rule's coupon, the greeting day's coupon."""
+    from .models import GreetingDay
+
+    wanted = [r for r in rows if r.kind in (Kind.BIRTHDAY, Kind.ANNIVERSARY, Kind.FESTIVAL)]
+    if not wanted:
+        return {}
+    groups = {r.dealer_group_id for r in wanted}
+    by_rule = {
+        (g, k): c
+        for g, k, c in ReminderRule.objects.unscoped()
+        .filter(dealer_group_id__in=groups, coupon__isnull=False)
+        .values_list("dealer_group_id", "kind", "coupon_id")
+    }
+    day_ids = {(r.payload or {}).get("greeting") for r in wanted if r.kind == Kind.FESTIVAL} - {
+        None
+    }
+    by_day = dict(
+        GreetingDay.objects.unscoped()
+        .filter(pk__in=day_ids, coupon__isnull=False)
+        .values_list("pk", "coupon_id")
+    )
+    out = {}
+    for r in wanted:
+        if r.kind == Kind.FESTIVAL:
+            coupon = by_day.get((r.payload or {}).get("greeting"))
+        else:
+            coupon = by_rule.get((r.dealer_group_id, r.kind))
+        if coupon:
+            out[r.pk] = coupon
+    return out
+
+
+def attach_coupon(reminder: Reminder, coupon_id: int, now: dt.datetime) -> bool:
+    """Issue the gift through loyalty and note it in the reminder (its words mention it). A
+    greeting the owner has no consent for is not given a coupon."""
+    from m4s.loyalty.rewards import issue_coupon
+
+    if (reminder.payload or {}).get("coupon_code"):
+        return False
+    customer = reminder.customer
+    if reminder.kind in MARKETING_KINDS:
+        owner = customer.owner
+        if not (customer.marketing_consent or (owner is not None and owner.marketing_consent)):
+            return False
+    code = issue_coupon(customer, coupon_id, today=timezone.localdate(now))
+    if code is None:
+        return False
+    payload = dict(reminder.payload or {})
+    payload["coupon"] = name_of(code.coupon)
+    payload["coupon_code"] = code.code
+    payload["coupon_id"] = code.coupon_id
+    reminder.payload = payload
+    return True
+
+
+# --- owners -------------------------------------------------------------------------------------
+def get_owner_reminder(owner, reminder_id: int) -> Reminder:
+    """One of the owner's reminders (another owner's, or an unknown id: 404)."""
+    found = (
+        Reminder.objects.for_owner(owner)
+        .select_related("customer", "vehicle")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such reminder."))
+    return found
+
+
+def _lock(reminder: Reminder) -> Reminder:
+    return (
+        Reminder.objects.for_group(reminder.dealer_group_id)
+        .select_for_update(of=("self",))
+        .select_related("customer", "vehicle")
+        .get(pk=reminder.pk)
+    )
+
+
+def _open(reminder: Reminder) -> None:
+    if reminder.status not in OPEN_STATUSES:
+        raise DomainError("reminder_closed", _("This reminder is already closed."), status=409)
+
+
+@transaction.atomic
+def snooze(owner, reminder: Reminder, days: int, *, now: dt.datetime | None = None) -> Reminder:
+    """Put the reminder away for `days` days: it comes back (and is sent again) then."""
+    now = now or timezone.now()
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= SNOOZE_MAX_DAYS:
+        raise DomainError(
+            "invalid_days",
+            _("Snooze for 1 to %(max)d days.") % {"max": SNOOZE_MAX_DAYS},
+            status=422,
+        )
+    reminder = _lock(get_owner_reminder(owner, reminder.pk))
+    _open(reminder)
+    reminder.status = Status.SNOOZED
+    reminder.snoozed_until = timezone.localdate(now) + dt.timedelta(days=days)
+    reminder.save(update_fields=["status", "snoozed_until"])
+    return reminder
+
+
+@transaction.atomic
+def dismiss(owner, reminder: Reminder, *, now: dt.datetime | None = None) -> Reminder:
+    now = now or timezone.now()
+    reminder = _lock(get_owner_reminder(owner, reminder.pk))
+    _open(reminder)
+    reminder.status, reminder.closed_at = Status.DISMISSED, now
+    reminder.save(update_fields=["status", "closed_at"])
+    return reminder
+
+
+DONE_ELSEWHERE_KINDS = (Kind.MAINTENANCE, Kind.DECLINED_REPAIR, Kind.INSPECTION, Kind.INSURANCE)
+
+
+@transaction.atomic
+def done_elsewhere(
+    owner,
+    reminder: Reminder,
+    *,
+    done_on: dt.date,
+    odometer_km: int | None = None,
+    now: dt.datetime | None = None,
+) -> DoneElsewhere:
+    """The owner had it done at another garage: the reminder closes, the service is recorded
+    (a maintenance item moves the car's schedule: it counts from then), and the fact is kept as
+    a retention signal on the customer's timeline."""
+    from m4s.customers.choices import TimelineKind
+    from m4s.customers.services import record_timeline
+    from m4s.service.workshop import record_done_elsewhere
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    reminder = _lock(get_owner_reminder(owner, reminder.pk))
+    _open(reminder)
+    if reminder.kind not in DONE_ELSEWHERE_KINDS:
+        raise DomainError("not_a_service", _("Only a service can be done elsewhere."), status=400)
+    if not isinstance(done_on, dt.date) or done_on > today:
+        raise DomainError("invalid_date", _("The date cannot be in the future."), status=400)
+    if done_on < today - dt.timedelta(days=366):
+        raise DomainError("invalid_date", _("The date cannot be more than a year ago."), status=400)
+    if odometer_km is not None and not 0 <= odometer_km <= 2_000_000:
+        raise DomainError("invalid_odometer", _("Enter the odometer in km."), status=422)
+    p = reminder.payload if isinstance(reminder.payload, dict) else {}
+    if reminder.vehicle is not None:
+        items = []
+        if reminder.kind == Kind.MAINTENANCE and p.get("item_id"):
+            items = [int(p["item_id"])]
+        operation = p.get("operation") if reminder.kind == Kind.DECLINED_REPAIR else None
+        record_done_elsewhere(
+            reminder.vehicle,
+            item_ids=items,
+            operation_id=int(operation) if operation else None,
+            done_on=done_on,
+            done_km=odometer_km,
+        )
+    record = DoneElsewhere.objects.create(
+        dealer_group_id=reminder.dealer_group_id,
+        reminder=reminder,
+        customer=reminder.customer,
+        vehicle=reminder.vehicle,
+        kind=reminder.kind,
+        done_on=done_on,
+        odometer_km=odometer_km,
+        created_at=now,
+    )
+    reminder.status, reminder.closed_at = Status.DONE_ELSEWHERE, now
+    reminder.save(update_fields=["status", "closed_at"])
+    record_timeline(
+        reminder.customer,
+        TimelineKind.NOTE,
+        gettext_noop("Had %(what)s done at another garage on %(date)s"),
+        params={"what": _label(Kind(reminder.kind).label), "date": done_on.isoformat()},
+        data={"care": "done_elsewhere", "reminder": reminder.pk},
+        at=now,
+    )
+    return record
+
+
+def _label(label: Any) -> Any:
+    """A choice label (gettext_lazy) stored as system text: translated when read."""
+    args = getattr(label, "_args", ())
+    return {"t": args[0]} if len(args) == 1 and isinstance(args[0], str) else str(label)
+
+
+@transaction.atomic
+def request_quote(owner, reminder: Reminder, *, now: dt.datetime | None = None) -> Reminder:
+    """One tap on an insurance reminder: the store's staff are asked for a renewal quote."""
+    now = now or timezone.now()
+    reminder = _lock(get_owner_reminder(owner, reminder.pk))
+    if reminder.kind != Kind.INSURANCE:
+        raise DomainError("wrong_kind", _("This reminder has no quote to ask for."), status=422)
+    _tell_store(
+        reminder,
+        "care.quote_request",
+        lambda: (
+            text(gettext_noop("Insurance renewal quote asked for")),
+            text(
+                gettext_noop("%(name)s, %(plate)s: policy ends %(date)s."),
+                name=reminder.customer.name,
+                plate=(reminder.payload or {}).get("plate", ""),
+                date=(reminder.payload or {}).get("date", ""),
+            ),
+        ),
+        dedupe=f"care:quote:{reminder.pk}",
+    )
+    if reminder.status in OPEN_STATUSES:
+        reminder.status, reminder.closed_at = Status.DONE, now
+        reminder.save(update_fields=["status", "closed_at"])
+    return reminder
+
+
+def _tell_store(reminder: Reminder, kind: str, compose, *, dedupe: str) -> None:
+    from m4s.notify.services import tell_on_duty
+    from m4s.staff.choices import Role
+
+    tell_on_duty(
+        reminder.customer.store,
+        (Role.SERVICE_ADVISOR, Role.CUSTOMER_SERVICE, Role.STORE_MANAGER),
+        kind,
+        compose,
+        dedupe=dedupe,
+        link=f"/console/customers/{reminder.customer_id}/",
+    )
+
+
+def get_owner_violation(owner, violation_id: int) -> Violation:
+    found = (
+        Violation.objects.for_owner(owner)
+        .select_related("vehicle", "customer__store")
+        .filter(pk=violation_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such violation."))
+    return found
+
+
+@transaction.atomic
+def request_clearing(owner, violation: Violation) -> Violation:
+    """ "Have the store clear it": the violation is marked as being cleared and the store told."""
+    from m4s.notify.services import tell_on_duty
+    from m4s.staff.choices import Role
+
+    violation = get_owner_violation(owner, violation.pk)
+    if violation.status == ViolationStatus.CLEARED:
+        raise DomainError("violation_cleared", _("This violation is already cleared."), status=409)
+    if violation.status == ViolationStatus.OPEN:
+        Violation.objects.for_group(violation.dealer_group_id).filter(
+            pk=violation.pk, status=ViolationStatus.OPEN
+        ).update(status=ViolationStatus.CLEARING)
+        violation.status = ViolationStatus.CLEARING
+        tell_on_duty(
+            violation.customer.store if violation.customer else None,
+            (Role.SERVICE_ADVISOR, Role.CUSTOMER_SERVICE, Role.STORE_MANAGER),
+            "care.clear_violation",
+            lambda: (
+                text(gettext_noop("Clear a traffic violation")),
+                text(
+                    gettext_noop("%(plate)s, %(when)s: %(what)s (fine %(fine)s CNY)."),
+                    plate=violation.vehicle.plate,
+                    when=timezone.localtime(violation.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                    what=violation.description,
+                    fine=str(violation.fine_cny),
+                ),
+            ),
+            dedupe=f"care:clear:{violation.pk}",
+            link=f"/console/customers/{violation.customer_id}/",
+        )
+    return violation
+
+
+@transaction.atomic
+def set_licence(customer, expires_on: dt.date, licence_class: str = "") -> DrivingLicence:
+    """The customer's driving licence expiry (entered by the owner or the desk)."""
+    if not isinstance(expires_on, dt.date):
+        raise DomainError("invalid_date", _("Enter a date."), status=422)
+    today = timezone.localdate()
+    if not today - dt.timedelta(days=366 * 2) <= expires_on <= today.replace(year=today.year + 12):
+        raise DomainError("invalid_date", _("This expiry date is not plausible."), status=422)
+    lic, _created = DrivingLicence.objects.for_group(customer.dealer_group_id).update_or_create(
+        customer=customer,
+        defaults={
+            "dealer_group_id": customer.dealer_group_id,
+            "expires_on": expires_on,
+            "licence_class": (licence_class or "")[:8],
+        },
+    )
+    return lic
+
+
+# --- staff --------------------------------------------------------------------------------------
+def get_staff_reminder(actor, reminder_id: int) -> Reminder:
+    from m4s.customers.selectors import customers_for
+
+    check_perm(actor, Perm.HANDLE_CARE)
+    found = (
+        Reminder.objects.for_actor(actor)
+        .filter(pk=reminder_id, customer__in=customers_for(actor))
+        .select_related("customer", "vehicle")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such reminder."))
+    return found
+
+
+@transaction.atomic
+def mark_handled(actor, reminder: Reminder, *, now: dt.datetime | None = None) -> Reminder:
+    """The advisor has followed it up (called, booked ...): off the care list."""
+    reminder = get_staff_reminder(actor, reminder.pk)
+    now = now or timezone.now()
+    Reminder.objects.for_group(reminder.dealer_group_id).filter(pk=reminder.pk).update(
+        handled_at=now, handled_by=actor
+    )
+    reminder.handled_at, reminder.handled_by = now, actor
+    return reminder
+
+
+def _aware(value: Any, field: str) -> dt.datetime:
+    if isinstance(value, str):
+        value = parse_datetime(value.strip()) or (
+            dt.datetime.combine(d, dt.time(12)) if (d := parse_date(value.strip())) else None
+        )
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(12))
+    if not isinstance(value, dt.datetime):
+        raise DomainError(
+            "invalid_date", _("%(field)s: enter a date and time.") % {"field": field}, status=422
+        )
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+@dataclass
+class ViolationInput:
+    occurred_at: Any
+    description: str
+    place: str = ""
+    code: str = ""
+    fine_cny: Any = 0
+    points: Any = 0
+    external_ref: str = ""
+
+
+def _clean_violation(data: ViolationInput, now: dt.datetime) -> dict[str, Any]:
+    occurred = _aware(data.occurred_at, "occurred_at")
+    if occurred < now - dt.timedelta(days=VIOLATION_MAX_AGE_DAYS):
+        raise DomainError(
+            "date_out_of_range", _("The violation is too long ago to be recorded."), status=400
+        )
+    if occurred > now + dt.timedelta(hours=VIOLATION_FUTURE_SLACK_HOURS):
+        raise DomainError(
+            "date_out_of_range", _("The violation date is in the future."), status=400
+        )
+    description = (data.description or "").strip()
+    if not description or len(description) > 300:
+        raise DomainError(
+            "invalid_description", _("Describe the violation (at most 300 characters)."), status=422
+        )
+    try:
+        fine = Decimal(str(data.fine_cny if data.fine_cny not in (None, "") else 0))
+    except (InvalidOperation, ValueError):
+        raise DomainError("invalid_fine", _("The fine is not a number."), status=422) from None
+    if (
+        not fine.is_finite()
+        or fine < 0
+        or fine > FINE_MAX
+        or fine != fine.quantize(Decimal("0.01"))
+    ):
+        raise DomainError(
+            "invalid_fine", _("The fine must be between 0 and 100,000 CNY."), status=422
+        )
+    try:
+        points = int(str(data.points if data.points not in (None, "") else 0))
+    except ValueError:
+        raise DomainError("invalid_points", _("Points must be 0 to 12."), status=422) from None
+    if not 0 <= points <= 12:
+        raise DomainError("invalid_points", _("Points must be 0 to 12."), status=422)
+    ref = (data.external_ref or "").strip()
+    if len(ref) > 64:
+        raise DomainError("invalid_reference", _("The reference is too long."), status=422)
+    place, code = (data.place or "").strip(), (data.code or "").strip()
+    if len(place) > 200 or len(code) > 20:
+        raise DomainError("invalid_place", _("The place or code is too long."), status=422)
+    return {
+        "occurred_at": occurred,
+        "description": description,
+        "place": place,
+        "code": code,
+        "fine_cny": fine,
+        "points": points,
+        "external_ref": ref,
+    }
+
+
+def find_vehicle(group_id: int, *, vin: str = "", plate: str = ""):
+    """The group's car with this VIN or plate; unknown here (another group's car too): 404."""
+    from m4s.vehicles.models import Vehicle
+    from m4s.vehicles.validation import plate_search_key
+
+    qs = Vehicle.objects.for_group(group_id).select_related("current_owner")
+    vin = (vin or "").strip().upper()
+    plate = plate_search_key(plate or "")
+    if not vin and not plate:
+        raise DomainError("vehicle_required", _("Give the car's VIN or plate."), status=422)
+    found = qs.filter(vin=vin).first() if vin else qs.filter(plate=plate).first()
+    if found is None:
+        raise DomainError("unknown_vehicle", _("No such car in this dealer group."), status=404)
+    return found
+
+
+def record_violation(
+    vehicle,
+    data: ViolationInput,
+    *,
+    source: str,
+    actor=None,
+    now: dt.datetime | None = None,
+) -> tuple[Violation, bool]:
+    """A violation of one of the group's cars (validated; nothing stored when bad). With an
+    external reference, once per group: the same reference again returns the first record.
+    The owner is reminded by the care scan's violation pass, run right after commit."""
+    now = now or timezone.now()
+    clean = _clean_violation(data, now)
+    group_id = vehicle.dealer_group_id
+    if clean["external_ref"]:
+        earlier = (
+            Violation.objects.for_group(group_id).filter(external_ref=clean["external_ref"]).first()
+        )
+        if earlier is not None:
+            return earlier, False
+    try:
+        with transaction.atomic():
+            violation = Violation.objects.create(
+                dealer_group_id=group_id,
+                vehicle=vehicle,
+                customer_id=vehicle.current_owner_id,
+                source=ViolationSource(source),
+                recorded_by=actor if getattr(actor, "pk", None) else None,
+                created_at=now,
+                **clean,
+            )
+    except IntegrityError:  # the same reference posted twice at once
+        earlier = (
+            Violation.objects.for_group(group_id).filter(external_ref=clean["external_ref"]).first()
+        )
+        if earlier is None:
+            raise
+        return earlier, False
+    _scan_after_commit([Kind.VIOLATION], group_id)
+    return violation, True
+
+
+def record_violation_by_staff(actor, vehicle_id: int, data: ViolationInput) -> Violation:
+    from m4s.customers.selectors import vehicles_for
+
+    check_perm(actor, Perm.HANDLE_CARE)
+    vehicle = vehicles_for(actor).filter(pk=vehicle_id).select_related("current_owner").first()
+    if vehicle is None:
+        raise NotFound(_("No such car."))
+    violation, _created = record_violation(vehicle, data, source=ViolationSource.STAFF, actor=actor)
+    return violation
+
+
+@transaction.atomic
+def set_violation_status(actor, violation_id: int, status: str) -> Violation:
+    check_perm(actor, Perm.HANDLE_CARE)
+    if status not in ViolationStatus.values:
+        raise DomainError("invalid_status", _("Unknown status."), status=422)
+    violation = Violation.objects.for_actor(actor).filter(pk=violation_id).first()
+    if violation is None:
+        raise NotFound(_("No such violation."))
+    violation.status = status
+    violation.cleared_at = timezone.now() if status == ViolationStatus.CLEARED else None
+    violation.save(update_fields=["status", "cleared_at"])
+    if status == ViolationStatus.CLEARED:
+        Reminder.objects.for_group(violation.dealer_group_id).filter(
+            kind=Kind.VIOLATION, target_ref=f"violation:{violation.pk}", status__in=OPEN_STATUSES
+        ).update(status=Status.DONE, closed_at=violation.cleared_at)
+    return violation
+
+
+# --- violations from a file ---------------------------------------------------------------------
+IMPORT_COLUMNS = {
+    "plate": ("plate", "车牌", "车牌号", "번호판"),
+    "vin": ("vin", "车架号", "차대번호"),
+    "occurred_at": ("occurred_at", "time", "date", "时间", "违章时间", "일시"),
+    "place": ("place", "地点", "违章地点", "장소"),
+    "code": ("code", "违章代码", "코드"),
+    "description": ("description", "what", "违章行为", "内容", "내용"),
+    "fine_cny": ("fine_cny", "fine", "罚款", "벌금"),
+    "points": ("points", "扣分", "벌점"),
+    "external_ref": ("external_ref", "reference", "ref", "编号", "决定书编号", "참조"),
+}
+IMPORT_MAX_ROWS = 5000
+IMPORT_MAX_BYTES = 5_000_000
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def _column_of(label: Any) -> str | None:
+    key = str(label or "").strip().lower().replace(" ", "_")
+    for name, aliases in IMPORT_COLUMNS.items():
+        if key in aliases:
+            return name
+    return None
+
+
+def _file_rows(file_obj, filename: str) -> list[dict]:
+    import contextlib
+    import io
+    import os
+
+    from m4s.customers.importing.reading import _read_csv, _read_xlsx
+
+    extension = os.path.splitext(filename or "")[1].lower()
+    if extension not in (".csv", ".xlsx"):
+        raise DomainError("unsupported_file", _("Upload a .csv or .xlsx file."))
+    data = file_obj.read() if hasattr(file_obj, "read") else file_obj
+    if len(data) > IMPORT_MAX_BYTES:
+        raise DomainError("file_too_large", _("The file is too large."), status=413)
+    table = _read_csv(io.BytesIO(data)) if extension == ".csv" else _read_xlsx(io.BytesIO(data))
+    rows: list[dict] = []
+    with contextlib.closing(table):  # type: ignore[type-var]  # a generator has close()
+        header: list[str | None] | None = None
+        for number, cells in table:
+            values = ["" if c is None else c for c in cells]
+            if header is None:
+                if not any(str(v).strip() for v in values):
+                    continue
+                header = [_column_of(v) for v in values]
+                unknown = [
+                    str(v)
+                    for v, h in zip(values, header, strict=False)
+                    if str(v).strip() and h is None
+                ]
+                if unknown:
+                    raise DomainError(
+                        "unknown_columns",
+                        _("Unknown column(s): %(names)s.") % {"names": ", ".join(unknown)},
+                    )
+                if (
+                    "occurred_at" not in header
+                    or "description" not in header
+                    or not ("plate" in header or "vin" in header)
+                ):
+                    raise DomainError(
+                        "missing_columns",
+                        _(
+                            "The file needs the columns plate (or vin), occurred_at and description."
+                        ),
+                    )
+                continue
+            if not any(str(v).strip() for v in values):
+                continue
+            if len(rows) >= IMPORT_MAX_ROWS:
+                raise DomainError(
+                    "too_many_rows",
+                    _("Import at most %(count)d rows per file.") % {"count": IMPORT_MAX_ROWS},
+                )
+            row = {h: v for h, v in zip(header, values, strict=False) if h}
+            row["_row"] = number
+            rows.append(row)
+    if header is None:
+        raise DomainError("empty_file", _("The file has no header row and no data."))
+    return rows
+
+
+def import_violations(actor, file_obj, filename: str) -> ImportResult:
+    """Violations from a .csv or .xlsx file (columns: plate or vin, occurred_at, description,
+    place, code, fine_cny, points, external_ref). Every row is checked first: one bad row and
+    nothing is stored (the errors name the rows). Rows whose reference is already recorded are
+    counted as duplicates."""
+    check_perm(actor, Perm.MANAGE_CARE)
+    group_id = actor.dealer_group_id
+    if not group_id:
+        raise DomainError("no_group", _("Only a dealer group's staff can import."), status=403)
+    rows = _file_rows(file_obj, filename)
+    now = timezone.now()
+    result = ImportResult()
+    cleaned = []
+    seen_refs: set[str] = set()
+    for row in rows:
+        try:
+            vehicle = find_vehicle(
+                group_id, vin=str(row.get("vin") or ""), plate=str(row.get("plate") or "")
+            )
+            data = ViolationInput(
+                occurred_at=row.get("occurred_at"),
+                description=str(row.get("description") or ""),
+                place=str(row.get("place") or ""),
+                code=str(row.get("code") or ""),
+                fine_cny=row.get("fine_cny"),
+                points=row.get("points"),
+                external_ref=str(row.get("external_ref") or ""),
+            )
+            clean = _clean_violation(data, now)
+        except DomainError as exc:
+            result.errors.append({"row": row["_row"], "code": exc.code, "message": exc.message})
+            continue
+        ref = clean["external_ref"]
+        if ref and ref in seen_refs:
+            result.duplicates += 1
+            continue
+        seen_refs.add(ref) if ref else None
+        cleaned.append((vehicle, data))
+    if result.errors:
+        raise DomainError(
+            "import_invalid",
+            _("%(count)d row(s) cannot be imported; nothing was stored.")
+            % {"count": len(result.errors)},
+            status=422,
+            errors=result.errors[:50],
+        )
+    with transaction.atomic():
+        for vehicle, data in cleaned:
+            _violation, created = record_violation(
+                vehicle, data, source=ViolationSource.IMPORT, actor=actor, now=now
+            )
+            if created:
+                result.created += 1
+            else:
+                result.duplicates += 1
+    return result
+
+
+# --- integration keys ---------------------------------------------------------------------------
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def make_integration_key(actor, name: str) -> tuple[IntegrationKey, str]:
+    """A new key for an outside system of the actor's group: (row, the key - shown once)."""
+    check_perm(actor, Perm.MANAGE_CARE)
+    if not actor.dealer_group_id:
+        raise DomainError("no_group", _("Only a dealer group's staff can make keys."), status=403)
+    return create_integration_key(actor.dealer_group_id, name)
+
+
+def new_key() -> tuple[str, str, str]:
+    """(prefix, key, hash of the key): the key is shown once and never stored."""
+    prefix = secrets.token_hex(6)
+    key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    return prefix, key, _hash(key)
+
+
+def create_integration_key(group_id: int, name: str) -> tuple[IntegrationKey, str]:
+    prefix, key, _digest = new_key()
+    row = IntegrationKey.objects.create(
+        dealer_group_id=group_id,
+        name=(name or "integration")[:80],
+        prefix=prefix,
+        key_hash=_hash(key),
+    )
+    return row, key
+
+
+def group_of_key(key: str | None, *, now: dt.datetime | None = None) -> int | None:
+    """The dealer group of a live integration key, else None."""
+    key = (key or "").strip()
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not parts[1] or len(parts[1]) > 16:
+        return None
+    row = IntegrationKey.objects.unscoped().filter(prefix=parts[1]).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _hash(key)):
+        return None
+    now = now or timezone.now()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        IntegrationKey.objects.unscoped().filter(pk=row.pk).update(last_used_at=now)
+    return row.dealer_group_id
+
+
+def revoke_integration_key(actor, key_id: int) -> None:
+    check_perm(actor, Perm.MANAGE_CARE)
+    if (
+        not IntegrationKey.objects.for_actor(actor)
+        .filter(pk=key_id)
+        .update(revoked_at=timezone.now())
+    ):
+        raise NotFound(_("No such key."))
+
+
+# --- weather ------------------------------------------------------------------------------------
+def publish_warning(
+    actor,
+    *,
+    city: str,
+    kind: str,
+    severity: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    advice: str = "",
+    advice_i18n: dict | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
+    radius_km: int = 60,
+    now: dt.datetime | None = None,
+) -> WeatherWarning:
+    """A warning for a city, from the actor's local organisation (a local-life editor: every
+    group of it) or dealer group. Owners near the city are told at once (the scan's weather
+    pass runs after commit)."""
+    now = now or timezone.now()
+    check_perm(actor, Perm.PUBLISH_WEATHER)
+    city = (city or "").strip()
+    if not city or len(city) > 80:
+        raise DomainError("invalid_city", _("Name the city."), status=422)
+    if kind not in WeatherKind.values:
+        raise DomainError("invalid_kind", _("Unknown warning type."), status=422)
+    if severity not in Severity.values:
+        raise DomainError("invalid_severity", _("Unknown severity."), status=422)
+    starts_at, ends_at = _aware(starts_at, "starts_at"), _aware(ends_at, "ends_at")
+    if ends_at <= starts_at or ends_at <= now:
+        raise DomainError(
+            "invalid_period", _("The warning must end after it starts, in the future."), status=422
+        )
+    if starts_at > now + dt.timedelta(days=14) or ends_at - starts_at > dt.timedelta(days=14):
+        raise DomainError(
+            "invalid_period", _("A warning covers at most the next 14 days."), status=422
+        )
+    if not 1 <= int(radius_km) <= 500:
+        raise DomainError("invalid_radius", _("The radius is 1 to 500 km."), status=422)
+    coords = [latitude, longitude]
+    if (latitude is None) != (longitude is None):
+        raise DomainError("invalid_position", _("Give both latitude and longitude."), status=422)
+    if latitude is not None:
+        try:
+            coords = [Decimal(str(latitude)), Decimal(str(longitude))]
+        except InvalidOperation:
+            raise DomainError("invalid_position", _("Not a position."), status=422) from None
+        if not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
+            raise DomainError("invalid_position", _("Not a position."), status=422)
+        coords = [c.quantize(Decimal("0.000001")) for c in coords]
+    if len(advice or "") > 300:
+        raise DomainError("invalid_advice", _("The advice is too long."), status=422)
+    group_id = actor.dealer_group_id
+    local_org_id = None
+    if not group_id:
+        local_org_id = getattr(actor, "local_org_id", None)
+        if not local_org_id:
+            raise DomainError("no_publisher", _("You publish for no group or city."), status=403)
+    warning = WeatherWarning.objects.create(
+        dealer_group_id=group_id or None,
+        local_org_id=local_org_id,
+        city=city,
+        latitude=coords[0],
+        longitude=coords[1],
+        radius_km=int(radius_km),
+        kind=kind,
+        severity=severity,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        advice=advice or "",
+        advice_i18n={k: v for k, v in (advice_i18n or {}).items() if isinstance(v, str)},
+        published_by=actor,
+        created_at=now,
+    )
+    _scan_after_commit([Kind.WEATHER], group_id or None)
+    return warning
+
+
+def _scan_after_commit(kinds: list[str], group_id: int | None) -> None:
+    def run() -> None:
+        from .tasks import scan_kinds_task
+
+        scan_kinds_task.enqueue(
+            kinds=[str(k) for k in kinds], group_ids=[group_id] if group_id else None
+        )
+
+    transaction.on_commit(run)
