@@ -3,16 +3,16 @@ reader's language."""
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
 
 from ninja import Schema
 from pydantic import Field, model_validator
 
-from m4s.core.types import DbId, Int, SaneDate, SaneDateTime
+from m4s.core.types import DbId, Int, SaneDate, SaneDateTime, _amount
 
 from .choices import SNOOZE_MAX_DAYS
 
 TEXT = r"\S"
+Fine = _amount(100_000, "A fine in CNY, to the cent, below 100,000: a number or a decimal string.")
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -20,14 +20,11 @@ class SnoozeIn(Schema):
     days: Int = Field(..., ge=1, le=SNOOZE_MAX_DAYS)
 
 
-Odometer = Annotated[Int, Field(ge=0, le=2_000_000)]
-
-
 class DoneElsewhereIn(Schema):
     """`done_on`: today or up to a year ago (else 400 `invalid_date`)."""
 
     done_on: SaneDate
-    odometer_km: Odometer | None = None
+    odometer_km: int | None = Field(None, ge=0, le=2_000_000)
 
 
 class ViolationIn(Schema):
@@ -35,13 +32,22 @@ class ViolationIn(Schema):
     (the integration's own id, e.g. the penalty decision number) makes the call idempotent: the
     same reference again answers 200 with the first record."""
 
+    model_config = {
+        "json_schema_extra": {  # the car named by one of them
+            "anyOf": [
+                {"required": ["vin"], "properties": {"vin": {"pattern": TEXT}}},
+                {"required": ["plate"], "properties": {"plate": {"pattern": TEXT}}},
+            ]
+        }
+    }
+
     vin: str = Field("", max_length=17)
     plate: str = Field("", max_length=12)
     occurred_at: SaneDateTime
     description: str = Field(..., min_length=1, max_length=300, pattern=TEXT)
     place: str = Field("", max_length=200)
     code: str = Field("", max_length=20)
-    fine_cny: Decimal = Field(Decimal("0"), ge=0, le=100_000, max_digits=12, decimal_places=2)
+    fine_cny: Fine = Decimal("0")
     points: Int = Field(0, ge=0, le=12)
     external_ref: str = Field("", max_length=64)
 

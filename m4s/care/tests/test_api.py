@@ -213,7 +213,7 @@ def test_a_bad_key_is_refused_and_nothing_is_stored(keyed, api_client, token, st
         ({"plate": "OTHER"}, 404, "unknown_vehicle"),  # group B's car
         ({"occurred_at": "2010-01-01T08:00:00+08:00"}, 400, "date_out_of_range"),
         ({"occurred_at": "2099-01-01T08:00:00+08:00"}, 400, "date_out_of_range"),
-        ({"fine_cny": "100000.01"}, 422, "validation_error"),
+        ({"fine_cny": "100000.00"}, 422, "validation_error"),
         ({"occurred_at": "1900-01-01T08:00:00+08:00"}, 422, "validation_error"),
         ({"fine_cny": "-1"}, 422, "validation_error"),
         ({"points": 13}, 422, "validation_error"),
