@@ -620,7 +620,7 @@ def _file_rows(file_obj, filename: str) -> list[dict]:
     import io
     import os
 
-    from m4s.customers.importing.reading import _read_csv, _read_xlsx
+    from m4s.customers.importing.reading import read_table
 
     extension = os.path.splitext(filename or "")[1].lower()
     if extension not in (".csv", ".xlsx"):
@@ -628,7 +628,7 @@ def _file_rows(file_obj, filename: str) -> list[dict]:
     data = file_obj.read() if hasattr(file_obj, "read") else file_obj
     if len(data) > IMPORT_MAX_BYTES:
         raise DomainError("file_too_large", _("The file is too large."), status=413)
-    table = _read_csv(io.BytesIO(data)) if extension == ".csv" else _read_xlsx(io.BytesIO(data))
+    table = read_table(io.BytesIO(data), extension)
     rows: list[dict] = []
     with contextlib.closing(table):  # type: ignore[type-var]  # a generator has close()
         header: list[str | None] | None = None

@@ -45,6 +45,12 @@ def read_rows(file_obj, filename: str) -> list[dict]:
         return _rows_from_table(table)
 
 
+def read_table(file_obj, extension: str) -> Iterator[tuple[int, list]]:
+    """The raw rows of a .csv or .xlsx file as (row number, cells), for areas that import files
+    with their own columns (e.g. care's traffic violations); close it when done."""
+    return _read_csv(file_obj) if extension == ".csv" else _read_xlsx(file_obj)
+
+
 def _size_of(file_obj) -> int:
     size = getattr(file_obj, "size", None)
     if size is None:
