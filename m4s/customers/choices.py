@@ -51,6 +51,9 @@ class TimelineKind(models.TextChoices):
     ALARM = "alarm", _("Vehicle alarm")
     NOTE = "note", _("Note")
     CALL = "call", _("Call")
+    COMMUNITY = "community", _("Community")
+    REQUEST = "request", _("Online-service request")
+    LEAD = "lead", _("Sales lead")
 
 
 # What the owner (and the desk) is told after a binding attempt, by outcome.

@@ -65,6 +65,20 @@ class Perm(models.TextChoices):
     )
     VIEW_CARE_FIGURES = "view_care_figures", _("See care figures (reminders and what they bring)")
     PUBLISH_WEATHER = "publish_weather", _("Publish weather warnings")
+    PUBLISH_CONTENT = "publish_content", _("Write and submit the group's content")
+    APPROVE_CONTENT = "approve_content", _("Approve and publish the group's content")
+    MODERATE_COMMUNITY = (
+        "moderate_community",
+        _("Moderate owners' stories and comments"),
+    )
+    MANAGE_EVENTS = "manage_events", _("Run car-pal events and check owners in")
+    HANDLE_REQUESTS = "handle_requests", _("Handle owners' online-service requests")
+    MANAGE_CATALOGUE = (
+        "manage_catalogue",
+        _("Manage the new-car catalogue, fleets, finance products and courses"),
+    )
+    WORK_LEADS = "work_leads", _("Work sales leads")
+    VIEW_SALES_FIGURES = "view_sales_figures", _("See the sales pipeline, forecast and funnel")
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
@@ -101,6 +115,14 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.MANAGE_CARE,
             Perm.VIEW_CARE_FIGURES,
             Perm.PUBLISH_WEATHER,
+            Perm.PUBLISH_CONTENT,
+            Perm.APPROVE_CONTENT,
+            Perm.MODERATE_COMMUNITY,
+            Perm.MANAGE_EVENTS,
+            Perm.HANDLE_REQUESTS,
+            Perm.MANAGE_CATALOGUE,
+            Perm.WORK_LEADS,
+            Perm.VIEW_SALES_FIGURES,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -125,10 +147,17 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.VIEW_CONVERSATION_FIGURES,
             Perm.HANDLE_CARE,
             Perm.VIEW_CARE_FIGURES,
+            Perm.PUBLISH_CONTENT,
+            Perm.MODERATE_COMMUNITY,
+            Perm.MANAGE_EVENTS,
+            Perm.HANDLE_REQUESTS,
+            Perm.WORK_LEADS,
+            Perm.VIEW_SALES_FIGURES,
         }
     ),
     Role.SALES_CONSULTANT: frozenset(
-        _FRONT_LINE | {Perm.VIEW_ID_NUMBERS, Perm.HANDLE_CONVERSATIONS}
+        _FRONT_LINE
+        | {Perm.VIEW_ID_NUMBERS, Perm.HANDLE_CONVERSATIONS, Perm.HANDLE_REQUESTS, Perm.WORK_LEADS}
     ),
     Role.SERVICE_ADVISOR: frozenset(
         _FRONT_LINE
@@ -140,6 +169,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.USE_VOUCHERS,
             Perm.HANDLE_CONVERSATIONS,
             Perm.HANDLE_CARE,
+            Perm.HANDLE_REQUESTS,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(
@@ -150,6 +180,9 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.HANDLE_COMPLAINTS,
             Perm.HANDLE_CONVERSATIONS,
             Perm.HANDLE_CARE,
+            Perm.HANDLE_REQUESTS,
+            Perm.MODERATE_COMMUNITY,
+            Perm.MANAGE_EVENTS,
         }
     ),
     Role.TECHNICIAN: frozenset({Perm.USE_CONSOLE, Perm.WORK_REPAIR_ORDERS}),
