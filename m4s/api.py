@@ -3,8 +3,14 @@
 from m4s.care.api import integration_router as care_integration_router
 from m4s.care.api import owner_router as my_care_router
 from m4s.care.api import staff_router as care_staff_router
+from m4s.community.api import owner_router as my_community_router
+from m4s.community.api import public_router as community_public_router
+from m4s.community.api import staff_router as community_staff_router
 from m4s.complaints.api import owner_router as my_complaints_router
 from m4s.complaints.api import staff_router as complaints_staff_router
+from m4s.content.api import owner_router as my_content_router
+from m4s.content.api import public_router as content_public_router
+from m4s.content.api import staff_router as content_staff_router
 from m4s.conversations.api import owner_router as my_conversations_router
 from m4s.conversations.api import staff_router as conversations_staff_router
 from m4s.conversations.api import telephony_router
@@ -61,3 +67,9 @@ api.add_router("/telephony", telephony_router)
 api.add_router("/me", my_care_router)
 api.add_router("/staff", care_staff_router)
 api.add_router("/integrations", care_integration_router)
+api.add_router("/me", my_content_router)
+api.add_router("/", content_public_router)
+api.add_router("/staff", content_staff_router)
+api.add_router("/me", my_community_router)
+api.add_router("/", community_public_router)
+api.add_router("/staff", community_staff_router)

@@ -389,6 +389,8 @@ INSTALLED_APPS = [
     "m4s.complaints",
     "m4s.conversations",
     "m4s.care",
+    "m4s.community",
+    "m4s.content",
     "m4s.demo",
     "m4s.web",
     "m4s.ops",

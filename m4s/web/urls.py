@@ -3,7 +3,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from m4s.care import urls as care_urls
+from m4s.community import urls as community_urls
 from m4s.complaints import urls as complaints_urls
+from m4s.content import urls as content_urls
 from m4s.conversations import urls as conversations_urls
 from m4s.customers import urls as customers_urls
 from m4s.loyalty import urls as loyalty_urls
@@ -39,6 +41,8 @@ urlpatterns = [
     path("app/complaints/", include(complaints_urls.owner_urlpatterns)),
     path("app/conversations/", include(conversations_urls.owner_urlpatterns)),
     path("app/care/", include(care_urls.owner_urlpatterns)),
+    path("app/content/", include(content_urls.owner_urlpatterns)),
+    path("app/community/", include(community_urls.owner_urlpatterns)),
     path("app/notifications/", include(notify_urls.owner_urlpatterns)),
     # staff console
     path("console/service/", include(service_urls.console_urlpatterns)),
@@ -47,6 +51,8 @@ urlpatterns = [
     path("console/complaints/", include(complaints_urls.console_urlpatterns)),
     path("console/conversations/", include(conversations_urls.console_urlpatterns)),
     path("console/care/", include(care_urls.console_urlpatterns)),
+    path("console/content/", include(content_urls.console_urlpatterns)),
+    path("console/community/", include(community_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(
