@@ -17,6 +17,9 @@ from m4s.conversations.api import telephony_router
 from m4s.core.api import M4SNinjaAPI, install_error_handlers
 from m4s.customers.api import owner_router as my_cars_router
 from m4s.customers.api import staff_router as customers_router
+from m4s.events.api import owner_router as my_events_router
+from m4s.events.api import public_router as events_public_router
+from m4s.events.api import staff_router as events_staff_router
 from m4s.identity.api import router as auth_router
 from m4s.loyalty.api import owner_router as my_loyalty_router
 from m4s.loyalty.api import partner_router
@@ -73,3 +76,6 @@ api.add_router("/staff", content_staff_router)
 api.add_router("/me", my_community_router)
 api.add_router("/", community_public_router)
 api.add_router("/staff", community_staff_router)
+api.add_router("/me", my_events_router)
+api.add_router("/", events_public_router)
+api.add_router("/staff", events_staff_router)

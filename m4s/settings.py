@@ -391,6 +391,7 @@ INSTALLED_APPS = [
     "m4s.care",
     "m4s.community",
     "m4s.content",
+    "m4s.events",
     "m4s.demo",
     "m4s.web",
     "m4s.ops",

@@ -8,6 +8,7 @@ from m4s.complaints import urls as complaints_urls
 from m4s.content import urls as content_urls
 from m4s.conversations import urls as conversations_urls
 from m4s.customers import urls as customers_urls
+from m4s.events import urls as events_urls
 from m4s.loyalty import urls as loyalty_urls
 from m4s.notify import urls as notify_urls
 from m4s.privacy import urls as privacy_urls
@@ -43,6 +44,7 @@ urlpatterns = [
     path("app/care/", include(care_urls.owner_urlpatterns)),
     path("app/content/", include(content_urls.owner_urlpatterns)),
     path("app/community/", include(community_urls.owner_urlpatterns)),
+    path("app/events/", include(events_urls.owner_urlpatterns)),
     path("app/notifications/", include(notify_urls.owner_urlpatterns)),
     # staff console
     path("console/service/", include(service_urls.console_urlpatterns)),
@@ -53,6 +55,7 @@ urlpatterns = [
     path("console/care/", include(care_urls.console_urlpatterns)),
     path("console/content/", include(content_urls.console_urlpatterns)),
     path("console/community/", include(community_urls.console_urlpatterns)),
+    path("console/events/", include(events_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(
