@@ -37,4 +37,6 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     # every reminder kind (the mileage chain's maintenance reminders included), set-based, then
     # handed to the contact policy; safe to run twice or on parallel workers
     "care.daily_scan": (timedelta(hours=24), "m4s.care.tasks.daily_scan_task"),
+    # content items past their expiry → expired (owners' reads filter by time meanwhile)
+    "content.expire_due": (timedelta(minutes=5), "m4s.content.tasks.expire_due_task"),
 }
