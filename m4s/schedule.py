@@ -39,4 +39,6 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "care.daily_scan": (timedelta(hours=24), "m4s.care.tasks.daily_scan_task"),
     # content items past their expiry → expired (owners' reads filter by time meanwhile)
     "content.expire_due": (timedelta(minutes=5), "m4s.content.tasks.expire_due_task"),
+    # car-pal events: the day-before reminders (one per sign-up), ended events marked done
+    "events.reminders": (timedelta(minutes=15), "m4s.events.tasks.event_reminders_task"),
 }

@@ -37,7 +37,7 @@ GROUPS = [
             AppFunction("travel_info", _("Travel information")),
             AppFunction("violation_areas", _("Violation-prone areas")),
             AppFunction("my_car", _("My car"), "app-cars"),
-            AppFunction("car_pal_events", _("Car-pal events")),
+            AppFunction("car_pal_events", _("Car-pal events"), "app-events"),
             AppFunction("prices", _("Prices")),
             AppFunction("insurance", _("Insurance")),
         ],
