@@ -71,7 +71,7 @@ GROUPS = [
             AppFunction("knowledge", _("Knowledge base")),
             AppFunction("surveys", _("Revisit surveys"), "app-service-surveys"),
             AppFunction("complaints", _("Complaints"), "app-complaints"),
-            AppFunction("stories", _("Owners' stories")),
+            AppFunction("stories", _("Owners' stories"), "app-community-stories"),
             AppFunction("city_food", _("City food")),
             AppFunction("nightlife", _("Nightlife")),
             AppFunction("city_tours", _("City tours")),

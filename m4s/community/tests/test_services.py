@@ -313,3 +313,27 @@ def test_comment_author_hidden_comment_keeps_count(community):
     story.refresh_from_db()
     assert story.comments_count == 2
     assert StoryComment.objects.for_group(w.group_a).count() == 2
+
+
+def test_erasure_deletes_stories_likes_comments_reports(community):
+    from m4s.community import privacy
+
+    w = community
+    mine = post(w, photos=[png()])
+    mine = approve(w, mine)
+    theirs = services.create_story(w.fan, text="Fan's story")
+    theirs = approve(w, theirs)
+    like(w.owner, theirs)
+    services.add_comment(w.owner, theirs, "Lovely")
+    services.report(w.owner, theirs, reason="other")
+    services.add_comment(w.fan, mine, "Thanks")
+    exported = privacy.export_owner(w.owner)
+    assert len(exported["rows"]["stories"]) == 1 and len(exported["files"]) == 1
+    privacy.erase_owner(w.owner)
+    assert not Story.objects.unscoped().filter(customer__owner=w.owner).exists()
+    assert not StoryLike.objects.unscoped().filter(customer__owner=w.owner).exists()
+    assert not StoryComment.objects.unscoped().filter(customer__owner=w.owner).exists()
+    assert not Report.objects.unscoped().exists()
+    assert not StoryPhoto.objects.unscoped().exists()
+    theirs.refresh_from_db()
+    assert theirs.likes_count == 0 and theirs.comments_count == 0
