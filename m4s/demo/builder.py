@@ -30,6 +30,7 @@ from .accounts import DEMO_PASSWORD, OWNER_PHONES
 from .care import build_care_demo, prepare_care_demo
 from .complaints import build_complaints_demo
 from .conversations import build_conversations_demo
+from .events import build_events_demo
 from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
 from .service import build_service_demo
 from .telematics import build_telematics_demo
@@ -230,6 +231,7 @@ def build_demo() -> bool:
         stores={s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)},
     )
     build_care_demo(staff=staff, owners=owner_rows, stores=stores)
+    build_events_demo(staff=staff, owners=owner_rows, stores=stores)
     return True
 
 

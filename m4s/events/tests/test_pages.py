@@ -42,7 +42,7 @@ def test_owner_pages(ev):
     body = r.content.decode()
     assert "Spring drive" in body and f"event-{w.event_b.pk}" not in body
     r = c.get(reverse("app-event", args=[w.event.pk]))
-    assert r.status_code == 200 and "2 places left" in r.content.decode()
+    assert r.status_code == 200 and "Places left: 2" in r.content.decode()
     r = c.post(reverse("app-event-signup", args=[w.event.pk]), follow=True)
     assert r.status_code == 200 and "You are signed up" in r.content.decode()
     r = c.get(reverse("app-event-ticket", args=[w.event.pk]))
