@@ -234,6 +234,13 @@ def get_category(category_id: int) -> KnowledgeCategory:
     return found
 
 
+def get_issue(issue_id: int) -> MagazineIssue:
+    found = MagazineIssue.objects.filter(pk=issue_id).first()
+    if found is None:
+        raise NotFound(_("No such issue."))
+    return found
+
+
 @dataclass
 class IssueArticles:
     issue: MagazineIssue

@@ -1,6 +1,25 @@
 """The content area's pages: `owner_urlpatterns` (owner app, included at /app/content/) and
 `console_urlpatterns` (staff console, included at /console/content/)."""
 
-owner_urlpatterns: list = []
+from django.urls import path  # noqa: E402
+
+from m4s.content.choices import Module  # noqa: E402
+from m4s.content.views import owner  # noqa: E402
+
+owner_urlpatterns = [
+    path("items/<int:item_id>/", owner.item, name="app-content-item"),
+    path("knowledge/", owner.knowledge, name="app-content-knowledge"),
+    path("magazines/", owner.magazines, name="app-content-magazines"),
+    path("magazines/<int:issue_id>/", owner.magazine_issue, name="app-content-magazine-issue"),
+    path("search/", owner.search_page, name="app-content-search"),
+    path("prices/", owner.prices_page, name="app-content-prices"),
+    # one name per module (the app's tiles reverse a name without arguments), then any module
+    *[
+        path(f"m/{m}/", owner.module_feed, {"module": m}, name=owner.module_url_name(m))
+        for m in Module.values
+        if m not in owner.OWN_PAGES
+    ],
+    path("m/<str:module>/", owner.module_feed, name="app-content-module"),
+]
 
 console_urlpatterns: list = []
