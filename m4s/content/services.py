@@ -62,6 +62,7 @@ ITEM_FIELDS = (
     "category_id",
     "issue_id",
 )
+KEEP: Any = object()  # update_item: leave bound-car targeting as it is
 # Target kinds whose values are compared case-insensitively (stored lowercased).
 _LOWERCASED = {TargetKind.BRAND, TargetKind.MODEL, TargetKind.TIER}
 
@@ -353,9 +354,16 @@ def create_item(
 
 @transaction.atomic
 def update_item(
-    actor: Any, item: ContentItem, *, translations: dict[str, Any] | None = None, **fields: Any
+    actor: Any,
+    item: ContentItem,
+    *,
+    translations: dict[str, Any] | None = None,
+    targets: dict[str, Any] | None = None,
+    bound_car: Any = KEEP,
+    **fields: Any,
 ) -> ContentItem:
-    """Change an item's texts and settings (a new version); back to draft if it was live."""
+    """Change an item's texts, settings and (when given) targets: one new version; back to
+    draft if it was in review or live."""
     item = _locked(actor, item)
     publisher = _require_editor(actor, item)
     unknown = set(fields) - set(ITEM_FIELDS)
@@ -371,8 +379,14 @@ def update_item(
             item.source_language = next(lang for lang in LANGUAGES if lang in texts)
     _require_source_text(item)
     _back_to_draft(item)
-    if "store_id" in fields:
+    if targets is not None:
+        _replace_targets(
+            publisher, item, targets, item.target_bound_car if bound_car is KEEP else bound_car
+        )
+    elif "store_id" in fields or bound_car is not KEEP:
         _refresh_implicit_targets(publisher, item)
+        if bound_car is not KEEP:
+            item.target_bound_car = bound_car
     _save_version(actor, item)
     return item
 

@@ -22,4 +22,36 @@ owner_urlpatterns = [
     path("m/<str:module>/", owner.module_feed, name="app-content-module"),
 ]
 
-console_urlpatterns: list = []
+from django.urls import path  # noqa: E402
+
+from m4s.content.views import console  # noqa: E402
+
+console_urlpatterns = [
+    path("", console.items, name="console-content"),
+    path("review/", console.review, name="console-content-review"),
+    path("new/", console.new, name="console-content-new"),
+    path("<int:item_id>/", console.edit, name="console-content-item"),
+    path("<int:item_id>/versions/", console.versions, name="console-content-versions"),
+    path(
+        "<int:item_id>/versions/<int:number>/restore/",
+        console.restore,
+        name="console-content-restore",
+    ),
+    path("<int:item_id>/preview/", console.preview, name="console-content-preview"),
+    path(
+        "<int:item_id>/preview/frame/",
+        console.preview_frame,
+        name="console-content-preview-frame",
+    ),
+    path("<int:item_id>/stats/", console.item_stats, name="console-content-stats"),
+    path(
+        "<int:item_id>/images/<int:image_id>/delete/",
+        console.remove_image,
+        name="console-content-image-delete",
+    ),
+    path(
+        "<int:item_id>/<str:action>/",
+        console.act,
+        name="console-content-action",
+    ),
+]
