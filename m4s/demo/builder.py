@@ -28,6 +28,7 @@ from m4s.vehicles.validation import vin_model_year
 from . import synthetic
 from .accounts import DEMO_PASSWORD, OWNER_PHONES
 from .care import build_care_demo, prepare_care_demo
+from .community import build_community_demo
 from .complaints import build_complaints_demo
 from .conversations import build_conversations_demo
 from .events import build_events_demo
@@ -232,6 +233,7 @@ def build_demo() -> bool:
     )
     build_care_demo(staff=staff, owners=owner_rows, stores=stores)
     build_events_demo(staff=staff, owners=owner_rows, stores=stores)
+    build_community_demo(staff=staff, owners=owner_rows)
     return True
 
 
