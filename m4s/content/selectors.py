@@ -263,21 +263,6 @@ def magazine_issues(owner, *, language: str, profile: Profile | None = None) -> 
 
 
 # --- the publisher's figures --------------------------------------------------------------------
-@dataclass
-class TargetStats:
-    kind: str
-    value: str
-    readers: int
-    views: int
-
-
-@dataclass
-class ItemStats:
-    views: int
-    readers: int
-    by_target: list[TargetStats]
-
-
 def _readers_by(kind: str, reads: QuerySet) -> dict[str, set[int]]:
     """{target value: owner ids} among the item's readers, for one target kind."""
     owner_ids = reads.values("owner_id")
@@ -323,13 +308,32 @@ def _readers_by(kind: str, reads: QuerySet) -> dict[str, set[int]]:
     return found
 
 
-def item_stats(item: ContentItem) -> ItemStats:
+def _target_label(kind: str, value: str, names: dict) -> str:
+    shown = names.get((kind, value), value)
+    return f"{TargetKind(kind).label}: {shown}"
+
+
+def item_stats(item: ContentItem) -> dict:
     """Views (every read) and unique readers of the item, and per target of the item how many of
-    its readers match that target (and their views)."""
+    its readers match that target and their views:
+    {"views", "readers", "per_target": [{"kind", "value", "label", "views", "readers"}]}."""
     reads = ContentView.objects.filter(item=item)
     totals = reads.aggregate(views=Coalesce(Sum("count"), 0), readers=Count("id"))
     counts = dict(reads.values_list("owner_id", "count"))
     targets = list(ContentTarget.objects.filter(item=item).order_by("kind", "value"))
+    names: dict[tuple[str, str], str] = {}
+    ids = {
+        k: [int(t.value) for t in targets if t.kind == k and t.value.isdecimal()]
+        for k in (TargetKind.GROUP, TargetKind.STORE)
+    }
+    for pk, name in DealerGroup.objects.filter(pk__in=ids[TargetKind.GROUP]).values_list(
+        "pk", "name"
+    ):
+        names[(TargetKind.GROUP, str(pk))] = name
+    for pk, name in (
+        Store.objects.unscoped().filter(pk__in=ids[TargetKind.STORE]).values_list("pk", "name")
+    ):
+        names[(TargetKind.STORE, str(pk))] = name
     by_kind: dict[str, dict[str, set[int]]] = {}
     rows = []
     for t in targets:
@@ -338,14 +342,15 @@ def item_stats(item: ContentItem) -> ItemStats:
         key = t.value.strip().lower() if t.kind in _CASELESS else t.value
         owners = by_kind[t.kind].get(key, set())
         rows.append(
-            TargetStats(
-                kind=t.kind,
-                value=t.value,
-                readers=len(owners),
-                views=sum(counts.get(o, 0) for o in owners),
-            )
+            {
+                "kind": t.kind,
+                "value": t.value,
+                "label": _target_label(t.kind, t.value, names),
+                "readers": len(owners),
+                "views": sum(counts.get(o, 0) for o in owners),
+            }
         )
-    return ItemStats(views=totals["views"], readers=totals["readers"], by_target=rows)
+    return {"views": totals["views"], "readers": totals["readers"], "per_target": rows}
 
 
 _CASELESS = (TargetKind.BRAND, TargetKind.MODEL, TargetKind.TIER)

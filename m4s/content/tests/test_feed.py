@@ -67,7 +67,7 @@ def test_record_view_counts_views_and_unique_readers(world):
     reading.record_view(world.owner, item)
     reading.record_view(world.owner_b, item)
     stats = selectors.item_stats(item)
-    assert (stats.views, stats.readers) == (3, 2)
+    assert (stats["views"], stats["readers"]) == (3, 2)
     assert ContentView.objects.get(item=item, owner=world.owner).count == 2
 
 
@@ -80,6 +80,7 @@ def test_item_stats_per_target(world):
     reading.record_view(world.owner, item)
     reading.record_view(OwnerFactory(), item)
     stats = selectors.item_stats(item)
-    rows = {(r.kind, r.value): (r.readers, r.views) for r in stats.by_target}
+    rows = {(r["kind"], r["value"]): (r["readers"], r["views"]) for r in stats["per_target"]}
     assert rows == {("brand", "honda"): (0, 0), ("brand", "toyota"): (1, 2)}
-    assert (stats.views, stats.readers) == (3, 2)
+    assert (stats["views"], stats["readers"]) == (3, 2)
+    assert stats["per_target"][1]["label"] == "Car brands: toyota"

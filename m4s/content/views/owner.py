@@ -155,6 +155,10 @@ def item(request, item_id: int):
     owner = request.owner
     found = selectors.item_for_owner(owner, item_id)
     reading.record_view(owner, found)
+    return render(request, "content/app/item.html", _item_context(found))
+
+
+def _item_context(found) -> dict:
     text = found.translation(reader_language())
     back = reverse(module_url_name(found.module))
     if found.module == Module.MAGAZINES and found.issue_id:
@@ -168,24 +172,26 @@ def item(request, item_id: int):
         publisher = (found.store.display_title if found.store else "") or (
             found.dealer_group.name if found.dealer_group else ""
         )
-    return render(
-        request,
-        "content/app/item.html",
-        {
-            "item": found,
-            "text": text,
-            "cover": cover_url(found),
-            "images": [{"url": _media(img), "caption": img.caption} for img in found.images.all()],
-            "action_url": action_url(found),
-            "action_label": found.get_action_kind_display(),
-            "places": places_of(found),
-            "module_label": Module(found.module).label,
-            "category": translated(found.category, "name") if found.category else "",
-            "issue": translated(found.issue, "title") if found.issue else "",
-            "publisher": publisher,
-            "back": back,
-        },
-    )
+    return {
+        "item": found,
+        "text": text,
+        "cover": cover_url(found),
+        "images": [{"url": _media(img), "caption": img.caption} for img in found.images.all()],
+        "action_url": action_url(found),
+        "action_label": found.get_action_kind_display(),
+        "places": places_of(found),
+        "module_label": Module(found.module).label,
+        "category": translated(found.category, "name") if found.category else "",
+        "issue": translated(found.issue, "title") if found.issue else "",
+        "publisher": publisher,
+        "back": back,
+    }
+
+
+def render_preview(request, item):
+    """The item's owner page for the console's phone preview (any status; no read counted).
+    The caller (the console) has checked that the staff member may see the item."""
+    return render(request, "content/app/item.html", {**_item_context(item), "preview": True})
 
 
 def _media(img) -> str:
