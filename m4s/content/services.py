@@ -679,3 +679,59 @@ def restore_version(actor: Any, item: ContentItem, number: int) -> ContentItem:
     _back_to_draft(item)
     _save_version(actor, item)
     return item
+
+
+# --- headquarters' catalogues: knowledge categories and magazine issues -------------------------
+def _require_headquarters(actor: Any) -> None:
+    publisher = rights.publisher_for(actor)
+    if publisher is None or publisher.level != Level.HEADQUARTERS:
+        raise PermissionDenied()
+
+
+def _clean_names(name: str, name_i18n: dict | None, max_length: int) -> tuple[str, dict]:
+    name = str(name or "").strip()
+    if not name or len(name) > max_length:
+        raise _bad("invalid_name", _("A name has 1 to %(n)d characters.") % {"n": max_length})
+    out = {}
+    for lang, value in (name_i18n or {}).items():
+        value = str(value or "").strip()
+        if lang not in LANGUAGES or len(value) > max_length:
+            raise _bad("invalid_name", _("A name has 1 to %(n)d characters.") % {"n": max_length})
+        if value:
+            out[lang] = value
+    return name, out
+
+
+def create_category(
+    actor: Any, *, name: str, name_i18n: dict | None = None, position: int = 0
+) -> KnowledgeCategory:
+    """A knowledge-base category (headquarters)."""
+    _require_headquarters(actor)
+    name, names = _clean_names(name, name_i18n, 80)
+    return KnowledgeCategory.objects.create(
+        name=name, name_i18n=names, position=max(0, min(int(position), 32767))
+    )
+
+
+@transaction.atomic
+def create_issue(
+    actor: Any,
+    *,
+    title: str,
+    number: int,
+    title_i18n: dict | None = None,
+    cover: Any = None,
+    published_on: dt.date | None = None,
+) -> MagazineIssue:
+    """An issue of the interest magazine (headquarters); its articles are items of the
+    magazines module that name it."""
+    _require_headquarters(actor)
+    title, titles = _clean_names(title, title_i18n, 120)
+    if not isinstance(number, int) or not 0 < number < 100_000:
+        raise _bad("invalid_number", _("An issue number is 1 to 99999."))
+    issue = MagazineIssue(title=title, title_i18n=titles, number=number, published_on=published_on)
+    if cover is not None:
+        picture = clean_image(cover)
+        issue.cover.save(picture.name or "cover", picture, save=False)
+    issue.save()
+    return issue

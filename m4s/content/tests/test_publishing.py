@@ -187,3 +187,16 @@ def test_violation_areas_keep_their_places(pub):
     assert item.places == [
         {"name": "East 3rd Ring", "address": "Chaoyang", "lat": 39.9, "lon": 116.46}
     ]
+
+
+def test_headquarters_keeps_the_catalogues(pub):
+    category = services.create_category(pub.hq, name="Tyres", name_i18n={"zh-hans": "轮胎"})
+    issue = services.create_issue(pub.hq, title="Spring", number=1)
+    assert category.name_i18n == {"zh-hans": "轮胎"} and issue.number == 1
+    for actor in (pub.admin_a, pub.editor_bj):
+        with pytest.raises(DomainError):
+            services.create_category(actor, name="X")
+        with pytest.raises(DomainError):
+            services.create_issue(actor, title="X", number=2)
+    with pytest.raises(DomainError):
+        services.create_issue(pub.hq, title="X", number=0)
