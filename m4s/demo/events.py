@@ -71,7 +71,7 @@ def build_events_demo(*, staff: dict, owners: list, stores: dict) -> dict:
         capacity=3,
         store_id=chaoyang.pk,
         status=EventStatus.OPEN,
-        cover=_upload("#6fa8dc", "Spring drive · 春季自驾", "spring.png"),
+        cover=_upload("#6fa8dc", "Spring drive", "spring.png"),
     )
     for owner in owners:  # three places, then the waiting list
         services.sign_up(owner, upcoming.pk)
@@ -94,7 +94,7 @@ def build_events_demo(*, staff: dict, owners: list, stores: dict) -> dict:
         capacity=10,
         store_id=chaoyang.pk,
         status=EventStatus.OPEN,
-        cover=_upload("#e69138", "Car-wash meet-up · 洗车沙龙", "wash.png"),
+        cover=_upload("#e69138", "Car-wash meet-up", "wash.png"),
     )
     for owner in owners[:4]:
         services.sign_up(owner, past.pk)
