@@ -30,6 +30,7 @@ from .accounts import DEMO_PASSWORD, OWNER_PHONES
 from .care import build_care_demo, prepare_care_demo
 from .community import build_community_demo
 from .complaints import build_complaints_demo
+from .content import build_content_demo
 from .conversations import build_conversations_demo
 from .events import build_events_demo
 from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
@@ -233,6 +234,7 @@ def build_demo() -> bool:
     )
     build_care_demo(staff=staff, owners=owner_rows, stores=stores)
     build_events_demo(staff=staff, owners=owner_rows, stores=stores)
+    build_content_demo(staff=staff, owners=owner_rows, stores=stores)
     build_community_demo(staff=staff, owners=owner_rows)
     return True
 
