@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from m4s.core.types import Int, SaneDateTime
+from m4s.core.types import Int, SaneDateTime, _integer
 
 from .choices import MAX_CAPACITY, EventStatus, SignupStatus
 
@@ -16,8 +16,12 @@ TEXT = r"\S"
 Lang = Literal["zh-hans", "en", "ko"]
 Title = Annotated[str, Field(max_length=120)]
 Body = Annotated[str, Field(max_length=4000)]
-Lat = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
-Lon = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
+# Degrees as JSON numbers (kept to 6 decimals: about 10 cm).
+Name = Annotated[str, Field(min_length=1, max_length=120, pattern=TEXT)]
+Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY), BeforeValidator(_integer)]
+StoreId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 # --- input -----------------------------------------------------------------------------------------
@@ -37,7 +41,7 @@ class EventIn(Schema):
     ends_at: SaneDateTime
     signup_deadline: SaneDateTime | None = None
     capacity: Int = Field(..., ge=1, le=MAX_CAPACITY)
-    store_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    store_id: StoreId | None = None
     status: Literal["draft", "open"] = "draft"
 
 
@@ -45,19 +49,19 @@ class EventPatchIn(Schema):
     """Only the fields sent change. `status`: open it, mark it done, or cancel it (every
     sign-up is cancelled and its owner told)."""
 
-    title: str | None = Field(None, min_length=1, max_length=120, pattern=TEXT)
+    title: Name | None = None
     title_i18n: dict[Lang, Title] | None = None
-    description: str | None = Field(None, max_length=4000)
+    description: Body | None = None
     description_i18n: dict[Lang, Body] | None = None
-    place_name: str | None = Field(None, min_length=1, max_length=120, pattern=TEXT)
-    address: str | None = Field(None, max_length=200)
+    place_name: Name | None = None
+    address: Annotated[str, Field(max_length=200)] | None = None
     latitude: Lat | None = None
     longitude: Lon | None = None
     starts_at: SaneDateTime | None = None
     ends_at: SaneDateTime | None = None
     signup_deadline: SaneDateTime | None = None
-    capacity: Int | None = Field(None, ge=1, le=MAX_CAPACITY)
-    store_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    capacity: Capacity | None = None
+    store_id: StoreId | None = None
     status: EventStatus | None = None
 
 

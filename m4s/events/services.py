@@ -9,6 +9,7 @@ the event's row (SELECT ... FOR UPDATE) and counts the places under that lock.""
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
@@ -103,6 +104,9 @@ def _clean_event(group_id: int, data: dict, *, current: Event | None = None) -> 
         raise DomainError(
             "invalid_deadline", _("The sign-up deadline must be before the start."), status=422
         )
+    for key in ("latitude", "longitude"):
+        if isinstance(out.get(key), float | int):
+            out[key] = Decimal(str(round(out[key], 6)))
     if "status" in out and out["status"] not in EventStatus.values:
         raise DomainError("invalid_status", _("Unknown status."), status=422)
     return out
