@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
@@ -12,12 +12,12 @@ from . import rights, selectors, services, stats
 from .choices import Status as ContentStatus
 from .models import ContentItem
 from .schemas import (
-    ItemActionIn,
     ItemIn,
     ItemOut,
     ItemPatch,
     ItemsQuery,
     ItemStatsOut,
+    RejectIn,
     VersionOut,
 )
 
@@ -86,7 +86,15 @@ def _fields(payload: ItemIn | ItemPatch) -> tuple[dict, dict | None, dict | None
     bound_car = sent.pop("bound_car", services.KEEP)
     if targets is not None:
         targets = {k: [str(v) for v in values] for k, values in targets.items()}
-    for key in ("pinned", "action_kind", "action_target", "tags", "places"):
+    for key in (
+        "module",
+        "source_language",
+        "pinned",
+        "action_kind",
+        "action_target",
+        "tags",
+        "places",
+    ):
         if key in sent and sent[key] is None:
             del sent[key]  # null: leave as it is
     return sent, translations, targets, bound_car
@@ -118,7 +126,7 @@ def staff_create_item(request, payload: ItemIn):
         bound_car=None if bound_car is services.KEEP else bound_car,
         **fields,
     )
-    return 201, _item_out(item)
+    return Status(201, _item_out(item))
 
 
 @staff_router.get("/content/items/{int:item_id}", response=ItemOut, openapi_extra=errors(404))
@@ -133,8 +141,6 @@ def staff_update_item(request, item_id: int, payload: ItemPatch):
     """Change a draft (or take a live item back to draft with the change)."""
     item = rights.get_console_item(request.user, item_id)
     fields, translations, targets, bound_car = _fields(payload)
-    if fields.get("module") is None:
-        fields.pop("module", None)
     item = services.update_item(
         request.user,
         item,
@@ -209,11 +215,21 @@ def staff_restore_version(request, item_id: int, number: int):
 
 
 _ACTIONS = {
-    "submit": lambda user, item, reason: services.submit(user, item),
-    "approve": lambda user, item, reason: services.approve(user, item),
-    "reject": lambda user, item, reason: services.reject(user, item, reason),
-    "expire": lambda user, item, reason: services.expire(user, item),
+    "submit": services.submit,
+    "approve": services.approve,
+    "expire": services.expire,
 }
+
+
+@staff_router.post(
+    "/content/items/{int:item_id}/reject",
+    response=ItemOut,
+    openapi_extra=errors(403, 404, 409),
+)
+def staff_reject_item(request, item_id: int, payload: RejectIn):
+    """Review → rejected, with the reason the editor reads (approvers of the level only)."""
+    item = rights.get_console_item(request.user, item_id)
+    return _item_out(services.reject(request.user, item, payload.reason))
 
 
 @staff_router.post(
@@ -221,19 +237,12 @@ _ACTIONS = {
     response=ItemOut,
     openapi_extra=errors(403, 404, 409),
 )
-def staff_item_action(
-    request,
-    item_id: int,
-    action: Literal["submit", "approve", "reject", "expire"],
-    payload: ItemActionIn | None = None,
-):
+def staff_item_action(request, item_id: int, action: Literal["submit", "approve", "expire"]):
     """The workflow: `submit` (draft → review), `approve` (review → published, at its
-    publication time; approvers only), `reject` (review → rejected, with `reason`; approvers
-    only), `expire` (published → expired now). 409 `invalid_status` from any other state."""
+    publication time; approvers of the level only), `expire` (published → expired now).
+    409 `invalid_status` from any other state."""
     item = rights.get_console_item(request.user, item_id)
-    reason = payload.reason if payload else ""
-    item = _ACTIONS[action](request.user, item, reason)
-    return _item_out(item)
+    return _item_out(_ACTIONS[action](request.user, item))
 
 
 # --- owner ---

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from m4s.core.errors import DomainError
 from m4s.core.types import Bool, DbId, Int, SaneDateTime
 
 from .choices import (
@@ -79,6 +80,24 @@ class ItemFields(Schema):
         None, description="true: only owners with a bound car; false: only without; null: any."
     )
 
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.publish_at and self.expire_at and self.expire_at <= self.publish_at:
+            raise ValueError("expire_at must come after publish_at")
+        sent = self.model_fields_set
+        if ("action_kind" in sent) != ("action_target" in sent):
+            raise ValueError("send action_kind and action_target together")
+        if self.action_kind is not None:
+            from .services import clean_action
+
+            try:
+                clean_action(self.action_kind, self.action_target or "")
+            except DomainError as exc:
+                raise ValueError(
+                    "action_target: an http(s) link for `link`, a number for `event` and `reward`"
+                ) from exc
+        return self
+
 
 class ItemIn(ItemFields):
     """A new draft, published as the caller's level (headquarters, their local organisation,
@@ -97,8 +116,8 @@ class ItemPatch(ItemFields):
     translations: dict[Lang, TextIn] | None = Field(None, min_length=1)
 
 
-class ItemActionIn(Schema):
-    reason: str = Field("", max_length=REASON_MAX, description="Required to reject.")
+class RejectIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=REASON_MAX, pattern=TEXT)
 
 
 class ItemsQuery(Schema):

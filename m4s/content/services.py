@@ -166,7 +166,7 @@ def _clean_places(places: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _clean_action(kind: Any, target: Any) -> tuple[str, str]:
+def clean_action(kind: Any, target: Any) -> tuple[str, str]:
     kind = str(kind or ActionKind.NONE)
     target = str(target or "").strip()
     if kind not in ActionKind.values:
@@ -216,14 +216,16 @@ def _apply_fields(actor: Any, item: ContentItem, publisher: rights.Publisher, fi
             from m4s.org.models import Store
 
             if item.level != Level.DEALER:
-                raise _bad("invalid_store", _("Only a dealer group's item belongs to a store."))
+                raise DomainError(
+                    "invalid_store", _("Only a dealer group's item belongs to a store."), status=404
+                )
             allowed = (
                 publisher.store_ids
                 if publisher.store_ids is not None
                 else set(Store.objects.for_group(item.dealer_group_id).values_list("id", flat=True))
             )
             if int(store_id) not in allowed:
-                raise _bad("invalid_store", _("This store is not yours."))
+                raise DomainError("invalid_store", _("This store is not yours."), status=404)
         elif publisher.store_ids is not None:
             raise _bad("store_required", _("Choose one of your stores."))
         item.store_id = store_id
@@ -234,9 +236,11 @@ def _apply_fields(actor: Any, item: ContentItem, publisher: rights.Publisher, fi
     if "expire_at" in fields:
         item.expire_at = _as_time(fields["expire_at"])
     if item.publish_at and item.expire_at and item.expire_at <= item.publish_at:
-        raise _bad("invalid_schedule", _("The expiry must come after the publication."))
+        raise DomainError(
+            "invalid_schedule", _("The expiry must come after the publication."), status=409
+        )
     if "action_kind" in fields or "action_target" in fields:
-        item.action_kind, item.action_target = _clean_action(
+        item.action_kind, item.action_target = clean_action(
             fields.get("action_kind", item.action_kind),
             fields.get("action_target", item.action_target),
         )
@@ -247,12 +251,12 @@ def _apply_fields(actor: Any, item: ContentItem, publisher: rights.Publisher, fi
     if "category_id" in fields:
         cat = fields["category_id"] or None
         if cat is not None and not KnowledgeCategory.objects.filter(pk=cat).exists():
-            raise _bad("invalid_category", _("Unknown category."))
+            raise DomainError("invalid_category", _("Unknown category."), status=404)
         item.category_id = cat
     if "issue_id" in fields:
         issue = fields["issue_id"] or None
         if issue is not None and not MagazineIssue.objects.filter(pk=issue).exists():
-            raise _bad("invalid_issue", _("Unknown magazine issue."))
+            raise DomainError("invalid_issue", _("Unknown magazine issue."), status=404)
         item.issue_id = issue
 
 
@@ -271,7 +275,9 @@ def _require_source_text(item: ContentItem) -> None:
     if not langs:
         raise _bad("title_required", _("Write a title in at least one language."))
     if item.source_language not in langs:
-        raise _bad("source_text_missing", _("The item needs a text in its source language."))
+        raise DomainError(
+            "source_text_missing", _("The item needs a text in its source language."), status=409
+        )
 
 
 # --- versions ------------------------------------------------------------------------------------
@@ -420,12 +426,12 @@ def _clean_targets(targets: dict[str, Any]) -> dict[str, list[str]]:
         clean: list[str] = []
         for value in values or []:
             value = str(value).strip()
-            if kind in _LOWERCASED:
-                value = value.lower()
-            if not value or value in clean:
-                continue
             if len(value) > 80:
                 raise _bad("invalid_targets", _("A target has at most 80 characters."))
+            if kind in _LOWERCASED:
+                value = value.lower()[:80]
+            if not value or value in clean:
+                continue
             if kind in (TargetKind.GROUP, TargetKind.STORE) and not value.isdigit():
                 raise _bad("invalid_targets", _("Give dealer groups and stores by number."))
             clean.append(value)
@@ -547,7 +553,7 @@ def submit(actor: Any, item: ContentItem) -> ContentItem:
         raise DomainError("invalid_status", _("Only a draft can be sent for review."), status=409)
     _require_source_text(item)
     if item.expire_at and item.expire_at <= timezone.now():
-        raise _bad("invalid_schedule", _("The expiry is already past."))
+        raise DomainError("expiry_past", _("The expiry is already past."), status=409)
     item.status = Status.REVIEW
     item.reject_reason = ""
     item.updated_by = actor
@@ -566,7 +572,7 @@ def approve(actor: Any, item: ContentItem) -> ContentItem:
         )
     now = timezone.now()
     if item.expire_at and item.expire_at <= now:
-        raise _bad("invalid_schedule", _("The expiry is already past."))
+        raise DomainError("expiry_past", _("The expiry is already past."), status=409)
     if item.publish_at is None:
         item.publish_at = now
     item.status = Status.PUBLISHED

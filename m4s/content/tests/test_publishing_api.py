@@ -49,7 +49,7 @@ def test_draft_review_publish_through_the_api(pub, api_client):
     assert api_client.post(f"{BASE}/{item_id}/approve", token=token).status_code == 409
     assert api_client.post(f"{BASE}/{item_id}/submit", token=token).json_body["status"] == "review"
     rejected = api_client.post(f"{BASE}/{item_id}/reject", {"reason": ""}, token=token)
-    assert rejected.status_code == 400
+    assert rejected.status_code == 422
     published = api_client.post(f"{BASE}/{item_id}/approve", token=token)
     assert published.json_body["status"] == "published"
     assert (
@@ -84,7 +84,9 @@ def test_rights_and_bad_input(pub, api_client):
     bad_link = api_client.post(
         BASE, _new(action_kind="link", action_target="javascript:alert(1)"), token=admin
     )
-    assert bad_link.status_code == 400
+    assert bad_link.status_code == 422
+    half = api_client.post(BASE, _new(action_kind="link"), token=admin)
+    assert half.status_code == 422
     assert ContentItem.objects.count() == 1
 
 
