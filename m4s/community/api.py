@@ -15,21 +15,21 @@ from . import selectors, services
 from .choices import MAX_PHOTOS, StoryStatus
 from .models import Report, Story, StoryComment
 from .schemas import (
-    CommentIn,
-    CommentOut,
-    FeedQuery,
-    HideIn,
-    LikeOut,
-    RejectIn,
-    ReportIn,
-    ReportOut,
     StaffCommentOut,
     StaffStoriesQuery,
     StaffStoryDetailOut,
     StaffStoryOut,
+    StoryCommentIn,
+    StoryCommentOut,
     StoryDetailOut,
+    StoryFeedQuery,
+    StoryHideIn,
     StoryIn,
+    StoryLikeOut,
     StoryOut,
+    StoryRejectIn,
+    StoryReportIn,
+    StoryReportOut,
 )
 
 owner_router = Router(tags=["owner: community"], auth=owner_auth)
@@ -156,7 +156,7 @@ def my_stories(request):
     "/stories",
     response={201: StoryOut},
     openapi_extra={
-        **errors(400, 409, 413, 422),
+        **errors(400, 409, 413, 415, 422),
         "requestBody": {
             "content": {
                 "multipart/form-data": {
@@ -209,7 +209,7 @@ def delete_my_story(request, story_id: int):
 
 # --- owners: the group's feed ---------------------------------------------------------------------
 @public_router.get("/stories", response=list[StoryOut], auth=owner_auth)
-def stories_feed(request, query: Query[FeedQuery]):
+def stories_feed(request, query: Query[StoryFeedQuery]):
     """The published stories of your dealer groups, newest first; page with `before_id` (the
     last id you have)."""
     owner = request.owner
@@ -235,7 +235,7 @@ def story_detail(request, story_id: int):
 
 @public_router.post(
     "/stories/{int:story_id}/like",
-    response=LikeOut,
+    response=StoryLikeOut,
     auth=owner_auth,
     openapi_extra=errors(404, 422),
 )
@@ -250,7 +250,7 @@ def like(request, story_id: int):
 
 @public_router.delete(
     "/stories/{int:story_id}/like",
-    response=LikeOut,
+    response=StoryLikeOut,
     auth=owner_auth,
     openapi_extra=errors(404),
 )
@@ -264,11 +264,11 @@ def unlike(request, story_id: int):
 
 @public_router.post(
     "/stories/{int:story_id}/comments",
-    response={201: CommentOut},
+    response={201: StoryCommentOut},
     auth=owner_auth,
     openapi_extra=errors(400, 404),
 )
-def comment(request, story_id: int, payload: CommentIn):
+def comment(request, story_id: int, payload: StoryCommentIn):
     """Comment on a published story (up to 500 characters)."""
     owner = request.owner
     story = selectors.get_story_for_owner(owner, story_id)
@@ -278,11 +278,11 @@ def comment(request, story_id: int, payload: CommentIn):
 
 @public_router.post(
     "/stories/{int:story_id}/report",
-    response={201: ReportOut},
+    response={201: StoryReportOut},
     auth=owner_auth,
     openapi_extra=errors(400, 404, 422),
 )
-def report(request, story_id: int, payload: ReportIn):
+def report(request, story_id: int, payload: StoryReportIn):
     """Report a story or (`comment_id`) a comment to the moderators. Reporting again returns
     your first report."""
     owner = request.owner
@@ -330,7 +330,7 @@ def approve(request, story_id: int):
     response=StaffStoryDetailOut,
     openapi_extra=errors(400, 403, 404, 409),
 )
-def reject(request, story_id: int, payload: RejectIn):
+def reject(request, story_id: int, payload: StoryRejectIn):
     """Refuse a pending story with a reason the author reads."""
     _moderator(request)
     story = selectors.get_story_for_staff(request.user, story_id)
@@ -343,7 +343,7 @@ def reject(request, story_id: int, payload: RejectIn):
     response=StaffStoryDetailOut,
     openapi_extra=errors(400, 403, 404, 409),
 )
-def hide(request, story_id: int, payload: HideIn):
+def hide(request, story_id: int, payload: StoryHideIn):
     """Take a published story out of the feed (its open reports are resolved)."""
     _moderator(request)
     story = selectors.get_story_for_staff(request.user, story_id)
@@ -392,7 +392,7 @@ def restore_comment(request, comment_id: int):
     return staff_comment_out(c)
 
 
-@staff_router.get("/story-reports", response=list[ReportOut], openapi_extra=errors(403))
+@staff_router.get("/story-reports", response=list[StoryReportOut], openapi_extra=errors(403))
 def staff_reports(request):
     """Open reports of your group, oldest first."""
     _moderator(request)

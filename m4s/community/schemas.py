@@ -19,11 +19,11 @@ class StoryIn(Schema):
     text: str = Field(..., min_length=1, max_length=STORY_TEXT_MAX, pattern=TEXT)
 
 
-class CommentIn(Schema):
+class StoryCommentIn(Schema):
     text: str = Field(..., min_length=1, max_length=COMMENT_TEXT_MAX, pattern=TEXT)
 
 
-class ReportIn(Schema):
+class StoryReportIn(Schema):
     """Report the story, or with `comment_id` one of its comments."""
 
     reason: Literal["spam", "abuse", "privacy", "false", "other"]
@@ -31,15 +31,15 @@ class ReportIn(Schema):
     comment_id: DbId | None = None
 
 
-class RejectIn(Schema):
+class StoryRejectIn(Schema):
     reason: str = Field(..., min_length=1, max_length=REASON_MAX, pattern=TEXT)
 
 
-class HideIn(Schema):
+class StoryHideIn(Schema):
     reason: str = Field("", max_length=REASON_MAX)
 
 
-class FeedQuery(Schema):
+class StoryFeedQuery(Schema):
     before_id: DbId | None = None
     limit: int = Field(20, ge=1, le=50)
 
@@ -49,7 +49,7 @@ class StaffStoriesQuery(Schema):
 
 
 # --- output -------------------------------------------------------------------------------------
-class PhotoOut(Schema):
+class StoryPhotoOut(Schema):
     id: int
     url: str
 
@@ -65,14 +65,14 @@ class StoryOut(Schema):
     liked: bool
     likes_count: int
     comments_count: int
-    photos: list[PhotoOut]
+    photos: list[StoryPhotoOut]
     created_at: dt.datetime
     approved_at: dt.datetime | None
     share_url: str = Field("", description="a public link showing the text (published only)")
     event_id: int | None
 
 
-class CommentOut(Schema):
+class StoryCommentOut(Schema):
     id: int
     text: str
     author: str
@@ -81,15 +81,15 @@ class CommentOut(Schema):
 
 
 class StoryDetailOut(StoryOut):
-    comments: list[CommentOut]
+    comments: list[StoryCommentOut]
 
 
-class LikeOut(Schema):
+class StoryLikeOut(Schema):
     liked: bool
     likes_count: int
 
 
-class ReportOut(Schema):
+class StoryReportOut(Schema):
     id: int
     story_id: int
     comment_id: int | None
@@ -119,7 +119,7 @@ class StaffStoryOut(Schema):
     likes_count: int
     comments_count: int
     open_reports: int
-    photos: list[PhotoOut]
+    photos: list[StoryPhotoOut]
     created_at: dt.datetime
     approved_at: dt.datetime | None
     moderated_at: dt.datetime | None
@@ -127,4 +127,4 @@ class StaffStoryOut(Schema):
 
 class StaffStoryDetailOut(StaffStoryOut):
     comments: list[StaffCommentOut]
-    reports: list[ReportOut]
+    reports: list[StoryReportOut]
