@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,17 +136,18 @@ def reach_q(profile: Profile) -> Q:
 
 def targeting_q(profile: Profile) -> Q:
     """Every criterion the item sets must match: per kind, either the item has no targets of
-    that kind or one of them is the owner's value (EXISTS on the (kind, value, item) index)."""
+    that kind or one of them is the owner's value (a semi-join on the (kind, value, item)
+    index)."""
     q = Q(target_bound_car__isnull=True) | Q(target_bound_car=profile.has_car)
     for kind, flag in HAS_TARGET_FIELD.items():
         values = profile.values(kind)
         if not values:
             q &= Q(**{flag: False})
             continue
-        match = Exists(
-            ContentTarget.objects.filter(item_id=OuterRef("pk"), kind=kind, value__in=values)
-        )
-        q &= Q(**{flag: False}) | match
+        # uncorrelated: PostgreSQL hashes the owner's matching item ids once (a correlated
+        # EXISTS inside an OR is probed per row); the (kind, value, item) index answers it
+        matching = ContentTarget.objects.filter(kind=kind, value__in=values).values("item_id")
+        q &= Q(**{flag: False}) | Q(pk__in=matching)
     return q
 
 
