@@ -84,6 +84,9 @@ def _fields(payload: ItemIn | ItemPatch) -> tuple[dict, dict | None, dict | None
     translations = sent.pop("translations", None)
     targets = sent.pop("targets", None)
     bound_car = sent.pop("bound_car", services.KEEP)
+    action = sent.pop("action", None)
+    if action is not None:
+        sent["action_kind"], sent["action_target"] = action["kind"], action.get("target", "")
     if targets is not None:
         targets = {k: [str(v) for v in values] for k, values in targets.items()}
     for key in (

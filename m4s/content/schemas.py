@@ -6,10 +6,9 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from m4s.core.errors import DomainError
-from m4s.core.types import Bool, DbId, Int, SaneDateTime
+from m4s.core.types import Bool, DbId, SaneDateTime
 
 from .choices import (
     BODY_MAX,
@@ -20,7 +19,6 @@ from .choices import (
     TAGS_MAX,
     TARGET_VALUES_MAX,
     TITLE_MAX,
-    ActionKind,
     Module,
     Status,
 )
@@ -28,7 +26,6 @@ from .choices import (
 Lang = Literal["zh-hans", "en", "ko"]
 ModuleIn = Literal[tuple(Module.values)]  # type: ignore[valid-type]
 StatusIn = Literal[tuple(Status.values)]  # type: ignore[valid-type]
-ActionIn = Literal[tuple(ActionKind.values)]  # type: ignore[valid-type]
 TEXT = r"\S"
 Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX, pattern=TEXT)]
 TargetText = Annotated[str, Field(min_length=1, max_length=80, pattern=TEXT)]
@@ -42,6 +39,26 @@ class TextIn(Schema):
     title: str = Field(..., min_length=1, max_length=TITLE_MAX, pattern=TEXT)
     summary: str = Field("", max_length=SUMMARY_MAX)
     body_html: str = Field("", max_length=BODY_MAX)
+
+
+class PlainAction(Schema):
+    kind: Literal["none", "book", "test_drive"]
+    target: str = Field("", max_length=300)
+
+
+class LinkAction(Schema):
+    kind: Literal["link"]
+    target: str = Field(..., max_length=300, pattern=r"^https?://[^/?#\s\[\]@]+([/?#]\S*)?$")
+
+
+class NumberedAction(Schema):
+    """An event's or a reward's number."""
+
+    kind: Literal["event", "reward"]
+    target: str = Field(..., pattern=r"^[0-9]{1,12}$")
+
+
+Action = Annotated[PlainAction | LinkAction | NumberedAction, Field(discriminator="kind")]
 
 
 class PlaceIn(Schema):
@@ -69,8 +86,7 @@ class ItemFields(Schema):
     pinned: Bool | None = None
     publish_at: SaneDateTime | None = None
     expire_at: SaneDateTime | None = None
-    action_kind: ActionIn | None = None
-    action_target: str | None = Field(None, max_length=300)
+    action: Action | None = Field(None, description="The item's button (null: leave as it is).")
     tags: list[Tag] | None = Field(None, max_length=TAGS_MAX)
     places: list[PlaceIn] | None = Field(None, max_length=PLACES_MAX)
     category_id: DbId | None = None
@@ -79,24 +95,6 @@ class ItemFields(Schema):
     bound_car: Bool | None = Field(
         None, description="true: only owners with a bound car; false: only without; null: any."
     )
-
-    @model_validator(mode="after")
-    def _consistent(self):
-        if self.publish_at and self.expire_at and self.expire_at <= self.publish_at:
-            raise ValueError("expire_at must come after publish_at")
-        sent = self.model_fields_set
-        if ("action_kind" in sent) != ("action_target" in sent):
-            raise ValueError("send action_kind and action_target together")
-        if self.action_kind is not None:
-            from .services import clean_action
-
-            try:
-                clean_action(self.action_kind, self.action_target or "")
-            except DomainError as exc:
-                raise ValueError(
-                    "action_target: an http(s) link for `link`, a number for `event` and `reward`"
-                ) from exc
-        return self
 
 
 class ItemIn(ItemFields):
@@ -123,8 +121,8 @@ class RejectIn(Schema):
 class ItemsQuery(Schema):
     status: StatusIn | None = None
     module: ModuleIn | None = None
-    limit: Int = Field(50, ge=1, le=200)
-    offset: Int = Field(0, ge=0, le=100_000)
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=100_000)
 
 
 # --- answers ----------------------------------------------------------------------------------------

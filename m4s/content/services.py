@@ -174,7 +174,10 @@ def clean_action(kind: Any, target: Any) -> tuple[str, str]:
     if len(target) > 300:
         raise _bad("invalid_action", _("The action's target is too long."))
     if kind == ActionKind.LINK:
-        parsed = urlparse(target)
+        try:
+            parsed = urlparse(target)
+        except ValueError:
+            raise _bad("invalid_action", _("A link must be an http(s) address.")) from None
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise _bad("invalid_action", _("A link must be an http(s) address."))
     elif kind in (ActionKind.EVENT, ActionKind.REWARD):

@@ -81,13 +81,17 @@ def test_rights_and_bad_input(pub, api_client):
     admin = staff_token(pub.admin_a)
     assert api_client.post(BASE, _new(translations={}), token=admin).status_code == 422
     assert api_client.post(BASE, _new(tags=["x" * 31]), token=admin).status_code == 422
-    bad_link = api_client.post(
-        BASE, _new(action_kind="link", action_target="javascript:alert(1)"), token=admin
+    for action in (
+        {"kind": "link", "target": "javascript:alert(1)"},
+        {"kind": "link", "target": "http://["},
+        {"kind": "event", "target": "abc"},
+    ):
+        assert api_client.post(BASE, _new(action=action), token=admin).status_code == 422
+    linked = api_client.post(
+        BASE, _new(action={"kind": "link", "target": "https://m4s.example/a"}), token=admin
     )
-    assert bad_link.status_code == 422
-    half = api_client.post(BASE, _new(action_kind="link"), token=admin)
-    assert half.status_code == 422
-    assert ContentItem.objects.count() == 1
+    assert linked.status_code == 201 and linked.json_body["action_kind"] == "link"
+    assert ContentItem.objects.count() == 2
 
 
 def test_other_groups_items_are_404(pub, api_client):
