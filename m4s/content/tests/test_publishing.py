@@ -200,3 +200,26 @@ def test_headquarters_keeps_the_catalogues(pub):
             services.create_issue(actor, title="X", number=2)
     with pytest.raises(DomainError):
         services.create_issue(pub.hq, title="X", number=0)
+
+
+def test_owners_see_an_item_only_inside_its_schedule(pub):
+    from m4s.content import selectors
+
+    now = timezone.now()
+    start, end = now + dt.timedelta(days=1), now + dt.timedelta(days=3)
+    item = services.create_item(
+        pub.hq, module=Module.KNOWLEDGE, translations=texts(), publish_at=start, expire_at=end
+    )
+    services.submit(pub.hq, item)
+    services.approve(pub.hq, item)
+
+    def visible(at):
+        return selectors.visible_items(pub.owner, now=at).filter(pk=item.pk).exists()
+
+    assert not visible(now)  # scheduled: approved, not yet live
+    assert visible(start + dt.timedelta(minutes=1))
+    assert not visible(end + dt.timedelta(minutes=1))  # past expiry, even before the task runs
+    services.expire_due(end + dt.timedelta(minutes=1))
+    assert not visible(start + dt.timedelta(minutes=1))  # expired for good
+    draft = services.create_item(pub.hq, module=Module.GUIDE, translations=texts())
+    assert not selectors.visible_items(pub.owner).filter(pk=draft.pk).exists()
