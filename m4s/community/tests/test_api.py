@@ -153,3 +153,29 @@ def test_points_through_the_api(community, api_client):
     )
     assert points == [2, 2, 50]
     assert StoryComment.objects.for_group(w.group_a).count() == 0
+
+
+def test_feed_api_queries_do_not_grow(community, api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = community
+    token, mod = owner_token(w.fan), w.moderator_a
+
+    def add(n):
+        from m4s.community import services
+
+        for i in range(n):
+            s = services.create_story(w.owner, text=f"s{i}", photos=[png()])
+            services.approve_story(mod, s)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert api_client.get("/api/v1/stories", token=token).status_code == 200
+        return len(ctx.captured_queries)
+
+    add(2)
+    count()  # the first call of a token records its use
+    few = count()
+    add(5)
+    assert count() == few

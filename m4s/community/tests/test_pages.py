@@ -172,3 +172,23 @@ def test_console_roles(community):
     assert story.status == StoryStatus.PENDING
     assert staff_client(w.hq).get("/console/community/").status_code in (200, 403)
     assert Client().get("/console/community/").status_code == 302
+
+
+def test_feed_queries_do_not_grow_with_the_stories(community):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = community
+    fan = owner_client(w.fan)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert fan.get("/app/community/").status_code == 200
+        return len(ctx.captured_queries)
+
+    approved(w, "one")
+    approved(w, "two")
+    few = count()
+    for i in range(6):
+        approved(w, f"more {i}")
+    assert count() == few
