@@ -78,7 +78,7 @@ def test_editor_round_trip_submit_review_approve(pub):
         reverse("console-content-new"),
         {**_form(module=Module.SERVICE_NEWS), "cover": _png(), "gallery": [_png(), _png("b.png")]},
     )
-    assert response.status_code == 302, response.content.decode().split("data-testid=\"error\"")[-1][:300]
+    assert response.status_code == 302
     item = ContentItem.objects.get()
     assert item.store_id == pub.store_a.pk and item.tags == ["suv", "ev"]
     assert item.cover and item.images.count() == 2

@@ -585,4 +585,3 @@ def item_stats(request, item_id: int):
             days=len(days),
         ),
     )
-
