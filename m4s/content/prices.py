@@ -86,10 +86,17 @@ def store_for_owner(owner, store_id: int) -> Store:
     raise NotFound(_("No such store."))
 
 
-def price_book(store: Store, on: dt.date | None = None, *, model: str = "") -> PriceBook:
+def price_book(
+    store: Store,
+    on: dt.date | None = None,
+    *,
+    model: str = "",
+    cars: list[tuple[str, str]] | None = None,
+) -> PriceBook:
     """Packages (with their published total), common operations and parts/accessories, each with
-    its published price in force on `on` (today), and the maintenance items by car model. An item
-    without a published price is not listed (settlement would refuse it too)."""
+    its published price in force on `on` (today), and the maintenance items by car model (one
+    `model`, or the owner's `cars`, else every model). An item without a published price is not
+    listed (settlement would refuse it too)."""
     on = on or timezone.localdate()
     group_id = store.dealer_group_id
     rate = service.tax_rate_for(store)
@@ -166,6 +173,11 @@ def price_book(store: Store, on: dt.date | None = None, *, model: str = "") -> P
     )
     if model:
         schedules = schedules.filter(Q(model__iexact=model) | Q(model=""))
+    if cars is not None:  # only the schedules of these (brand, model) cars
+        wanted = Q(pk__in=[])
+        for brand, car_model in cars:
+            wanted |= Q(brand__iexact=brand) & (Q(model__iexact=car_model) | Q(model=""))
+        schedules = schedules.filter(wanted)
     by_model = []
     for schedule in schedules:
         rows = []

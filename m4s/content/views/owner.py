@@ -296,9 +296,15 @@ def prices_page(request):
     stores = prices.stores_for_owner(owner)
     store_id = _id(request, "store")
     store = prices.store_for_owner(owner, store_id) if store_id else (stores[0] if stores else None)
-    models = sorted({v.model for v in vehicles_of_owner(owner) if v.model})
+    my_cars = sorted({(v.brand, v.model) for v in vehicles_of_owner(owner) if v.brand})
+    models = sorted({m for _b, m in my_cars if m})
     model = (request.GET.get("model") or "").strip()[:60]
-    book = prices.price_book(store, model=model) if store else None
+    if model == "all":
+        book = prices.price_book(store) if store else None
+    elif model:
+        book = prices.price_book(store, model=model) if store else None
+    else:
+        book = prices.price_book(store, cars=my_cars or None) if store else None
     news = selectors.feed_for_owner(
         owner, module=Module.PRICES, language=reader_language(), limit=5
     )
