@@ -564,8 +564,8 @@ def item_stats(request, item_id: int):
     labels = dict(TargetKind.choices)
     rows = [
         {
-            "kind": labels.get(t.get("kind", ""), t.get("kind", "")),
-            "value": t.get("label") or t.get("value", ""),
+            "label": t.get("label")
+            or f"{labels.get(t.get('kind', ''), t.get('kind', ''))}: {t.get('value', '')}",
             "readers": t.get("readers", 0),
             "views": t.get("views", 0),
         }
