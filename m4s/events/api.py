@@ -17,13 +17,13 @@ from m4s.staff.permissions import check_perm
 from . import qr, selectors, services
 from .choices import ACTIVE, EventStatus, SignupStatus
 from .schemas import (
-    CheckInIn,
+    CarPalEventOut,
     EventIn,
-    EventOut,
     EventPatchIn,
     MySignupOut,
     SignupOut,
-    StaffEventOut,
+    StaffCarPalEventOut,
+    TicketCheckInIn,
     TicketOut,
 )
 
@@ -93,7 +93,7 @@ def _my_event(request, event_id: int) -> dict:
 
 
 # --- owner -------------------------------------------------------------------------------------------
-@owner_router.get("/events", response=list[EventOut])
+@owner_router.get("/events", response=list[CarPalEventOut])
 def my_events(request):
     """Upcoming events of my dealer group(s), soonest first, each with my sign-up (or null)."""
     lists = selectors.owner_events(request.owner)
@@ -120,7 +120,7 @@ def my_ticket(request, event_id: int):
 
 
 @public_router.get(
-    "/events/{int:event_id}", response=EventOut, auth=owner_auth, openapi_extra=errors(404)
+    "/events/{int:event_id}", response=CarPalEventOut, auth=owner_auth, openapi_extra=errors(404)
 )
 def event_detail(request, event_id: int):
     """One event of my group(s) with places left and my sign-up."""
@@ -158,7 +158,7 @@ def _staff_event(request, event_id: int):
     return selectors.get_event_for_staff(request.user, event_id)
 
 
-@staff_router.get("/events", response=list[StaffEventOut], openapi_extra=errors(403))
+@staff_router.get("/events", response=list[StaffCarPalEventOut], openapi_extra=errors(403))
 def staff_events(request):
     """My group's events, latest start first."""
     check_perm(request.user, Perm.MANAGE_EVENTS)
@@ -168,7 +168,9 @@ def staff_events(request):
     ]
 
 
-@staff_router.post("/events", response={201: StaffEventOut}, openapi_extra=errors(403, 404, 422))
+@staff_router.post(
+    "/events", response={201: StaffCarPalEventOut}, openapi_extra=errors(403, 404, 422)
+)
 def staff_create_event(request, payload: EventIn):
     """A new event of my group (groupless staff: 422 `no_group`)."""
     event = services.create_event(request.user, **payload.dict())
@@ -176,7 +178,7 @@ def staff_create_event(request, payload: EventIn):
 
 
 @staff_router.patch(
-    "/events/{int:event_id}", response=StaffEventOut, openapi_extra=errors(403, 404, 409, 422)
+    "/events/{int:event_id}", response=StaffCarPalEventOut, openapi_extra=errors(403, 404, 409, 422)
 )
 def staff_update_event(request, event_id: int, payload: EventPatchIn):
     e = _staff_event(request, event_id)
@@ -210,7 +212,7 @@ def staff_signups(request, event_id: int):
 @staff_router.post(
     "/events/{int:event_id}/check-in", response=MySignupOut, openapi_extra=errors(403, 404, 409)
 )
-def staff_check_in(request, event_id: int, payload: CheckInIn):
+def staff_check_in(request, event_id: int, payload: TicketCheckInIn):
     """Check an owner in by their ticket's token (scanned from its QR or typed). Unknown ticket
     (or another group's): 404; already checked in: 409 `already_checked_in`; a ticket of
     another event: 409 `wrong_event`."""

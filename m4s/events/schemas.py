@@ -65,7 +65,7 @@ class EventPatchIn(Schema):
     status: EventStatus | None = None
 
 
-class CheckInIn(Schema):
+class TicketCheckInIn(Schema):
     token: str = Field(..., min_length=1, max_length=60)
 
 
@@ -79,7 +79,7 @@ class MySignupOut(Schema):
     checked_in_at: dt.datetime | None
 
 
-class EventOut(Schema):
+class CarPalEventOut(Schema):
     id: int
     title: str
     description: str
@@ -109,7 +109,7 @@ class TicketOut(Schema):
     qr_svg: str
 
 
-class StaffEventOut(EventOut):
+class StaffCarPalEventOut(CarPalEventOut):
     title_source: str
     title_i18n: dict[str, str]
     description_i18n: dict[str, str]
