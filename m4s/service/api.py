@@ -31,7 +31,6 @@ from .schemas import (
     CreditNoteOut,
     DecisionIn,
     DeliverIn,
-    FiguresOut,
     FollowUpOut,
     InspectionIn,
     InvoiceOut,
@@ -42,6 +41,7 @@ from .schemas import (
     RepairOrderListOut,
     RepairOrderOut,
     RescheduleIn,
+    ServiceFiguresOut,
     SettleIn,
     SlotsOut,
     StaffBookIn,
@@ -468,7 +468,7 @@ class MonthQuery(Schema):
     month: SaneDate | None = None
 
 
-@staff_router.get("/service/figures", response=FiguresOut)
+@staff_router.get("/service/figures", response=ServiceFiguresOut)
 def staff_figures(request, q: Query[MonthQuery]):
     check_perm(request.user, Perm.VIEW_SERVICE_FIGURES)
     store = selectors.store_for_actor(request.user, q.store_id)

@@ -12,7 +12,7 @@ Mode = Literal["waiting", "dropoff"]
 PayerIn = Literal["customer", "warranty", "insurance", "internal"]
 
 
-class StoreRef(Schema):
+class ServiceStoreRef(Schema):
     id: int
     name: str
 
@@ -71,7 +71,7 @@ class PoolOut(Schema):
 
 
 class SlotsOut(Schema):
-    store: StoreRef
+    store: ServiceStoreRef
     date: dt.date
     open: bool
     reason: str
@@ -116,7 +116,7 @@ class AdvisorRef(Schema):
 
 class AppointmentOut(Schema):
     id: int
-    store: StoreRef
+    store: ServiceStoreRef
     vehicle: VehicleRef
     advisor: AdvisorRef
     starts_at: dt.datetime
@@ -253,7 +253,7 @@ class RepairOrderOut(Schema):
     id: int
     number: str
     status: str
-    store: StoreRef
+    store: ServiceStoreRef
     vehicle: VehicleRef
     advisor: AdvisorRef
     checked_in_at: dt.datetime
@@ -290,7 +290,7 @@ class RepairOrderListOut(Schema):
     id: int
     number: str
     status: str
-    store: StoreRef
+    store: ServiceStoreRef
     vehicle: VehicleRef
     checked_in_at: dt.datetime
 
@@ -385,7 +385,7 @@ class DeliverIn(Schema):
 
 class SurveyOut(Schema):
     id: int
-    store: StoreRef
+    store: ServiceStoreRef
     vehicle: VehicleRef
     status: str
     available_at: dt.datetime
@@ -423,7 +423,7 @@ class SurveyAnswerOut(Schema):
 class FollowUpOut(Schema):
     id: int
     customer: str
-    store: StoreRef
+    store: ServiceStoreRef
     answered_at: dt.datetime | None
     scores: dict
     nps: int | None
@@ -440,8 +440,8 @@ class FollowUpOut(Schema):
         return {f: obj.score(f) for f in CSI_WEIGHTS}
 
 
-class FiguresOut(Schema):
-    store: StoreRef
+class ServiceFiguresOut(Schema):
+    store: ServiceStoreRef
     month: dt.date
     surveys: int
     csi: float | None
