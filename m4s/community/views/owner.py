@@ -70,7 +70,8 @@ def stories(request):
     """The published stories of the owner's groups, newest first."""
     owner = request.owner
     before = request.GET.get("before") or ""
-    feed = selectors.feed(owner, before_id=int(before) if before.isdigit() else None)
+    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 19 else None
+    feed = selectors.feed(owner, before_id=before_id)
     return render(
         request,
         "community/app/stories.html",
@@ -201,7 +202,9 @@ def report(request, story_id: int):
             s,
             reason=request.POST.get("reason", ""),
             note=request.POST.get("note", ""),
-            comment_id=int(comment_id) if comment_id.isdigit() else None,
+            comment_id=int(comment_id)
+            if comment_id.isascii() and comment_id.isdigit() and len(comment_id) < 19
+            else None,
         )
     except DomainError as exc:
         if exc.status == 404:
