@@ -12,13 +12,13 @@ from . import rights, selectors, services, stats
 from .choices import Status as ContentStatus
 from .models import ContentItem
 from .schemas import (
-    ItemIn,
-    ItemOut,
-    ItemPatch,
-    ItemsQuery,
-    ItemStatsOut,
-    RejectIn,
-    VersionOut,
+    ConsoleItemIn,
+    ConsoleItemOut,
+    ConsoleItemPatch,
+    ConsoleItemsQuery,
+    ConsoleItemStatsOut,
+    ConsoleRejectIn,
+    ConsoleVersionOut,
 )
 
 owner_router = Router(tags=["owner: content"], auth=owner_auth)
@@ -78,7 +78,9 @@ def _item_out(item: ContentItem) -> dict:
     }
 
 
-def _fields(payload: ItemIn | ItemPatch) -> tuple[dict, dict | None, dict | None, object]:
+def _fields(
+    payload: ConsoleItemIn | ConsoleItemPatch,
+) -> tuple[dict, dict | None, dict | None, object]:
     """(item fields, translations, targets, bound_car) of what the client sent."""
     sent = payload.model_dump(exclude_unset=True)
     translations = sent.pop("translations", None)
@@ -103,8 +105,8 @@ def _fields(payload: ItemIn | ItemPatch) -> tuple[dict, dict | None, dict | None
     return sent, translations, targets, bound_car
 
 
-@staff_router.get("/content/items", response=list[ItemOut])
-def staff_items(request, query: Query[ItemsQuery]):
+@staff_router.get("/content/items", response=list[ConsoleItemOut])
+def staff_items(request, query: Query[ConsoleItemsQuery]):
     """The caller's publisher's items, most recently changed first (403-free: staff who do not
     publish get an empty list)."""
     qs = rights.console_items(request.user).prefetch_related("translations", "images", "targets")
@@ -116,8 +118,8 @@ def staff_items(request, query: Query[ItemsQuery]):
     return [_item_out(item) for item in qs]
 
 
-@staff_router.post("/content/items", response={201: ItemOut}, openapi_extra=errors(403, 404))
-def staff_create_item(request, payload: ItemIn):
+@staff_router.post("/content/items", response={201: ConsoleItemOut}, openapi_extra=errors(403, 404))
+def staff_create_item(request, payload: ConsoleItemIn):
     """A new draft of the caller's publisher."""
     fields, translations, targets, bound_car = _fields(payload)
     module = fields.pop("module")
@@ -132,15 +134,17 @@ def staff_create_item(request, payload: ItemIn):
     return Status(201, _item_out(item))
 
 
-@staff_router.get("/content/items/{int:item_id}", response=ItemOut, openapi_extra=errors(404))
+@staff_router.get(
+    "/content/items/{int:item_id}", response=ConsoleItemOut, openapi_extra=errors(404)
+)
 def staff_item(request, item_id: int):
     return _item_out(rights.get_console_item(request.user, item_id))
 
 
 @staff_router.patch(
-    "/content/items/{int:item_id}", response=ItemOut, openapi_extra=errors(403, 404)
+    "/content/items/{int:item_id}", response=ConsoleItemOut, openapi_extra=errors(403, 404)
 )
-def staff_update_item(request, item_id: int, payload: ItemPatch):
+def staff_update_item(request, item_id: int, payload: ConsoleItemPatch):
     """Change a draft (or take a live item back to draft with the change)."""
     item = rights.get_console_item(request.user, item_id)
     fields, translations, targets, bound_car = _fields(payload)
@@ -156,7 +160,7 @@ def staff_update_item(request, item_id: int, payload: ItemPatch):
 
 
 @staff_router.get(
-    "/content/items/{int:item_id}/stats", response=ItemStatsOut, openapi_extra=errors(404)
+    "/content/items/{int:item_id}/stats", response=ConsoleItemStatsOut, openapi_extra=errors(404)
 )
 def staff_item_stats(request, item_id: int):
     """Views (every read) and unique readers, per target of the item and per day (new readers
@@ -185,7 +189,7 @@ def staff_item_stats(request, item_id: int):
 
 @staff_router.get(
     "/content/items/{int:item_id}/versions",
-    response=list[VersionOut],
+    response=list[ConsoleVersionOut],
     openapi_extra=errors(404),
 )
 def staff_item_versions(request, item_id: int):
@@ -208,7 +212,7 @@ def staff_item_versions(request, item_id: int):
 
 @staff_router.post(
     "/content/items/{int:item_id}/versions/{int:number}/restore",
-    response=ItemOut,
+    response=ConsoleItemOut,
     openapi_extra=errors(403, 404),
 )
 def staff_restore_version(request, item_id: int, number: int):
@@ -226,10 +230,10 @@ _ACTIONS = {
 
 @staff_router.post(
     "/content/items/{int:item_id}/reject",
-    response=ItemOut,
+    response=ConsoleItemOut,
     openapi_extra=errors(403, 404, 409),
 )
-def staff_reject_item(request, item_id: int, payload: RejectIn):
+def staff_reject_item(request, item_id: int, payload: ConsoleRejectIn):
     """Review → rejected, with the reason the editor reads (approvers of the level only)."""
     item = rights.get_console_item(request.user, item_id)
     return _item_out(services.reject(request.user, item, payload.reason))
@@ -237,7 +241,7 @@ def staff_reject_item(request, item_id: int, payload: RejectIn):
 
 @staff_router.post(
     "/content/items/{int:item_id}/{action}",
-    response=ItemOut,
+    response=ConsoleItemOut,
     openapi_extra=errors(403, 404, 409),
 )
 def staff_item_action(request, item_id: int, action: Literal["submit", "approve", "expire"]):

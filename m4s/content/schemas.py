@@ -32,7 +32,7 @@ TargetText = Annotated[str, Field(min_length=1, max_length=80, pattern=TEXT)]
 
 
 # --- input ----------------------------------------------------------------------------------------
-class TextIn(Schema):
+class ConsoleTextIn(Schema):
     """One language's text. `body_html` is rich text: anything but formatting (scripts, event
     handlers, styles, frames, javascript: links) is removed when it is saved."""
 
@@ -41,34 +41,36 @@ class TextIn(Schema):
     body_html: str = Field("", max_length=BODY_MAX)
 
 
-class PlainAction(Schema):
+class ConsolePlainAction(Schema):
     kind: Literal["none", "book", "test_drive"]
     target: str = Field("", max_length=300)
 
 
-class LinkAction(Schema):
+class ConsoleLinkAction(Schema):
     kind: Literal["link"]
     target: str = Field(..., max_length=300, pattern=r"^https?://[^/?#\s\[\]@]+([/?#]\S*)?$")
 
 
-class NumberedAction(Schema):
+class ConsoleNumberedAction(Schema):
     """An event's or a reward's number."""
 
     kind: Literal["event", "reward"]
     target: str = Field(..., pattern=r"^[0-9]{1,12}$")
 
 
-Action = Annotated[PlainAction | LinkAction | NumberedAction, Field(discriminator="kind")]
+Action = Annotated[
+    ConsolePlainAction | ConsoleLinkAction | ConsoleNumberedAction, Field(discriminator="kind")
+]
 
 
-class PlaceIn(Schema):
+class ConsolePlaceIn(Schema):
     name: str = Field(..., min_length=1, max_length=120, pattern=TEXT)
     address: str = Field("", max_length=200)
     lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
     lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
 
 
-class TargetsIn(Schema):
+class ConsoleTargetsIn(Schema):
     """Who sees the item: every criterion given must match (empty lists: no limit). A local
     organisation reaches its own city only; a dealer group its own customers (and stores)."""
 
@@ -80,7 +82,7 @@ class TargetsIn(Schema):
     tier: list[TargetText] = Field([], max_length=TARGET_VALUES_MAX)
 
 
-class ItemFields(Schema):
+class ConsoleItemFields(Schema):
     source_language: Lang | None = None
     store_id: DbId | None = None
     pinned: Bool | None = None
@@ -88,37 +90,37 @@ class ItemFields(Schema):
     expire_at: SaneDateTime | None = None
     action: Action | None = Field(None, description="The item's button (null: leave as it is).")
     tags: list[Tag] | None = Field(None, max_length=TAGS_MAX)
-    places: list[PlaceIn] | None = Field(None, max_length=PLACES_MAX)
+    places: list[ConsolePlaceIn] | None = Field(None, max_length=PLACES_MAX)
     category_id: DbId | None = None
     issue_id: DbId | None = None
-    targets: TargetsIn | None = None
+    targets: ConsoleTargetsIn | None = None
     bound_car: Bool | None = Field(
         None, description="true: only owners with a bound car; false: only without; null: any."
     )
 
 
-class ItemIn(ItemFields):
+class ConsoleItemIn(ConsoleItemFields):
     """A new draft, published as the caller's level (headquarters, their local organisation,
     their dealer group or store) in `module` (403 `module_not_allowed` outside the level's
     modules)."""
 
     module: ModuleIn
-    translations: dict[Lang, TextIn] = Field(..., min_length=1)
+    translations: dict[Lang, ConsoleTextIn] = Field(..., min_length=1)
 
 
-class ItemPatch(ItemFields):
+class ConsoleItemPatch(ConsoleItemFields):
     """Only the fields sent change. A changed item goes back to draft (it needs approval
     again); `translations` replaces every language's text; `targets` replaces all targets."""
 
     module: ModuleIn | None = None
-    translations: dict[Lang, TextIn] | None = Field(None, min_length=1)
+    translations: dict[Lang, ConsoleTextIn] | None = Field(None, min_length=1)
 
 
-class RejectIn(Schema):
+class ConsoleRejectIn(Schema):
     reason: str = Field(..., min_length=1, max_length=REASON_MAX, pattern=TEXT)
 
 
-class ItemsQuery(Schema):
+class ConsoleItemsQuery(Schema):
     status: StatusIn | None = None
     module: ModuleIn | None = None
     limit: int = Field(50, ge=1, le=200)
@@ -126,26 +128,26 @@ class ItemsQuery(Schema):
 
 
 # --- answers ----------------------------------------------------------------------------------------
-class TextOut(Schema):
+class ConsoleTextOut(Schema):
     title: str
     summary: str
     body_html: str
 
 
-class ImageOut(Schema):
+class ConsoleImageOut(Schema):
     id: int
     url: str
     caption: str
 
 
-class PlaceOut(Schema):
+class ConsolePlaceOut(Schema):
     name: str
     address: str
     lat: float | None
     lon: float | None
 
 
-class ItemOut(Schema):
+class ConsoleItemOut(Schema):
     id: int
     level: str
     module: str
@@ -159,29 +161,29 @@ class ItemOut(Schema):
     action_kind: str
     action_target: str
     tags: list[str]
-    places: list[PlaceOut]
+    places: list[ConsolePlaceOut]
     category_id: int | None
     issue_id: int | None
     store_id: int | None
     version: int
     reject_reason: str
-    translations: dict[str, TextOut]
+    translations: dict[str, ConsoleTextOut]
     targets: dict[str, list[str]]
     bound_car: bool | None
     cover_url: str | None
-    images: list[ImageOut]
+    images: list[ConsoleImageOut]
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
-class VersionOut(Schema):
+class ConsoleVersionOut(Schema):
     number: int
     created_at: dt.datetime
     created_by: str
     title: str
 
 
-class TargetStatsOut(Schema):
+class ConsoleTargetStatsOut(Schema):
     kind: str
     value: str
     label: str
@@ -189,14 +191,14 @@ class TargetStatsOut(Schema):
     views: int
 
 
-class DayStatsOut(Schema):
+class ConsoleDayStatsOut(Schema):
     day: dt.date
     readers: int
     views: int
 
 
-class ItemStatsOut(Schema):
+class ConsoleItemStatsOut(Schema):
     views: int
     readers: int
-    per_target: list[TargetStatsOut]
-    days: list[DayStatsOut]
+    per_target: list[ConsoleTargetStatsOut]
+    days: list[ConsoleDayStatsOut]
