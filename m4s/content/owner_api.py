@@ -10,12 +10,12 @@ from . import prices, reading, search, selectors
 from .api import owner_router, public_router
 from .presenting import feed_entry, item_detail, reader_language
 from .reader_schemas import (
-    FeedItemOut,
-    FeedQuery,
-    ItemOut,
-    PricesOut,
-    PricesQuery,
-    SearchQuery,
+    ContentFeedItemOut,
+    ContentFeedQuery,
+    ContentItemOut,
+    ContentPricesOut,
+    ContentPricesQuery,
+    ContentSearchQuery,
 )
 
 
@@ -32,8 +32,8 @@ def _row(r) -> dict:
     }
 
 
-@owner_router.get("/feed", response=list[FeedItemOut])
-def my_feed(request, q: Query[FeedQuery]):
+@owner_router.get("/feed", response=list[ContentFeedItemOut])
+def my_feed(request, q: Query[ContentFeedQuery]):
     """The content that reaches the owner (their city, groups, store, cars and tier), pinned
     first, then newest; one module with `module`."""
     items = selectors.feed_for_owner(
@@ -49,9 +49,9 @@ def my_feed(request, q: Query[FeedQuery]):
 
 
 @public_router.get(
-    "/content/search", response=list[FeedItemOut], auth=owner_auth, openapi_extra=errors(404)
+    "/content/search", response=list[ContentFeedItemOut], auth=owner_auth, openapi_extra=errors(404)
 )
-def search_content(request, q: Query[SearchQuery]):
+def search_content(request, q: Query[ContentSearchQuery]):
     """Search what the owner may read, in Chinese, English or Korean; best match first."""
     found = search.search(
         request.owner,
@@ -64,7 +64,7 @@ def search_content(request, q: Query[SearchQuery]):
 
 
 @public_router.get(
-    "/content/{int:item_id}", response=ItemOut, auth=owner_auth, openapi_extra=errors(404)
+    "/content/{int:item_id}", response=ContentItemOut, auth=owner_auth, openapi_extra=errors(404)
 )
 def content_item(request, item_id: int):
     """One item in the reader's language (else its source language); counted as a read.
@@ -75,9 +75,12 @@ def content_item(request, item_id: int):
 
 
 @public_router.get(
-    "/stores/{int:store_id}/prices", response=PricesOut, auth=owner_auth, openapi_extra=errors(404)
+    "/stores/{int:store_id}/prices",
+    response=ContentPricesOut,
+    auth=owner_auth,
+    openapi_extra=errors(404),
 )
-def store_prices(request, store_id: int, q: Query[PricesQuery]):
+def store_prices(request, store_id: int, q: Query[ContentPricesQuery]):
     """The store's published price list as settlement charges it: packages, operations, parts
     and accessories with their prices (with tax and net), and maintenance prices by car model.
     A store of a group the owner is not a customer of is not found."""

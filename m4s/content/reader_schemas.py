@@ -11,7 +11,7 @@ from .choices import Module
 MODULES = tuple(m.value for m in Module)
 
 
-class FeedQuery(Schema):
+class ContentFeedQuery(Schema):
     module: Module | None = Field(None, description="One module's feed; all modules without.")
     category: int | None = Field(None, ge=1, le=2**63 - 1, description="Knowledge category id.")
     issue: int | None = Field(None, ge=1, le=2**63 - 1, description="Magazine issue id.")
@@ -19,13 +19,13 @@ class FeedQuery(Schema):
     offset: int = Field(0, ge=0, le=10_000)
 
 
-class SearchQuery(Schema):
+class ContentSearchQuery(Schema):
     q: str = Field(..., min_length=1, max_length=100, description="Words in any language.")
     module: Module | None = None
     limit: int = Field(20, ge=1, le=50)
 
 
-class FeedItemOut(Schema):
+class ContentFeedItemOut(Schema):
     id: int
     module: str
     level: str
@@ -38,7 +38,7 @@ class FeedItemOut(Schema):
     action_kind: str
 
 
-class PlaceOut(Schema):
+class ContentPlaceOut(Schema):
     name: str
     address: str
     lat: float | None
@@ -46,33 +46,33 @@ class PlaceOut(Schema):
     map_url: str
 
 
-class ImageOut(Schema):
+class ContentImageOut(Schema):
     url: str
     caption: str
 
 
-class ActionOut(Schema):
+class ContentActionOut(Schema):
     kind: str
     target: str
     url: str | None
 
 
-class RefOut(Schema):
+class ContentRefOut(Schema):
     id: int
     name: str
 
 
-class ItemOut(FeedItemOut):
+class ContentItemOut(ContentFeedItemOut):
     language: str
     body_html: str = Field(..., description="Sanitised HTML.")
-    images: list[ImageOut]
-    action: ActionOut
-    places: list[PlaceOut]
-    category: RefOut | None
-    issue: RefOut | None
+    images: list[ContentImageOut]
+    action: ContentActionOut
+    places: list[ContentPlaceOut]
+    category: ContentRefOut | None
+    issue: ContentRefOut | None
 
 
-class PriceRowOut(Schema):
+class ContentPriceRowOut(Schema):
     kind: str = Field(..., description="package | operation | part | accessory")
     id: int
     code: str
@@ -83,23 +83,23 @@ class PriceRowOut(Schema):
     detail: str
 
 
-class ModelPricesOut(Schema):
+class ContentModelPricesOut(Schema):
     brand: str
     model: str = Field(..., description="Empty: every model of the brand.")
-    rows: list[PriceRowOut]
+    rows: list[ContentPriceRowOut]
 
 
-class PricesQuery(Schema):
+class ContentPricesQuery(Schema):
     model: str = Field("", max_length=60, description="Only this car model's maintenance prices.")
 
 
-class PricesOut(Schema):
+class ContentPricesOut(Schema):
     store_id: int
     store: str
     on: dt.date
     tax_rate: Decimal
-    packages: list[PriceRowOut]
-    operations: list[PriceRowOut]
-    parts: list[PriceRowOut]
-    accessories: list[PriceRowOut]
-    by_model: list[ModelPricesOut]
+    packages: list[ContentPriceRowOut]
+    operations: list[ContentPriceRowOut]
+    parts: list[ContentPriceRowOut]
+    accessories: list[ContentPriceRowOut]
+    by_model: list[ContentModelPricesOut]
