@@ -62,3 +62,23 @@ def test_booleans_are_strict(cars, api_client):
     r = api_client.patch("/api/v1/me", {"marketing_consent": "false"}, token=me)
     assert r.status_code == 422
     assert api_client.get("/api/v1/me", token=me).json_body["marketing_consent"] is False
+
+
+def test_no_two_api_schemas_share_a_component_name(document):
+    """Ninja names a schema's OpenAPI component by its class name, and a later class of the same
+    name silently replaces an earlier one: an operation would then be documented (and fuzzed)
+    with another area's body. Every schema class of the API has a name of its own."""
+    from ninja import Schema
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    names: dict[str, set[str]] = {}
+    for cls in subclasses(Schema):
+        if cls.__module__.startswith("m4s.") and ".tests" not in cls.__module__:
+            names.setdefault(cls.__name__, set()).add(cls.__module__)
+    used = set(document["components"]["schemas"])
+    clashes = {n: sorted(m) for n, m in names.items() if len(m) > 1 and n in used}
+    assert not clashes, clashes
