@@ -31,8 +31,8 @@ public_router = Router(tags=["content"])
 # organisation, their dealer group or store); anyone else's item is 404.
 def _item_out(item: ContentItem) -> dict:
     targets: dict[str, list[str]] = {}
-    for kind, value in item.targets.order_by("kind", "value").values_list("kind", "value"):
-        targets.setdefault(kind, []).append(value)
+    for target in sorted(item.targets.all(), key=lambda t: (t.kind, t.value)):
+        targets.setdefault(target.kind, []).append(target.value)
     return {
         "id": item.pk,
         "level": item.level,

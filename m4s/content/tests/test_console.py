@@ -193,3 +193,33 @@ def test_other_publishers_items_are_404(pub):
         )
     item.refresh_from_db()
     assert item.status == Status.DRAFT
+
+
+def test_list_pages_take_a_fixed_number_of_queries(pub, api_client):
+    from m4s.core.tests.factories import staff_token
+
+    for n in range(3):
+        services.create_item(
+            pub.manager_a, module=Module.SERVICE_NEWS, translations=texts(title=f"T{n}")
+        )
+    client = _client(pub.admin_a)
+    client.get(reverse("console-content"))  # warm the session and caches
+
+    def count(call):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            call()
+        return len(ctx.captured_queries)
+
+    few = count(lambda: client.get(reverse("console-content")))
+    token = staff_token(pub.admin_a)
+    api_few = count(lambda: api_client.get("/api/v1/staff/content/items", token=token))
+    for n in range(3, 9):
+        item = services.create_item(
+            pub.manager_a, module=Module.SERVICE_NEWS, translations=texts(title=f"T{n}")
+        )
+        services.add_image(pub.manager_a, item, _png())
+    assert count(lambda: client.get(reverse("console-content"))) <= few
+    assert count(lambda: api_client.get("/api/v1/staff/content/items", token=token)) <= api_few

@@ -113,7 +113,7 @@ def _language() -> str:
 def items(request):
     status = request.GET.get("status", "")
     module = request.GET.get("module", "")
-    qs = rights.console_items(request.user).prefetch_related("translations")
+    qs = rights.console_items(request.user).select_related("store").prefetch_related("translations")
     if status in Status.values:
         qs = qs.filter(status=status)
     if module in Module.values:
@@ -142,7 +142,12 @@ def items(request):
 def review(request):
     if not _approver(request.user):
         raise PermissionDenied
-    qs = _review_queue(request.user).prefetch_related("translations").order_by("updated_at")
+    qs = (
+        _review_queue(request.user)
+        .select_related("store")
+        .prefetch_related("translations")
+        .order_by("updated_at")
+    )
     return render(
         request,
         "content/console/review.html",
