@@ -12,6 +12,7 @@ from PIL import Image
 from m4s.content import services
 from m4s.content.choices import Module, Status, TargetKind
 from m4s.content.models import ContentItem, ContentView
+from m4s.core.errors import DomainError
 
 from .conftest import texts
 
@@ -223,3 +224,32 @@ def test_list_pages_take_a_fixed_number_of_queries(pub, api_client):
         services.add_image(pub.manager_a, item, _png())
     assert count(lambda: client.get(reverse("console-content"))) <= few
     assert count(lambda: api_client.get("/api/v1/staff/content/items", token=token)) <= api_few
+
+
+def _owner_client(owner):
+    from m4s.owners.middleware import SESSION_KEY
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    session = client.session
+    session[SESSION_KEY] = owner.pk
+    session.save()
+    return client
+
+
+def test_pictures_are_served_to_the_item_staff_and_once_published_to_owners(pub):
+    item = services.create_item(pub.admin_a, module=Module.NEW_CARS, translations=texts())
+    item = services.set_cover(pub.admin_a, item, _png())
+    image = services.add_image(pub.admin_a, item, _png(), "Front")
+    urls = [item.cover.url, image.image.url]
+    for url in urls:
+        assert _client(pub.admin_a).get(url).status_code == 200
+        assert _client(pub.admin_b).get(url).status_code == 404  # a draft of another group
+        assert _owner_client(pub.owner).get(url).status_code == 404  # not published yet
+        assert Client().get(url).status_code == 404
+    services.submit(pub.admin_a, item)
+    services.approve(pub.admin_a, item)
+    for url in urls:
+        assert _owner_client(pub.owner).get(url).status_code == 200
+        assert Client().get(url).status_code == 404  # nobody signed in
+    with pytest.raises(DomainError):
+        services.set_cover(pub.admin_a, item, io.BytesIO(b"<svg onload=alert(1)>"))
