@@ -194,7 +194,7 @@ def load(args, rng: random.Random) -> dict:
             "phone": "'+86135' || lpad(g::text, 8, '0')",
             "name": "'Owner ' || g",
             "language": "'zh-hans'",
-            "home_store_id": f"(%s::bigint[])[1 + (g * 7919) %% {len(store_ids)}]",
+            "home_store_id": f"(%s::bigint[])[1 + (g::bigint * 7919) %% {len(store_ids)}]",
         },
         "generate_series(1, %s) AS g",
         [store_ids, n],
