@@ -380,6 +380,12 @@ def test_every_uploaded_file_field_is_protected():
         "staff-photos",
         "complaints",
         "conversations",
+        "content-covers",
+        "content-gallery",
+        "content-magazines",
+        "event-covers",
+        "event-photos",
+        "community-stories",
     }
 
 
@@ -389,6 +395,7 @@ API_UPLOADS = {
     ("post", "/api/v1/me/complaints/{complaint_id}/photos"),
     ("post", "/api/v1/me/conversations/{conversation_id}/messages/photos"),
     ("post", "/api/v1/staff/conversations/{conversation_id}/messages/photos"),
+    ("post", "/api/v1/me/stories"),
 }
 
 
