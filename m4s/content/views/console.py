@@ -360,6 +360,7 @@ def _editor(request, item: ContentItem | None, parsed: dict | None = None, error
                 item is None or rights.can_publish(request.user, item.level, item.module)
             ),
             city=publisher.city,
+            pill=STATUS_PILL.get(item.status, "") if item else "",
         ),
         status=400 if error else 200,
     )
