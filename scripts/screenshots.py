@@ -207,6 +207,44 @@ def care_screenshots(browser, base: str) -> None:
         context.close()
 
 
+def content_screenshots(browser, base: str) -> None:
+    """Content and community: the owner's city-food feed and a page, the stories feed and the
+    car-pal events on a phone; the Beijing editor's content console, the moderation queue and an
+    event's sign-ups in the console."""
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 390, "height": 1200}})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    owner_sign_in(page, base, OWNER_ZH)
+    page.goto(f"{base}/app/g/info/")
+    shoot(page, "owner-info-group.png")
+    page.goto(f"{base}/app/content/m/city_food/")
+    expect(page.locator("[data-testid=content-card]").first).to_be_visible()
+    shoot(page, "owner-city-food.png")
+    page.locator("[data-testid=content-card]").first.click()
+    expect(page.locator("[data-testid=item-title]")).to_be_visible()
+    shoot(page, "owner-content-item.png", full_page=True)
+    page.goto(f"{base}/app/content/prices/")
+    shoot(page, "owner-prices.png", full_page=True)
+    page.goto(f"{base}/app/community/")
+    expect(page.locator("[data-testid=story]").first).to_be_visible()
+    shoot(page, "owner-stories.png")
+    page.goto(f"{base}/app/events/")
+    shoot(page, "owner-events.png", full_page=True)
+    context.close()
+    for username, url, name in (
+        ("editor", "/console/content/", "console-content.png"),
+        ("manager", "/console/community/", "console-stories.png"),
+        ("manager", "/console/events/", "console-events.png"),
+    ):
+        context = browser.new_context(**DESKTOP)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        staff_sign_in(page, base, username)
+        page.goto(f"{base}{url}")
+        shoot(page, name, full_page=True)
+        context.close()
+
+
 def take_screenshots(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -339,6 +377,7 @@ def take_screenshots(base: str) -> None:
 
             console_conversations(browser, base)
             care_screenshots(browser, base)
+            content_screenshots(browser, base)
         finally:
             browser.close()
 
