@@ -4,6 +4,7 @@ owner's photo, that owner and the group's staff."""
 
 from m4s.core.uploads import requesting_owner, requesting_staff
 
+from .choices import EventStatus
 from .models import Event, EventPhoto
 from .selectors import owner_group_ids
 
@@ -19,7 +20,9 @@ def can_see_cover(request, event: Event) -> bool:
     if _staff_sees(request, event.dealer_group_id):
         return True
     owner = requesting_owner(request)
-    return owner is not None and event.dealer_group_id in owner_group_ids(owner)
+    if owner is None or event.status == EventStatus.DRAFT:  # a draft is the staff's only
+        return False
+    return event.dealer_group_id in owner_group_ids(owner)
 
 
 def can_see_photo(request, photo: EventPhoto) -> bool:

@@ -130,3 +130,42 @@ def test_console_roles(ev):
     if r.status_code == 200:
         assert hq.get(reverse("console-event", args=[w.event_b.pk])).status_code == 200
         assert hq.get(reverse("console-event-new")).status_code == 200
+
+
+@pytest.mark.parametrize("raw", ["nan", "-NaN", "sNaN", "inf", "1e999999"])
+def test_console_odd_coordinates_are_a_form_error_not_a_500(ev, raw):
+    start = timezone.localtime() + dt.timedelta(days=5)
+    c = staff_client(ev.admin_a)
+    data = {
+        "title": "Night drive",
+        "place_name": "Harbour",
+        "capacity": "5",
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "latitude": raw,
+    }
+    assert c.post(reverse("console-event-new"), data).status_code == 422
+    assert c.post(reverse("console-event-edit", args=[ev.event.pk]), data).status_code == 422
+    assert not Event.objects.unscoped().filter(title="Night drive").exists()
+
+
+def test_a_draft_events_cover_is_not_served_to_owners(ev):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from m4s.core.uploads import media_url
+    from m4s.events import services
+    from m4s.events.choices import EventStatus
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(out, "PNG")
+    cover = SimpleUploadedFile("c.png", out.getvalue(), content_type="image/png")
+    services.update_event(ev.admin_a, ev.draft, cover=cover)
+    url = media_url(Event.objects.unscoped().get(pk=ev.draft.pk), "cover")
+    assert staff_client(ev.admin_a).get(url).status_code == 200
+    assert owner_client(ev.owner).get(url).status_code == 404
+    services.update_event(ev.admin_a, ev.draft, status=EventStatus.OPEN)
+    assert owner_client(ev.owner).get(url).status_code == 200
+    assert owner_client(ev.owner_b).get(url).status_code == 404

@@ -73,7 +73,10 @@ def _coordinate(raw: str, limit: int):
     if not raw:
         return None
     try:
-        value = Decimal(raw).quantize(Decimal("0.000001"))
+        value = Decimal(raw)
+        if not value.is_finite():  # NaN compares with nothing: refuse it here, not with a 500
+            raise InvalidOperation
+        value = value.quantize(Decimal("0.000001"))
     except (InvalidOperation, ValueError):
         raise DomainError(
             "invalid_position", _("Give a latitude and longitude in degrees."), status=422
