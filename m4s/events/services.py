@@ -530,6 +530,15 @@ def add_photos(owner, event_id: int, files, *, story_text: str = "", now=None) -
     if not images:
         raise DomainError("no_photos", _("Choose at least one photo."), status=422)
     with transaction.atomic():
+        Signup.objects.for_owner(owner).select_for_update(of=("self",)).filter(pk=signup.pk).first()
+        had = EventPhoto.objects.for_owner(owner).filter(event=event).count()
+        if had + len(images) > MAX_PHOTOS:
+            raise DomainError(
+                "too_many_photos",
+                _("At most %(n)d photos per event: you can add %(left)d more.")
+                % {"n": MAX_PHOTOS, "left": max(MAX_PHOTOS - had, 0)},
+                status=409,
+            )
         photos = []
         for image in images:
             photo = EventPhoto(

@@ -185,3 +185,33 @@ def test_erasure_deletes_signups(ev):
     assert privacy.export_owner(w.owner)["rows"]["event_signups"]
     privacy.erase_owner(w.owner)
     assert not Signup.objects.unscoped().filter(customer__owner=w.owner).exists()
+
+
+def test_photos_of_one_owner_at_one_event_are_capped(ev):
+    """Posting the photo form again and again (double taps, retries) cannot pile up photos and
+    stories without end: at most MAX_PHOTOS photos per owner and event."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from m4s.demo.events import picture_bytes
+    from m4s.events.choices import MAX_PHOTOS
+    from m4s.events.models import EventPhoto
+
+    w = ev
+    sign(w.owner, w.event)
+    later = w.event.ends_at + dt.timedelta(hours=1)
+
+    def pictures(n):
+        return [
+            SimpleUploadedFile(f"p{i}.png", picture_bytes("#336699", "A"), content_type="image/png")
+            for i in range(n)
+        ]
+
+    services.add_photos(w.owner, w.event.pk, pictures(MAX_PHOTOS - 1), now=later)
+    with pytest.raises(DomainError) as exc:
+        services.add_photos(w.owner, w.event.pk, pictures(2), now=later)
+    assert exc.value.code == "too_many_photos" and exc.value.status == 409
+    services.add_photos(w.owner, w.event.pk, pictures(1), now=later)
+    with pytest.raises(DomainError) as exc:
+        services.add_photos(w.owner, w.event.pk, pictures(1), now=later)
+    assert exc.value.code == "too_many_photos"
+    assert EventPhoto.objects.unscoped().filter(event=w.event).count() == MAX_PHOTOS
