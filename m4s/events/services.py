@@ -144,6 +144,16 @@ def update_event(actor, event: Event, *, cover=None, **data) -> Event:
         if event.status == EventStatus.CANCELLED:
             raise DomainError("event_cancelled", _("This event was cancelled."), status=409)
         fields = _clean_event(event.dealer_group_id, data, current=event)
+        if (
+            fields.get("status") == EventStatus.DRAFT
+            and event.status != EventStatus.DRAFT
+            and event.signups.filter(status__in=ACTIVE).exists()
+        ):
+            raise DomainError(
+                "has_signups",
+                _("Owners are signed up: the event cannot go back to draft. Cancel it instead."),
+                status=409,
+            )
         if "capacity" in fields:
             taken = event.signups.filter(status__in=HOLDS_PLACE).count()
             if fields["capacity"] < taken:

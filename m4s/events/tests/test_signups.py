@@ -215,3 +215,19 @@ def test_photos_of_one_owner_at_one_event_are_capped(ev):
         services.add_photos(w.owner, w.event.pk, pictures(1), now=later)
     assert exc.value.code == "too_many_photos"
     assert EventPhoto.objects.unscoped().filter(event=w.event).count() == MAX_PHOTOS
+
+
+def test_an_event_with_sign_ups_cannot_go_back_to_draft(ev):
+    """A draft is invisible to owners: signed-up owners would lose their ticket and could not
+    cancel. Staff cancel the event instead (everyone is told)."""
+    from m4s.events.choices import EventStatus
+    from m4s.events.models import Event
+
+    w = ev
+    sign(w.owner, w.event)
+    with pytest.raises(DomainError) as exc:
+        services.update_event(w.admin_a, w.event, status=EventStatus.DRAFT)
+    assert exc.value.code == "has_signups" and exc.value.status == 409
+    assert Event.objects.unscoped().get(pk=w.event.pk).status == EventStatus.OPEN
+    services.update_event(w.admin_a, w.event_b, status=EventStatus.DRAFT)  # nobody signed up
+    assert Event.objects.unscoped().get(pk=w.event_b.pk).status == EventStatus.DRAFT
