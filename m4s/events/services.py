@@ -210,7 +210,25 @@ def _fill_places(event: Event) -> list[int]:
             status=SignupStatus.CONFIRMED, position=None, promoted_at=timezone.now()
         )
         transaction.on_commit(lambda: _enqueue_tell(ids, "promoted"))
+        _renumber_waitlist(event)
     return ids
+
+
+def _renumber_waitlist(event: Event) -> None:
+    """Under the event's lock: the waiting list numbered 1, 2, 3 … again, in its order, so that an
+    owner's number is always how many wait before them plus one."""
+    waiting = list(
+        event.signups.filter(status=SignupStatus.WAITLISTED)
+        .order_by("position", "id")
+        .only("pk", "position")
+    )
+    moved = []
+    for number, signup in enumerate(waiting, 1):
+        if signup.position != number:
+            signup.position = number
+            moved.append(signup)
+    if moved:
+        Signup.objects.unscoped().bulk_update(moved, ["position"])
 
 
 def _enqueue_tell(signup_ids: list[int], what: str) -> None:
@@ -338,6 +356,7 @@ def cancel_signup(owner, event_id: int, *, now=None) -> Signup:
         )
         if held and event.status == EventStatus.OPEN:
             _fill_places(event)
+        _renumber_waitlist(event)
     return signup
 
 

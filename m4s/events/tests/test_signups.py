@@ -231,3 +231,23 @@ def test_an_event_with_sign_ups_cannot_go_back_to_draft(ev):
     assert Event.objects.unscoped().get(pk=w.event.pk).status == EventStatus.OPEN
     services.update_event(w.admin_a, w.event_b, status=EventStatus.DRAFT)  # nobody signed up
     assert Event.objects.unscoped().get(pk=w.event_b.pk).status == EventStatus.DRAFT
+
+
+def test_the_waiting_list_is_renumbered_when_someone_ahead_leaves(ev):
+    w = ev
+    a, b, c, d = w.owner, *w.others
+    sign(a, w.event), sign(b, w.event)
+    third, fourth = sign(c, w.event), sign(d, w.event)
+    assert (third.position, fourth.position) == (1, 2)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.cancel_signup(c, w.event.pk)
+    fourth.refresh_from_db()
+    assert (fourth.status, fourth.position) == (SignupStatus.WAITLISTED, 1)
+    fifth = sign(c, w.event)  # back at the end of the list
+    assert fifth.position == 2
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.cancel_signup(a, w.event.pk)
+    fourth.refresh_from_db()
+    fifth.refresh_from_db()
+    assert (fourth.status, fourth.position) == (SignupStatus.CONFIRMED, None)
+    assert (fifth.status, fifth.position) == (SignupStatus.WAITLISTED, 1)
