@@ -14,7 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from m4s.core.audit import record_audit
 from m4s.core.errors import DomainError, NotFound, PermissionDenied
+from m4s.core.models import AuditEntry
 from m4s.core.uploads import clean_image
 
 from . import rights
@@ -547,10 +549,24 @@ def remove_image(actor: Any, item: ContentItem, image_id: int) -> None:
 
 
 # --- the workflow ---------------------------------------------------------------------------------
+def _audit_step(actor: Any, item: ContentItem, before: str, **more: Any) -> None:
+    """A workflow step in the group's audit log (headquarters' and local organisations' items
+    have no group: the audit log is tenant data, and their version history tells the story)."""
+    record_audit(
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        obj=item,
+        before={"status": before},
+        after={"status": item.status, **more},
+        group_id=item.dealer_group_id,
+    )
+
+
 @transaction.atomic
 def submit(actor: Any, item: ContentItem) -> ContentItem:
     """Draft (or rejected) → in review."""
     item = _locked(actor, item)
+    before = item.status
     _require_editor(actor, item)
     if item.status not in (Status.DRAFT, Status.REJECTED):
         raise DomainError("invalid_status", _("Only a draft can be sent for review."), status=409)
@@ -561,6 +577,7 @@ def submit(actor: Any, item: ContentItem) -> ContentItem:
     item.reject_reason = ""
     item.updated_by = actor
     item.save()
+    _audit_step(actor, item, before)
     return item
 
 
@@ -568,6 +585,7 @@ def submit(actor: Any, item: ContentItem) -> ContentItem:
 def approve(actor: Any, item: ContentItem) -> ContentItem:
     """In review → published (now, or at its publish time: owners see it from then on)."""
     item = _locked(actor, item)
+    before = item.status
     rights.require_approver(actor, item)
     if item.status != Status.REVIEW:
         raise DomainError(
@@ -582,6 +600,7 @@ def approve(actor: Any, item: ContentItem) -> ContentItem:
     item.published_at = max(now, item.publish_at)
     item.updated_by = actor
     item.save()
+    _audit_step(actor, item, before)
     transaction.on_commit(lambda: _search_hook("index_item", item))
     return item
 
@@ -590,6 +609,7 @@ def approve(actor: Any, item: ContentItem) -> ContentItem:
 def reject(actor: Any, item: ContentItem, reason: str) -> ContentItem:
     """In review → rejected, with the reason the editor reads."""
     item = _locked(actor, item)
+    before = item.status
     rights.require_approver(actor, item)
     reason = str(reason or "").strip()
     if not reason:
@@ -606,6 +626,7 @@ def reject(actor: Any, item: ContentItem, reason: str) -> ContentItem:
     item.reject_reason = reason
     item.updated_by = actor
     item.save()
+    _audit_step(actor, item, before, reason=item.reject_reason)
     return item
 
 
@@ -613,6 +634,7 @@ def reject(actor: Any, item: ContentItem, reason: str) -> ContentItem:
 def expire(actor: Any, item: ContentItem) -> ContentItem:
     """Published → expired now (the editor or an approver takes it down)."""
     item = _locked(actor, item)
+    before = item.status
     publisher = rights.publisher_for(actor)
     if publisher is None or not rights.owns(publisher, item):
         raise NotFound()
@@ -625,6 +647,7 @@ def expire(actor: Any, item: ContentItem) -> ContentItem:
         item.expire_at = timezone.now()
     item.updated_by = actor
     item.save()
+    _audit_step(actor, item, before)
     transaction.on_commit(lambda: _search_hook("remove_item", item))
     return item
 

@@ -223,3 +223,29 @@ def test_owners_see_an_item_only_inside_its_schedule(pub):
     assert not visible(start + dt.timedelta(minutes=1))  # expired for good
     draft = services.create_item(pub.hq, module=Module.GUIDE, translations=texts())
     assert not selectors.visible_items(pub.owner).filter(pk=draft.pk).exists()
+
+
+def test_workflow_steps_of_a_groups_item_are_in_its_audit_log(pub):
+    from m4s.core.models import AuditEntry
+
+    item = services.create_item(pub.admin_a, module=Module.NEW_CARS, translations=texts())
+    services.submit(pub.admin_a, item)
+    services.reject(pub.admin_a, item, "Wrong price")
+    services.submit(pub.admin_a, item)
+    services.approve(pub.admin_a, item)
+    services.expire(pub.admin_a, item)
+    steps = list(
+        AuditEntry.objects.for_group(pub.group_a)
+        .filter(object_type="content.contentitem", object_id=str(item.pk))
+        .order_by("id")
+        .values_list("changes", flat=True)
+    )
+    assert [c["status"] for c in steps] == [
+        ["draft", "review"],
+        ["review", "rejected"],
+        ["rejected", "review"],
+        ["review", "published"],
+        ["published", "expired"],
+    ]
+    assert steps[1]["reason"] == [None, "Wrong price"]
+    assert not AuditEntry.objects.for_group(pub.group_b).exists()
