@@ -136,8 +136,10 @@ def event_detail(request, event_id: int):
 def event_signup(request, event_id: int, idempotency_key: str = IDEMPOTENCY):
     """Sign up: a place while there are places (`confirmed`), else the waiting list
     (`waitlisted`, with its position). Idempotent: a retry (same Idempotency-Key or not) while
-    signed up answers 200 with the same sign-up. Past the deadline: 409 `signup_closed`."""
-    result = services.sign_up(request.owner, event_id)
+    signed up answers 200 with the same sign-up, and a retry with the same Idempotency-Key after
+    the owner cancelled answers the cancelled sign-up (it does not sign up again). Past the
+    deadline: 409 `signup_closed`."""
+    result = services.sign_up(request.owner, event_id, key=idempotency_key)
     return Status(201 if result.created else 200, signup_out(result.signup))
 
 

@@ -82,6 +82,9 @@ class Signup(TenantModel):
     status = models.CharField(_("status"), max_length=12, choices=SignupStatus.choices)
     position = models.PositiveIntegerField(_("place on the waiting list"), null=True, blank=True)
     token = models.CharField(_("ticket"), max_length=40, unique=True)
+    # the Idempotency-Key of the request that made (or renewed) this sign-up: a late retry of
+    # that request, after the owner cancelled, answers the cancelled sign-up, never a new one
+    request_key = models.CharField(_("request key"), max_length=100, blank=True, default="")
     created_at = models.DateTimeField(_("signed up at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)

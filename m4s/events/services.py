@@ -272,9 +272,11 @@ def _visible_event(owner, event_id: int) -> Event:
     return event
 
 
-def sign_up(owner, event_id: int, *, now=None) -> SignupResult:
+def sign_up(owner, event_id: int, *, now=None, key: str = "") -> SignupResult:
     """A place while there are places, else the waiting list (in order). Signing up again while
-    signed up answers the same sign-up; after a cancellation it signs up anew."""
+    signed up answers the same sign-up; after a cancellation it signs up anew, except for a
+    retry of the request that made the sign-up (same `key`, the Idempotency-Key), which answers
+    the sign-up as it is now."""
     now = now or timezone.now()
     event = _visible_event(owner, event_id)
     customer = _customer_in(owner, event)
@@ -285,7 +287,7 @@ def sign_up(owner, event_id: int, *, now=None) -> SignupResult:
         if event.status == EventStatus.DONE or event.ends_at < now:
             raise DomainError("event_over", _("This event is over."), status=409)
         signup = event.signups.filter(customer=customer).first()
-        if signup is not None and signup.status in ACTIVE:
+        if signup is not None and (signup.status in ACTIVE or (key and signup.request_key == key)):
             return SignupResult(signup, False)
         if now > event.signup_deadline:
             raise DomainError(
@@ -305,10 +307,11 @@ def sign_up(owner, event_id: int, *, now=None) -> SignupResult:
                 status=status,
                 position=position,
                 token=new_token(),
+                request_key=key,
             )
         else:
             signup.status, signup.position, signup.cancelled_at = status, position, None
-            signup.token = new_token()
+            signup.token, signup.request_key = new_token(), key
             signup.checked_in_at, signup.checked_in_by = None, None
             signup.save()
         record_timeline(

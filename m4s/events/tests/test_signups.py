@@ -251,3 +251,17 @@ def test_the_waiting_list_is_renumbered_when_someone_ahead_leaves(ev):
     fifth.refresh_from_db()
     assert (fourth.status, fourth.position) == (SignupStatus.CONFIRMED, None)
     assert (fifth.status, fifth.position) == (SignupStatus.WAITLISTED, 1)
+
+
+def test_a_late_retry_of_the_sign_up_request_does_not_sign_up_again(ev):
+    w = ev
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = services.sign_up(w.owner, w.event.pk, key="tap-1")
+    assert first.created and first.signup.status == SignupStatus.CONFIRMED
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.cancel_signup(w.owner, w.event.pk)
+    retry = services.sign_up(w.owner, w.event.pk, key="tap-1")  # the first tap's retry, late
+    assert not retry.created and retry.signup.status == SignupStatus.CANCELLED
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        again = services.sign_up(w.owner, w.event.pk, key="tap-2")  # a new tap signs up anew
+    assert again.signup.pk == first.signup.pk and again.signup.status == SignupStatus.CONFIRMED
