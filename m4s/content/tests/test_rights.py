@@ -137,3 +137,13 @@ def test_approvers_per_level(pub):
     with pytest.raises(DomainError):
         services.approve(pub.admin_a, hq)
     assert services.approve(pub.hq, hq).status == "published"
+
+
+def test_an_empty_rights_table_gets_the_papers_split_back(db):
+    from m4s.content import rights
+    from m4s.content.choices import DEFAULT_RIGHTS, Level
+    from m4s.content.models import ModuleRight
+
+    ModuleRight.objects.all().delete()  # e.g. a test database flushed after its migrations
+    assert rights.allowed_modules(Level.LOCAL_ORG) == sorted(DEFAULT_RIGHTS[Level.LOCAL_ORG])
+    assert ModuleRight.objects.count() == sum(len(m) for m in DEFAULT_RIGHTS.values())
