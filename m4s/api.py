@@ -1,8 +1,14 @@
 """The one NinjaAPI of M4S at /api/v1/: each area adds its router here."""
 
+from m4s.assistance.api import owner_router as my_assistance_router
+from m4s.assistance.api import public_router as assistance_public_router
+from m4s.assistance.api import staff_router as assistance_staff_router
 from m4s.care.api import integration_router as care_integration_router
 from m4s.care.api import owner_router as my_care_router
 from m4s.care.api import staff_router as care_staff_router
+from m4s.catalogue.api import owner_router as my_catalogue_router
+from m4s.catalogue.api import public_router as catalogue_public_router
+from m4s.catalogue.api import staff_router as catalogue_staff_router
 from m4s.community.api import owner_router as my_community_router
 from m4s.community.api import public_router as community_public_router
 from m4s.community.api import staff_router as community_staff_router
@@ -27,6 +33,12 @@ from m4s.loyalty.api import staff_router as loyalty_staff_router
 from m4s.notify.api import router as inbox_router
 from m4s.owners.api import router as me_router
 from m4s.privacy.api import router as my_privacy_router
+from m4s.requests.api import owner_router as my_requests_router
+from m4s.requests.api import public_router as requests_public_router
+from m4s.requests.api import staff_router as requests_staff_router
+from m4s.sales.api import owner_router as my_sales_router
+from m4s.sales.api import public_router as sales_public_router
+from m4s.sales.api import staff_router as sales_staff_router
 from m4s.service.api import owner_router as my_service_router
 from m4s.service.api import public_router as service_public_router
 from m4s.service.api import staff_router as service_staff_router
@@ -79,3 +91,15 @@ api.add_router("/staff", community_staff_router)
 api.add_router("/me", my_events_router)
 api.add_router("/", events_public_router)
 api.add_router("/staff", events_staff_router)
+api.add_router("/me", my_catalogue_router)
+api.add_router("/", catalogue_public_router)
+api.add_router("/staff", catalogue_staff_router)
+api.add_router("/me", my_sales_router)
+api.add_router("/", sales_public_router)
+api.add_router("/staff", sales_staff_router)
+api.add_router("/me", my_requests_router)
+api.add_router("/", requests_public_router)
+api.add_router("/staff", requests_staff_router)
+api.add_router("/me", my_assistance_router)
+api.add_router("/", assistance_public_router)
+api.add_router("/staff", assistance_staff_router)

@@ -2,7 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from m4s.assistance import urls as assistance_urls
 from m4s.care import urls as care_urls
+from m4s.catalogue import urls as catalogue_urls
 from m4s.community import urls as community_urls
 from m4s.complaints import urls as complaints_urls
 from m4s.content import urls as content_urls
@@ -12,6 +14,8 @@ from m4s.events import urls as events_urls
 from m4s.loyalty import urls as loyalty_urls
 from m4s.notify import urls as notify_urls
 from m4s.privacy import urls as privacy_urls
+from m4s.requests import urls as requests_urls
+from m4s.sales import urls as sales_urls
 from m4s.service import urls as service_urls
 from m4s.telematics import urls as telematics_urls
 
@@ -45,6 +49,10 @@ urlpatterns = [
     path("app/content/", include(content_urls.owner_urlpatterns)),
     path("app/community/", include(community_urls.owner_urlpatterns)),
     path("app/events/", include(events_urls.owner_urlpatterns)),
+    path("app/catalogue/", include(catalogue_urls.owner_urlpatterns)),
+    path("app/sales/", include(sales_urls.owner_urlpatterns)),
+    path("app/requests/", include(requests_urls.owner_urlpatterns)),
+    path("app/assistance/", include(assistance_urls.owner_urlpatterns)),
     path("app/notifications/", include(notify_urls.owner_urlpatterns)),
     # staff console
     path("console/service/", include(service_urls.console_urlpatterns)),
@@ -56,6 +64,10 @@ urlpatterns = [
     path("console/content/", include(content_urls.console_urlpatterns)),
     path("console/community/", include(community_urls.console_urlpatterns)),
     path("console/events/", include(events_urls.console_urlpatterns)),
+    path("console/catalogue/", include(catalogue_urls.console_urlpatterns)),
+    path("console/sales/", include(sales_urls.console_urlpatterns)),
+    path("console/requests/", include(requests_urls.console_urlpatterns)),
+    path("console/assistance/", include(assistance_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(

@@ -1,0 +1,9 @@
+"""Store services on request: the API. Transport only: every write is a service, every read a selector."""
+
+from ninja import Router
+
+from m4s.core.auth import owner_auth, staff_auth
+
+owner_router = Router(tags=["owner: assistance"], auth=owner_auth)
+staff_router = Router(tags=["staff: assistance"], auth=staff_auth)
+public_router = Router(tags=["assistance"])

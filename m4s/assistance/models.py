@@ -1,0 +1,1 @@
+"""Store services on request: the models."""

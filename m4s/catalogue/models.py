@@ -1,0 +1,1 @@
+"""New-car catalogue and finance products: the models."""

@@ -1,0 +1,1 @@
+"""Online-service requests: the models."""

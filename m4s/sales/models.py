@@ -1,0 +1,1 @@
+"""Sales leads and pipeline: the models."""
