@@ -27,13 +27,17 @@ from m4s.vehicles.validation import vin_model_year
 
 from . import synthetic
 from .accounts import DEMO_PASSWORD, OWNER_PHONES
+from .assistance import build_assistance_demo
 from .care import build_care_demo, prepare_care_demo
+from .catalogue import build_catalogue_demo
 from .community import build_community_demo
 from .complaints import build_complaints_demo
 from .content import build_content_demo
 from .conversations import build_conversations_demo
 from .events import build_events_demo
 from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
+from .requests import build_requests_demo
+from .sales import build_sales_demo
 from .service import build_service_demo
 from .telematics import build_telematics_demo
 
@@ -236,6 +240,10 @@ def build_demo() -> bool:
     build_events_demo(staff=staff, owners=owner_rows, stores=stores)
     build_content_demo(staff=staff, owners=owner_rows, stores=stores)
     build_community_demo(staff=staff, owners=owner_rows)
+    build_catalogue_demo(staff=staff, owners=owner_rows, stores=stores)
+    build_sales_demo(staff=staff, owners=owner_rows, stores=stores)
+    build_requests_demo(staff=staff, owners=owner_rows, stores=stores)
+    build_assistance_demo(staff=staff, owners=owner_rows, stores=stores)
     return True
 
 
