@@ -12,8 +12,10 @@ Tokens: a text is split into script runs. Han runs go through jieba's search mod
 the dictionary words inside longer ones: 北京烤鸭 → 北京 烤鸭 北京烤鸭); Hangul words give the
 word and its character bigrams; anything else lower-case words. A query is tokenised the same
 way but to its finest pieces (a Chinese word to the dictionary words inside it, a Korean word to
-its bigrams) and every piece must match (AND). Results are only items the owner may see (the
-feed's filter), best match first."""
+its bigrams) and every piece must match (AND). A query piece of one Chinese character (鸭, 湖) is
+no index token (jieba keeps it inside 烤鸭, 西湖): it is matched as a substring of the stored
+tokens instead, among the items the other pieces found. Results are only items the owner may see
+(the feed's filter), best match first."""
 
 import re
 from functools import lru_cache
@@ -159,6 +161,24 @@ def _matching_item_ids(words: list[str], language: str) -> list[int]:
     return [i for i in found if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
 
 
+_ONE_HAN = re.compile(rf"^[{_HAN}]$")
+
+
+def _items_containing(chars: list[str], language: str, among: list[int] | None) -> list[int]:
+    """Item ids whose tokens contain every one of these characters (a substring match), in the
+    order of `among` when the other query pieces ranked them, else the reader's language first."""
+    entries = SearchEntry.objects.all()
+    for ch in chars:
+        entries = entries.filter(tokens__contains=ch)
+    if among is not None:
+        found = set(entries.filter(item_id__in=among).values_list("item_id", flat=True))
+        return [i for i in among if i in found]
+    rows = entries.values_list("item_id", "language").order_by("-item_id")[: _CANDIDATES * 2]
+    ordered = sorted(rows, key=lambda r: r[1] != language)
+    seen: set[int] = set()
+    return [i for i, _ in ordered if not (i in seen or seen.add(i))][:_CANDIDATES]  # type: ignore[func-returns-value]
+
+
 def search(owner, q: str, language: str, *, module: str | None = None, limit: int = MAX_RESULTS):
     """Items the owner may see that match `q`, best first, titles in the reader's language."""
     from .selectors import owner_profile, visible_items, with_texts
@@ -166,7 +186,11 @@ def search(owner, q: str, language: str, *, module: str | None = None, limit: in
     words = query_tokens(q)
     if not words:
         return []
-    ids = _matching_item_ids(words, language)
+    singles = [w for w in words if _ONE_HAN.match(w)]
+    rest = [w for w in words if w not in singles]
+    ids = _matching_item_ids(rest, language) if rest else None
+    if singles and ids != []:
+        ids = _items_containing(singles, language, ids)
     if not ids:
         return []
     qs = visible_items(owner, profile=owner_profile(owner)).filter(pk__in=ids)

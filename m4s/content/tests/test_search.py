@@ -44,6 +44,24 @@ def test_chinese(world):
     assert found(world.owner, "上海", "zh-hans") == []
 
 
+def test_one_chinese_character_finds_the_words_it_is_in(world):
+    duck = make_item(
+        module="city_food",
+        source_language="zh-hans",
+        texts={"zh-hans": ("北京烤鸭指南", "全聚德", "<p>冬天吃烤鸭</p>")},
+        index=True,
+    )
+    lake = make_item(
+        source_language="zh-hans", texts={"zh-hans": ("西湖一日游", "杭州", "")}, index=True
+    )
+    assert "鸭" not in search.tokens("北京烤鸭指南")  # not an index token by itself
+    assert found(world.owner, "鸭", "zh-hans") == [duck.pk]
+    assert found(world.owner, "湖", "zh-hans") == [lake.pk]
+    assert found(world.owner, "北京 鸭", "zh-hans") == [duck.pk]  # with a word: both must match
+    assert found(world.owner, "杭州 鸭", "zh-hans") == []
+    assert found(world.owner, "猫", "zh-hans") == []
+
+
 def test_english(world):
     tyre = make_item(
         texts={
