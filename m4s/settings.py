@@ -657,6 +657,7 @@ PERSONAL_DATA = [
     "m4s.telematics.privacy",
     "m4s.conversations.privacy",
     "m4s.events.privacy",
+    "m4s.catalogue.privacy",
     "m4s.community.privacy",
     "m4s.content.privacy",
     "m4s.care.privacy",
