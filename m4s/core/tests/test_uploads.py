@@ -386,6 +386,9 @@ def test_every_uploaded_file_field_is_protected():
         "event-covers",
         "event-photos",
         "community-stories",
+        "catalogue-logos",
+        "catalogue-covers",
+        "catalogue-pictures",
     }
 
 
