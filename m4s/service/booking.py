@@ -44,6 +44,7 @@ from .models import (
     AppointmentPhoto,
     CapacityDay,
     CapacityUse,
+    LabourOperation,
     PartReservation,
     PartStock,
     RepairOrder,
@@ -95,7 +96,19 @@ class ServiceChoice:
         return sum(op.minutes for op in self.operations)
 
 
-def resolve_service(group_id: int, package_id: int | None, problem: str = "") -> ServiceChoice:
+def resolve_service(
+    group_id: int, package_id: int | None, problem: str = "", operation_ids=None
+) -> ServiceChoice:
+    """A package, or named labour operations of the group (e.g. a body-shop estimate's lines:
+    their skill lines decide the pools the visit takes), or a described problem (a diagnosis)."""
+    if operation_ids:
+        wanted = {int(i) for i in operation_ids}
+        ops = list(
+            LabourOperation.objects.for_group(group_id).filter(pk__in=wanted, is_active=True)
+        )
+        if len(ops) != len(wanted):
+            raise DomainError("invalid_service", _("No such labour operation."), status=404)
+        return ServiceChoice(None, ops, [], selectors.demand_of(ops))
     if package_id:
         package = (
             ServicePackage.objects.for_group(group_id)
@@ -219,6 +232,7 @@ def book_appointment(
     mode: str = VisitMode.WAITING,
     package_id: int | None = None,
     problem: str = "",
+    operation_ids=None,
     photos=(),
     channel: str = Channel.APP,
     owner=None,
@@ -226,6 +240,7 @@ def book_appointment(
     idempotency_key: str = "",
 ) -> tuple[Appointment, bool]:
     """Book a visit at a time both capacity layers can take; reserve the package's parts.
+    `operation_ids` books named labour operations instead of a package (their pools).
     Returns (appointment, created); a repeated idempotency key returns the first booking."""
     group_id = customer.dealer_group_id
     if idempotency_key:
@@ -251,7 +266,7 @@ def book_appointment(
             "problem_too_long", _("Please describe the problem in at most 2000 characters.")
         )
     photos = checked_images(photos)
-    choice = resolve_service(group_id, package_id, problem)
+    choice = resolve_service(group_id, package_id, problem, operation_ids)
     if choice.package is not None and not choice.package.fits(vehicle):
         raise DomainError("package_not_for_car", _("This service package is not for this car."))
     ensure_settings(store)

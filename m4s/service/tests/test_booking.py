@@ -19,6 +19,7 @@ from m4s.service.choices import AppointmentStatus, VisitMode
 from m4s.service.models import (
     Appointment,
     CapacityUse,
+    LabourOperation,
     PartReservation,
     PartStock,
     ServicePackage,
@@ -429,3 +430,38 @@ def test_staff_cancel_needs_the_capability_and_reschedule_sees_its_own_seat(work
     assert nine not in {s.starts_at for s in full.slots}
     own = selectors.day_capacity(w.store_a, w.day, exclude_appointment_id=a1.pk)
     assert nine in {s.starts_at for s in own.slots}  # a1 could stay where it is
+
+
+def test_named_operations_book_their_own_pools(workshop, rng):
+    """A body-shop estimate books its labour operations (no package): the body pool and the
+    paint booth take its minutes; an operation of another group is refused and nothing is kept."""
+    w = workshop
+    (c, v), (c2, v2) = _customers(w, 2, rng)
+    dent = w.catalogue.operations["DENT"]
+    appt, created = booking_services.book_appointment(
+        customer=c,
+        vehicle=v,
+        store=w.store_a,
+        starts_at=at(w.day, 9, store=w.store_a),
+        operation_ids=[dent.pk],
+        problem="Scratch repair: front bumper",
+        channel="app",
+    )
+    assert created and appt.package is None and appt.estimated_minutes == dent.minutes
+    pools = selectors.day_capacity(w.store_a, w.day).pools
+    assert pools["body"]["used"] == dent.minutes
+    assert pools["resource:paint_booth"]["used"] == dent.minutes
+    foreign = LabourOperation.objects.create(
+        dealer_group=w.group_b, code="DENT", name="Dent", standard_hours=1, skill_line="body"
+    )
+    with pytest.raises(DomainError) as e:
+        booking_services.book_appointment(
+            customer=c2,
+            vehicle=v2,
+            store=w.store_a,
+            starts_at=at(w.day, 10, store=w.store_a),
+            operation_ids=[dent.pk, foreign.pk],
+            channel="app",
+        )
+    assert e.value.code == "invalid_service" and e.value.status == 404
+    assert not v2.appointments.exists()
