@@ -656,6 +656,7 @@ PERSONAL_DATA = [
     "m4s.notify.privacy",
     "m4s.telematics.privacy",
     "m4s.conversations.privacy",
+    "m4s.sales.privacy",
     "m4s.events.privacy",
     "m4s.catalogue.privacy",
     "m4s.community.privacy",
