@@ -452,7 +452,7 @@ def test_named_operations_book_their_own_pools(workshop, rng):
     assert pools["body"]["used"] == dent.minutes
     assert pools["resource:paint_booth"]["used"] == dent.minutes
     foreign = LabourOperation.objects.create(
-        dealer_group=w.group_b, code="DENT", name="Dent", standard_hours=1, skill_line="body"
+        dealer_group=w.group_b, code="DENT-X", name="Dent", standard_hours=1, skill_line="body"
     )
     with pytest.raises(DomainError) as e:
         booking_services.book_appointment(
