@@ -33,5 +33,5 @@ class Drive(models.TextChoices):
 # Loan terms (months) a finance product may allow.
 TERMS = (12, 24, 36, 48, 60, 72, 84)
 MAX_TERM = 120
-MAX_PRICE = Decimal("99999999.99")
+MAX_PRICE = Decimal("999999999.99")
 MAX_PICTURES = 12

@@ -3,6 +3,8 @@ finance products of the dealer groups they are a customer of (and their home sto
 an anonymous visitor names a group by its slug; staff see their group's (platform admins all).
 Another group's row, an unpublished model or an inactive product is a NotFound (404)."""
 
+from decimal import Decimal
+
 from django.db.models import Min, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -188,3 +190,13 @@ def get_insurer_for_staff(user, insurer_id: int) -> Insurer:
     if insurer is None:
         raise NotFound(_("No such insurer."))
     return insurer
+
+
+def group_slugs(group_ids) -> dict[int, str]:
+    return dict(DealerGroup.objects.filter(pk__in=list(group_ids)).values_list("pk", "slug"))
+
+
+def from_price(model) -> Decimal | None:
+    """The lowest dealer price on sale (annotated by the list selectors), to the fen."""
+    value = getattr(model, "from_price", None)
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
