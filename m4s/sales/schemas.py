@@ -1,0 +1,123 @@
+"""Sales API schemas (component names prefixed `Sales`): bounded input, answers in the reader's
+language."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from m4s.core.types import DbId, Money, SaneDate
+
+from .choices import LeadSource, LostReason, Stage
+
+StaffSource = Literal["walk_in", "phone", "event", "referral", "web"]
+
+
+class SalesLeadIn(Schema):
+    """A lead a staff member enters: a prospect by mobile number (or a customer they may see).
+    An open lead of the same phone/customer in the group is updated instead (200)."""
+
+    phone: str = Field("", max_length=32)
+    customer_id: DbId | None = None
+    name: str = Field("", max_length=80)
+    store_id: DbId | None = None
+    source: StaffSource = "walk_in"
+    campaign: str = Field("", max_length=80)
+    car_model_id: DbId | None = None
+    trim_id: DbId | None = None
+    value: Money | None = None
+    expected_close: SaneDate | None = None
+    note: str = Field("", max_length=2000)
+
+
+class SalesLeadPatchIn(Schema):
+    """Only the fields sent change. `stage` lost needs `lost_reason`; `assigned_to` null
+    unassigns; a null date clears it."""
+
+    stage: Stage | None = None
+    lost_reason: LostReason | None = None
+    note: str = Field("", max_length=500)
+    next_follow_up: SaneDate | None = None
+    expected_close: SaneDate | None = None
+    assigned_to: DbId | None = None
+    value: Money | None = None
+
+
+class SalesActivityOut(Schema):
+    kind: str
+    kind_label: str
+    at: dt.datetime
+    text: str
+    note: str
+    actor: str
+
+
+class SalesLeadOut(Schema):
+    id: int
+    store_id: int
+    customer_id: int | None
+    name: str
+    phone: str
+    source: LeadSource
+    source_label: str
+    campaign: str
+    car_model_id: int | None
+    car_model: str
+    trim_id: int | None
+    value: Decimal
+    stage: Stage
+    stage_label: str
+    lost_reason: LostReason | Literal[""]
+    assigned_to: int | None
+    assigned_to_name: str
+    next_follow_up: dt.date | None
+    overdue: bool
+    expected_close: dt.date | None
+    origin_kind: str
+    origin_id: int | None
+    won_at: dt.datetime | None
+    lost_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class SalesBoardColumnOut(Schema):
+    stage: Stage
+    label: str
+    count: int
+    value: Decimal
+    overdue: int
+    cards: list[SalesLeadOut]
+
+
+class SalesBoardOut(Schema):
+    consultant_id: int
+    columns: list[SalesBoardColumnOut]
+
+
+class SalesForecastStageOut(Schema):
+    stage: Stage
+    label: str
+    probability: int
+    count: int
+    value: Decimal
+    weighted: Decimal
+
+
+class SalesForecastConsultantOut(Schema):
+    staff_id: int | None
+    name: str
+    count: int
+    value: Decimal
+    weighted: Decimal
+    won: Decimal
+
+
+class SalesForecastOut(Schema):
+    month: str
+    weighted_total: Decimal
+    value_total: Decimal
+    won_total: Decimal
+    stages: list[SalesForecastStageOut]
+    consultants: list[SalesForecastConsultantOut]
