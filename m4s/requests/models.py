@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from m4s.core.tenancy import TenantModel
+from m4s.core.uploads import ProtectedImageField
 
 from .choices import MAX_SLA_MINUTES, QuoteStatus, RequestStatus
 
@@ -199,3 +200,88 @@ class RequestKey(models.Model):
 
     def __str__(self):
         return f"{self.owner_id}:{self.key}"
+
+
+class TestDriveCar(TenantModel):
+    """A car of a store's test-drive fleet."""
+
+    store = models.ForeignKey(
+        "org.Store", on_delete=models.CASCADE, related_name="+", verbose_name=_("store")
+    )
+    car_model = models.ForeignKey(
+        "catalogue.CarModel", on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
+    )
+    plate = models.CharField(_("plate"), max_length=10)
+    active = models.BooleanField(_("available for test drives"), default=True)
+
+    class Meta:
+        verbose_name = _("test-drive car")
+        verbose_name_plural = _("test-drive cars")
+        ordering = ["store", "plate"]
+        constraints = [
+            models.UniqueConstraint(fields=["dealer_group", "plate"], name="requests_td_plate")
+        ]
+        indexes = [models.Index(fields=["store", "car_model", "active"], name="requests_td_fleet")]
+
+    def __str__(self):
+        return self.plate
+
+
+class TestDriveBooking(TenantModel):
+    """A test-drive car held for a slot by a request. One active booking per car and slot
+    start (the unique constraint holds under parallel bookings)."""
+
+    owner_lookup = "request__owner"
+
+    request = models.OneToOneField(
+        ServiceRequest, on_delete=models.CASCADE, related_name="test_drive"
+    )
+    car = models.ForeignKey(TestDriveCar, on_delete=models.PROTECT, related_name="bookings")
+    slot_start = models.DateTimeField(_("slot start"))
+    slot_end = models.DateTimeField(_("slot end"))
+    active = models.BooleanField(_("holds the car"), default=True)
+    licence_checked_at = models.DateTimeField(_("licence checked at"), null=True, blank=True)
+    odometer_out = models.PositiveIntegerField(_("odometer out (km)"), null=True, blank=True)
+    odometer_in = models.PositiveIntegerField(_("odometer in (km)"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    feedback = models.TextField(_("feedback"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("test-drive booking")
+        verbose_name_plural = _("test-drive bookings")
+        ordering = ["slot_start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["car", "slot_start"],
+                condition=Q(active=True),
+                name="requests_td_no_double_booking",
+            )
+        ]
+        indexes = [models.Index(fields=["car", "slot_start"], name="requests_td_slots")]
+
+    def __str__(self):
+        return f"{self.car_id}@{self.slot_start:%Y-%m-%d %H:%M}"
+
+
+class TradeInPhoto(TenantModel):
+    """A photo of the car an owner offers for trade-in."""
+
+    owner_lookup = "request__owner"
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="photos")
+    image = ProtectedImageField(
+        _("photo"), area="trade-in-photos", access="m4s.requests.access.can_see_photo"
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("trade-in photo")
+        verbose_name_plural = _("trade-in photos")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"photo {self.pk} of {self.request_id}"

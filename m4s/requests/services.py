@@ -409,22 +409,34 @@ def _when(value: Any) -> dt.datetime | None:
     return None
 
 
-def update_lead(request: ServiceRequest, what: str) -> None:
-    """Sales-type kinds: make or update the customer's lead through the sales area (when it
-    offers `record_request_lead`); the lead's id is kept on the request."""
-    try:
-        from m4s.sales import services as sales
-    except ImportError:  # pragma: no cover - the sales area always ships with requests
-        return
-    hook = getattr(sales, "record_request_lead", None)
-    if hook is None:
-        return
+def update_lead(request: ServiceRequest, what: str, *, stage: str = "", actor=None) -> None:
+    """Sales-type kinds: on submission make or update the customer's lead through the sales
+    area (source = the kind's lead source; model / trim from the details); later moves may
+    advance it (`stage`, e.g. "test_drive" when a drive is done). The lead's id is kept."""
+    from m4s.sales.models import Lead
+    from m4s.sales.services import advance_lead, open_or_update_lead
+
     kind = get_kind_or_none(request.kind)
-    lead = hook(request, source=(kind.lead_source if kind else "") or request.kind, event=what)
-    lead_id = getattr(lead, "pk", None)
-    if lead_id and request.lead_id != lead_id:
-        request.lead_id = lead_id
-        ServiceRequest.objects.unscoped().filter(pk=request.pk).update(lead_id=lead_id)
+    if what == "submitted":
+        details = request.details or {}
+        lead = open_or_update_lead(
+            group_id=request.dealer_group_id,
+            store=request.store,
+            customer=request.customer,
+            source=(kind.lead_source if kind else "") or request.kind,
+            car_model_id=details.get("car_model_id"),
+            trim_id=details.get("trim_id"),
+            origin_kind="request",
+            origin_id=request.pk,
+        )
+        if lead.pk and request.lead_id != lead.pk:
+            request.lead_id = lead.pk
+            ServiceRequest.objects.unscoped().filter(pk=request.pk).update(lead_id=lead.pk)
+        return
+    if stage and request.lead_id:
+        lead = Lead.objects.for_group(request.dealer_group_id).filter(pk=request.lead_id).first()
+        if lead is not None:
+            advance_lead(lead, stage, actor=actor)
 
 
 def _lock(request: ServiceRequest) -> ServiceRequest:
@@ -534,8 +546,6 @@ def _move(actor, r: ServiceRequest, to_status: str, *, now, scheduled_for=None, 
     kind = get_kind_or_none(r.kind)
     if kind and kind.on_transition:
         kind.on_transition(actor, r, to_status)
-    if kind and kind.sales and to_status in CLOSED_STATUSES:
-        update_lead(r, to_status)
 
 
 def transition(

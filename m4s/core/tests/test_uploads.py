@@ -389,6 +389,7 @@ def test_every_uploaded_file_field_is_protected():
         "catalogue-logos",
         "catalogue-covers",
         "catalogue-pictures",
+        "trade-in-photos",
     }
 
 

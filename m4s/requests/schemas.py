@@ -1,0 +1,106 @@
+"""Requests API schemas: bounded input; answers in the reader's language."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from m4s.core.types import SaneDate, SaneDateTime
+
+from .choices import QuoteStatus, RequestStatus
+
+BigId = Field(..., ge=1, le=2**63 - 1)
+
+
+class RequestsSubmitIn(Schema):
+    """A request of a kind (`test_drive`, `finance`, `insurance_quote`, `trade_in`,
+    `new_car_enquiry`, and the assistance kinds) at a store; `fields` are validated by the
+    kind's own schema (422 `invalid_fields` with the field)."""
+
+    kind: str = Field(..., min_length=1, max_length=30, pattern=r"^[a-z_]+$")
+    store_id: int = BigId
+    vehicle_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class RequestsAcceptQuoteIn(Schema):
+    quote_id: int = BigId
+
+
+class RequestsStaffActionIn(Schema):
+    """The values an action needs: `reason` (decline), `scheduled_for` (schedule), `staff_id`
+    (transfer), `note` (note), `odometer_km` (test drive check-out / check-in), `low` / `high`
+    (trade-in valuation)."""
+
+    reason: str = Field("", max_length=1000)
+    scheduled_for: SaneDateTime | None = None
+    staff_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    note: str = Field("", max_length=1000)
+    odometer_km: int | None = Field(None, ge=0, le=2_000_000)
+    low: Decimal | None = Field(None, ge=0, le=Decimal("100000000"), decimal_places=2)
+    high: Decimal | None = Field(None, ge=0, le=Decimal("100000000"), decimal_places=2)
+
+
+class RequestsQuoteLineIn(Schema):
+    label: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
+    amount: Decimal = Field(..., ge=0, le=Decimal("100000000"), decimal_places=2)
+
+
+class RequestsQuoteIn(Schema):
+    label: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
+    lines: list[RequestsQuoteLineIn] = Field(default_factory=list, max_length=30)
+    total: Decimal | None = Field(None, ge=0, le=Decimal("1000000000"), decimal_places=2)
+    valid_until: SaneDate | None = None
+    insurer_id: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+class RequestEventOut(Schema):
+    at: dt.datetime
+    text: str
+    by: str
+
+
+class RequestQuoteOut(Schema):
+    id: int
+    label: str
+    lines: list[dict[str, str]]
+    total: Decimal
+    valid_until: dt.date | None
+    status: QuoteStatus
+    status_label: str
+    accepted_at: dt.datetime | None
+
+
+class ServiceRequestOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    status: RequestStatus
+    status_label: str
+    store_id: int
+    store: str
+    vehicle_id: int | None
+    details: dict[str, Any]
+    scheduled_for: dt.datetime | None
+    due_at: dt.datetime | None
+    decline_reason: str
+    created_at: dt.datetime
+    events: list[RequestEventOut]
+    quotes: list[RequestQuoteOut]
+
+
+class StaffServiceRequestOut(ServiceRequestOut):
+    customer_id: int
+    customer_name: str
+    assigned_to_id: int | None
+    assigned_to: str
+    role: str
+    lead_id: int | None
+
+
+class TestDriveSlotOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    free_cars: int
