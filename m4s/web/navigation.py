@@ -30,7 +30,7 @@ GROUPS = [
         _("Latest information"),
         "newspaper",
         [
-            AppFunction("new_cars", _("New cars"), "app-content-new-cars"),
+            AppFunction("new_cars", _("New cars"), "app-catalogue"),
             AppFunction("sales_events", _("Sales events"), "app-content-sales-events"),
             AppFunction("service_news", _("Service news"), "app-content-service-news"),
             AppFunction("violation_notices", _("Traffic-violation notices"), "app-care-violations"),
