@@ -28,8 +28,9 @@ class CarModelForm(forms.ModelForm):
 
     def __init__(self, *args, brands=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if brands is not None:
-            self.fields["brand"].queryset = brands
+        field = self.fields["brand"]
+        if brands is not None and isinstance(field, forms.ModelChoiceField):
+            field.queryset = brands
 
 
 class CoverForm(forms.Form):
@@ -58,7 +59,7 @@ class TrimForm(forms.ModelForm):
         ]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         msrp, price = data.get("msrp"), data.get("dealer_price")
         if msrp is not None and price is not None and price > msrp:
             self.add_error("dealer_price", _("The dealer price cannot be above the MSRP."))
@@ -109,7 +110,7 @@ class FinanceProductForm(forms.ModelForm):
             self.initial["allowed"] = [12, 24, 36, 48, 60]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         low, high = data.get("min_down_payment_pct"), data.get("max_down_payment_pct")
         if low is not None and high is not None and low > high:
             self.add_error(

@@ -15,7 +15,6 @@ from m4s.core.uploads import PUBLIC, ProtectedImageField
 from .choices import BodyType, Drive, EnergyType
 
 HEX = RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("A colour like #1A2B3C."))
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class Brand(Translatable, TenantModel):
@@ -77,9 +76,11 @@ class Trim(Translatable, TenantModel):
     )
     name = models.CharField(_("name"), max_length=80)
     name_i18n = TranslationsField(_("name, translated"), max_length=80)
-    msrp = models.DecimalField(_("MSRP"), **MONEY, validators=[MinValueValidator(0)])
+    msrp = models.DecimalField(
+        _("MSRP"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     dealer_price = models.DecimalField(
-        _("dealer price"), **MONEY, validators=[MinValueValidator(0)]
+        _("dealer price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
     )
     power_kw = models.PositiveIntegerField(_("power (kW)"), null=True, blank=True)
     torque_nm = models.PositiveIntegerField(_("torque (N·m)"), null=True, blank=True)
@@ -130,7 +131,11 @@ class Colour(Translatable, TenantModel):
     name_i18n = TranslationsField(_("name, translated"), max_length=60)
     hex = models.CharField(_("colour code"), max_length=7, validators=[HEX])
     extra_price = models.DecimalField(
-        _("extra price"), **MONEY, default=0, validators=[MinValueValidator(0)]
+        _("extra price"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
     )
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -195,7 +200,9 @@ class FinanceProduct(Translatable, TenantModel):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     terms = models.JSONField(_("terms (months)"), default=default_terms)
-    fee = models.DecimalField(_("fee"), **MONEY, default=0, validators=[MinValueValidator(0)])
+    fee = models.DecimalField(
+        _("fee"), max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
     active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
 

@@ -92,18 +92,13 @@ def quote_loan(
     with localcontext() as ctx:
         ctx.prec = 40
         r = annual_rate / Decimal(12) / Decimal(100)
-        if r == 0:
-            instalment = fen(amount / n)
-        else:
-            instalment = fen(amount * r / (1 - (1 + r) ** -n))
+        instalment = fen(amount / n) if r == 0 else fen(amount * r / (1 - (1 + r) ** -n))
         rows: list[LoanRow] = []
         balance = amount
         for month in range(1, n + 1):
             interest = fen(balance * r)
-            if month == n:
-                principal = balance
-            else:
-                principal = min(max(instalment - interest, ZERO), balance)
+            last = month == n
+            principal = balance if last else min(max(instalment - interest, ZERO), balance)
             balance -= principal
             rows.append(LoanRow(month, principal + interest, principal, interest, balance))
     total_interest = sum((row.interest for row in rows), ZERO)

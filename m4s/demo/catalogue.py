@@ -6,6 +6,7 @@ project, nothing downloaded); three finance products and four insurers per group
 import io
 from decimal import Decimal as D
 from types import SimpleNamespace
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -18,7 +19,7 @@ B, E = BodyType, EnergyType
 
 # group slug -> brands -> models: (name, zh, ko, body, energy, tagline, tagline zh, colour, trims)
 # trim: (name, zh, msrp, dealer price, kW, N·m, 0-100 s, L/100 km, range km, kWh, seats, mm, drive)
-CATALOGUE = {
+CATALOGUE: dict[str, list[Any]] = {
     "jingcheng": [
         (
             ("Toyota", "丰田", "토요타"),

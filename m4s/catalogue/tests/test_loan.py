@@ -27,7 +27,20 @@ def test_hand_computed_example():
     assert q.monthly_instalment == D("8606.64")
     assert [r.interest for r in q.schedule] == [
         D(x)
-        for x in "500.00 459.47 418.73 377.79 336.65 295.30 253.74 211.98 170.00 127.82 85.43 42.82".split()
+        for x in [
+            "500.00",
+            "459.47",
+            "418.73",
+            "377.79",
+            "336.65",
+            "295.30",
+            "253.74",
+            "211.98",
+            "170.00",
+            "127.82",
+            "85.43",
+            "42.82",
+        ]
     ]
     assert q.schedule[1].balance == D("83746.19")
     assert q.last_instalment == D("8606.69")

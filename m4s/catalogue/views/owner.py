@@ -135,9 +135,8 @@ def finance(request):
         product = same[0] if same else product
     price = trim.dealer_price if trim else (asked_price or Decimal("150000.00"))
     terms = product.allowed_terms or [12]
-    term = _int(request.GET.get("term"))
-    if term not in terms:
-        term = 36 if 36 in terms else terms[-1]
+    asked_term = _int(request.GET.get("term"))
+    term = asked_term if asked_term in terms and asked_term else (36 if 36 in terms else terms[-1])
     low = (price * product.min_down_payment_pct / 100).quantize(Decimal("1"), ROUND_CEILING)
     high = (price * product.max_down_payment_pct / 100).quantize(Decimal("1"), ROUND_FLOOR)
     down = _money(request.GET.get("down"))
