@@ -94,6 +94,8 @@ def _staff_conversation(actor, conversation) -> Conversation:
     from .selectors import conversations_for_staff
 
     handler(actor)
+    if getattr(conversation, "checked_for_staff", None) == actor.pk:
+        return conversation  # this request read it through selectors.staff_conversation
     pk = getattr(conversation, "pk", conversation)
     found = conversations_for_staff(actor).filter(pk=pk).first()
     if found is None:

@@ -318,7 +318,16 @@ def staff_conversation(actor, pk: int, *, light: bool = False) -> Conversation:
     )
     if found is None:
         raise NotFound(_("No such conversation."))
+    found.checked_for_staff = actor.pk
     return found
+
+
+def checked_conversation(actor, conversation) -> Conversation:
+    """`conversation` as this staff member may open it: used as it is when this request already
+    read it through `staff_conversation` for them (no second query), else read and checked."""
+    if getattr(conversation, "checked_for_staff", None) == actor.pk:
+        return conversation
+    return staff_conversation(actor, getattr(conversation, "pk", conversation))
 
 
 def staff_messages(actor, conversation, after: int | None = None, limit: int = THREAD_LIMIT):
@@ -338,7 +347,7 @@ def staff_messages(actor, conversation, after: int | None = None, limit: int = T
 
 
 def handovers(actor, conversation) -> list[Handover]:
-    conv = staff_conversation(actor, getattr(conversation, "pk", conversation))
+    conv = checked_conversation(actor, conversation)
     return list(
         Handover.objects.for_group(conv.dealer_group_id)
         .filter(conversation=conv)
@@ -352,12 +361,13 @@ def transfer_choices(actor, conversation) -> list:
     conversations (the current handler left out)."""
     from ._common import can_handle
 
-    conv = staff_conversation(actor, getattr(conversation, "pk", conversation))
+    conv = checked_conversation(actor, conversation)
     people = (
         StaffUser.objects.filter(dealer_group_id=conv.dealer_group_id, is_active=True)
         .filter(Q(stores=conv.store) | Q(role=Role.GROUP_ADMIN))
         .exclude(pk=conv.assignee_id or 0)
         .distinct()
+        .prefetch_related("stores")
         .order_by("role", "username")
     )
     return [p for p in people if can_handle(p, conv.store)]
@@ -409,6 +419,8 @@ def conversations_of_customer(actor, customer):
 def _panel_customer(actor, customer) -> Customer:
     from m4s.customers.selectors import customers_for
 
+    if getattr(customer, "checked_for_staff", None) == actor.pk:
+        return customer  # read and checked for this staff member earlier in this request
     pk = getattr(customer, "pk", customer)
     found = (
         customers_for(actor)
@@ -418,6 +430,7 @@ def _panel_customer(actor, customer) -> Customer:
     )
     if found is None:
         raise NotFound(_("No such customer."))
+    found.checked_for_staff = actor.pk
     return found
 
 

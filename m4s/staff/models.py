@@ -72,7 +72,11 @@ class StaffUser(AbstractUser):
 
     def store_ids(self) -> set[int]:
         if not hasattr(self, "_store_ids"):
-            self._store_ids = set(self.stores.values_list("id", flat=True))
+            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("stores")
+            if prefetched is not None:  # a list of colleagues read with prefetch_related
+                self._store_ids = {s.pk for s in prefetched}
+            else:
+                self._store_ids = set(self.stores.values_list("id", flat=True))
         return self._store_ids
 
 
