@@ -6,3 +6,8 @@ class Config(AppConfig):
     name = "m4s.assistance"
     label = "assistance"
     verbose_name = _("Store services on request")
+
+    def ready(self) -> None:
+        from .kinds import register_kinds
+
+        register_kinds()
