@@ -215,6 +215,8 @@ def _insurance(rule: RuleView, groups: list[int], today: dt.date, now: dt.dateti
         FROM {p} p JOIN {v} v ON v.id = p.vehicle_id JOIN {c} c ON c.id = v.current_owner_id
         WHERE p.dealer_group_id IN ({_ids(groups)}) AND p.customer_id = v.current_owner_id
           AND p.ends_on BETWEEN %s AND %s
+          AND NOT EXISTS (SELECT 1 FROM {p} later WHERE later.vehicle_id = p.vehicle_id
+                          AND later.cover = p.cover AND later.ends_on > p.ends_on)
           AND {_fresh(Kind.INSURANCE, "c.id", target, _txt("p.ends_on") + " || '/' || " + _txt(stage_p))}"""  # noqa: S608
     params += [now, today, until]
     stage_v = _stage("v.insurance_expiry", rule, today)
@@ -227,6 +229,8 @@ def _insurance(rule: RuleView, groups: list[int], today: dt.date, now: dt.dateti
         FROM {v} v JOIN {c} c ON c.id = v.current_owner_id
         WHERE v.dealer_group_id IN ({_ids(groups)})
           AND v.insurance_expiry BETWEEN %s AND %s
+          AND NOT EXISTS (SELECT 1 FROM {p} later WHERE later.vehicle_id = v.id
+                          AND later.ends_on > v.insurance_expiry)
           AND {_fresh(Kind.INSURANCE, "c.id", target, _txt("v.insurance_expiry") + " || '/' || " + _txt(stage_v))}"""  # noqa: S608
     params += [now, today, until]
     return _insert(f"{sql_policies} UNION ALL {sql_cars}", params)

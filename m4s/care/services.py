@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from .choices import (
     SNOOZE_MAX_DAYS,
     VIOLATION_FUTURE_SLACK_HOURS,
     VIOLATION_MAX_AGE_DAYS,
+    InsuranceCover,
     Kind,
     Severity,
     Status,
@@ -41,6 +43,7 @@ from .choices import (
 from .models import (
     DoneElsewhere,
     DrivingLicence,
+    InsurancePolicy,
     IntegrationKey,
     Reminder,
     ReminderRule,
@@ -389,6 +392,48 @@ def set_licence(customer, expires_on: dt.date, licence_class: str = "") -> Drivi
         },
     )
     return lic
+
+
+@transaction.atomic
+def upsert_insurance_policy(
+    customer,
+    vehicle,
+    *,
+    insurer: str,
+    ends_on: dt.date,
+    starts_on: dt.date | None = None,
+    cover: str = InsuranceCover.COMMERCIAL,
+    policy_number: str = "",
+) -> InsurancePolicy:
+    """A policy bought or renewed through the store (an accepted insurance quote): the policy
+    for this car and cover ending on `ends_on` is written once (a retry updates it), and the car's
+    own expiry moves forward, so the renewal reminders follow the new end date and the policy it
+    replaces is reminded no more (the scan reminds only the latest policy of a car and cover)."""
+    group = customer.dealer_group_id
+    if vehicle.dealer_group_id != group:
+        raise NotFound(_("No such car."))
+    if not isinstance(ends_on, dt.date) or (starts_on and starts_on >= ends_on):
+        raise DomainError("invalid_date", _("The policy must end after it starts."), status=422)
+    if cover not in InsuranceCover.values:
+        raise DomainError("invalid_cover", _("Unknown insurance cover."), status=422)
+    policy, _created = InsurancePolicy.objects.for_group(group).update_or_create(
+        vehicle=vehicle,
+        customer=customer,
+        cover=cover,
+        ends_on=ends_on,
+        defaults={
+            "dealer_group_id": group,
+            "insurer": (insurer or "")[:60],
+            "policy_number": (policy_number or "")[:40],
+            "starts_on": starts_on,
+        },
+    )
+    from m4s.vehicles.models import Vehicle
+
+    Vehicle.objects.for_group(group).filter(pk=vehicle.pk).filter(
+        Q(insurance_expiry__isnull=True) | Q(insurance_expiry__lt=ends_on)
+    ).update(insurance_expiry=ends_on, insurer=(insurer or "")[:60])
+    return policy
 
 
 # --- staff --------------------------------------------------------------------------------------

@@ -76,6 +76,35 @@ def test_insurance_is_reminded_once_at_each_stage_60_30_7(care):
     assert r.action_url == f"/app/care/reminders/{r.pk}/"
 
 
+def test_a_policy_renewed_through_the_store_is_reminded_no_more(care):
+    from m4s.care.services import upsert_insurance_policy
+
+    w = care
+    old_end = w.today + days(30)
+    set_car(w, insurance_expiry=old_end, insurer="PICC")
+    InsurancePolicy.objects.create(
+        dealer_group=w.group_a,
+        vehicle=w.my_car,
+        customer=w.customer,
+        insurer="PICC",
+        ends_on=old_end,
+    )
+    w.my_car.refresh_from_db()
+    new_end = old_end + days(365)
+    for _retry in range(2):  # a retried renewal writes one policy
+        upsert_insurance_policy(
+            w.customer, w.my_car, insurer="Ping An", ends_on=new_end, starts_on=old_end
+        )
+    assert InsurancePolicy.objects.unscoped().filter(ends_on=new_end).count() == 1
+    car = Vehicle.objects.unscoped().get(pk=w.my_car.pk)
+    assert car.insurance_expiry == new_end and car.insurer == "Ping An"
+    out = scan_on(w.today, "insurance")
+    assert out["written"]["insurance"] == 0  # the replaced policy ends in 30 days: no reminder
+    out = scan_on(new_end - days(60), "insurance")
+    assert out["written"]["insurance"] == 1
+    assert reminders("insurance").get().payload["insurer"] == "Ping An"
+
+
 def test_a_scan_that_missed_days_writes_the_stage_it_is_in(care):
     w = care
     set_car(w, insurance_expiry=w.today + days(20))
