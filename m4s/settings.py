@@ -658,6 +658,7 @@ PERSONAL_DATA = [
     "m4s.conversations.privacy",
     "m4s.sales.privacy",
     "m4s.events.privacy",
+    "m4s.assistance.privacy",  # before requests: its photo files go before the rows cascade
     "m4s.requests.privacy",
     "m4s.catalogue.privacy",
     "m4s.community.privacy",
