@@ -385,6 +385,7 @@ def test_every_uploaded_file_field_is_protected():
         "content-magazines",
         "event-covers",
         "event-photos",
+        "scratch-photos",
         "community-stories",
         "catalogue-logos",
         "catalogue-covers",
