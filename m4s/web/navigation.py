@@ -53,14 +53,18 @@ GROUPS = [
             AppFunction("finance", _("Finance"), "app-request-finance"),
             AppFunction("insurance_quote", _("Insurance quote"), "app-request-insurance"),
             AppFunction("booking", _("Maintenance booking"), "app-service-book"),
-            AppFunction("scratch_repair", _("Scratch repair from photos")),
-            AppFunction("rental", _("Rental")),
+            AppFunction(
+                "scratch_repair", _("Scratch repair from photos"), "app-assistance-scratch"
+            ),
+            AppFunction("rental", _("Rental"), "app-assistance-rental"),
             AppFunction("trade_in", _("Used-car trade-in"), "app-request-trade-in"),
-            AppFunction("annual_inspection", _("Annual inspection")),
-            AppFunction("clear_violations", _("Clear traffic violations"), "app-care-violations"),
+            AppFunction("annual_inspection", _("Annual inspection"), "app-assistance-inspection"),
+            AppFunction(
+                "clear_violations", _("Clear traffic violations"), "app-assistance-violations"
+            ),
             AppFunction("recommend", _("Recommend a friend"), "app-loyalty-refer"),
-            AppFunction("new_driver", _("New-driver training")),
-            AppFunction("designated_driver", _("Designated driver")),
+            AppFunction("new_driver", _("New-driver training"), "app-assistance-new-driver"),
+            AppFunction("designated_driver", _("Designated driver"), "app-assistance-designated"),
         ],
     ),
     AppGroup(
