@@ -401,6 +401,7 @@ API_UPLOADS = {
     ("post", "/api/v1/me/conversations/{conversation_id}/messages/photos"),
     ("post", "/api/v1/staff/conversations/{conversation_id}/messages/photos"),
     ("post", "/api/v1/me/stories"),
+    ("post", "/api/v1/me/assistance/scratch-photos"),
 }
 
 
