@@ -139,6 +139,16 @@ class EstimateIn(Schema):
     part_ids: list[Id] = Field(default_factory=list, max_length=30)
     valid_days: int = Field(14, ge=1, le=90)
 
+    @field_validator("operation_ids", "part_ids", mode="before")
+    @classmethod
+    def listed(cls, value):
+        """A form posts one value or a comma list; empty choices are left out."""
+        if value is None:
+            return []
+        if isinstance(value, str | int):
+            value = str(value).split(",")
+        return [v for v in value if str(v).strip() != ""]
+
 
 def _estimate(actor, r, data: dict) -> None:
     """Lines priced from the group's published price list (tax included as owners see it); an
