@@ -48,6 +48,11 @@ NOTE_MAX = 2000
 STAFF_KINDS = (ActivityKind.CALL, ActivityKind.VISIT, ActivityKind.NOTE)
 
 
+def stored_label(label) -> object:
+    """A choice's label as a timeline parameter (its English source, translated when shown)."""
+    return text("%(v)s", v=label)["p"]["v"]  # type: ignore[index]
+
+
 def lead_link(lead_id: int) -> str:
     try:
         return reverse("console-sales-lead", args=[lead_id])
@@ -287,7 +292,7 @@ def open_or_update_lead(
                 customer,
                 TimelineKind.LEAD,
                 gettext_noop("Sales lead opened (%(source)s)"),
-                params={"source": LeadSource(source).label},
+                params={"source": stored_label(LeadSource(source).label)},
                 data={"lead_id": lead.pk},
                 actor=actor if getattr(actor, "pk", None) else None,
             )
@@ -459,7 +464,9 @@ def _stage_change(lead: Lead, stage: str, actor, now, *, note: str = "") -> None
             gettext_noop("Sales lead won")
             if stage == Stage.WON
             else gettext_noop("Sales lead lost (%(reason)s)"),
-            params={} if stage == Stage.WON else {"reason": LostReason(lead.lost_reason).label},
+            params={}
+            if stage == Stage.WON
+            else {"reason": stored_label(LostReason(lead.lost_reason).label)},
             data={"lead_id": lead.pk},
             actor=actor if getattr(actor, "pk", None) else None,
         )

@@ -444,7 +444,7 @@ def export(request):
             for s in f["stages"]
         ),
     )
-    sheet = book[_("Forecast")[:31]]
+    sheet = book.worksheets[-1]
     sheet.append([_("Total"), "", "", f["value_total"], f["weighted_total"]])
     _sheet(
         book,
