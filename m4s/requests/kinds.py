@@ -28,6 +28,7 @@ class KindContext:
     group_id: int
     now: dt.datetime
     files: tuple = ()  # uploaded files of the form (photos), for the kind to clean
+    values: dict = field(default_factory=dict)  # the form's current values (choices hooks)
 
 
 @dataclass(frozen=True)

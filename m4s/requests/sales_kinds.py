@@ -146,6 +146,8 @@ def _td_check_in(actor, request, data) -> None:
     b.odometer_in, b.checked_in_at, b.active = data["odometer_km"], timezone.now(), False
     b.save(update_fields=["odometer_in", "checked_in_at", "active"])
     s = _services()
+    if request.status == RequestStatus.SUBMITTED:
+        s._move(actor, request, RequestStatus.ACCEPTED, now=timezone.now())
     s._move(actor, request, RequestStatus.DONE, now=timezone.now())
     s.add_event(
         request,
@@ -171,6 +173,7 @@ def _td_feedback(owner, request, data) -> None:
 
 
 def _td_choices(ctx: KindContext) -> dict:
+    """The models of the store's fleet, the chosen model and day, and that day's free slots."""
     from m4s.catalogue.models import CarModel
 
     ids = set(testdrive.fleet(ctx.store).values_list("car_model_id", flat=True))
@@ -178,9 +181,28 @@ def _td_choices(ctx: KindContext) -> dict:
         CarModel.objects.for_group(ctx.group_id)
         .filter(pk__in=ids, published=True)
         .select_related("brand")
+        .order_by("sort", "pk")
     )
+    wanted = str(ctx.values.get("car_model_id") or ctx.values.get("model") or "")
+    model = next((m for m in models if str(m.pk) == wanted), models[0] if models else None)
+    today = timezone.localdate(ctx.now, ctx.store.tz)
+    try:
+        day = dt.date.fromisoformat(str(ctx.values.get("date") or ""))
+    except ValueError:
+        day = today + dt.timedelta(days=1)
+    day = min(max(day, today), today + dt.timedelta(days=testdrive.MAX_DAYS_AHEAD))
+    slots = []
+    if model is not None:
+        for s in testdrive.free_slots(ctx.store, model.pk, day, now=ctx.now):
+            local = timezone.localtime(s["start"], ctx.store.tz)
+            slots.append({"value": s["start"].isoformat(), "label": local.strftime("%H:%M")})
     return {
         "models": [(m.pk, _model_name(m)) for m in models],
+        "model_id": model.pk if model else None,
+        "date": day.isoformat(),
+        "min_date": today.isoformat(),
+        "max_date": (today + dt.timedelta(days=testdrive.MAX_DAYS_AHEAD)).isoformat(),
+        "slots": slots,
         "slot_minutes": testdrive.SLOT_MINUTES,
     }
 

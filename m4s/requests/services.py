@@ -419,6 +419,17 @@ def update_lead(request: ServiceRequest, what: str, *, stage: str = "", actor=No
     kind = get_kind_or_none(request.kind)
     if what == "submitted":
         details = request.details or {}
+        value = None
+        if not details.get("trim_id") and details.get("car_model_id"):
+            from django.db.models import Min
+
+            from m4s.catalogue.models import Trim
+
+            value = (
+                Trim.objects.for_group(request.dealer_group_id)
+                .filter(car_model_id=details["car_model_id"], active=True)
+                .aggregate(m=Min("dealer_price"))["m"]
+            )
         lead = open_or_update_lead(
             group_id=request.dealer_group_id,
             store=request.store,
@@ -426,6 +437,7 @@ def update_lead(request: ServiceRequest, what: str, *, stage: str = "", actor=No
             source=(kind.lead_source if kind else "") or request.kind,
             car_model_id=details.get("car_model_id"),
             trim_id=details.get("trim_id"),
+            value=value,
             origin_kind="request",
             origin_id=request.pk,
         )

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from m4s.core.tests.factories import owner_token
 from m4s.core.tests.parallel import post_in_parallel, skip_on_sqlite
-from m4s.requests import services
 from m4s.requests import models as rqm
+from m4s.requests import services
 from m4s.requests.models import RequestEvent, ServiceRequest
 from m4s.sales.models import Lead
 from m4s.staff.models import Shift

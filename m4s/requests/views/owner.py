@@ -78,9 +78,19 @@ def new_request(request, kind: str):
     k = get_kind(kind)
     stores = selectors.stores_for_owner(request.owner)
     cars = list(vehicles_of_owner(request.owner))
-    store_id = request.POST.get("store_id") or request.GET.get("store") or ""
+    store_id = (
+        request.POST.get("store_id")
+        or request.GET.get("store_id")
+        or request.GET.get("store")
+        or ""
+    )
     store = next((s for s in stores if str(s.pk) == str(store_id)), stores[0] if stores else None)
-    vehicle_id = request.POST.get("vehicle_id") or request.GET.get("vehicle") or ""
+    vehicle_id = (
+        request.POST.get("vehicle_id")
+        or request.GET.get("vehicle_id")
+        or request.GET.get("vehicle")
+        or ""
+    )
     vehicle = next((c for c in cars if str(c.pk) == str(vehicle_id)), cars[0] if cars else None)
     error = ""
     values = dict(request.GET.items())
@@ -111,6 +121,7 @@ def new_request(request, kind: str):
             vehicle=vehicle,
             group_id=store.dealer_group_id,
             now=timezone.now(),
+            values=values,
         )
         choices = k.choices(ctx)
     import secrets
