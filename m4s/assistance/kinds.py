@@ -531,6 +531,7 @@ def _violations_moved(actor, r, to_status: str) -> None:
     staff = actor if actor is not None else r.assigned_to
     if not ids or staff is None:
         return
+    current: tuple[str, ...]
     if to_status == RequestStatus.DONE:
         target, current = ViolationStatus.CLEARED, (ViolationStatus.OPEN, ViolationStatus.CLEARING)
     elif to_status in (A, SC):

@@ -16,8 +16,6 @@ from m4s.core.uploads import ProtectedImageField
 
 from .choices import MAX_CAPACITY, FeeKind, RentalStatus, SignupStatus
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class AgencyFee(Translatable, TenantModel):
     """What the group charges for doing something on the owner's behalf (one row per kind)."""
@@ -25,7 +23,9 @@ class AgencyFee(Translatable, TenantModel):
     kind = models.CharField(_("service"), max_length=20, choices=FeeKind.choices)
     name = models.CharField(_("name"), max_length=120)
     name_i18n = TranslationsField(_("name, translated"), max_length=120)
-    fee = models.DecimalField(_("fee (CNY)"), validators=[MinValueValidator(0)], **MONEY)
+    fee = models.DecimalField(
+        _("fee (CNY)"), validators=[MinValueValidator(0)], max_digits=12, decimal_places=2
+    )
     active = models.BooleanField(_("offered"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -53,9 +53,11 @@ class RentalCar(TenantModel):
         _("seats"), default=5, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     price_per_day = models.DecimalField(
-        _("price per day (CNY)"), validators=[MinValueValidator(0)], **MONEY
+        _("price per day (CNY)"), validators=[MinValueValidator(0)], max_digits=12, decimal_places=2
     )
-    deposit = models.DecimalField(_("deposit (CNY)"), validators=[MinValueValidator(0)], **MONEY)
+    deposit = models.DecimalField(
+        _("deposit (CNY)"), validators=[MinValueValidator(0)], max_digits=12, decimal_places=2
+    )
     active = models.BooleanField(_("available for rental"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -89,8 +91,8 @@ class RentalBooking(TenantModel):
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"))
     days = models.PositiveSmallIntegerField(_("days"))
-    price_total = models.DecimalField(_("price (CNY)"), **MONEY)
-    deposit = models.DecimalField(_("deposit (CNY)"), **MONEY)
+    price_total = models.DecimalField(_("price (CNY)"), max_digits=12, decimal_places=2)
+    deposit = models.DecimalField(_("deposit (CNY)"), max_digits=12, decimal_places=2)
     status = models.CharField(
         _("status"), max_length=10, choices=RentalStatus.choices, default=RentalStatus.HELD
     )
@@ -153,7 +155,9 @@ class Course(Translatable, TenantModel):
     title_i18n = TranslationsField(_("title, translated"), max_length=120)
     description = models.TextField(_("description"), max_length=2000, blank=True)
     description_i18n = TranslationsField(_("description, translated"), max_length=2000)
-    price = models.DecimalField(_("price (CNY)"), validators=[MinValueValidator(0)], **MONEY)
+    price = models.DecimalField(
+        _("price (CNY)"), validators=[MinValueValidator(0)], max_digits=12, decimal_places=2
+    )
     active = models.BooleanField(_("offered"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -233,7 +237,7 @@ class ViolationClearing(TenantModel):
     violation = models.ForeignKey(
         "care.Violation", on_delete=models.CASCADE, related_name="+", verbose_name=_("violation")
     )
-    fee = models.DecimalField(_("fee (CNY)"), **MONEY)
+    fee = models.DecimalField(_("fee (CNY)"), max_digits=12, decimal_places=2)
 
     class Meta:
         verbose_name = _("violation to clear")

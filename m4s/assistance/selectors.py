@@ -224,7 +224,7 @@ def sessions_of(course: Course) -> list[CourseSession]:
 
 
 def signups_of(session: CourseSession) -> list[CourseSignup]:
-    order = {
+    order: dict[str, int] = {
         SignupStatus.CONFIRMED: 0,
         SignupStatus.ATTENDED: 0,
         SignupStatus.WAITLISTED: 1,
@@ -235,4 +235,4 @@ def signups_of(session: CourseSession) -> list[CourseSignup]:
 
 
 def fee_kinds() -> list[tuple[str, str]]:
-    return list(FeeKind.choices)
+    return [(value, str(label)) for value, label in FeeKind.choices]

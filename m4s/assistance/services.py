@@ -125,7 +125,7 @@ def save_rental_car(actor, car: RentalCar | None = None, **data) -> RentalCar:
     if not (isinstance(seats, int) and 1 <= seats <= 60):
         raise DomainError("invalid_seats", _("Give the number of seats (1 to 60)."), status=422)
     car = car or RentalCar(dealer_group_id=group_id)
-    car.store = store
+    car.store = store  # type: ignore[assignment]  # required=True: never None here
     car.name = _required(data.get("name", ""), "invalid_name", 80)
     car.model = (data.get("model") or "").strip()[:80]
     car.plate = plate
@@ -292,7 +292,7 @@ def stage_photos(owner, files, *, group_id: int | None = None) -> list[ScratchPh
     with transaction.atomic():
         for image in images:
             photo = ScratchPhoto(dealer_group_id=group_id, owner=owner)
-            photo.image.save(image.name, image, save=False)
+            photo.image.save(image.name or "photo.jpg", image, save=False)
             photo.save()
             out.append(photo)
     return out

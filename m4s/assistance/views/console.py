@@ -236,7 +236,7 @@ def course(request, course_id: int):
             return redirect("console-assistance-course", course_id=c.pk)
     sessions = selectors.sessions_of(c)
     for s in sessions:
-        s.people = selectors.signups_of(s)
+        s.people = selectors.signups_of(s)  # type: ignore[attr-defined]  # shown with the session
     return render(
         request,
         "assistance/console/course.html",
