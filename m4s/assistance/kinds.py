@@ -73,6 +73,8 @@ def _local(store, when: dt.datetime | None) -> str:
 
 
 def _aware(store, when: dt.datetime) -> dt.datetime:
+    if not 2000 <= when.year <= 2100:  # far dates overflow when moved between time zones
+        raise DomainError("invalid_time", _("Give dates as YYYY-MM-DD HH:MM."), status=422)
     return timezone.make_aware(when, store.tz) if timezone.is_naive(when) else when
 
 
