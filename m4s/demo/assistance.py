@@ -72,7 +72,7 @@ def build_assistance_demo(*, staff, owners, stores) -> None:
     )
     cars = []
     for key, rows in FLEET.items():
-        if key not in stores:
+        if key not in stores or stores[key].dealer_group_id != group_id:
             continue
         for name, model, plate, seats, price, deposit in rows:
             cars.append(
