@@ -82,5 +82,10 @@ def test_every_icon_a_template_names_is_vendored():
         names |= set(re.findall(r'\{% icon(?:_for [^ ]+)? "([a-z0-9-]+)"', text))
         assert not EMOJI.search(text), (path, EMOJI.findall(text))
     assert len(names) > 40
+    # icons named in code: the owner app's groups and every online-service request kind
+    from m4s.requests.kinds import all_kinds
+    from m4s.web.navigation import GROUPS
+
+    names |= {g.icon for g in GROUPS} | {k.icon for k in all_kinds()}
     missing = sorted(n for n in names if not (icons.LUCIDE_DIR / f"{n}.svg").is_file())
     assert missing == []
