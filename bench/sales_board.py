@@ -101,7 +101,7 @@ def load(args, rng: random.Random) -> dict:
     from m4s.org.models import DealerGroup, LocalOrganisation, Store
     from m4s.sales.models import Lead
     from m4s.staff.choices import Role
-    from m4s.staff.services import create_staff
+    from m4s.staff.models import StaffUser
 
     t0 = time.perf_counter()
     now = timezone.now()
@@ -118,21 +118,32 @@ def load(args, rng: random.Random) -> dict:
             for s in range(STORES)
         ]
         people: dict[int, list[int]] = {}
-        for s in stores:
-            people[s.pk] = [
-                create_staff(
+        # staff rows in bulk, without password hashing (nobody signs in here)
+        users = StaffUser.objects.bulk_create(
+            [
+                StaffUser(
                     username=f"sales-{k}-{s.pk}-{j}",
-                    password="x" * 12,
+                    password="!",
                     role=Role.SALES_CONSULTANT,
-                    group=group,
-                    stores=[s],
-                ).pk
+                    dealer_group=group,
+                )
+                for s in stores
                 for j in range(PER_STORE)
             ]
-        manager = create_staff(
-            username=f"admin-{k}", password="x" * 12, role=Role.GROUP_ADMIN, group=group,
-            stores=stores,
-        )  # fmt: skip
+        )
+        Link = StaffUser.stores.through
+        Link.objects.bulk_create(
+            [
+                Link(staffuser_id=u.pk, store_id=stores[i // PER_STORE].pk)
+                for i, u in enumerate(users)
+            ]
+        )
+        for i, s in enumerate(stores):
+            people[s.pk] = [u.pk for u in users[i * PER_STORE : (i + 1) * PER_STORE]]
+        manager = StaffUser.objects.create(
+            username=f"admin-{k}", password="!", role=Role.GROUP_ADMIN, dealer_group=group
+        )
+        manager.stores.set(stores)
         n = int(args.leads * share)
         copy_model(Lead, _leads(group, stores, people, n, rng, now, k * 10_000_000))
         worlds.append((group, people, manager, n))

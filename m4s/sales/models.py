@@ -90,7 +90,9 @@ class Lead(TenantModel):
                 name=BOARD_INDEX,
             ),
             models.Index(
-                fields=["dealer_group", "store", "stage", "expected_close"],
+                # a manager's forecast spans their stores (all of the group's for a group
+                # admin): the store comes after the month range, read from the index
+                fields=["dealer_group", "stage", "expected_close", "store"],
                 name=FORECAST_INDEX,
             ),
             models.Index(fields=["dealer_group", "stage", "won_at"], name=WON_INDEX),

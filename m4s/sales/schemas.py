@@ -3,23 +3,27 @@ language."""
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
 
-from m4s.core.types import DbId, Money, SaneDate
+from m4s.core.types import DbId, SaneDate
 
 from .choices import LeadSource, LostReason, Stage
 
+LeadValue = Annotated[
+    Decimal, Field(ge=0, le=Decimal("99999999.99"), max_digits=10, decimal_places=2)
+]
 StaffSource = Literal["walk_in", "phone", "event", "referral", "web"]
 
 
 class SalesLeadIn(Schema):
-    """A lead a staff member enters: a prospect by mobile number (or a customer they may see).
+    """A lead a staff member enters: a prospect by mobile number (and, if known, the customer
+    they may see).
     An open lead of the same phone/customer in the group is updated instead (200)."""
 
-    phone: str = Field("", max_length=32)
+    phone: str = Field(..., min_length=1, max_length=32, pattern=r"[0-9]")
     customer_id: DbId | None = None
     name: str = Field("", max_length=80)
     store_id: DbId | None = None
@@ -27,7 +31,7 @@ class SalesLeadIn(Schema):
     campaign: str = Field("", max_length=80)
     car_model_id: DbId | None = None
     trim_id: DbId | None = None
-    value: Money | None = None
+    value: LeadValue | None = None
     expected_close: SaneDate | None = None
     note: str = Field("", max_length=2000)
 
@@ -42,7 +46,7 @@ class SalesLeadPatchIn(Schema):
     next_follow_up: SaneDate | None = None
     expected_close: SaneDate | None = None
     assigned_to: DbId | None = None
-    value: Money | None = None
+    value: LeadValue | None = None
 
 
 class SalesActivityOut(Schema):

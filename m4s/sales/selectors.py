@@ -26,12 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from m4s.core.errors import NotFound
-from m4s.staff.choices import Perm
+from m4s.staff.choices import ROLE_PERMS, Perm
+from m4s.staff.models import StaffUser
 
 from .choices import DEFAULT_PROBABILITY, OPEN_STAGES, LeadSource, LostReason, Stage
 from .models import Lead, LeadActivity, SalesSettings
 
-CARDS_PER_COLUMN = 50
+CARDS_PER_COLUMN = 20
+LEAD_ROLES = [r for r, perms in ROLE_PERMS.items() if Perm.WORK_LEADS in perms]
 CLOSED_SHOWN_DAYS = 30
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -74,6 +76,21 @@ def activities(lead: Lead):
 def probabilities(group_id: int | None) -> dict[str, int]:
     row = SalesSettings.objects.for_group(group_id).first() if group_id else None
     return row.probabilities() if row else {str(k): v for k, v in DEFAULT_PROBABILITY.items()}
+
+
+def consultants(user, store_id: int | None = None) -> list:
+    """Staff of the user's group who work leads (at a store, if given)."""
+    if not user.dealer_group_id:
+        return []
+    qs = StaffUser.objects.filter(
+        dealer_group_id=user.dealer_group_id, is_active=True, role__in=LEAD_ROLES
+    )
+    if store_id:
+        qs = qs.filter(stores=store_id)
+    ids = store_ids_for(user)
+    if ids is not None:
+        qs = qs.filter(stores__in=ids)
+    return list(qs.distinct().order_by("display_name", "username"))
 
 
 def lead_list(actor, *, stage="", mine=False, overdue=False, q="", today=None):
@@ -186,7 +203,7 @@ def forecast(actor, month: dt.date, *, store_id: int | None = None) -> dict[str,
         .values("assigned_to", "assigned_to__username", "assigned_to__display_name", "stage")
         .annotate(n=Count("id"), value=Coalesce(Sum("value"), ZERO, output_field=MONEY))
     )
-    per_stage = {
+    per_stage: dict[str, dict[str, Any]] = {
         s.value: {
             "stage": s.value,
             "label": str(s.label),

@@ -40,7 +40,7 @@ def test_patch_stage_lost_needs_reason(sw, api_client, lead):
     t = staff_token(sw.sales1)
     url = f"/api/v1/staff/leads/{lead.pk}"
     r = api_client.patch(url, {"stage": "lost"}, t)
-    assert r.status_code == 422 and r.json_body["code"] == "lost_reason_required"
+    assert r.status_code == 409 and r.json_body["code"] == "lost_reason_required"
     r = api_client.patch(url, {"stage": "lost", "lost_reason": "price"}, t)
     assert r.status_code == 200 and r.json_body["stage"] == "lost"
     day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()

@@ -30,8 +30,7 @@ from m4s.owners.phones import normalize_mobile
 from m4s.sales import selectors, services
 from m4s.sales.choices import OPEN_STAGES, LeadSource, LostReason, Stage
 from m4s.sales.models import Lead
-from m4s.staff.choices import ROLE_PERMS, Perm
-from m4s.staff.models import StaffUser
+from m4s.staff.choices import Perm
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 STAFF_SOURCES = (
@@ -41,7 +40,6 @@ STAFF_SOURCES = (
     LeadSource.REFERRAL,
     LeadSource.WEB,
 )
-LEAD_ROLES = [r for r, perms in ROLE_PERMS.items() if Perm.WORK_LEADS in perms]
 
 
 def sales_page(perm=Perm.WORK_LEADS):
@@ -99,21 +97,6 @@ def _month(raw, default: dt.date) -> dt.date:
     return first if in_calendar(first) and first.year > 2000 else default
 
 
-def consultants(user, store_id: int | None = None) -> list:
-    """Staff of the user's group who work leads (at a store, if given)."""
-    if not user.dealer_group_id:
-        return []
-    qs = StaffUser.objects.filter(
-        dealer_group_id=user.dealer_group_id, is_active=True, role__in=LEAD_ROLES
-    )
-    if store_id:
-        qs = qs.filter(stores=store_id)
-    ids = selectors.store_ids_for(user)
-    if ids is not None:
-        qs = qs.filter(stores__in=ids)
-    return list(qs.distinct().order_by("display_name", "username"))
-
-
 def _my_stores(user) -> list:
     if not user.dealer_group_id:
         return []
@@ -132,7 +115,7 @@ def board(request):
     consultant = user
     people = []
     if user.has_perm_m4s(Perm.VIEW_SALES_FIGURES):
-        people = consultants(user)
+        people = selectors.consultants(user)
         wanted = _whole(request.GET.get("consultant"))
         if wanted:
             consultant = next((p for p in people if p.pk == wanted), user)
@@ -185,7 +168,7 @@ def _lead_page(request, lead, *, error="", status=200):
             reasons=LostReason.choices,
             kinds=[(k.value, k.label) for k in services.STAFF_KINDS],
             can_assign=user.has_perm_m4s(Perm.VIEW_SALES_FIGURES),
-            people=consultants(user, lead.store_id)
+            people=selectors.consultants(user, lead.store_id)
             if user.has_perm_m4s(Perm.VIEW_SALES_FIGURES)
             else [],
             today=timezone.localdate(),
@@ -375,12 +358,13 @@ def figures(request):
             charts.Series(_("Won"), [r["won"] for r in d["funnel"]], colour="#2e7d32", key="won"),
         ],
         labels=[r["label"] for r in d["funnel"]],
+        width=1040,
         height=260,
     )
     lost_chart = charts.bar_chart(
         [charts.Series(_("Lost"), [r["count"] for r in d["lost"]], colour="#c0392b", key="lost")],
         labels=[r["label"] for r in d["lost"]],
-        width=480,
+        width=720,
         height=240,
     )
     return render(
