@@ -10,14 +10,20 @@ NOT_PERSONAL = {
     },
     "catalogue.CarModel": {
         "name": "a car model (catalogue)",
+        "name_i18n": "a car model (catalogue)",
+        "body_type": "a car model's body style",
         "description": "a car model (catalogue)",
         "description_i18n": "a car model (catalogue)",
     },
-    "catalogue.Trim": {"name": "a trim (catalogue)"},
-    "catalogue.Colour": {"name": "a paint colour (catalogue)"},
+    "catalogue.Trim": {"name": "a trim (catalogue)", "name_i18n": "a trim (catalogue)"},
+    "catalogue.Colour": {
+        "name": "a paint colour (catalogue)",
+        "name_i18n": "a paint colour (catalogue)",
+    },
     "catalogue.ModelPicture": {"image": "marketing picture of a car model"},
     "catalogue.FinanceProduct": {
         "name": "a finance product",
+        "name_i18n": "a finance product",
         "description": "a finance product",
         "description_i18n": "a finance product",
     },
