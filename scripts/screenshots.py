@@ -250,6 +250,44 @@ def content_screenshots(browser, base: str) -> None:
         context.close()
 
 
+def sales_screenshots(browser, base: str) -> None:
+    """Online services and sales: the owner's Online service group, the new-car catalogue, a
+    model, the loan calculator, the test-drive form with its free slots and the owner's requests
+    on a phone; the request queue, the sales board and the manager's forecast in the console."""
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 390, "height": 1200}})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    owner_sign_in(page, base, OWNER_ZH)
+    page.goto(f"{base}/app/g/service/")
+    shoot(page, "owner-online-service.png")
+    page.goto(f"{base}/app/catalogue/")
+    expect(page.locator("[data-testid=models] li").first).to_be_visible()
+    shoot(page, "owner-new-cars.png")
+    page.locator("[data-testid=models] li a").first.click()
+    expect(page.locator("[data-testid=trims]")).to_be_visible()
+    shoot(page, "owner-new-car.png", full_page=True)
+    page.goto(f"{base}/app/catalogue/finance/")
+    shoot(page, "owner-finance.png", full_page=True)
+    page.goto(f"{base}/app/requests/new/test_drive/")
+    expect(page.locator("[data-testid=td-slots]")).to_be_visible()
+    shoot(page, "owner-test-drive.png", full_page=True)
+    page.goto(f"{base}/app/requests/")
+    shoot(page, "owner-requests.png", full_page=True)
+    context.close()
+    for username, url, name in (
+        ("sales", "/console/requests/", "console-requests.png"),
+        ("sales", "/console/sales/", "console-sales-board.png"),
+        ("manager", "/console/sales/figures/", "console-sales-figures.png"),
+    ):
+        context = browser.new_context(**DESKTOP)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        staff_sign_in(page, base, username)
+        page.goto(f"{base}{url}")
+        shoot(page, name, full_page=True)
+        context.close()
+
+
 def take_screenshots(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -383,6 +421,7 @@ def take_screenshots(base: str) -> None:
             console_conversations(browser, base)
             care_screenshots(browser, base)
             content_screenshots(browser, base)
+            sales_screenshots(browser, base)
         finally:
             browser.close()
 
