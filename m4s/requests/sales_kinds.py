@@ -5,7 +5,6 @@ a lead through the sales area. Registered by `Config.ready()`."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Literal
 
 from django.utils import timezone
@@ -15,7 +14,7 @@ from ninja import Schema
 from pydantic import Field
 
 from m4s.core.errors import DomainError
-from m4s.core.types import SaneDate, SaneDateTime
+from m4s.core.types import Money, SaneDate, SaneDateTime
 from m4s.staff.choices import Perm, Role
 
 from . import testdrive
@@ -23,8 +22,6 @@ from .choices import RequestStatus
 from .kinds import KindContext, OwnerAction, RequestKind, StaffAction, register
 from .models import ServiceRequest, TestDriveBooking, TradeInPhoto
 
-Id = int
-Money = Decimal
 OPEN = (RequestStatus.SUBMITTED, RequestStatus.ACCEPTED, RequestStatus.SCHEDULED)
 MAX_TRADE_IN_PHOTOS = 6
 
@@ -256,7 +253,7 @@ TEST_DRIVE = RequestKind(
 class RequestsFinanceIn(Schema):
     finance_product_id: int = Field(..., ge=1, le=2**63 - 1)
     trim_id: int = Field(..., ge=1, le=2**63 - 1)
-    down_payment: Decimal = Field(..., ge=0, le=Decimal("100000000"), decimal_places=2)
+    down_payment: Money
     term_months: int = Field(..., ge=1, le=120)
 
 
@@ -433,13 +430,13 @@ INSURANCE = RequestKind(
 # --- trade-in ------------------------------------------------------------------------------------
 class RequestsTradeInIn(Schema):
     odometer_km: int | None = Field(None, ge=0, le=2_000_000)
-    asking_price: Decimal | None = Field(None, ge=0, le=Decimal("100000000"), decimal_places=2)
+    asking_price: Money | None = None
     note: str = Field("", max_length=1000)
 
 
 class RequestsValuationIn(Schema):
-    low: Decimal = Field(..., ge=0, le=Decimal("100000000"), decimal_places=2)
-    high: Decimal = Field(..., ge=0, le=Decimal("100000000"), decimal_places=2)
+    low: Money
+    high: Money
 
 
 def _odometer(vehicle) -> int | None:

@@ -7,7 +7,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from m4s.core.types import SaneDate, SaneDateTime
+from m4s.core.types import Money, SaneDate, SaneDateTime
 
 from .choices import QuoteStatus, RequestStatus
 
@@ -39,19 +39,19 @@ class RequestsStaffActionIn(Schema):
     staff_id: int | None = Field(None, ge=1, le=2**63 - 1)
     note: str = Field("", max_length=1000)
     odometer_km: int | None = Field(None, ge=0, le=2_000_000)
-    low: Decimal | None = Field(None, ge=0, le=Decimal("100000000"), decimal_places=2)
-    high: Decimal | None = Field(None, ge=0, le=Decimal("100000000"), decimal_places=2)
+    low: Money | None = None
+    high: Money | None = None
 
 
 class RequestsQuoteLineIn(Schema):
     label: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
-    amount: Decimal = Field(..., ge=0, le=Decimal("100000000"), decimal_places=2)
+    amount: Money
 
 
 class RequestsQuoteIn(Schema):
     label: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
     lines: list[RequestsQuoteLineIn] = Field(default_factory=list, max_length=30)
-    total: Decimal | None = Field(None, ge=0, le=Decimal("1000000000"), decimal_places=2)
+    total: Money | None = None
     valid_until: SaneDate | None = None
     insurer_id: int | None = Field(None, ge=1, le=2**63 - 1)
 

@@ -704,6 +704,8 @@ def add_quote(
         if total is not None
         else sum((Decimal(x["amount"]) for x in clean), Decimal("0.00"))
     )
+    if amount >= Decimal("10000000000"):
+        raise DomainError("invalid_amount", _("Amounts are numbers."), status=422)
     with transaction.atomic():
         r = _lock(request)
         if r.status not in OPEN_STATUSES:
