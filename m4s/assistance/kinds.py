@@ -102,7 +102,7 @@ def _step(actor, r, code: str, params: dict | None = None, **details) -> None:
 # =============================================================================================
 # scratch repair
 # =============================================================================================
-class ScratchRepairIn(Schema):
+class AssistScratchRepairIn(Schema):
     panels: list[Annotated[str, Field(max_length=30)]] = Field(min_length=1, max_length=15)
     note: str = Field("", max_length=1000)
     photo_ids: list[Id] = Field(default_factory=list, max_length=MAX_SCRATCH_PHOTOS)
@@ -136,7 +136,7 @@ def _after_scratch(r, data: dict) -> None:
     services.take_photos(r.owner, r, r.details.get("photo_ids") or [])
 
 
-class EstimateIn(Schema):
+class AssistEstimateIn(Schema):
     operation_ids: list[Id] = Field(default_factory=list, max_length=30)
     part_ids: list[Id] = Field(default_factory=list, max_length=30)
     valid_days: int = Field(14, ge=1, le=90)
@@ -224,7 +224,7 @@ def _scratch_quote_accepted(r, quote) -> None:
     )
 
 
-class BookIn(Schema):
+class AssistBookIn(Schema):
     starts_at: dt.datetime
 
 
@@ -259,7 +259,7 @@ def _book(actor, r, data: dict) -> None:
 # =============================================================================================
 # rental
 # =============================================================================================
-class RentalIn(Schema):
+class AssistRentalIn(Schema):
     car_id: Id
     starts_on: dt.date
     ends_on: dt.date
@@ -334,7 +334,7 @@ def _rental_moved(actor, r, to_status: str) -> None:
 # =============================================================================================
 # annual inspection
 # =============================================================================================
-class InspectionIn(Schema):
+class AssistInspectionIn(Schema):
     mode: Mode
     pickup_address: str = Field("", max_length=200)
     pickup_at: dt.datetime | None = None
@@ -387,7 +387,7 @@ def _inspection_choices(ctx: KindContext) -> dict:
     return {"fee": fee, "due": due, "modes": Mode.choices}
 
 
-class DriverIn(Schema):
+class AssistDriverIn(Schema):
     driver_name: Text200
     driver_phone: Phone | None = None
 
@@ -414,7 +414,7 @@ def _picked_up(actor, r, data: dict) -> None:
     _step(actor, r, gettext_noop("Your car was picked up for the inspection."), step="picked_up")
 
 
-class InspectedIn(Schema):
+class AssistInspectedIn(Schema):
     passed: bool = True
     remark: str = Field("", max_length=300)
 
@@ -443,7 +443,7 @@ def _returned_car(actor, r, data: dict) -> None:
 # =============================================================================================
 # clearing traffic violations
 # =============================================================================================
-class ClearViolationsIn(Schema):
+class AssistClearViolationsIn(Schema):
     violation_ids: list[Id] = Field(min_length=1, max_length=MAX_VIOLATIONS)
 
 
@@ -549,7 +549,7 @@ def _violations_moved(actor, r, to_status: str) -> None:
 # =============================================================================================
 # new-driver training
 # =============================================================================================
-class NewDriverIn(Schema):
+class AssistNewDriverIn(Schema):
     session_id: Id
 
 
@@ -637,7 +637,7 @@ def _new_driver_moved(actor, r, to_status: str) -> None:
 # =============================================================================================
 # designated driver
 # =============================================================================================
-class DesignatedDriverIn(Schema):
+class AssistDesignatedDriverIn(Schema):
     pickup_at: dt.datetime
     pickup_address: Text200
     destination: Text200
@@ -663,7 +663,7 @@ def _prepare_designated(ctx: KindContext, data: dict) -> dict:
     }
 
 
-class DispatchIn(Schema):
+class AssistDispatchIn(Schema):
     driver_name: Text200
     driver_phone: Phone
     eta_minutes: int = Field(ge=1, le=600)
@@ -735,7 +735,7 @@ def register_kinds() -> None:
             label=gettext_lazy("Scratch repair from photos"),
             icon="camera",
             role=Role.SERVICE_ADVISOR,
-            schema=ScratchRepairIn,
+            schema=AssistScratchRepairIn,
             prepare=_prepare_scratch,
             after_submit=_after_scratch,
             needs_vehicle=True,
@@ -748,7 +748,7 @@ def register_kinds() -> None:
                     gettext_lazy("Send an estimate"),
                     H,
                     (S, A),
-                    EstimateIn,
+                    AssistEstimateIn,
                     _estimate,
                     _t("scratch_estimate_form"),
                 ),
@@ -756,7 +756,7 @@ def register_kinds() -> None:
                     gettext_lazy("Book the body shop"),
                     Perm.BOOK_SERVICE,
                     (S, A),
-                    BookIn,
+                    AssistBookIn,
                     _book,
                     _t("scratch_book_form"),
                 ),
@@ -773,7 +773,7 @@ def register_kinds() -> None:
             label=gettext_lazy("Rental"),
             icon="car",
             role=Role.SALES_CONSULTANT,
-            schema=RentalIn,
+            schema=AssistRentalIn,
             prepare=_prepare_rental,
             after_submit=_after_rental,
             sales=True,
@@ -799,7 +799,7 @@ def register_kinds() -> None:
             label=gettext_lazy("Annual inspection"),
             icon="clipboard-list",
             role=Role.SERVICE_ADVISOR,
-            schema=InspectionIn,
+            schema=AssistInspectionIn,
             prepare=_prepare_inspection,
             needs_vehicle=True,
             sla_minutes=240,
@@ -809,7 +809,7 @@ def register_kinds() -> None:
                     gettext_lazy("Assign a driver"),
                     H,
                     (S, A),
-                    DriverIn,
+                    AssistDriverIn,
                     _assign_driver,
                     _t("driver_form"),
                 ),
@@ -818,7 +818,7 @@ def register_kinds() -> None:
                     gettext_lazy("Inspected"),
                     H,
                     (SC,),
-                    InspectedIn,
+                    AssistInspectedIn,
                     _inspected,
                     _t("inspected_form"),
                 ),
@@ -838,7 +838,7 @@ def register_kinds() -> None:
             label=gettext_lazy("Clear traffic violations"),
             icon="receipt",
             role=Role.CUSTOMER_SERVICE,
-            schema=ClearViolationsIn,
+            schema=AssistClearViolationsIn,
             prepare=_prepare_violations,
             after_submit=_after_violations,
             sla_minutes=480,
@@ -856,7 +856,7 @@ def register_kinds() -> None:
             label=gettext_lazy("New-driver training"),
             icon="book-open",
             role=Role.CUSTOMER_SERVICE,
-            schema=NewDriverIn,
+            schema=AssistNewDriverIn,
             prepare=_prepare_new_driver,
             after_submit=_after_new_driver,
             sla_minutes=480,
@@ -880,7 +880,7 @@ def register_kinds() -> None:
             label=gettext_lazy("Designated driver"),
             icon="user",
             role=Role.CUSTOMER_SERVICE,
-            schema=DesignatedDriverIn,
+            schema=AssistDesignatedDriverIn,
             prepare=_prepare_designated,
             needs_vehicle=True,
             sla_minutes=15,
@@ -889,7 +889,7 @@ def register_kinds() -> None:
                     gettext_lazy("Dispatch a driver"),
                     H,
                     (S, A),
-                    DispatchIn,
+                    AssistDispatchIn,
                     _dispatch,
                     _t("dispatch_form"),
                 ),
