@@ -3,17 +3,38 @@ language."""
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from m4s.core.types import DbId, SaneDate
 
 from .choices import LeadSource, LostReason, Stage
 
+
+def _cents(value: Any) -> Any:
+    """A JSON number meant as an amount (12.3 as 12.300000000000001) is read to the cent."""
+    if isinstance(value, float) and abs(value * 100 - round(value * 100)) < 1e-6:
+        return Decimal(str(round(value, 2)))
+    return value
+
+
+# A lead's value: CNY to the cent, below 100,000,000 (what the column holds).
 LeadValue = Annotated[
-    Decimal, Field(ge=0, le=Decimal("99999999.99"), max_digits=10, decimal_places=2)
+    Decimal,
+    BeforeValidator(_cents),
+    Field(ge=0, lt=10**8, max_digits=10, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 10**8, "multipleOf": 0.01},
+                {"type": "string", "pattern": r"^[0-9]{1,8}(\.[0-9]{1,2})?$"},
+            ],
+            "description": "An amount in CNY, to the cent, below 100,000,000.",
+        },
+        mode="validation",
+    ),
 ]
 StaffSource = Literal["walk_in", "phone", "event", "referral", "web"]
 
