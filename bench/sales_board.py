@@ -14,7 +14,7 @@ dates around today for open leads, expected close dates over ±18 months, won da
 years; values 80,000–450,000.
 
 Measured, `--calls` times each: a consultant's board (`selectors.board`: counts and values per
-stage in one aggregate query, up to 50 cards per stage by a window function, overdue first) and
+stage in one aggregate query, up to 20 cards per stage by a window function, overdue first) and
 the group manager's forecast of a month (`selectors.forecast`: one aggregate query per stage and
 consultant, plus the group's probabilities); random consultants and months (this month ± 6);
 p50/p95 and the number of SQL queries per call. Then the same after dropping the sales indexes

@@ -190,7 +190,7 @@ def staff_update_lead(request, lead_id: int, payload: SalesLeadPatchIn):
 @staff_router.get("/sales/board", response=SalesBoardOut, openapi_extra=errors(403))
 def staff_sales_board(request, consultant: DbId | None = None):
     """My board (a manager may ask for a consultant's): per stage the count, value, overdue
-    follow-ups and up to 50 cards, overdue first."""
+    follow-ups and up to 20 cards, overdue first."""
     user = request.user
     check_perm(user, Perm.WORK_LEADS)
     person = user
