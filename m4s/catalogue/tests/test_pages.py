@@ -228,3 +228,19 @@ def test_finance_product_form(cat):
         },
     )
     assert r.status_code == 422
+
+
+def test_owner_without_a_catalogue_sees_empty_pages(cat):
+    w = cat
+    from m4s.core.tests.factories import OwnerFactory
+    from m4s.org.models import DealerGroup
+
+    lonely = OwnerFactory(home_store=w.store_a)
+    group = DealerGroup.objects.get(pk=w.group_a.pk)
+    CarModel.objects.for_group(group).update(published=False)
+    FinanceProduct.objects.for_group(group).update(active=False)
+    c = owner_client(lonely)
+    r = c.get(reverse("app-catalogue"))
+    assert r.status_code == 200 and 'data-testid="no-models"' in r.content.decode()
+    r = c.get(reverse("app-catalogue-finance"))
+    assert r.status_code == 200 and 'data-testid="no-products"' in r.content.decode()
