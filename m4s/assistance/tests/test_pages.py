@@ -234,3 +234,74 @@ def test_console_pages(aw):
     )
     assert r.status_code == 422
     assert services.selectors.fleet_for_staff(w.admin_b).filter(plate="京R00009").count() == 0
+
+
+def test_every_page_renders_in_chinese(aw):
+    """Each kind's form, a request of each kind on the owner's and the console's page, and the
+    console's store-services pages, in zh-hans."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    w = aw
+    soon = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0).isoformat()
+    start = (w.today + dt.timedelta(days=3)).isoformat()
+    end = (w.today + dt.timedelta(days=5)).isoformat()
+    made = []
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for kind, data, files, car in [
+            ("scratch_repair", {"panels": ["roof"]}, [png()], True),
+            (
+                "rental",
+                {"car_id": w.rental_car.pk, "starts_on": start, "ends_on": end},
+                None,
+                False,
+            ),
+            ("annual_inspection", {"mode": "dropoff"}, None, True),
+            ("clear_violations", {"violation_ids": [w.v1.pk]}, None, False),
+            ("new_driver", {"session_id": w.session.pk}, None, False),
+            (
+                "designated_driver",
+                {
+                    "pickup_at": soon,
+                    "pickup_address": "Bar",
+                    "destination": "Home",
+                    "phone": "+8613800000000",
+                },
+                None,
+                True,
+            ),
+        ]:
+            made.append(
+                rq.submit_request(
+                    w.owner,
+                    kind=kind,
+                    store_id=w.store_a.pk,
+                    vehicle_id=w.my_car.pk if car else None,
+                    data=data,
+                    files=files,
+                )
+            )
+    owner = owner_client(w.owner)
+    owner.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    for name in TILES:
+        page = owner.get(reverse(name), follow=True)
+        assert page.status_code == 200, name
+    for staff in (w.admin_a, w.advisor_a, w.cs_a, w.sales_a):
+        c = staff_client(staff)
+        c.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+        for r in made:
+            assert c.get(reverse("console-request", args=[r.pk])).status_code == 200, r.kind
+    for r in made:
+        assert owner.get(reverse("app-request", args=[r.pk])).status_code == 200, r.kind
+    admin = staff_client(w.admin_a)
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    for name, args in [
+        ("console-assistance-fleet", []),
+        ("console-assistance-fees", []),
+        ("console-assistance-courses", []),
+        ("console-assistance-car", [w.rental_car.pk]),
+        ("console-assistance-course", [w.course.pk]),
+    ]:
+        page = admin.get(reverse(name, args=args))
+        assert page.status_code == 200 and "门店服务" in page.content.decode(), name
