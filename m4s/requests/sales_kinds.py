@@ -457,6 +457,8 @@ def _ti_prepare(ctx: KindContext, data: dict) -> dict:
     from m4s.core.uploads import clean_images
 
     v = ctx.vehicle
+    if v is None:
+        raise DomainError("vehicle_required", _("Choose one of your cars."), status=422)
     images = clean_images(list(ctx.files), limit=MAX_TRADE_IN_PHOTOS) if ctx.files else []
     data["_images"] = images
     odometer = data.get("odometer_km")

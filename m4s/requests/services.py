@@ -54,7 +54,7 @@ from .kinds import KindContext, RequestKind, get_kind
 from .models import RequestEvent, RequestKey, RequestQuote, ServiceRequest
 from .selectors import kind_setting
 
-CONSULTANT_FIELD = {
+CONSULTANT_FIELD: dict[str, str] = {
     Role.SALES_CONSULTANT: "sales_consultant_id",
     Role.SERVICE_ADVISOR: "service_advisor_id",
     Role.CUSTOMER_SERVICE: "cs_agent_id",
@@ -761,7 +761,7 @@ def run_action(actor, request: ServiceRequest, action: str, data: dict | None = 
     if spec is None:
         raise NotFound(_("No such action."))
     _check_handler(actor, request)
-    check_perm(actor, spec.perm)
+    check_perm(actor, Perm(spec.perm))
     values: dict = {}
     if spec.schema is not None:
         try:
