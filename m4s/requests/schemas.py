@@ -2,14 +2,26 @@
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from m4s.core.types import Money, SaneDate, SaneDateTime
+from m4s.core.types import Money as _Money
+from m4s.core.types import SaneDate, SaneDateTime
 
 from .choices import QuoteStatus, RequestStatus
+
+
+def _finite(value: Any) -> Any:
+    """A JSON number too large to be an amount (1e308) is refused before it is read."""
+    if isinstance(value, float) and not abs(value) < 1e12:
+        raise ValueError("must be an amount below 1,000,000,000")
+    return value
+
+
+Money = Annotated[_Money, BeforeValidator(_finite)]
+
 
 BigId = Field(..., ge=1, le=2**63 - 1)
 
