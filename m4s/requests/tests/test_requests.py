@@ -324,3 +324,29 @@ def test_pages_need_sign_in_and_the_queue_shows_the_request(rq):
     assert c.get(reverse("console-request-figures-xlsx")).status_code == 200
     c.force_login(w.admin_b)
     assert f'data-testid="row-{r.pk}"' not in c.get(reverse("console-requests")).content.decode()
+
+
+def test_insurance_done_renews_the_care_policy(api, rq):
+    w = rq
+    from m4s.care.models import InsurancePolicy
+
+    ends = timezone.localdate() + dt.timedelta(days=20)
+    InsurancePolicy.objects.create(
+        dealer_group=w.group_a, vehicle=w.my_car, customer=w.customer, insurer="PICC", ends_on=ends
+    )
+    r = services.submit_request(
+        w.owner, kind="insurance_quote", store_id=w.store_a.pk, vehicle_id=w.my_car.pk, data={}
+    )
+    q = services.add_quote(
+        w.sales_a, r, label="Ping An", lines=[{"label": "All", "amount": "4000"}]
+    )
+    services.accept_quote(w.owner, r, q.pk)
+    services.run_action(w.sales_a, r, "accept", {})
+    services.run_action(w.sales_a, r, "done", {})
+    latest = (
+        InsurancePolicy.objects.for_group(w.group_a)
+        .filter(vehicle=w.my_car)
+        .order_by("-ends_on")
+        .first()
+    )
+    assert latest.insurer == "Ping An" and latest.ends_on == ends.replace(year=ends.year + 1)
