@@ -71,3 +71,67 @@ def test_every_kind_page_renders_and_a_test_drive_is_booked_through_the_form(rq)
     assert c.post(reverse("app-request-cancel", args=[req.pk])).status_code == 302
     req.refresh_from_db()
     assert req.status == "cancelled"
+
+
+def test_every_page_renders_in_every_language(rq):
+    """Owner and console pages of a request of each kind, in zh-hans, en and ko."""
+    from m4s.requests import services
+
+    w = rq
+    made = [
+        services.submit_request(
+            w.owner,
+            kind="test_drive",
+            store_id=w.store_a.pk,
+            data={"car_model_id": w.cat.model.pk, "slot_start": w.slot.isoformat()},
+        ),
+        services.submit_request(
+            w.owner,
+            kind="finance",
+            store_id=w.store_a.pk,
+            data={
+                "finance_product_id": w.cat.product.pk,
+                "trim_id": w.cat.trim.pk,
+                "down_payment": "60000",
+                "term_months": 36,
+            },
+        ),
+        services.submit_request(
+            w.owner,
+            kind="insurance_quote",
+            store_id=w.store_a.pk,
+            vehicle_id=w.my_car.pk,
+            data={},
+        ),
+        services.submit_request(
+            w.owner, kind="trade_in", store_id=w.store_a.pk, vehicle_id=w.my_car.pk, data={}
+        ),
+        services.submit_request(
+            w.owner,
+            kind="new_car_enquiry",
+            store_id=w.store_a.pk,
+            data={"car_model_id": w.cat.model.pk},
+        ),
+    ]
+    services.add_quote(w.sales_a, made[2], label="Ping An", lines=[{"label": "A", "amount": "1"}])
+    staff = Client()
+    staff.force_login(w.sales_a)
+    for lang in ("zh-hans", "en", "ko"):
+        owner = owner_client(w.owner)
+        owner.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+        staff.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+        pages = [reverse("app-requests")]
+        for r in made:
+            pages += [
+                reverse("app-request", args=[r.pk]),
+                reverse("app-request-new", args=[r.kind]),
+            ]
+        for path in pages:
+            assert owner.get(path).status_code == 200, (lang, path)
+        pages = [
+            reverse("console-requests"),
+            reverse("console-request-figures"),
+            reverse("console-request-figures-xlsx"),
+        ] + [reverse("console-request", args=[r.pk]) for r in made]
+        for path in pages:
+            assert staff.get(path).status_code == 200, (lang, path)
