@@ -4,7 +4,7 @@ clear_violations, new_driver or designated_driver); this adds the first step of 
 repair sent by an app: each photo is uploaded here and its id listed in the request's
 `photo_ids`. Transport only: every write is a service."""
 
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from m4s.core.api import errors
@@ -45,4 +45,4 @@ def upload_scratch_photo(request, photo: File[UploadedFile]):
     """A photo of the damage (JPEG, PNG or WebP; re-encoded without EXIF) for a scratch-repair
     request of the owner's home store's group: send its `id` in the request's `photo_ids`."""
     stored = services.stage_photos(request.owner, [photo])[0]
-    return 201, {"id": stored.pk, "url": media_url(stored, "image")}
+    return Status(201, {"id": stored.pk, "url": media_url(stored, "image")})
