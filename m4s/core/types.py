@@ -4,6 +4,7 @@ validation, never an overflow deep in a query; and each says in the OpenAPI docu
 accepts, so a client knows what it may send."""
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -77,9 +78,13 @@ SaneDateTime = Annotated[
 
 def _cents(value: Any) -> Any:
     """A JSON number meant as an amount (12.3 as 12.300000000000001) is read to the cent."""
-    if isinstance(value, float) and abs(value * 100 - round(value * 100)) < 1e-6:
+    if (
+        isinstance(value, float)
+        and math.isfinite(value * 100)
+        and abs(value * 100 - round(value * 100)) < 1e-6
+    ):
         return Decimal(str(round(value, 2)))
-    return value
+    return value  # huge or fractional-cent numbers: the field's bounds refuse them (422)
 
 
 def _amount(maximum: int, description: str, *, positive: bool = False) -> Any:
