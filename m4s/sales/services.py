@@ -45,6 +45,7 @@ from .choices import (
 from .models import ConsultantTurn, Lead, LeadActivity, SalesSettings
 
 NOTE_MAX = 2000
+EXPECTED_CLOSE_DAYS = 30  # a new lead's expected close, until the consultant sets it
 STAFF_KINDS = (ActivityKind.CALL, ActivityKind.VISIT, ActivityKind.NOTE)
 
 
@@ -277,6 +278,9 @@ def open_or_update_lead(
             origin_id=origin_id,
             stage_changed_at=now,
             next_follow_up=timezone.localdate(),
+            # the forecast counts an open lead in its expected month: a month out until a
+            # consultant says otherwise
+            expected_close=timezone.localdate() + dt.timedelta(days=EXPECTED_CLOSE_DAYS),
         )
         if assignee is not None:
             _took_turn(store.pk, group_id, assignee, now)
@@ -412,7 +416,7 @@ def create_walk_in(
         if lead.assigned_to_id is None and actor.role == Role.SALES_CONSULTANT:
             lead.assigned_to, lead.assigned_at = actor, _now()
             fields += ["assigned_to", "assigned_at"]
-        if expected_close and not lead.expected_close:
+        if expected_close and lead.expected_close != expected_close:
             lead.expected_close = expected_close
             fields.append("expected_close")
         if fields:

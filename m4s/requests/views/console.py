@@ -134,7 +134,12 @@ def detail(request, request_id: int):
 @require_POST
 def action(request, request_id: int, action: str):
     r = selectors.get_request_for_staff(request.user, request_id)
-    data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    # a field the form repeats (one operation per damaged panel) arrives as a list
+    data: dict = {
+        k: values if len(values) > 1 else values[0]
+        for k, values in request.POST.lists()
+        if k != "csrfmiddlewaretoken"
+    }
     if "scheduled_for" in data:
         when = parse_datetime(data["scheduled_for"] or "")
         if when is not None and timezone.is_naive(when):

@@ -1,6 +1,8 @@
 """Leads: de-duplication by phone and by customer, the customer's consultant, round-robin among
 the store's consultants, stages (lost needs a reason, won sets won_at, advance only forward)."""
 
+from decimal import Decimal
+
 import pytest
 
 from m4s.core.errors import DomainError
@@ -26,6 +28,20 @@ def test_same_phone_updates_the_open_lead(sw):
     assert again.phone == "+8613900001111"
     assert again.campaign == "spring"  # filled where empty
     assert LeadActivity.objects.for_group(sw.group_a).filter(lead=first).count() == 2
+
+
+def test_a_new_lead_is_expected_to_close_in_a_month_and_counts_in_that_forecast(sw):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from m4s.sales import selectors
+
+    lead = _open(sw, phone="139 0000 2222", value="100000")
+    expected = timezone.localdate() + dt.timedelta(days=services.EXPECTED_CLOSE_DAYS)
+    assert lead.expected_close == expected
+    month = selectors.forecast(sw.admin_a, month=expected.replace(day=1))
+    assert month["weighted_total"] == Decimal("10000.00")  # new: 10 % of 100,000
 
 
 def test_same_customer_updates_and_a_closed_lead_does_not_count(sw):
