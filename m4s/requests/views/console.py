@@ -153,6 +153,10 @@ def action(request, request_id: int, action: str):
     return redirect("console-request", r.pk)
 
 
+def _short(label: str, limit: int = 12) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 @requests_page(Perm.VIEW_SALES_FIGURES, Perm.HANDLE_REQUESTS)
 @require_GET
 def figures(request):
@@ -165,9 +169,10 @@ def figures(request):
                 key="sla",
             )
         ],
-        labels=[r["label"] for r in rows],
-        width=640,
-        height=260,
+        # eleven kinds side by side: short labels (the table below has the full names)
+        labels=[_short(str(r["label"])) for r in rows],
+        width=1100,
+        height=280,
     )
     return render(
         request,
