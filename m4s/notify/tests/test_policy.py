@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from m4s.core.i18n import text
@@ -271,13 +272,18 @@ def _requests(owners, world, category=Category.CARE, prefix="care:batch"):
 
 @pytest.mark.django_db
 def test_contact_many_applies_every_rule_like_contact(world, sms_outbox):
+    # a day still to come (10:00 in Shanghai tomorrow): b's held SMS must still be waiting when
+    # the deliveries run after commit, whenever the suite runs
+    day = (timezone.now().astimezone(dt.UTC) + dt.timedelta(days=1)).replace(
+        hour=2, minute=0, second=0, microsecond=0
+    )
     owners = _owners(5, world)
     a, b, c, d, e = owners
     b.quiet_hours_start, b.quiet_hours_end = dt.time(0, 0), dt.time(23, 59)
     b.save()
     # c has used its cap this week already
     for i in range(2):
-        _contact(c, reason=f"care:earlier:{i}", group=world.group_a)
+        _contact(c, reason=f"care:earlier:{i}", group=world.group_a, at=day)
     # d unsubscribed from care
     d.notification_prefs = {"care": {"enabled": False}}
     d.save()
@@ -293,7 +299,7 @@ def test_contact_many_applies_every_rule_like_contact(world, sms_outbox):
             group=world.group_a,
         )
     )
-    results = policy.contact_many(requests, at=DAY)
+    results = policy.contact_many(requests, at=day)
     outcome = [[(r.channel, r.outcome, r.why) for r in rows] for rows in results]
     assert outcome[0] == [("inapp", "sent", "ok"), ("sms", "sent", "ok")]
     assert outcome[1] == [("inapp", "sent", "ok"), ("sms", "held", "quiet_hours")]
@@ -310,7 +316,7 @@ def test_contact_many_applies_every_rule_like_contact(world, sms_outbox):
     }
     # run again (a scan rerun): nothing new
     before = (Message.objects.count(), ContactDecision.objects.count())
-    again = policy.contact_many(_requests(owners, world), at=DAY)
+    again = policy.contact_many(_requests(owners, world), at=day)
     assert (Message.objects.count(), ContactDecision.objects.count()) == before
     assert [sorted(r.pk for r in rows) for rows in again] == [
         sorted(r.pk for r in rows) for rows in results[:5]
