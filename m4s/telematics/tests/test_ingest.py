@@ -32,10 +32,15 @@ def _m(seq, minutes_ago, **kw):
 
 def test_batch_is_stored_once_and_state_moves(fleet, client):
     w = fleet
+    # the three messages fall on one local day: just after the store's midnight they are all
+    # sent a little before it (one daily odometer row either way)
+    local = timezone.localtime(timezone.now(), w.store_a.tz)
+    since_midnight = local.hour * 60 + local.minute
+    early = since_midnight + 5 if since_midnight < 45 else 0
     batch = [
         _m(
             1,
-            30,
+            30 + early,
             lat=39.9,
             lon=116.4,
             speed_kmh=40,
@@ -47,7 +52,7 @@ def test_batch_is_stored_once_and_state_moves(fleet, client):
         ),
         _m(
             2,
-            20,
+            20 + early,
             lat=39.91,
             lon=116.41,
             speed_kmh=50,
@@ -57,7 +62,7 @@ def test_batch_is_stored_once_and_state_moves(fleet, client):
         ),
         _m(
             3,
-            10,
+            10 + early,
             lat=39.92,
             lon=116.42,
             speed_kmh=0,
@@ -84,7 +89,7 @@ def test_batch_is_stored_once_and_state_moves(fleet, client):
     late = _post(
         client,
         w.token_a,
-        [_m(0, 40, lat=39.0, lon=116.0, odometer_km=11995.0, odometer_source="can")],
+        [_m(0, 40 + early, lat=39.0, lon=116.0, odometer_km=11995.0, odometer_source="can")],
     )
     assert late.json()["accepted"] == 1
     state.refresh_from_db()
