@@ -232,7 +232,8 @@ def _apply_fields(actor: Any, item: ContentItem, publisher: rights.Publisher, fi
             if int(store_id) not in allowed:
                 raise DomainError("invalid_store", _("This store is not yours."), status=404)
         elif publisher.store_ids is not None:
-            raise _bad("store_required", _("Choose one of your stores."))
+            # depends on who asks (a store's staff), not on the body's shape: a conflict
+            raise DomainError("store_required", _("Choose one of your stores."), status=409)
         item.store_id = store_id
     if "pinned" in fields:
         item.pinned = bool(fields["pinned"])
