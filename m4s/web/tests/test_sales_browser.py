@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
 from .test_browser import (  # importing it skips this module when Chromium is missing
     DESKTOP,
@@ -66,13 +67,19 @@ def test_test_drive_from_the_catalogue_becomes_a_won_lead(live_showroom, live_se
     expect(phone.locator("[data-testid=model]")).to_contain_text("电动5")  # the owner reads Chinese
     phone.locator("[data-testid=test-drive]").click()
     expect(phone.locator("[data-testid=td-model]")).to_have_value(str(w.cat.model.pk))
-    day = (dt.date.today() + dt.timedelta(days=3)).isoformat()
-    phone.locator("[data-testid=td-date]").fill(day)
-    phone.locator("[data-testid=td-date]").dispatch_event("change")
+    day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    date_input = phone.locator("[data-testid=td-date]")
+    date_input.fill(day)
+    date_input.dispatch_event("change")
+    # the slots are redrawn for that day (htmx): pick one only once the redraw has landed
+    expect(phone.locator("[data-testid=td-date]")).to_have_value(day)
+    phone.wait_for_load_state("networkidle")
     first_slot = phone.locator("[data-testid=td-slots] input[type=radio]").first
     expect(first_slot).to_be_visible()
     first_slot.check()
+    expect(first_slot).to_be_checked()
     phone.locator("[data-testid=submit-request]").click()
+    phone.wait_for_url(re.compile(r"/app/requests/\d+/$"))
     expect(phone.locator("[data-testid=request]")).to_be_visible()
     expect(phone.locator("[data-testid=status]")).to_have_class(re.compile(r"pill-submitted"))
     request = ServiceRequest.objects.unscoped().get(owner=w.owner, kind="test_drive")
