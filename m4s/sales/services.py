@@ -429,7 +429,12 @@ def create_walk_in(
 def _locked(actor, lead) -> Lead:
     from .selectors import leads_for
 
-    found = leads_for(actor).select_for_update().filter(pk=getattr(lead, "pk", lead)).first()
+    found = (
+        leads_for(actor)
+        .select_for_update(of=("self",))
+        .filter(pk=getattr(lead, "pk", lead))
+        .first()
+    )
     if found is None:
         raise NotFound(_("No such lead."))
     return found
@@ -510,7 +515,7 @@ def advance_lead(lead, stage: str, actor=None) -> Lead:
     with transaction.atomic():
         lead = (
             Lead.objects.for_group(lead.dealer_group_id)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("customer")
             .get(pk=lead.pk)
         )
