@@ -8,6 +8,6 @@ class Config(AppConfig):
     verbose_name = _("Store services on request")
 
     def ready(self) -> None:
-        from .kinds import register_kinds
+        from .registry import register_kinds
 
         register_kinds()

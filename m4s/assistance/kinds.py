@@ -1,7 +1,7 @@
-"""The six request kinds of the store-services area, registered with the requests framework
-from `apps.Config.ready()`: each an owner schema (validated before anything is stored), a
-`prepare` that checks the world and returns the request's details, staff actions with their
-console form, and the templates the generic owner and console pages include.
+"""The six request kinds of the store-services area (registered with the requests framework by
+`registry.py`): each an owner schema (validated before anything is stored), a `prepare` that
+checks the world and returns the request's details, staff actions with their console form, and
+the templates the generic owner and console pages include.
 
 * scratch_repair (service advisor): photos + damaged panels on the car diagram → staff
   "estimate" priced from the published price list (a quote) → the owner accepts → "book" a
@@ -23,35 +23,28 @@ from typing import Annotated
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_noop
 from ninja import Schema
 from pydantic import Field, field_validator
 
-from m4s.care import services as care_services
+from m4s.care import violations as care_violations
 from m4s.care.choices import ViolationStatus
 from m4s.care.models import Violation
 from m4s.core.errors import DomainError, NotFound
 from m4s.requests import services as rq
 from m4s.requests.choices import RequestStatus
-from m4s.requests.kinds import KindContext, RequestKind, StaffAction, register
+from m4s.requests.kinds import KindContext
 from m4s.requests.models import RequestQuote
 from m4s.service import booking as service_booking
 from m4s.service import selectors as service_selectors
 from m4s.service.models import LabourOperation, Part
-from m4s.staff.choices import Perm, Role
 
 from . import selectors, services
 from .choices import (
-    DESIGNATED,
     DESIGNATED_HORIZON_DAYS,
-    INSPECTION,
     MAX_SCRATCH_PHOTOS,
     MAX_VIOLATIONS,
-    NEW_DRIVER,
     PANELS,
-    RENTAL,
-    SCRATCH,
-    VIOLATIONS,
     FeeKind,
     Mode,
     RentalStatus,
@@ -543,7 +536,7 @@ def _violations_moved(actor, r, to_status: str) -> None:
     else:
         return
     for v in Violation.objects.for_group(r.dealer_group_id).filter(pk__in=ids, status__in=current):
-        care_services.set_violation_status(staff, v.pk, target)
+        care_violations.set_violation_status(staff, v.pk, target)
 
 
 # =============================================================================================
@@ -707,201 +700,4 @@ def _delivered(actor, r, data: dict) -> None:
         r,
         RequestStatus.DONE,
         event_code=gettext_noop("You and your car arrived. Safe home!"),
-    )
-
-
-# =============================================================================================
-def _summary(fmt):
-    def summary(r) -> str:
-        try:
-            return fmt(r.details or {})
-        except (KeyError, TypeError, ValueError):
-            return ""
-
-    return summary
-
-
-def _t(name: str) -> str:
-    return f"assistance/kinds/{name}.html"
-
-
-H = Perm.HANDLE_REQUESTS
-
-
-def register_kinds() -> None:
-    register(
-        RequestKind(
-            key=SCRATCH,
-            label=gettext_lazy("Scratch repair from photos"),
-            icon="camera",
-            role=Role.SERVICE_ADVISOR,
-            schema=AssistScratchRepairIn,
-            prepare=_prepare_scratch,
-            after_submit=_after_scratch,
-            needs_vehicle=True,
-            quotes=True,
-            sla_minutes=240,
-            choices=lambda ctx: {"panels": list(PANELS.items()), "max_photos": MAX_SCRATCH_PHOTOS},
-            on_quote_accepted=_scratch_quote_accepted,
-            actions={
-                "estimate": StaffAction(
-                    gettext_lazy("Send an estimate"),
-                    H,
-                    (S, A),
-                    AssistEstimateIn,
-                    _estimate,
-                    _t("scratch_estimate_form"),
-                ),
-                "book": StaffAction(
-                    gettext_lazy("Book the body shop"),
-                    Perm.BOOK_SERVICE,
-                    (S, A),
-                    AssistBookIn,
-                    _book,
-                    _t("scratch_book_form"),
-                ),
-            },
-            owner_form_template=_t("scratch_form"),
-            owner_detail_template=_t("scratch_detail"),
-            console_detail_template=_t("scratch_console"),
-            summary=_summary(lambda d: ", ".join(str(PANELS.get(p, p)) for p in d["panels"])),
-        )
-    )
-    register(
-        RequestKind(
-            key=RENTAL,
-            label=gettext_lazy("Rental"),
-            icon="car",
-            role=Role.SALES_CONSULTANT,
-            schema=AssistRentalIn,
-            prepare=_prepare_rental,
-            after_submit=_after_rental,
-            sales=True,
-            lead_source="rental",
-            sla_minutes=120,
-            choices=_rental_choices,
-            on_transition=_rental_moved,
-            actions={
-                "confirm": StaffAction(
-                    gettext_lazy("Confirm the rental"), H, (S, A), None, _confirm_rental
-                ),
-                "returned": StaffAction(gettext_lazy("Car returned"), H, (SC,), None, _returned),
-            },
-            owner_form_template=_t("rental_form"),
-            owner_detail_template=_t("rental_detail"),
-            console_detail_template=_t("rental_detail"),
-            summary=_summary(lambda d: f"{d['car']} {d['starts_on']} – {d['ends_on']}"),
-        )
-    )
-    register(
-        RequestKind(
-            key=INSPECTION,
-            label=gettext_lazy("Annual inspection"),
-            icon="clipboard-list",
-            role=Role.SERVICE_ADVISOR,
-            schema=AssistInspectionIn,
-            prepare=_prepare_inspection,
-            needs_vehicle=True,
-            sla_minutes=240,
-            choices=_inspection_choices,
-            actions={
-                "assign_driver": StaffAction(
-                    gettext_lazy("Assign a driver"),
-                    H,
-                    (S, A),
-                    AssistDriverIn,
-                    _assign_driver,
-                    _t("driver_form"),
-                ),
-                "picked_up": StaffAction(gettext_lazy("Picked up"), H, (SC,), None, _picked_up),
-                "inspected": StaffAction(
-                    gettext_lazy("Inspected"),
-                    H,
-                    (SC,),
-                    AssistInspectedIn,
-                    _inspected,
-                    _t("inspected_form"),
-                ),
-                "returned": StaffAction(
-                    gettext_lazy("Car returned"), H, (SC,), None, _returned_car
-                ),
-            },
-            owner_form_template=_t("inspection_form"),
-            owner_detail_template=_t("inspection_detail"),
-            console_detail_template=_t("inspection_detail"),
-            summary=_summary(lambda d: f"{d['due_on']} · {d['mode']}"),
-        )
-    )
-    register(
-        RequestKind(
-            key=VIOLATIONS,
-            label=gettext_lazy("Clear traffic violations"),
-            icon="receipt",
-            role=Role.CUSTOMER_SERVICE,
-            schema=AssistClearViolationsIn,
-            prepare=_prepare_violations,
-            after_submit=_after_violations,
-            sla_minutes=480,
-            choices=_violation_choices,
-            on_transition=_violations_moved,
-            owner_form_template=_t("violations_form"),
-            owner_detail_template=_t("violations_detail"),
-            console_detail_template=_t("violations_detail"),
-            summary=_summary(lambda d: f"{len(d['violations'])} · ¥{d['total']}"),
-        )
-    )
-    register(
-        RequestKind(
-            key=NEW_DRIVER,
-            label=gettext_lazy("New-driver training"),
-            icon="book-open",
-            role=Role.CUSTOMER_SERVICE,
-            schema=AssistNewDriverIn,
-            prepare=_prepare_new_driver,
-            after_submit=_after_new_driver,
-            sla_minutes=480,
-            choices=_new_driver_choices,
-            on_transition=_new_driver_moved,
-            actions={
-                "confirm": StaffAction(
-                    gettext_lazy("Confirm the place"), H, (S, A), None, _confirm_place
-                ),
-                "attended": StaffAction(gettext_lazy("Attended"), H, (SC,), None, _attended),
-            },
-            owner_form_template=_t("new_driver_form"),
-            owner_detail_template=_t("new_driver_detail"),
-            console_detail_template=_t("new_driver_detail"),
-            summary=_summary(lambda d: f"{d['course']} {str(d['starts_at'])[:16]}"),
-        )
-    )
-    register(
-        RequestKind(
-            key=DESIGNATED,
-            label=gettext_lazy("Designated driver"),
-            icon="user",
-            role=Role.CUSTOMER_SERVICE,
-            schema=AssistDesignatedDriverIn,
-            prepare=_prepare_designated,
-            needs_vehicle=True,
-            sla_minutes=15,
-            actions={
-                "dispatch": StaffAction(
-                    gettext_lazy("Dispatch a driver"),
-                    H,
-                    (S, A),
-                    AssistDispatchIn,
-                    _dispatch,
-                    _t("dispatch_form"),
-                ),
-                "en_route": StaffAction(gettext_lazy("On the way"), H, (SC,), None, _en_route),
-                "arrived": StaffAction(gettext_lazy("Arrived"), H, (SC,), None, _arrived),
-                "delivered": StaffAction(
-                    gettext_lazy("Delivered home"), H, (SC,), None, _delivered
-                ),
-            },
-            owner_form_template=_t("designated_form"),
-            owner_detail_template=_t("designated_detail"),
-            console_detail_template=_t("designated_detail"),
-            summary=_summary(lambda d: f"{str(d['pickup_at'])[:16]} {d['pickup_address']}"),
-        )
     )

@@ -166,7 +166,7 @@ class IntegrationKeyAdmin(CareAdmin):
 
     def save_model(self, request, obj, form, change):
         if not obj.prefix:
-            from .services import new_key
+            from .violations import new_key
 
             obj.prefix, key, obj.key_hash = new_key()
             messages.warning(

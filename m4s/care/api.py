@@ -12,7 +12,7 @@ from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
 from m4s.core.errors import NotFound
 
-from . import selectors, services
+from . import selectors, services, violations
 from .choices import Kind, ViolationStatus
 from .models import Reminder, ReminderRule, Violation
 from .schemas import (
@@ -34,7 +34,7 @@ class IntegrationKeyBearer(HttpBearer):
     """`Authorization: Bearer <group integration key>`."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        group_id = services.group_of_key(token)
+        group_id = violations.group_of_key(token)
         if group_id is not None:
             request.care_group_id = group_id  # type: ignore[attr-defined]
         return group_id
@@ -46,7 +46,7 @@ class IntegrationKeyHeader(APIKeyHeader):
     param_name = "X-Api-Key"
 
     def authenticate(self, request: HttpRequest, key: str | None):
-        group_id = services.group_of_key(key)
+        group_id = violations.group_of_key(key)
         if group_id is not None:
             request.care_group_id = group_id  # type: ignore[attr-defined]
         return group_id
@@ -252,10 +252,10 @@ def post_violation(request, payload: ViolationIn):
     reference again answers 200 with the first record (idempotent)."""
     group_id = request.auth
     with transaction.atomic():
-        vehicle = services.find_vehicle(group_id, vin=payload.vin, plate=payload.plate)
-        violation, created = services.record_violation(
+        vehicle = violations.find_vehicle(group_id, vin=payload.vin, plate=payload.plate)
+        violation, created = violations.record_violation(
             vehicle,
-            services.ViolationInput(
+            violations.ViolationInput(
                 occurred_at=payload.occurred_at,
                 description=payload.description,
                 place=payload.place,

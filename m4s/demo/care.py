@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from m4s.care import scan
 from m4s.care import services as care
+from m4s.care import violations as care_violations
 from m4s.care.choices import Calendar, InsuranceCover, Kind, Severity, WeatherKind
 from m4s.care.models import GreetingDay, InsurancePolicy, Reminder, ReminderRule
 from m4s.care.rules import ensure_rules
@@ -323,9 +324,9 @@ def build_care_demo(*, staff: dict, owners: list, stores: dict) -> dict:
         ),
     ):
         car = _car(_customer(g1, owner))
-        care.record_violation(
+        care_violations.record_violation(
             car,
-            care.ViolationInput(
+            care_violations.ViolationInput(
                 occurred_at=when,
                 description=what,
                 place=place,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from m4s.assistance import services
-from m4s.care.services import ViolationInput, record_violation_by_staff
+from m4s.care.violations import ViolationInput, record_violation_by_staff
 from m4s.core.tests.factories import OwnerFactory, make_staff
 from m4s.customers import services as customer_services
 from m4s.staff.choices import Role

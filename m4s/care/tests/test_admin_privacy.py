@@ -8,7 +8,7 @@ import datetime as dt
 from django.test import Client
 from django.utils import timezone
 
-from m4s.care import scan, services
+from m4s.care import scan, services, violations
 from m4s.care.models import (
     DoneElsewhere,
     DrivingLicence,
@@ -80,8 +80,8 @@ def test_the_inspection_table_and_integration_keys_in_the_back_office(care):
     key = IntegrationKey.objects.for_group(w.group_a).get()
     shown = [str(m) for m in r.context["messages"]]
     raw = "m4sk_" + shown[0].split("m4sk_", 1)[1].split()[0]
-    assert services.group_of_key(raw) == w.group_a.pk and raw not in key.key_hash
-    theirs, _raw = services.create_integration_key(w.group_b.pk, "B")
+    assert violations.group_of_key(raw) == w.group_a.pk and raw not in key.key_hash
+    theirs, _raw = violations.create_integration_key(w.group_b.pk, "B")
     assert a.get(f"/admin/care/integrationkey/{theirs.pk}/change/").status_code == 404
 
 
@@ -95,9 +95,9 @@ def test_export_and_erasure_of_the_owners_care_data(care, api_client):
     DrivingLicence.objects.create(
         dealer_group=w.group_a, customer=w.customer, expires_on=w.today + days(300)
     )
-    services.record_violation(
+    violations.record_violation(
         w.my_car,
-        services.ViolationInput(occurred_at=timezone.now() - days(1), description="Speeding"),
+        violations.ViolationInput(occurred_at=timezone.now() - days(1), description="Speeding"),
         source="staff",
     )
     scan.run_scan()

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from m4s.care import scan, services
+from m4s.care import scan, violations
 from m4s.care.choices import Status
 from m4s.care.models import DoneElsewhere, Reminder, Violation
 from m4s.core.tests.factories import OwnerFactory, owner_token, staff_token
@@ -148,8 +148,8 @@ def test_dismiss(due, api_client):
 @pytest.fixture
 def keyed(care):
     w = care
-    w.key_row, w.key = services.create_integration_key(w.group_a.pk, "traffic police feed")
-    w.key_row_b, w.key_b = services.create_integration_key(w.group_b.pk, "feed B")
+    w.key_row, w.key = violations.create_integration_key(w.group_a.pk, "traffic police feed")
+    w.key_row_b, w.key_b = violations.create_integration_key(w.group_b.pk, "feed B")
     return w
 
 
@@ -197,7 +197,7 @@ def test_the_violations_integration_records_once_per_reference(keyed, api_client
 def test_a_bad_key_is_refused_and_nothing_is_stored(keyed, api_client, token, status):
     w = keyed
     if token == "revoked":
-        services.revoke_integration_key(w.admin_a, w.key_row.pk)
+        violations.revoke_integration_key(w.admin_a, w.key_row.pk)
         token = w.key
     elif token and token.startswith("m4sk_abcdef"):
         token = f"m4sk_{w.key_row.prefix}_wrongsecret"
@@ -244,8 +244,8 @@ def test_group_bs_key_cannot_post_for_group_as_car(keyed, api_client):
 def test_only_a_hash_of_the_key_is_kept(keyed):
     w = keyed
     assert w.key not in (w.key_row.key_hash, w.key_row.prefix) and len(w.key_row.key_hash) == 64
-    assert services.group_of_key(w.key) == w.group_a.pk
-    assert services.group_of_key(w.key + "x") is None
+    assert violations.group_of_key(w.key) == w.group_a.pk
+    assert violations.group_of_key(w.key + "x") is None
 
 
 def test_have_the_store_clear_it(keyed, api_client):
@@ -256,7 +256,7 @@ def test_have_the_store_clear_it(keyed, api_client):
     assert api_client.post(path, token=owner_token(w.owner_b)).status_code == 404
     r = api_client.post(path, token=owner_token(w.owner))
     assert r.status_code == 200 and r.json()["status"] == "clearing"
-    services.set_violation_status(w.advisor_a, v.pk, "cleared")
+    violations.set_violation_status(w.advisor_a, v.pk, "cleared")
     r = api_client.post(path, token=owner_token(w.owner))
     assert r.status_code == 409 and r.json()["code"] == "violation_cleared"
 

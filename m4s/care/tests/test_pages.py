@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 from django.utils import timezone
 
-from m4s.care import scan, services
+from m4s.care import scan, services, violations
 from m4s.care.choices import Kind, Status, ViolationStatus
 from m4s.care.models import DoneElsewhere, Reminder, Violation, WeatherWarning
 from m4s.core.tests.factories import OwnerFactory, make_staff
@@ -216,9 +216,9 @@ def test_insurance_quote_in_one_tap(pages):
 
 def test_violations_with_fine_and_points_and_have_the_store_clear_it(pages):
     w = pages
-    violation, _created = services.record_violation(
+    violation, _created = violations.record_violation(
         w.my_car,
-        services.ViolationInput(
+        violations.ViolationInput(
             occurred_at=w.now - days(2),
             description="Speeding 20% over the limit",
             place="Chang'an Avenue",
@@ -303,9 +303,9 @@ def test_reminders_in_the_home_to_do_list_link_their_one_tap_action(pages):
 def test_isolation_other_owner_gets_404_and_a_third_owner_sees_nothing(pages):
     w = pages
     r = remind(w, Kind.INSURANCE, date="2027-01-31", insurer="PICC")
-    violation, _ = services.record_violation(
+    violation, _ = violations.record_violation(
         w.my_car,
-        services.ViolationInput(occurred_at=w.now - days(1), description="Red light"),
+        violations.ViolationInput(occurred_at=w.now - days(1), description="Red light"),
         source="staff",
     )
     other = owner_client(w.owner_b)

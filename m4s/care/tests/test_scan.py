@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from m4s.care import scan
+from m4s.care import scan, violations
 from m4s.care.choices import Status
 from m4s.care.models import (
     DrivingLicence,
@@ -259,12 +259,11 @@ def test_a_declined_line_done_since_or_too_old_is_not_reminded(care):
 
 # --- violations ---------------------------------------------------------------------------------
 def test_a_violation_is_reminded_new_and_once_more_when_still_open(care):
-    from m4s.care import services
 
     w = care
-    v, created = services.record_violation(
+    v, created = violations.record_violation(
         w.my_car,
-        services.ViolationInput(
+        violations.ViolationInput(
             occurred_at=w.now - days(2),
             description="Speeding",
             place="Ring 3",

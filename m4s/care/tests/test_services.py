@@ -7,7 +7,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from m4s.care import scan, selectors, services
+from m4s.care import scan, selectors, services, violations
 from m4s.care.models import Reminder, Violation, WeatherWarning
 from m4s.core.errors import DomainError
 from m4s.notify.models import Message
@@ -31,9 +31,9 @@ def test_import_violations_from_csv(care):
             f"京A12345,{when},Speeding,Ring 3,100,3,R-2",
         ]
     )
-    result = services.import_violations(w.admin_a, data, "violations.csv")
+    result = violations.import_violations(w.admin_a, data, "violations.csv")
     assert (result.created, result.duplicates) == (2, 1)
-    assert services.import_violations(w.admin_a, _csv_again(when), "v.csv").duplicates == 2
+    assert violations.import_violations(w.admin_a, _csv_again(when), "v.csv").duplicates == 2
     assert Violation.objects.for_group(w.group_a).filter(source="import").count() == 2
 
 
@@ -60,7 +60,7 @@ def test_one_bad_row_and_nothing_is_imported(care):
         ]
     )
     with pytest.raises(DomainError) as e:
-        services.import_violations(w.admin_a, data, "violations.csv")
+        violations.import_violations(w.admin_a, data, "violations.csv")
     assert e.value.code == "import_invalid"
     assert [(x["row"], x["code"]) for x in e.value.details["errors"]] == [
         (3, "unknown_vehicle"),
@@ -69,13 +69,13 @@ def test_one_bad_row_and_nothing_is_imported(care):
     ]
     assert not Violation.objects.unscoped().exists()
     with pytest.raises(DomainError) as e:
-        services.import_violations(w.admin_a, _csv(["colour,size", "red,1"]), "v.csv")
+        violations.import_violations(w.admin_a, _csv(["colour,size", "red,1"]), "v.csv")
     assert e.value.code == "unknown_columns"
     with pytest.raises(DomainError) as e:
-        services.import_violations(w.admin_a, io.BytesIO(b"x"), "v.pdf")
+        violations.import_violations(w.admin_a, io.BytesIO(b"x"), "v.pdf")
     assert e.value.code == "unsupported_file"
     with pytest.raises(DomainError) as e:  # an advisor may not import
-        services.import_violations(w.advisor_a, _csv_again("2026-01-01 08:00"), "v.csv")
+        violations.import_violations(w.advisor_a, _csv_again("2026-01-01 08:00"), "v.csv")
     assert e.value.status == 403
 
 
@@ -98,7 +98,7 @@ def test_import_violations_from_xlsx(care):
     out = io.BytesIO()
     book.save(out)
     out.seek(0)
-    result = services.import_violations(w.admin_a, out, "violations.xlsx")
+    result = violations.import_violations(w.admin_a, out, "violations.xlsx")
     assert result.created == 1
     v = Violation.objects.for_group(w.group_a).get()
     assert v.description == "Illegal parking" and v.fine_cny == 150 and v.external_ref == ""
@@ -106,17 +106,17 @@ def test_import_violations_from_xlsx(care):
 
 def test_staff_record_violations_for_their_groups_cars_only(care):
     w = care
-    data = services.ViolationInput(occurred_at=timezone.now() - days(1), description="Speeding")
-    v = services.record_violation_by_staff(w.advisor_a, w.my_car.pk, data)
+    data = violations.ViolationInput(occurred_at=timezone.now() - days(1), description="Speeding")
+    v = violations.record_violation_by_staff(w.advisor_a, w.my_car.pk, data)
     assert v.source == "staff" and v.recorded_by == w.advisor_a
     with pytest.raises(DomainError) as e:
-        services.record_violation_by_staff(w.advisor_a, w.other_car.pk, data)
+        violations.record_violation_by_staff(w.advisor_a, w.other_car.pk, data)
     assert e.value.status == 404
     with pytest.raises(DomainError) as e:
-        services.record_violation_by_staff(w.tech_a, w.my_car.pk, data)
+        violations.record_violation_by_staff(w.tech_a, w.my_car.pk, data)
     assert e.value.status == 403
     with pytest.raises(DomainError) as e:
-        services.set_violation_status(w.advisor_b, v.pk, "cleared")
+        violations.set_violation_status(w.advisor_b, v.pk, "cleared")
     assert e.value.status == 404
 
 

@@ -168,7 +168,7 @@ def _contract_world(w):
     claimant = customer_services.get_or_create_customer_for_owner(w.owner_b, w.store_a)
     customer_services.bind_customer_vehicle(claimant, w.car, via="app", invitation=None, staff=None)
 
-    from m4s.care.services import create_integration_key
+    from m4s.care.violations import create_integration_key
 
     _row, care_key = create_integration_key(w.group_a.pk, "contract test")
     w.tokens = {

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from m4s.care import selectors, services
+from m4s.care import selectors
+from m4s.care import violations as violation_services
 from m4s.care.choices import ViolationStatus
 from m4s.care.views.common import care_page, ctx, or_404
 from m4s.core.errors import DomainError
@@ -28,11 +29,11 @@ def _form(data) -> dict:
 def _record(user, form: dict):
     if not user.dealer_group_id:
         raise DomainError("no_group", _("Only a dealer group's staff can record violations."))
-    vehicle = services.find_vehicle(user.dealer_group_id, plate=form["plate"])
-    return services.record_violation_by_staff(
+    vehicle = violation_services.find_vehicle(user.dealer_group_id, plate=form["plate"])
+    return violation_services.record_violation_by_staff(
         user,
         vehicle.pk,
-        services.ViolationInput(
+        violation_services.ViolationInput(
             occurred_at=form["occurred_at"].replace("T", " "),
             description=form["description"],
             place=form["place"],
@@ -94,7 +95,7 @@ def import_file(request):
             request, import_error={"message": _("Choose a .csv or .xlsx file.")}, status=400
         )
     try:
-        result = services.import_violations(request.user, upload, upload.name)
+        result = violation_services.import_violations(request.user, upload, upload.name)
     except DomainError as exc:
         return _page(
             request,
@@ -129,7 +130,9 @@ def import_file(request):
 def set_status(request, violation_id: int):
     status = request.POST.get("status") or ""
     try:
-        violation = or_404(services.set_violation_status, request.user, violation_id, status)
+        violation = or_404(
+            violation_services.set_violation_status, request.user, violation_id, status
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
