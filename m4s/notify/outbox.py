@@ -95,6 +95,29 @@ def deliver_after_commit(message: Message) -> None:
     transaction.on_commit(lambda: enqueue_delivery(message.pk, run_after=run_after))
 
 
+DELIVERY_BATCH = 500  # messages per delivery task when a batch is handed off at once
+
+
+def deliver_many_after_commit(messages: list[Message]) -> None:
+    """Queue the delivery of many freshly written messages once the transaction commits: one
+    task per DELIVERY_BATCH messages due at the same moment (a care scan hands off thousands at
+    once; a task each was most of its time). Each message is still claimed on its own, so a
+    message in two tasks, or a task run twice, is sent once."""
+    due: dict[datetime | None, list[int]] = {}
+    for m in messages:
+        run_after = m.next_attempt_at if m.next_attempt_at > m.created_at else None
+        due.setdefault(run_after, []).append(m.pk)
+    if not due:
+        return
+
+    def enqueue() -> None:
+        for run_after, ids in due.items():
+            for i in range(0, len(ids), DELIVERY_BATCH):
+                enqueue_deliveries(ids[i : i + DELIVERY_BATCH], run_after=run_after)
+
+    transaction.on_commit(enqueue)
+
+
 def write_message(**kwargs: Any) -> Message:
     """Write a message to the outbox inside the caller's transaction; deliver it after commit
     (at `not_before` when given: quiet hours). An existing dedupe key returns that message.
@@ -125,3 +148,18 @@ def enqueue_delivery(message_id: int, run_after: datetime | None = None) -> None
     elif run_after is not None:
         return  # this backend cannot defer; the periodic sweep delivers it when due
     task.enqueue(message_id)
+
+
+def enqueue_deliveries(message_ids: list[int], run_after: datetime | None = None) -> None:
+    """One task delivering several messages (see `deliver_many_after_commit`)."""
+    if len(message_ids) == 1:
+        enqueue_delivery(message_ids[0], run_after=run_after)
+        return
+    from .tasks import deliver_messages_task
+
+    task = deliver_messages_task
+    if run_after is not None and task.get_backend().supports_defer:
+        task = task.using(run_after=run_after)
+    elif run_after is not None:
+        return  # this backend cannot defer; the periodic sweep delivers them when due
+    task.enqueue(list(message_ids))

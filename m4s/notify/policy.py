@@ -44,7 +44,7 @@ from m4s.owners.selectors import quiet_hours_end
 
 from .choices import Category, Channel, Outcome, Why
 from .models import ContactDecision, ContactRules, Message, PushSubscription
-from .outbox import address_for, deliver_after_commit, prepare_message, write_message
+from .outbox import address_for, deliver_many_after_commit, prepare_message, write_message
 
 if TYPE_CHECKING:  # models of other apps, for annotations only
     from m4s.org.models import DealerGroup
@@ -475,8 +475,7 @@ def _decide(requests: list[_Request], at: dt.datetime) -> None:
             raise
         request.result[:] = earlier
         return
-    for message in to_write:
-        deliver_after_commit(message)
+    deliver_many_after_commit(to_write)
 
 
 def _decide_one(

@@ -248,6 +248,16 @@ def deliver_message(message_id: int) -> str:
     return "sent"
 
 
+def deliver_messages(message_ids: list[int]) -> dict[str, int]:
+    """Deliver several outbox messages, one after the other (each claimed on its own, so this
+    is as safe to repeat as `deliver_message`); returns how many ended which way."""
+    outcomes: dict[str, int] = {}
+    for message_id in message_ids:
+        outcome = deliver_message(message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def sweep_outbox(limit: int = 500) -> int:
     """Periodic: requeue messages that are due but not queued (a crash between commit and
     enqueue, a backend that cannot defer) and release claims left by a crashed worker."""

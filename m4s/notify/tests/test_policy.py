@@ -377,3 +377,32 @@ def test_parallel_workers_contact_an_owner_once(world, settings, category):
     assert len({tuple(r) for r in results}) == 1  # every worker got the same decisions
     assert ContactDecision.objects.filter(reason="care:race:1").count() == len(results[0])
     assert Message.objects.filter(owner=owner).count() == len(results[0])
+
+
+@pytest.mark.django_db
+def test_a_batch_is_handed_off_in_a_few_delivery_tasks_and_each_message_sent_once(
+    world, sms_outbox, monkeypatch
+):
+    """contact_many queues one delivery task per DELIVERY_BATCH messages due at the same moment
+    (not one per message); running those tasks again sends nothing twice."""
+    from m4s.notify import outbox
+
+    monkeypatch.setattr(outbox, "DELIVERY_BATCH", 4)
+    queued: list[list[int]] = []
+    monkeypatch.setattr(outbox, "enqueue_deliveries", lambda ids, run_after: queued.append(ids))
+    owners = _owners(5, world, start=300)
+    policy.contact_many(_requests(owners, world), at=DAY)
+    written = list(Message.objects.filter(kind="care.batch").values_list("pk", flat=True))
+    assert len(written) == 10  # in-app and SMS for each of 5 owners
+    assert [len(ids) for ids in queued] == [4, 4, 2]
+    assert sorted(i for ids in queued for i in ids) == sorted(written)
+    for ids in queued:
+        services.deliver_messages(ids)
+    first = len(sms_outbox)
+    assert first == 5 and {s["to"] for s in sms_outbox} == {o.phone for o in owners}
+    for ids in queued:  # a retried or duplicated task
+        assert services.deliver_messages(ids) == {"skipped": len(ids)}
+    assert len(sms_outbox) == first
+    assert set(Message.objects.filter(pk__in=written).values_list("status", flat=True)) == {
+        Status.SENT
+    }
