@@ -762,34 +762,7 @@ def run_action(actor, request: ServiceRequest, action: str, data: dict | None = 
         raise NotFound(_("No such action."))
     _check_handler(actor, request)
     check_perm(actor, Perm(spec.perm))
-    values: dict = {}
-    if spec.schema is not None:
-        try:
-            values = spec.schema.model_validate(data).model_dump()  # type: ignore[attr-defined]
-        except ValidationError as exc:
-            problems = [
-                {"field": ".".join(str(x) for x in e.get("loc", ())), "message": str(e["msg"])}
-                for e in exc.errors()
-            ]
-            first = problems[0] if problems else {"field": "", "message": ""}
-            raise DomainError(
-                "invalid_fields",
-                _("Check the field %(field)s: %(message)s") % first,
-                status=422,
-                errors=problems,
-            ) from None
-    with transaction.atomic():
-        r = _lock(request)
-        if r.status not in spec.allowed_from:
-            raise DomainError(
-                "invalid_transition",
-                _("This action is not possible while the request is %(status)s.")
-                % {"status": RequestStatus(r.status).label},
-                status=409,
-            )
-        spec.handler(actor, r, values)
-    request.refresh_from_db()
-    return request
+    return _run_spec(spec, actor, request, data)
 
 
 def _validated(schema, data: dict) -> dict:
@@ -819,7 +792,13 @@ def run_owner_action(owner, request: ServiceRequest, action: str, data: dict | N
     spec = kind.owner_actions.get(action)
     if spec is None:
         raise NotFound(_("No such action."))
-    values = _validated(spec.schema, data or {})
+    return _run_spec(spec, owner, request, data or {})
+
+
+def _run_spec(spec, who, request: ServiceRequest, data: dict) -> ServiceRequest:
+    """A kind's action (staff or owner): the input validated by its schema, then the handler
+    run with the request locked, if its status allows the action."""
+    values = _validated(spec.schema, data)
     with transaction.atomic():
         r = _lock(request)
         if r.status not in spec.allowed_from:
@@ -829,7 +808,7 @@ def run_owner_action(owner, request: ServiceRequest, action: str, data: dict | N
                 % {"status": RequestStatus(r.status).label},
                 status=409,
             )
-        spec.handler(owner, r, values)
+        spec.handler(who, r, values)
     request.refresh_from_db()
     return request
 
