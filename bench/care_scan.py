@@ -628,7 +628,7 @@ def main() -> None:
         from django.db import connection, transaction
         from django.utils import timezone
 
-        from m4s.care import scan
+        from m4s.care import handoff, scan
         from m4s.care.models import Reminder
         from m4s.telematics.models import MaintenanceReminder
 
@@ -667,10 +667,10 @@ def main() -> None:
             import pstats
 
             profile = cProfile.Profile()
-            handed = profile.runcall(scan.hand_off, now=now)
+            handed = profile.runcall(handoff.hand_off, now=now)
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
         else:
-            handed = scan.hand_off(now=now)
+            handed = handoff.hand_off(now=now)
         handoff_seconds = time.perf_counter() - t1
         scan_seconds = time.perf_counter() - t0
         after = counts()

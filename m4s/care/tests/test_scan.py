@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from m4s.care import scan, violations
+from m4s.care import handoff, scan, violations
 from m4s.care.choices import Status
 from m4s.care.models import (
     DrivingLicence,
@@ -436,7 +436,7 @@ def test_maintenance_due_by_the_cars_own_pace(care):
     )
     assert chain.get().sent_at is not None and chain.get().cycle == str(w.today - days(100))
     assert scan_on(w.today, "maintenance")["written"]["maintenance"] == 0
-    assert ContactDecision.objects.filter(reason=scan.reason_of(tyres)).exists()
+    assert ContactDecision.objects.filter(reason=handoff.reason_of(tyres)).exists()
 
 
 def test_the_set_based_maintenance_pass_matches_the_per_car_projection(care):
@@ -506,7 +506,7 @@ def test_a_snoozed_reminder_comes_back_when_its_day_comes(care):
     r.refresh_from_db()
     assert r.status == Status.SENT and r.sent_at == at_noon(w.today + days(3))
     cycles = set(
-        ContactDecision.objects.filter(reason=scan.reason_of(r)).values_list("cycle", flat=True)
+        ContactDecision.objects.filter(reason=handoff.reason_of(r)).values_list("cycle", flat=True)
     )
     assert cycles == {r.cycle, f"{r.cycle}/s{w.today + days(3)}"}
 
