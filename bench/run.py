@@ -536,7 +536,7 @@ def bench_crash(scale: int) -> dict:
 
 def bench_mileage(scale: int) -> dict:
     """Benchmark 11 (bench/bench_telematics.py): mileage forecasts for every car, set-based."""
-    from bench_telematics import bench_mileage as mileage
+    from bench_forecast import bench_mileage as mileage
 
     return mileage(scale)
 

@@ -12,6 +12,7 @@ ALIASES = {
     "sync-holidays": "sync_holidays",
     "rotate-keys": "rotate_keys",
     "vapid-keys": "vapid_keys",
+    "forecast-eval": "forecast_eval",
 }
 
 
