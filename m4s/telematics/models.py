@@ -257,6 +257,10 @@ class MileageForecast(TenantModel):
         "vehicles.Vehicle", on_delete=models.CASCADE, related_name="forecast"
     )
     km_per_day = models.FloatField()
+    # the band around it (m4s.telematics.forecast): the due date by km falls between the dates
+    # at km_per_day_high and at km_per_day_low; null on forecasts made before the band
+    km_per_day_low = models.FloatField(null=True, blank=True)
+    km_per_day_high = models.FloatField(null=True, blank=True)
     confidence = models.FloatField()  # 0..1
     days = models.PositiveSmallIntegerField()  # days of data behind it
     last_odometer_km = models.FloatField()

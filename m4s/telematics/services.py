@@ -5,11 +5,11 @@ m4s/care/scan.py, turns into maintenance reminders)."""
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import math
 import secrets
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -23,6 +23,7 @@ from m4s.staff.choices import Perm, Role
 from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
+from . import forecast
 from . import messages as msg
 from .choices import OWNER_NOTICE_ALARMS, RESCUE_ALARMS, THEFT_ALARMS, Alarm, CaseStatus, Protocol
 from .models import (
@@ -499,61 +500,46 @@ def close_case(
 
 
 # --- mileage chain --------------------------------------------------------------------------------
-WINDOW_DAYS = 90
+# One estimator (forecast.py) for the car after each ingest batch and for the whole fleet.
+WINDOW_DAYS = forecast.WINDOW_DAYS
 
 
-def _robust_rate(points: list[tuple[dt.date, float]]) -> tuple[float, float, int]:
-    """km/day from daily odometer points: the median of day-to-day rates weighted by the days
-    between readings (robust to gaps and outliers), with a confidence from how many days back
-    it and how much the rates scatter."""
-    points = sorted(points)
-    if len(points) < 2:
-        return 0.0, 0.0, len(points)
-    rates = []
-    for (d0, k0), (d1, k1) in zip(points, points[1:], strict=False):
-        days = (d1 - d0).days
-        if days > 0 and k1 >= k0:
-            rates.extend([(k1 - k0) / days] * min(days, 30))
-    if not rates:
-        return 0.0, 0.0, len(points)
-    rates.sort()
-    median = rates[len(rates) // 2]
-    q1, q3 = rates[len(rates) // 4], rates[(3 * len(rates)) // 4]
-    spread = (q3 - q1) / median if median > 0 else 1.0
-    span = (points[-1][0] - points[0][0]).days
-    confidence = min(1.0, span / 60) * (1 / (1 + spread / 2))
-    return median, round(confidence, 2), len(points)
+def _forecast_fields(f: forecast.Forecast) -> dict:
+    return {
+        "km_per_day": f.km_per_day,
+        "km_per_day_low": f.low,
+        "km_per_day_high": f.high,
+        "confidence": f.confidence,
+        "days": f.days,
+        "last_odometer_km": f.last_odometer_km,
+        "last_date": f.last_date,
+    }
 
 
 def compute_forecast(vehicle_id: int, *, today: dt.date | None = None) -> MileageForecast | None:
+    """The car's forecast from its daily odometer (forecast.estimate); None (and the last one
+    kept) without two usable readings in the window."""
     vehicle = Vehicle.objects.unscoped().filter(pk=vehicle_id).first()
     if vehicle is None:
         return None
     today = today or timezone.localdate()
-    points = list(
+    points = (
         DailyOdometer.objects.for_group(vehicle.dealer_group_id)
-        .filter(vehicle=vehicle, date__gt=today - dt.timedelta(days=WINDOW_DAYS))
+        .filter(vehicle=vehicle, date__gt=today - dt.timedelta(days=WINDOW_DAYS), date__lte=today)
         .values_list("date", "odometer_km")
     )
-    if len(points) < 2:
+    f = forecast.estimate(points, today=today)
+    if f is None:
         return None
-    rate, confidence, n = _robust_rate(points)
-    last_date, last_km = max(points)
-    forecast, _created = MileageForecast.objects.for_group(
-        vehicle.dealer_group_id
-    ).update_or_create(
+    row, _created = MileageForecast.objects.for_group(vehicle.dealer_group_id).update_or_create(
         vehicle=vehicle,
         defaults={
             "dealer_group_id": vehicle.dealer_group_id,
-            "km_per_day": rate,
-            "confidence": confidence,
-            "days": n,
-            "last_odometer_km": last_km,
-            "last_date": last_date,
+            **_forecast_fields(f),
             "computed_at": timezone.now(),
         },
     )
-    return forecast
+    return row
 
 
 def enqueue_forecast(vehicle_id: int) -> None:
@@ -562,87 +548,100 @@ def enqueue_forecast(vehicle_id: int) -> None:
     forecast_task.enqueue(vehicle_id)
 
 
+_COLUMNS = (
+    "km_per_day, km_per_day_low, km_per_day_high, confidence, days, last_odometer_km, last_date"
+)
+
+
 def recompute_all_forecasts(*, today: dt.date | None = None, batch: int = 50_000) -> int:
-    """Every car with recent daily odometer, set-based. PostgreSQL: least squares slope over the
-    window via regr_slope, confidence from r² and coverage, cars with ≥ 2 readings; the cars
-    without one keep their last forecast. SQLite: per car in Python (a single store's fleet)."""
+    """Every car with daily odometer in the window, by the same estimator as compute_forecast.
+    PostgreSQL: forecast.FLEET_SQL (one statement, set-based) into a temporary table, then one
+    UPDATE joined on the car and one INSERT of the new cars. SQLite: the rows in car order, each
+    car's forecast in Python, written in bulk. Cars without two usable readings keep their last
+    forecast."""
     today = today or timezone.localdate()
-    since = today - dt.timedelta(days=WINDOW_DAYS)
     if connection.vendor == "postgresql":
-        # The aggregate goes into a temporary table first: PostgreSQL runs CREATE TABLE AS with a
-        # parallel plan (an INSERT … SELECT never gets one), and with enough work_mem its hash
-        # aggregate (≈ 450 bytes a car in each worker) stays in memory instead of spilling. It is
-        # keyed on the car alone (its rows all carry its dealer group), and regr_count shares the
-        # regression's running sums, where COUNT(*) would be one more aggregate per row. The
-        # forecasts are then written in bulk: one UPDATE joined on the car, then the new cars.
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("SELECT current_setting('work_mem')")
-            work_mem = cur.fetchone()[0]
-            cur.execute("SELECT set_config('work_mem', '512MB', true)")
-            cur.execute("DROP TABLE IF EXISTS pg_temp.mileage_forecast_new")
-            cur.execute(
-                """
-                CREATE TEMPORARY TABLE mileage_forecast_new ON COMMIT DROP AS
-                SELECT MIN(dealer_group_id) AS dealer_group_id, vehicle_id,
-                       GREATEST(COALESCE(regr_slope(odometer_km, date - %(since)s::date), 0), 0)
-                           AS km_per_day,
-                       ROUND((LEAST(1.0, (MAX(date) - MIN(date)) / 60.0)
-                              * COALESCE(regr_r2(odometer_km, date - %(since)s::date), 0))::numeric,
-                             2) AS confidence,
-                       regr_count(odometer_km, date - %(since)s::date) AS days,
-                       MAX(odometer_km) AS last_odometer_km, MAX(date) AS last_date
-                FROM telematics_dailyodometer
-                WHERE date > %(since)s
-                GROUP BY vehicle_id
-                HAVING regr_count(odometer_km, date - %(since)s::date) >= 2
-                """,
-                {"since": since},
-            )
-            cur.execute("ANALYZE mileage_forecast_new")
-            cur.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
-            cur.execute(
-                """
-                UPDATE telematics_mileageforecast f SET
-                    km_per_day = n.km_per_day, confidence = n.confidence, days = n.days,
-                    last_odometer_km = n.last_odometer_km, last_date = n.last_date,
-                    computed_at = now()
-                FROM mileage_forecast_new n
-                WHERE f.vehicle_id = n.vehicle_id
-                """
-            )
-            updated = cur.rowcount
-            cur.execute(
-                """
-                INSERT INTO telematics_mileageforecast
-                    (dealer_group_id, vehicle_id, km_per_day, confidence, days, last_odometer_km,
-                     last_date, computed_at)
-                SELECT dealer_group_id, vehicle_id, km_per_day, confidence, days, last_odometer_km,
-                       last_date, now()
-                FROM mileage_forecast_new n
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM telematics_mileageforecast f WHERE f.vehicle_id = n.vehicle_id
-                )
-                ON CONFLICT (vehicle_id) DO UPDATE SET
-                    km_per_day = EXCLUDED.km_per_day, confidence = EXCLUDED.confidence,
-                    days = EXCLUDED.days, last_odometer_km = EXCLUDED.last_odometer_km,
-                    last_date = EXCLUDED.last_date, computed_at = EXCLUDED.computed_at
-                """
-            )
-            inserted = cur.rowcount
-            cur.execute("DROP TABLE mileage_forecast_new")
-            return updated + inserted
-    ids = (
+        return _recompute_postgresql(today)
+    since = today - dt.timedelta(days=WINDOW_DAYS)
+    rows = (
         DailyOdometer.objects.unscoped()
-        .filter(date__gt=since)
-        .values("vehicle_id")
-        .annotate(first=Min("date"), last=Max("date"))
-        .values_list("vehicle_id", flat=True)
+        .filter(date__gt=since, date__lte=today)
+        .order_by("vehicle_id", "date")
+        .values_list("vehicle_id", "dealer_group_id", "date", "odometer_km")
     )
+    made: list[tuple[int, int, forecast.Forecast]] = []
     n = 0
-    for vehicle_id in ids.iterator(chunk_size=batch):
-        if compute_forecast(vehicle_id, today=today):
-            n += 1
-    return n
+    for vehicle_id, group in itertools.groupby(rows.iterator(chunk_size=batch), key=lambda r: r[0]):
+        car = list(group)
+        f = forecast.estimate([(r[2], r[3]) for r in car], today=today)
+        if f is not None:
+            made.append((vehicle_id, car[0][1], f))
+        if len(made) >= batch:
+            n += _save_forecasts(made)
+            made = []
+    return n + _save_forecasts(made)
+
+
+def _save_forecasts(made: list[tuple[int, int, forecast.Forecast]]) -> int:
+    now = timezone.now()
+    existing = MileageForecast.objects.unscoped().in_bulk(
+        [v for v, _g, _f in made], field_name="vehicle_id"
+    )
+    new: list[MileageForecast] = []
+    changed: list[MileageForecast] = []
+    for vehicle_id, group, f in made:
+        row = existing.get(vehicle_id) or MileageForecast(
+            vehicle_id=vehicle_id, dealer_group_id=group
+        )
+        for key, value in _forecast_fields(f).items():
+            setattr(row, key, value)
+        row.computed_at = now
+        (changed if row.pk else new).append(row)
+    with transaction.atomic():
+        MileageForecast.objects.unscoped().bulk_update(
+            changed, [*(c.strip() for c in _COLUMNS.split(",")), "computed_at"], batch_size=1000
+        )
+        MileageForecast.objects.unscoped().bulk_create(new, batch_size=1000)
+    return len(made)
+
+
+def _recompute_postgresql(today: dt.date) -> int:
+    # The forecasts go into a temporary table first: PostgreSQL runs CREATE TABLE AS with a
+    # parallel plan where it can (an INSERT … SELECT never gets one), and with enough work_mem
+    # its sort by car and date stays in memory. Then one UPDATE joined on the car, one INSERT.
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT current_setting('work_mem')")
+        work_mem = cur.fetchone()[0]
+        cur.execute("SELECT set_config('work_mem', '512MB', true)")
+        cur.execute("DROP TABLE IF EXISTS pg_temp.mileage_forecast_new")
+        cur.execute(
+            "CREATE TEMPORARY TABLE mileage_forecast_new ON COMMIT DROP AS " + forecast.FLEET_SQL,
+            {"today": today},
+        )
+        cur.execute("ANALYZE mileage_forecast_new")
+        cur.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        sets = ", ".join(f"{c.strip()} = n.{c.strip()}" for c in _COLUMNS.split(","))
+        cur.execute(
+            f"UPDATE telematics_mileageforecast f SET {sets}, computed_at = now() "  # noqa: S608
+            "FROM mileage_forecast_new n WHERE f.vehicle_id = n.vehicle_id"
+        )
+        updated = cur.rowcount
+        excluded = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(","))
+        cur.execute(
+            f"""
+            INSERT INTO telematics_mileageforecast
+                (dealer_group_id, vehicle_id, {_COLUMNS}, computed_at)
+            SELECT dealer_group_id, vehicle_id, {_COLUMNS}, now()
+            FROM mileage_forecast_new n
+            WHERE NOT EXISTS (
+                SELECT 1 FROM telematics_mileageforecast f WHERE f.vehicle_id = n.vehicle_id
+            )
+            ON CONFLICT (vehicle_id) DO UPDATE SET {excluded}, computed_at = EXCLUDED.computed_at
+            """  # noqa: S608
+        )
+        inserted = cur.rowcount
+        cur.execute("DROP TABLE mileage_forecast_new")
+        return updated + inserted
 
 
 def projected_items(

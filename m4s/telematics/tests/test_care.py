@@ -51,15 +51,21 @@ def _msg(seq, when, **kw):
     return {"device_id": "obd-1", "seq": seq, "ts": when.isoformat(), **kw}
 
 
-def test_robust_rate_ignores_gaps_and_outliers():
+def test_the_forecast_spreads_gaps_and_counts_a_rare_long_trip():
+    """No reports at weekends (the gap shares out what it hides) and one long trip at the end:
+    the trip counts at its share (the per-car median it replaced ignored it)."""
+    from m4s.telematics import forecast
+
     d0 = dt.date(2026, 1, 1)
     points = [
         (d0 + dt.timedelta(days=i), 1000 + 40 * i) for i in range(0, 60) if i % 7 not in (5, 6)
     ]
+    f = forecast.estimate(points, today=points[-1][0])
+    assert f.km_per_day == pytest.approx(40) and f.confidence > 0.5 and f.days == len(points)
     points.append((d0 + dt.timedelta(days=61), 1000 + 40 * 61 + 900))  # one long trip
-    rate, confidence, n = services._robust_rate(points)
-    assert 39 <= rate <= 41 and confidence > 0.5 and n == len(points)
-    assert services._robust_rate(points[:1]) == (0.0, 0.0, 1)
+    f = forecast.estimate(points, today=points[-1][0])
+    assert 41 < f.km_per_day < 40 + 900 / 7 and f.low < f.km_per_day < f.high
+    assert forecast.estimate(points[:1], today=d0) is None
 
 
 def test_forecast_projects_items_and_reminds_once(connected, api_client):
