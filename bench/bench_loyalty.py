@@ -115,6 +115,18 @@ def _load(scale: int) -> SimpleNamespace:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+def _https_client():
+    """Django's test client, every request over https (the API redirects plain http unless
+    M4S_PLAIN_HTTP)."""
+    from django.test import Client
+
+    class HttpsClient(Client):
+        def request(self, **request):
+            return super().request(**{**request, "wsgi.url_scheme": "https", "SERVER_PORT": "443"})
+
+    return HttpsClient(SERVER_NAME="localhost")
+
+
 _TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?([a-z_0-9]+)"?', re.I)
 
 
@@ -186,7 +198,6 @@ def _earn_client(args) -> dict:
     baseline: `writes` bare statements per transaction)."""
     index, kind, group_id, customer_ids, start_at, seconds, extra = args
     from django.db import connection, transaction
-    from django.test import Client
     from django.utils import timezone
 
     from m4s.customers.models import Customer
@@ -196,7 +207,7 @@ def _earn_client(args) -> dict:
     connection.close()  # never reuse the parent's connection
     rng = random.Random(7000 + index)
     customers = list(Customer.objects.for_group(group_id).filter(pk__in=customer_ids))
-    client = Client(SERVER_NAME="localhost")
+    client = _https_client()
     outcome: Counter = Counter()
     latencies: list[float] = []
     n = 0
@@ -303,15 +314,14 @@ def _describe_rate(r: dict, unit: str = "earns") -> str:
 
 # The steps of record_event, timed by wrapping them for the solo run (the code is not changed).
 PHASES = [
-    ("m4s.loyalty.services", "programme_of"),
+    ("m4s.loyalty.earning", "lock_member"),
     ("m4s.loyalty.services", "get_or_create_member"),
-    ("m4s.loyalty.services", "_capped"),
+    ("m4s.loyalty.earning", "rules_for"),
+    ("m4s.loyalty.earning", "insert_event"),
+    ("m4s.loyalty.earning", "capped_totals"),
     ("m4s.loyalty.services", "_draw_budget"),
-    ("m4s.loyalty.ledger", "credit"),
-    ("m4s.loyalty.services", "_upgrade"),
-    ("m4s.loyalty.services", "_tell"),
-    ("m4s.loyalty.services", "advance_missions"),
-    ("m4s.notify.services", "enqueue_delivery"),  # on commit: the in-app message's delivery
+    ("m4s.loyalty.ledger", "credit_lots"),
+    ("m4s.loyalty.earning", "schedule_follow_up"),  # on commit: at most one deferred task per 0.4 s
 ]
 
 
@@ -392,7 +402,6 @@ def _solo(fn, items, seconds: float, phases: bool = False) -> dict:
 
 def bench_earn(scale: int) -> dict:
     from django.db import connection
-    from django.test import Client
 
     from m4s.customers.models import Customer
     from m4s.loyalty import ledger, services
@@ -425,7 +434,7 @@ def bench_earn(scale: int) -> dict:
         f"earn: {len(earn_shapes)} statements per record_event ({writes} writes): {_breakdown(earn_shapes)}"
     )
 
-    client = Client(SERVER_NAME="localhost")
+    client = _https_client()
     codes = {m.customer_id: m.code for m in w.members}
 
     def partner_call(tag: str) -> None:
@@ -466,6 +475,18 @@ def bench_earn(scale: int) -> dict:
     harness.log(f"earn: {CLIENTS} clients × {seconds} s, POST /api/v1/partner/earn")
     partner = _run_earners(w, "partner", seconds, {"api_key": w.club.api_key, "codes": codes})
     harness.log(f"earn partner API: {_describe_rate(partner)}; load {partner['load']}")
+
+    # The batched follow-up ("+N points" messages, tiers, missions) that a worker runs after the
+    # earns: here in this process, timed, until every event is done.
+    from m4s.loyalty import earning
+
+    t0 = time.perf_counter()
+    followed = earning.follow_up_pending()
+    follow_seconds = time.perf_counter() - t0
+    harness.log(
+        f"earn: follow-up of {followed:,} events in {follow_seconds:.1f} s "
+        f"({followed / max(follow_seconds, 1e-9):,.0f} events/s, 1 process)"
+    )
 
     # Every member's ledger against its balance.
     t0 = time.perf_counter()
@@ -539,7 +560,8 @@ def bench_earn(scale: int) -> dict:
                     f"same {CLIENTS} processes, bare SQL on plain tables: {writes} writes per transaction "
                     "(single-row INSERT of a ledger-like row / UPDATE of a balance column, alternating), "
                     f"as many as one earn writes ({writes - delivery_writes} in its transaction, "
-                    f"{delivery_writes} when the in-app message is delivered after the commit)"
+                    f"{delivery_writes} after the commit: the enqueue of the batched follow-up, at most "
+                    "one per process per 0.4 s)"
                 ),
                 "baseline_result": _describe_rate(raw, "transactions"),
             },
@@ -557,7 +579,7 @@ def bench_earn(scale: int) -> dict:
         "notes": {
             "lines": [
                 f"Earn, statements of one `record_event` (SERVICE_PAID, a member who earned before, "
-                f"in-app message delivered on commit): {len(earn_shapes)} — {_breakdown(earn_shapes)}.",
+                f"the '+N points' message, tier and missions follow in a batch): {len(earn_shapes)} — {_breakdown(earn_shapes)}.",
                 f"Earn, statements of one partner API earn: {len(partner_shapes)} — {_breakdown(partner_shapes)}.",
                 f"Earn with 1 client alone ({SOLO_SECONDS} s): {solo['rate']:,.0f} earns/s, "
                 f"{harness.latency_summary(solo['latencies'])}; {100 * solo['db_share']:.0f} % of the wall "
@@ -570,6 +592,9 @@ def bench_earn(scale: int) -> dict:
                 f"Earn: after the runs {events:,} member events = {entries:,} ledger entries = {messages:,} "
                 f"'+N points' messages; `check_member` on all {len(w.members):,} members: no problem "
                 f"({check_seconds:.1f} s).",
+                f"Earn follow-up (the '+N points' message, tier, missions; batched after commit, "
+                f"{earning.FOLLOW_UP_BATCH} events per transaction): {followed:,} events in "
+                f"{follow_seconds:.1f} s = {followed / max(follow_seconds, 1e-9):,.0f} events/s in 1 process.",
                 f"Earn load: {len(w.members):,} owners/customers/members in {w.load_seconds:.1f} s.",
             ]
         },
@@ -627,10 +652,9 @@ def _race_client(args) -> dict:
     """One of CLIENTS processes redeeming for the same member at the same instant."""
     index, token, reward_id, start_at, keys = args
     from django.db import connection
-    from django.test import Client
 
     connection.close()
-    client = Client(SERVER_NAME="localhost")
+    client = _https_client()
     statuses: Counter = Counter()
     _start_gate(start_at)
     for key in keys:
@@ -649,7 +673,6 @@ def bench_redeem(scale: int) -> dict:
     import datetime as dt
 
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from m4s.identity.models import ApiToken
@@ -675,7 +698,7 @@ def bench_redeem(scale: int) -> dict:
         m.pk: issue_token(owner=owner_of[m.customer_id]) for m in [contested, *warm, *api_members]
     }
     ApiToken.objects.update(last_used_at=timezone.now())  # steady state: no throttled write
-    client = Client(SERVER_NAME="localhost")
+    client = _https_client()
 
     def api_redeem(member, key: str = "") -> dict:
         r = client.post(

@@ -20,6 +20,9 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "service.surveys": (timedelta(minutes=15), "m4s.service.tasks.open_due_surveys_task"),
     "loyalty.expire_and_warn": (timedelta(hours=1), "m4s.loyalty.tasks.expire_and_warn_task"),
     "loyalty.review_tiers": (timedelta(hours=24), "m4s.loyalty.tasks.review_tiers_task"),
+    # the earn's batched follow-up ("+N points" message, tier, missions): enqueued after each
+    # earn; this sweep catches up when an enqueue was lost (idempotent)
+    "loyalty.earn_follow_up": (timedelta(minutes=1), "m4s.loyalty.tasks.follow_up_task"),
     "telematics.forecasts": (timedelta(hours=6), "m4s.telematics.tasks.recompute_forecasts_task"),
     "telematics.purge": (timedelta(hours=24), "m4s.telematics.tasks.purge_telemetry_task"),
     # owners' data rights: erasures past their cooling-off period; retention per data kind

@@ -55,7 +55,7 @@ def _existing(group_id: int, key: str, member: Member) -> LedgerEntry | None:
     return entry
 
 
-def _reason(reason: str | dict[str, Any]) -> dict[str, Any]:
+def reason_columns(reason: str | dict[str, Any]) -> dict[str, Any]:
     """A reason is free text (a staff member's words, kept as written) or system text
     (`m4s.core.i18n.text` / `name_of`): stored as its English rendering plus the text itself,
     so every reader sees it in their own language."""
@@ -104,7 +104,7 @@ def credit(
         member=member,
         kind=kind,
         points=points,
-        **_reason(reason),
+        **reason_columns(reason),
         source_type=source[0],
         source_id=str(source[1]),
         idempotency_key=key,
@@ -124,6 +124,27 @@ def credit(
         **{field: F(field) + points}
     )
     return entry, True
+
+
+def credit_lots(member: Member, lots: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Write earned lots of a member whose row the caller has locked (`earning.earn`): one
+    INSERT for the lots and one UPDATE of the balance projection. The caller makes them new
+    (their keys derive from a source recorded once in the same transaction)."""
+    if not lots:
+        return []
+    for lot in lots:
+        if not isinstance(lot.points, int) or lot.points <= 0:
+            raise DomainError("invalid_points", _("Points must be a positive whole number."))
+        lot.remaining = lot.points
+    created: list[LedgerEntry] = LedgerEntry.objects.bulk_create(lots)
+    pending = sum(lot.points for lot in lots if lot.is_pending)
+    released = sum(lot.points for lot in lots if not lot.is_pending)
+    Member.objects.for_group(member.dealer_group_id).filter(pk=member.pk).update(
+        balance=F("balance") + released, pending=F("pending") + pending
+    )
+    member.balance += released
+    member.pending += pending
+    return created
 
 
 def _open_lots(member: Member, now: dt.datetime) -> QuerySet[LedgerEntry]:
@@ -188,7 +209,7 @@ def debit(
         member=member,
         kind=kind,
         points=-points,
-        **_reason(reason),
+        **reason_columns(reason),
         source_type=source[0],
         source_id=str(source[1]),
         idempotency_key=key,

@@ -37,6 +37,9 @@ class Programme(TenantModel):
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # Bumped whenever the programme, a rule, a campaign or a mission changes: earning caches its
+    # rules per (group, version) in each process (m4s/loyalty/earning.py).
+    rules_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("loyalty programme")
@@ -410,9 +413,15 @@ class MemberEvent(TenantModel):
         "org.Store", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     source = models.CharField(max_length=100)
+    # True until the batched follow-up (the "+N points" message, tier upgrade, missions) has run
+    # for this event: the processed marker of m4s/loyalty/earning.py, cleared in its transaction.
+    follow_up = models.BooleanField(default=False, editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["member", "event", "at"], name="member_event_window")]
+        indexes = [
+            models.Index(fields=["member", "event", "at"], name="member_event_window"),
+            models.Index(fields=["id"], condition=Q(follow_up=True), name="member_event_follow_up"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["dealer_group", "source"], name="member_event_once")
         ]

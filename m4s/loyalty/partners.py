@@ -16,7 +16,6 @@ from .models import (
     EarningRule,
     LedgerEntry,
     Member,
-    MemberEvent,
     Partner,
     PartnerRequest,
     Programme,
@@ -88,39 +87,39 @@ def member_by_code(group_id: int, code: str) -> Member:
 
 
 def partner_earn(partner: Partner, member: Member, amount: Decimal, reference: str) -> Earned:
+    """Earn for a purchase at the partner: under the group's active partner-purchase rules (cached
+    with the others), else at the partner's own rate. A reference is one purchase: used again,
+    for this member or another, it is refused (409 reference_reused)."""
     if amount <= 0 or amount > Decimal("1000000"):
         raise DomainError("invalid_amount", _("The amount must be positive."))
-    source = f"partner:{partner.pk}:{reference}"
-    if MemberEvent.objects.for_group(partner.dealer_group_id).filter(source=source).exists():
+    own_rate = EarningRule(
+        dealer_group_id=partner.dealer_group_id,
+        pk=None,
+        event=Event.PARTNER_PURCHASE,
+        name=partner.name,
+        points_per_yuan=partner.points_per_yuan,
+    )
+    try:
+        earned = record_event(
+            member.customer,
+            Event.PARTNER_PURCHASE,
+            source=f"partner:{partner.pk}:{reference}",
+            amount=amount,
+            key=f"partner:{partner.pk}",
+            partner=partner,
+            default_rules=[own_rate],
+        )
+    except DomainError as exc:
+        if exc.code != "idempotency_key_reused":
+            raise
+        earned = Earned(None, [], [], created=False)
+    if not earned.created:
         raise DomainError(
             "reference_reused",
             _("This purchase reference was already used; send a new one for a new purchase."),
             status=409,
         )
-    rules = list(
-        EarningRule.objects.for_group(partner.dealer_group_id).filter(
-            event=Event.PARTNER_PURCHASE, is_active=True
-        )
-    )
-    if not rules:  # the partner's own rate
-        rules = [
-            EarningRule(
-                dealer_group_id=partner.dealer_group_id,
-                pk=None,
-                event=Event.PARTNER_PURCHASE,
-                name=partner.name,
-                points_per_yuan=partner.points_per_yuan,
-            )
-        ]
-    return record_event(
-        member.customer,
-        Event.PARTNER_PURCHASE,
-        source=source,
-        amount=amount,
-        key=f"partner:{partner.pk}",
-        partner=partner,
-        rules=rules,
-    )
+    return earned
 
 
 def partner_redeem(partner: Partner, member: Member, points: int, reference: str) -> LedgerEntry:

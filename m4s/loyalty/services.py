@@ -5,7 +5,7 @@ Points move only through `ledger.py`."""
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from m4s.core.audit import audit_entry
-from m4s.core.dates import add_months
 from m4s.core.errors import DomainError
 from m4s.core.i18n import name_of, text
 from m4s.customers.models import Customer
@@ -24,7 +23,7 @@ from m4s.notify.services import send_message
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 
-from . import ledger
+from . import earning, ledger
 from .choices import EntryKind, Event, Measure, VoucherStatus
 from .models import (
     Campaign,
@@ -78,8 +77,7 @@ def get_or_create_member(customer: Customer) -> Member:
     )
 
 
-def _expiry(programme: Programme, now: dt.datetime) -> dt.datetime:
-    return now + (add_months(now.date(), programme.expiry_months) - now.date())
+_expiry = earning.expiry
 
 
 # --- tiers -----------------------------------------------------------------------------------
@@ -186,35 +184,6 @@ class Earned:
     created: bool = True  # False: the source was recorded before, nothing happened now
 
 
-def _rule_points(rule: EarningRule, amount: Decimal, multiplier: Decimal) -> int:
-    base = Decimal(rule.points) + (Decimal(amount) * rule.points_per_yuan).to_integral_value(
-        ROUND_DOWN
-    )
-    return int((base * multiplier).to_integral_value(ROUND_DOWN))
-
-
-def _capped(rule: EarningRule, member: Member, points: int, now) -> int:
-    g = member.dealer_group_id
-    if rule.daily_cap is not None:
-        start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        today = (
-            LedgerEntry.objects.for_group(g)
-            .filter(member=member, rule=rule, created_at__gte=start)
-            .aggregate(p=Sum("points"))["p"]
-            or 0
-        )
-        points = min(points, max(rule.daily_cap - today, 0))
-    if rule.total_cap is not None:
-        total = (
-            LedgerEntry.objects.for_group(g)
-            .filter(member=member, rule=rule)
-            .aggregate(p=Sum("points"))["p"]
-            or 0
-        )
-        points = min(points, max(rule.total_cap - total, 0))
-    return points
-
-
 def _draw_budget(campaign: Campaign | None, points: int, now) -> bool:
     """Take points from a campaign budget with one conditional UPDATE: never overspent."""
     if campaign is None:
@@ -242,80 +211,122 @@ def record_event(
     store_id: int | None = None,
     partner: Partner | None = None,
     rules=None,
+    default_rules=(),
     actor=None,
     now: dt.datetime | None = None,
 ) -> Earned:
-    """Something good happened: earn under the group's active rules for it, then advance
-    missions. Idempotent per `source` (e.g. "ro:12"): a repeat has no effect. The caps are
-    counted under the member's lock, so parallel events of one member cannot both pass them."""
+    """Something good happened: earn under the group's active rules for it (`default_rules`
+    when it has none, e.g. a partner's own rate), in one short
+    transaction (m4s/loyalty/earning.py). Idempotent per `source` (e.g. "ro:12"): a repeat has
+    no effect. The caps are counted under the member's lock, so parallel events of one member
+    cannot both pass them. The "+N points" message, the tier upgrade and mission progress follow
+    in a batch after commit (`earning.follow_up_pending`): `completed_missions` is empty here."""
     if event not in Event.values:
         raise DomainError("invalid_event", _("Unknown event."))
     now = now or timezone.now()
     g = customer.dealer_group_id
-    programme = programme_of(g)
-    if programme is None:
+    member = earning.lock_member(g, customer.pk)
+    if member is None:  # the first earn of this customer
+        if programme_of(g) is None:
+            return Earned(None, [], [])
+        get_or_create_member(customer)
+        member = earning.lock_member(g, customer.pk)
+    assert member is not None
+    version = member._version  # type: ignore[attr-defined]
+    if version is None:
         return Earned(None, [], [])
-    member = get_or_create_member(customer)
-    try:
-        with transaction.atomic():
-            ev = MemberEvent.objects.create(
-                dealer_group_id=g,
-                member=member,
-                event=event,
-                at=now,
-                amount=amount,
-                key=key[:60],
-                store_id=store_id or customer.store_id,
-                source=source[:100],
-            )
-    except IntegrityError:
-        first = MemberEvent.objects.for_group(g).get(source=source[:100])
+    cached = earning.rules_for(g, event, version)
+    if cached is None:
+        return Earned(None, [], [])
+    programme = cached.programme
+    source = source[:100]
+    event_id = earning.insert_event(
+        {
+            "dealer_group_id": g,
+            "member_id": member.pk,
+            "event": event,
+            "at": now,
+            "amount": Decimal(amount),
+            "key": key[:60],
+            "store_id": store_id or customer.store_id,
+            "source": source,
+            "follow_up": True,
+        }
+    )
+    if event_id is None:
+        first = MemberEvent.objects.for_group(g).get(source=source)
         if first.member_id != member.pk:
             raise DomainError(
                 "idempotency_key_reused",
                 _("This key or reference was already used for another member."),
                 status=422,
-            ) from None
+            )
         return Earned(first, [], [], created=False)
-    member = (
-        Member.objects.for_group(g)
-        .select_for_update(of=("self",))
-        .select_related("tier")
-        .get(pk=member.pk)
+    ev = MemberEvent(
+        pk=event_id,
+        dealer_group_id=g,
+        member=member,
+        event=event,
+        at=now,
+        amount=amount,
+        key=key[:60],
+        store_id=store_id or customer.store_id,
+        source=source,
+        follow_up=True,
     )
     multiplier = member.tier.earn_multiplier if member.tier_id else Decimal("1")
-    if rules is None:
-        rules = (
-            EarningRule.objects.for_group(g)
-            .filter(event=event, is_active=True)
-            .select_related("campaign")
-        )
-    entries = []
+    rules = (cached.rules or tuple(default_rules)) if rules is None else tuple(rules)
+    counted = earning.capped_totals(member, rules, now)
+    pending_until = (
+        now + dt.timedelta(days=programme.pending_days) if event in PENDING_EVENTS else None
+    )
+    pending = pending_until is not None and pending_until > now
+    expires_at = earning.expiry(programme, now)
+    lots = []
     for rule in rules:
-        points = _capped(rule, member, _rule_points(rule, amount, multiplier), now)
+        points = earning.rule_points(rule, amount, multiplier)
+        points = earning.cap(rule, points, counted.get(rule.pk, (0, 0)))
         if points <= 0 or not _draw_budget(rule.campaign, points, now):
             continue
-        pending_until = (
-            now + dt.timedelta(days=programme.pending_days) if event in PENDING_EVENTS else None
+        reason = cached.reasons.get(rule.pk) if rule.pk else None
+        lots.append(
+            LedgerEntry(
+                dealer_group_id=g,
+                member=member,
+                kind=EntryKind.EARN,
+                points=points,
+                **(reason or earning.reason_columns(rule)),
+                source_type=event,
+                source_id=source,
+                idempotency_key=f"{source}:rule:{rule.pk or 'default'}",
+                partner=partner,
+                rule=rule if rule.pk else None,  # a partner's own rate is not a stored rule
+                campaign=rule.campaign,
+                qualifying=rule.qualifying,
+                created_at=now,
+                available_at=pending_until or now,
+                expires_at=expires_at,
+                is_pending=pending,
+                actor=actor,
+            )
         )
-        entry, _created = ledger.credit(
-            member,
-            points,
-            reason=name_of(rule),
-            key=f"{source}:rule:{rule.pk or 'default'}",
-            source=(event, source),
-            expires_at=_expiry(programme, now),
-            available_at=pending_until,
-            qualifying=rule.qualifying,
-            rule=rule if rule.pk else None,  # a partner's own rate is not a stored rule
-            campaign=rule.campaign,
-            partner=partner,
-            actor=actor,
-            now=now,
-        )
-        entries.append(entry)
+    entries = ledger.credit_lots(member, lots)
+    transaction.on_commit(earning.schedule_follow_up)
+    return Earned(ev, entries, [])
+
+
+def follow_up_event(member: Member, ev: MemberEvent) -> list[Mission]:
+    """What follows an earn, as of the event's time (run in batches by
+    `earning.follow_up_batch`; idempotent): the tier upgrade and the "+N points" message when it
+    earned qualifying points, then mission progress."""
+    g = member.dealer_group_id
+    entries = list(
+        LedgerEntry.objects.for_group(g)
+        .filter(member=member, kind=EntryKind.EARN, source_type=ev.event, source_id=ev.source)
+        .order_by("id")
+    )
     if any(e.qualifying for e in entries):  # only qualifying points can move the tier
-        upgrade_tier_now(member, now)
+        upgrade_tier_now(member, ev.at)
         total = sum(e.points for e in entries)
         _tell(
             member,
@@ -324,10 +335,9 @@ def record_event(
                 text(gettext_noop("+%(n)d points"), n=total),
                 [e.reason_text or {"n": e.reason} for e in entries],
             ),
-            dedupe=f"earned:{g}:{source}",
+            dedupe=f"earned:{g}:{ev.source}",
         )
-    completed = advance_missions(member, event, now=now)
-    return Earned(ev, entries, completed)
+    return advance_missions(member, ev.event, now=ev.at)
 
 
 STAFF_EVENTS = (Event.EVENT_CHECKIN, Event.STORY_APPROVED, Event.LIKE_RECEIVED)

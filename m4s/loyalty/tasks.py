@@ -13,3 +13,12 @@ def expire_and_warn_task():
 @task()
 def review_tiers_task():
     return services.review_tiers()
+
+
+@task()
+def follow_up_task():
+    """The batched follow-up of earns (message, tier, missions): enqueued after earns commit
+    and by the periodic sweep; idempotent (m4s/loyalty/earning.py)."""
+    from .earning import follow_up_pending
+
+    return follow_up_pending()
