@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,7 @@ def _field(car: dict, key: str, kind, where: str):
             return dt.date.fromisoformat(value if isinstance(value, str) else "")
         except ValueError:
             raise TraceError(f"{where}: {key} must be a date YYYY-MM-DD") from None
-    if isinstance(value, bool) or not isinstance(value, kind):
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
         raise TraceError(f"{where}: {key} must be a number") from None
     return value
 
@@ -60,7 +61,10 @@ def read_traces(path: Path) -> list[dict]:
         if (
             not isinstance(km, list)
             or not km
-            or not all(isinstance(k, int | float) and not isinstance(k, bool) for k in km)
+            or not all(
+                isinstance(k, int | float) and not isinstance(k, bool) and math.isfinite(k)
+                for k in km
+            )
         ):
             raise TraceError(f"{where}: observed_daily_odometer_km must be a list of numbers")
         interval_km = _field(car, "interval_km", int | float, where)

@@ -172,6 +172,11 @@ def test_the_cli_predicts_due_dates_from_a_file(tmp_path):
         ),
         (
             '{"cars": [{"car": 1, "observed_start": "2026-05-01", '
+            '"observed_daily_odometer_km": [1, NaN]}]}',
+            "list of numbers",
+        ),
+        (
+            '{"cars": [{"car": 1, "observed_start": "2026-05-01", '
             '"observed_daily_odometer_km": [1, 2], "last_service_km": 1, '
             '"last_service_date": "2026-04-01", "interval_km": 0, "interval_months": 12}]}',
             "positive",

@@ -18,6 +18,7 @@ from m4s.telematics.forecast_eval import TraceError, predict, read_traces
 
 class Command(BaseCommand):
     help = "Predict each car's service due date from a JSON file of daily odometer traces."
+    requires_system_checks: list = []  # plain files only: no database, no URLs
 
     def add_arguments(self, parser):
         parser.add_argument("--traces", required=True, type=Path, help="The input JSON file.")

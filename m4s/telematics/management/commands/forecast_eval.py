@@ -12,6 +12,7 @@ from m4s.telematics.forecast_eval import evaluate
 
 class Command(BaseCommand):
     help = "Judge the mileage forecast on simulated owners against simple baselines."
+    requires_system_checks: list = []  # plain files only: no database, no URLs
 
     def add_arguments(self, parser):
         parser.add_argument("--per-habit", type=int, default=300, help="Simulated cars per habit.")
