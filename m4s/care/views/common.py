@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from m4s.care.choices import Action, Kind
-from m4s.care.scan import reason_of
+from m4s.care.handoff import reason_of
 from m4s.care.services import DONE_ELSEWHERE_KINDS
 from m4s.core.errors import DomainError
 from m4s.notify import selectors as inbox
