@@ -60,10 +60,13 @@ MQTT_URL = os.environ.get("BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
 DEVICES = 1000
 BATCH = 1000
 WARM = 10
-MQTT_PAYLOADS = (100, 1000)  # messages per publish: two shapes of the same traffic
+MQTT_PAYLOADS = (1, 100, 1000)  # messages per publish: three shapes of the same traffic
+MQTT_MSGS = {1: 200}  # messages per terminal for a publish size (default BATCH): 1M publishes of
+# one message take long; the rate is what is compared
 MQTT_WINDOW = 40_000  # messages published but not yet stored (Mosquitto queues ≤ 1,000 publishes)
+MQTT_WINDOW_PUBLISHES = 5_000  # ... and publishes (the ingest's receive maximum is 10,000)
 TARGET_RATE = 20_000  # msgs/s per ingest process (the goal)
-TARGET_COPY_SHARE = 0.1  # of the COPY baseline
+TARGET_COPY_SHARE = 0.25  # of the COPY baseline (the issue: ≥ 1/4)
 
 CRASHES = 100  # per path
 CRASH_GAP = 0.3  # s between crashes
@@ -285,15 +288,20 @@ def _ingest_process(ns, counter, ready, stop, out):
     from m4s.telematics import mqtt_ingest, writer
 
     connection.close()
-    original = writer.write_batch
+    original = writer.write_many
 
-    def counted(device, raws, **kw):
-        result = original(device, raws, **kw)
+    def counted(submissions, **kw):
+        outcomes = original(submissions, **kw)
+        stored = sum(
+            len(raws)
+            for (_device, raws), outcome in zip(submissions, outcomes, strict=True)
+            if not isinstance(outcome, BaseException)
+        )
         with counter.get_lock():
-            counter.value += len(raws)
-        return result
+            counter.value += stored
+        return outcomes
 
-    writer.write_batch = counted
+    writer.write_many = counted
     ingest = mqtt_ingest.MqttIngest(
         mqtt_ingest.Options(
             url=MQTT_URL,
@@ -386,6 +394,7 @@ def _http_phase(w, first_seq: int, t0: dt.datetime, n: int, *, chunk: int = 100)
                     data=data,
                     content_type="application/json",
                     HTTP_AUTHORIZATION=auth,
+                    secure=True,  # as behind the TLS proxy (no redirect to https://)
                 )
             latencies.append(time.perf_counter() - t)
             if r.status_code != 200 or r.json()["accepted"] != n:
@@ -437,6 +446,9 @@ def _copy_phase(w, first_seq: int, t0: dt.datetime, n: int, now, *, chunk: int =
                         m["battery_v"],
                         b"\x01[]",
                         "none",
+                        None,  # fix_valid, alarm_word, status_word
+                        None,
+                        None,
                     )
                 )
             batches.append(rows)
@@ -472,10 +484,11 @@ def _mqtt_phase(
     gc.collect()
     client = _publisher(ingest.ns)
     published = 0
+    window = min(MQTT_WINDOW, size * MQTT_WINDOW_PUBLISHES)
     try:
         start = time.perf_counter()
         for topic, data, count in payloads:
-            while published - ingest.stored > MQTT_WINDOW:
+            while published - ingest.stored > window:
                 time.sleep(0.002)
             client.publish(topic, data, qos=1)
             published += count
@@ -523,6 +536,21 @@ def _writer_at(rev: str):
     return module
 
 
+class _Direct:
+    """The HTTP handler's batcher replaced by a writer module's `write_batch` (an old one)."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def arriving(self):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def submit(self, device, raws):
+        return self.module.write_batch(device, raws, via="http")
+
+
 def bench_ingest(scale: int) -> dict:
     from django.db import connection
     from django.utils import timezone
@@ -552,18 +580,19 @@ def bench_ingest(scale: int) -> dict:
     rev = os.environ.get("M4S_BENCH_WRITER_REV")
     if rev:  # the same HTTP run with writer.py of another revision (before/after)
         old = _writer_at(rev)
-        api.write_batch = old.write_batch
+        batcher = api.shared_batcher
+        api.shared_batcher = lambda via: _Direct(old)
         try:
             _truncate_telemetry()
             before = _http_phase(w, WARM + BATCH, t0, BATCH)
         finally:
-            api.write_batch = writer.write_batch
+            api.shared_batcher = batcher
         harness.log(f"ingest HTTP with writer.py at {rev}: {before['rate']:,.0f}/s")
 
     mqtts = []
     for k, size in enumerate(MQTT_PAYLOADS):
         _truncate_telemetry()
-        mqtt = _mqtt_phase(w, WARM + (2 + k) * BATCH, t0, BATCH, size)
+        mqtt = _mqtt_phase(w, WARM + (2 + k) * BATCH, t0, MQTT_MSGS.get(size, BATCH), size)
         stored = _telemetry_count()
         if stored != mqtt["msgs"]:
             raise RuntimeError(f"mqtt: {stored:,} rows stored for {mqtt['msgs']:,} messages")
@@ -606,7 +635,7 @@ def bench_ingest(scale: int) -> dict:
             ),
             "baseline": (
                 f"the same rows, binary `COPY` straight into the same table (1 COPY + commit per "
-                f"{BATCH:,} rows); goal ≥ {TARGET_RATE:,}/s and ≥ 1/10 of COPY"
+                f"{BATCH:,} rows); goal ≥ {TARGET_RATE:,}/s and ≥ 1/{1 / TARGET_COPY_SHARE:.0f} of COPY"
             ),
             "baseline_result": copy_text,
         },
@@ -697,6 +726,7 @@ def _http_traffic(args, out) -> None:
             data=batch,
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {d.device_id}.{SECRET}",
+            secure=True,  # as behind the TLS proxy (no redirect to https://)
         )
         if r.status_code == 200:
             with sent.get_lock():

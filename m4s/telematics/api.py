@@ -17,9 +17,10 @@ from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 
 from . import selectors, services
+from .batcher import shared as shared_batcher
 from .choices import Alarm, OdometerSource
 from .consent import audit_staff_reads
-from .writer import dead_letter, write_batch
+from .writer import dead_letter
 
 MAX_BATCH = 5000
 
@@ -91,24 +92,26 @@ staff_router = Router(tags=["staff: connected car"], auth=staff_auth)
 @ingest_router.post("/ingest", response={200: dict}, openapi_extra={"requestBody": INGEST_BODY})
 def ingest(request):
     """A JSON array of messages from this terminal. Answers after the batch is committed:
-    `accepted`, `duplicates`, `dead_lettered` with the reason of each refused message."""
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        dead_letter(
-            request.body[:2000].decode("utf-8", "replace"),
-            "bad_json",
-            "body is not JSON",
-            via="http",
-            device=request.device,
-        )
-        raise DomainError("bad_json", _("The body must be a JSON array of messages.")) from None
-    if not isinstance(body, list) or not 1 <= len(body) <= MAX_BATCH:
-        raise DomainError(
-            "bad_batch", _("Send a JSON array of 1 to %(n)d messages.") % {"n": MAX_BATCH}
-        )
-    result = write_batch(request.device, body, via="http")
-    return result.as_dict()
+    `accepted`, `duplicates`, `dead_lettered` with the reason of each refused message.
+    Concurrent requests of this process are written together (batcher.py)."""
+    batcher = shared_batcher("http")
+    with batcher.arriving():
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            dead_letter(
+                request.body[:2000].decode("utf-8", "replace"),
+                "bad_json",
+                "body is not JSON",
+                via="http",
+                device=request.device,
+            )
+            raise DomainError("bad_json", _("The body must be a JSON array of messages.")) from None
+        if not isinstance(body, list) or not 1 <= len(body) <= MAX_BATCH:
+            raise DomainError(
+                "bad_batch", _("Send a JSON array of 1 to %(n)d messages.") % {"n": MAX_BATCH}
+            )
+    return batcher.submit(request.device, body).as_dict()
 
 
 # --- owner --------------------------------------------------------------------------------------

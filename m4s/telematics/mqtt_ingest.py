@@ -7,11 +7,15 @@ cannot name a terminal in a topic every group shares.
 * MQTT v5 with a persistent session (clean start off, a session expiry interval, a stable
   client id per process), QoS 1, subscribed to the shared subscription
   `$share/m4s-ingest/m4s/v1/+/up/+`: several ingest processes split the load.
-* Manual acknowledgement: a PUBACK goes out only after `write_batch` has committed the message,
+* Manual acknowledgement: a PUBACK goes out only after `write_many` has committed the message,
   and PUBACKs go out in the order the messages arrived (MQTT 5, 4.6). A crash or a failed write
   leaves messages unacknowledged; the broker sends them again when the session reconnects and
   the writer's dedupe (device, seq, ts) stores them once.
-* Messages are batched per device for up to `max_wait_ms` or `max_batch` messages.
+* Messages are batched across terminals (batcher.py): everything delivered is written in one
+  transaction (`writer.write_many`: one duplicate check, one COPY, one state update, one daily
+  merge for all terminals) once `max_batch` messages are waiting or the oldest has waited
+  `max_wait_ms`, whichever comes first. A terminal whose write fails is not acknowledged (the
+  others of the batch are stored and acknowledged).
 * What can never be stored (an unknown or inactive terminal, a payload that is not JSON, a topic
   of the wrong shape) is dead-lettered and acknowledged, so it is not delivered for ever. A
   message whose `device_id` is not the topic device's (its id or key) is dead-lettered
@@ -41,6 +45,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from . import writer
+from .batcher import DEFAULT_MAX_BATCH, ForecastThrottle
 from .models import Device
 
 log = logging.getLogger("m4s.telematics.mqtt")
@@ -127,8 +132,8 @@ class Options:
     client_id: str = ""
     prefix: str = DEFAULT_PREFIX
     share_group: str = DEFAULT_SHARE_GROUP
-    max_batch: int = 1000  # messages per device per write (as an HTTP batch)
-    max_wait_ms: int = 200  # how long the first message of a device's batch may wait
+    max_batch: int = DEFAULT_MAX_BATCH  # messages per write, all terminals together
+    max_wait_ms: int = 100  # how long the first message of a batch may wait for others
     session_expiry: int = 86_400  # seconds the broker keeps the session while we are away
     # Unacknowledged messages the broker may send at once. Messages wait unacknowledged for their
     # batch, so this bounds the batch sizes, hence the throughput (each write has a fixed cost).
@@ -194,7 +199,9 @@ class MqttIngest:
         self._pending: dict[str, _Pending] = {}
         self._rejects: list[tuple] = []  # (raw, reason, detail, device_id, delivery)
         self._order: deque[_Delivery] = deque()
-        self._full = False  # some device's batch reached max_batch
+        self._full = False  # the batch reached max_batch
+        self._waiting = 0  # messages in the batch
+        self._forecasts = ForecastThrottle()
         self._db_checked_at = 0.0
         self._connect_failed = False
         self._last_arrival = time.monotonic()
@@ -290,7 +297,8 @@ class MqttIngest:
             pending = self._pending[device_id] = _Pending(first_at=time.monotonic())
         pending.items.extend(items)
         pending.deliveries.append(delivery)
-        self._full = self._full or len(pending.items) >= self.options.max_batch
+        self._waiting += len(items)
+        self._full = self._full or self._waiting >= self.options.max_batch
 
     def _reject(self, raw, reason, detail, device_id, delivery):
         self._rejects.append((raw, reason, detail, device_id, delivery))
@@ -387,6 +395,7 @@ class MqttIngest:
 
     def _drop_unacked(self) -> None:
         self._full = False
+        self._waiting = 0
         self._pending.clear()
         self._rejects.clear()
         self._order.clear()
@@ -412,6 +421,7 @@ class MqttIngest:
                     self._flush(force=False)
             self._flush(force=True)
             self._ack_done()
+            self._forecasts.run(force=True)
             if client.is_connected():
                 client.disconnect()
                 for _ in range(20):  # send the last PUBACKs and the DISCONNECT
@@ -422,24 +432,16 @@ class MqttIngest:
 
     # -- storing and acknowledging --
     def _flush(self, *, force: bool) -> None:
-        """Write the batches that are full or old enough (all when `force`), then acknowledge
-        what is stored, in arrival order."""
+        """Write the batch (every terminal's messages) when it is full or its oldest message is
+        old enough (always when `force`), then acknowledge what is stored, in arrival order."""
         now = time.monotonic()
-        wait = self.options.max_wait_ms / 1000
         oldest = next(iter(self._pending.values()), None)
-        if not (force or self._full or self._rejects) and (
-            oldest is None or now - oldest.first_at < wait
-        ):
+        due = oldest is not None and (
+            force or self._full or now - oldest.first_at >= self.options.max_wait_ms / 1000
+        )
+        if not (due or self._rejects):
             self._ack_done()  # nothing to write (cheap: this runs after every packet)
-            return
-        self._full = False
-        due = [
-            device_id
-            for device_id, p in self._pending.items()
-            if force or len(p.items) >= self.options.max_batch or now - p.first_at >= wait
-        ]
-        if not due and not self._rejects:
-            self._ack_done()
+            self._forecasts_due()
             return
         if now - self._db_checked_at > DB_CHECK_SECONDS:  # not per write: a reconnect costs
             close_old_connections()
@@ -449,16 +451,22 @@ class MqttIngest:
         try:
             self._store_rejects()
             if due:
-                devices = {d.key: d for d in Device.objects.unscoped().filter(key__in=due)}
-                for device_id in due:
-                    self._store(device_id, devices.get(device_id))
+                self._store_all()
         except Exception as e:
             self.stats.write_errors += 1
             log.exception("storing MQTT messages failed")
+            self._ack_done()  # what was stored before the failure
             connection.close()
             self._db_checked_at = 0.0
             raise _WriteFailed from e
         self._ack_done()
+        self._forecasts_due()
+
+    def _forecasts_due(self) -> None:
+        try:
+            self._forecasts.run()
+        except Exception:  # noqa: BLE001 - still owed: tried again on the next round
+            log.exception("enqueueing forecasts failed")
 
     def _store_rejects(self) -> None:
         if not self._rejects:
@@ -479,32 +487,50 @@ class MqttIngest:
             delivery.done = True
         self._rejects.clear()
 
-    def _store(self, device_id: str, device: Device | None) -> None:
-        pending = self._pending[device_id]
-        if device is None or not device.is_active:
-            reason = "unknown_device" if device is None else "inactive_device"
+    def _store_all(self) -> None:
+        """Everything pending, all terminals in one `write_many` (one transaction)."""
+        pending, self._pending = self._pending, {}
+        self._full, self._waiting = False, 0
+        devices = {d.key: d for d in Device.objects.unscoped().filter(key__in=list(pending))}
+        unknown = [(key, devices.get(key)) for key in pending]
+        unknown = [(key, d) for key, d in unknown if d is None or not d.is_active]
+        if unknown:
             with transaction.atomic():
-                for raw in pending.items:
-                    writer.dead_letter(
-                        raw if isinstance(raw, dict) else {"device_id": device_id, "payload": raw},
-                        reason,
-                        f"topic device {device_id}",
-                        via=VIA,
-                        device=device,
-                    )
-            self.stats.dead += len(pending.items)
-        else:
-            for start in range(0, len(pending.items), self.options.max_batch):
-                result = writer.write_batch(
-                    device, pending.items[start : start + self.options.max_batch], via=VIA
-                )
-                self.stats.writes += 1
-                self.stats.accepted += result.accepted
-                self.stats.duplicates += result.duplicates
-                self.stats.dead += result.dead
-        del self._pending[device_id]
-        for delivery in pending.deliveries:
-            delivery.done = True
+                for key, device in unknown:
+                    reason = "unknown_device" if device is None else "inactive_device"
+                    for raw in pending[key].items:
+                        writer.dead_letter(
+                            raw if isinstance(raw, dict) else {"device_id": key, "payload": raw},
+                            reason,
+                            f"topic device {key}",
+                            via=VIA,
+                            device=device,
+                        )
+                    self.stats.dead += len(pending[key].items)
+            for key, _device in unknown:
+                for delivery in pending.pop(key).deliveries:
+                    delivery.done = True
+        if not pending:
+            return
+        cars: set[int] = set()
+        keys = list(pending)
+        outcomes = writer.write_many(
+            [(devices[key], pending[key].items) for key in keys], via=VIA, forecasts=cars
+        )
+        self.stats.writes += 1
+        self._forecasts.add(cars)
+        failed = None
+        for key, outcome in zip(keys, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                failed = failed or outcome  # not acknowledged: the broker sends it again
+                continue
+            self.stats.accepted += outcome.accepted
+            self.stats.duplicates += outcome.duplicates
+            self.stats.dead += outcome.dead
+            for delivery in pending[key].deliveries:
+                delivery.done = True
+        if failed is not None:
+            raise failed
 
     def _ack_done(self) -> None:
         order = self._order

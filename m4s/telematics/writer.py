@@ -1,43 +1,62 @@
 """The one batched writer every ingest path ends in (HTTP, MQTT, JT/T 808).
 
-`write_batch(device, messages, via=...)` validates, dedupes, cleans odometer readings, appends
-telemetry, moves the car's current state and daily odometer, records alarms (opening rescue
-cases, theft alerts, geofence crossings) — all in ONE transaction. It returns only after the
-commit, so a caller acknowledges a message (HTTP 200, MQTT PUBACK, JT/T 808 0x8001) only once it
-is stored; a message delivered again after a crash is stored once (dedupe on device, seq, ts).
-Queries per batch are constant in the batch size (set-based), apart from alarms.
+`write_many([(device, messages), ...], via=...)` validates, dedupes, cleans odometer readings,
+appends telemetry, moves each car's current state and daily odometer, records alarms (opening
+rescue cases, theft alerts, geofence crossings) for many terminals — all in ONE transaction,
+set-based across the terminals (one dead-letter insert, one consent read per dealer group, one
+state-row lock, one duplicate check, one COPY, one state update, one daily merge; the
+statements are in writer_sql.py). It returns only after the commit, so a caller acknowledges a
+message (HTTP 200, MQTT PUBACK, JT/T 808 0x8001) only once it is stored; a message delivered
+again after a crash is stored once (dedupe on device, seq, ts). If the shared transaction fails,
+each terminal's messages are written again alone, so one bad submission does not fail the
+others. `write_batch(device, messages)` is one terminal's. Batching across terminals: batcher.py
+(HTTP) and mqtt_ingest.py. Queries per batch are constant in its size, apart from alarms.
 
 Speed (PostgreSQL): per message the work is plain Python on tuples — the common, clean message
 is validated by `_parse_fast` (exactly `messages.parse`, without its per-call overheads; anything
 unusual goes to `messages.parse` itself, which decides and names the reason) — and the rows go
 in with one `COPY` straight into the partitioned table. Duplicates are found before, with one
-index range scan of this terminal's (seq, ts) span, under the car's state row lock (taken
-first, so a concurrent batch of the same car cannot slip in between); the first batch of a
-car, with no state row to lock yet, runs its COPY in a savepoint and falls back to
-`INSERT … ON CONFLICT DO NOTHING` if a concurrent batch stored the same message. The daily
-odometer and the car's odometer are one statement. SQLite keeps the ORM path (pre-query, then
-bulk_create).
+index range scan per terminal of its (seq, ts) span, under the cars' state row locks (taken
+first, in car order, so a concurrent batch of the same car cannot slip in between); a car's
+first batch, with no state row to lock yet, runs its COPY in a savepoint and falls back to
+`INSERT … ON CONFLICT DO NOTHING` if a concurrent batch stored the same message. SQLite keeps
+the ORM path (pre-query, then bulk_create).
 """
 
 import dataclasses
 import datetime as dt
-import json
+import functools
 import math
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from m4s.core.observability import INGESTED
-from m4s.vehicles.services import record_odometer
 
 from . import consent
 from . import messages as msg
 from .choices import SOURCE_RANK, Alarm, OdometerSource
-from .models import DailyOdometer, DeadLetter, Device, Telemetry, VehicleState
+from .models import DeadLetter, Device, Telemetry, VehicleState
+from .writer_sql import (  # noqa: F401 - _COLUMNS, _COPY_TYPES, _insert_pg, _merge_daily: bench, tests
+    _ALARMS,
+    _COLUMNS,
+    _COPY_TYPES,
+    _copy_pg,
+    _insert_pg,
+    _insert_rows_pg,
+    _merge_daily,
+    _merge_daily_all,
+    _rows_pg,
+    _stored_keys,
+    _touch_all,
+    _update_states,
+    is_postgres,
+)
 
 MAX_KMH = 250.0  # faster odometer growth than this is not physically a car
 BACKWARDS_TOLERANCE_KM = 0.5
@@ -108,7 +127,6 @@ def _local_date(ts: dt.datetime, tz) -> dt.date:
 
 # --- validation: the common case without the per-call costs of messages.parse ---------------------
 _SOURCES = frozenset(OdometerSource.values)
-_ALARMS = {value: value for value in Alarm.values}  # plain str, for COPY
 _RANGES = (  # as messages.parse checks them
     ("lat", -90, 90),
     ("lon", -180, 180),
@@ -211,198 +229,352 @@ def _parse_fast(raw, now: dt.datetime) -> msg.Message | None:
 def write_batch(
     device: Device, raws: list, *, via: str, now: dt.datetime | None = None
 ) -> BatchResult:
+    """One terminal's messages, in one transaction (`write_many` of one submission)."""
+    outcome = write_many([(device, raws)], via=via, now=now)[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def write_many(
+    submissions: list[tuple[Device, list]],
+    *,
+    via: str,
+    now: dt.datetime | None = None,
+    forecasts: set | None = None,
+) -> list:
+    """Several terminals' messages (`(device, raws)` each; a terminal may come more than once)
+    in ONE transaction, set-based across all of them: one dead-letter insert, one consent
+    read per dealer group, one state-row lock, one duplicate check, one COPY, one state update,
+    one daily-odometer merge. Returns each submission's BatchResult, in order, after the commit.
+    If the shared transaction fails, each submission is written again alone, so one that cannot
+    be stored does not take the others down: its place in the list holds the exception.
+    `forecasts`: a set to add the cars whose forecast is due to (the caller enqueues them, see
+    batcher.py); by default they are enqueued on commit."""
     now = now or timezone.now()
-    result = BatchResult()
-    with transaction.atomic():
-        _write(device, raws, via=via, now=now, result=result)
+    subs = [_Sub(device, raws) for device, raws in submissions]
+    try:
+        with transaction.atomic():
+            _write_all(subs, via=via, now=now, forecasts=forecasts)
+        outcomes: list = [sub.result for sub in subs]
+    except Exception:
+        if len(subs) == 1:
+            raise
+        outcomes = []
+        for device, raws in submissions:  # alone, each in its own transaction
+            sub = _Sub(device, raws)
+            try:
+                with transaction.atomic():
+                    _write_all([sub], via=via, now=now, forecasts=forecasts)
+                outcomes.append(sub.result)
+            except Exception as e:  # noqa: BLE001 - handed to the submission's caller
+                outcomes.append(e)
     # counted after the commit, like the acknowledgement (the ingest rate on /metrics)
-    for outcome, n in (
-        ("stored", result.accepted),
-        ("duplicate", result.duplicates),
-        ("dead", result.dead),
-        ("withheld", result.withheld),  # no telematics consent: acknowledged and dropped
-    ):
+    totals: dict[str, int] = defaultdict(int)
+    for result in outcomes:
+        if isinstance(result, BatchResult):
+            totals["stored"] += result.accepted
+            totals["duplicate"] += result.duplicates
+            totals["dead"] += result.dead
+            totals["withheld"] += result.withheld  # no telematics consent: acknowledged, dropped
+    for outcome, n in totals.items():
         if n:
             INGESTED.labels(via=via, result=outcome).inc(n)
-    return result
+    return outcomes
 
 
-def _write(device: Device, raws: list, *, via: str, now, result: BatchResult):
-    good: list[msg.Message] = []
+class _Sub:
+    """One submission on its way through `_write_all`."""
+
+    __slots__ = (
+        *("device", "fresh", "good", "loose", "positions", "raws", "result", "state", "unique"),
+    )
+
+    def __init__(self, device: Device, raws: list):
+        self.device, self.raws, self.result = device, raws, BatchResult()
+        self.good: list[msg.Message] = []
+        self.fresh: list[msg.Message] = []
+        self.loose = False  # a Message object came in (JT/T 808): field types not checked
+        self.positions: dict[tuple, msg.Message] | None = None  # no consent: alarm positions
+        self.state: VehicleState | None = None
+        self.unique: dict[tuple, msg.Message] = {}
+
+
+def _parse_all(subs: list[_Sub], *, via: str, now) -> list[DeadLetter]:
     dead: list[DeadLetter] = []
-    loose = False  # a Message object came in (JT/T 808): its field types were not checked
-    for i, raw in enumerate(raws):
-        try:
-            m = _parse_fast(raw, now)
-            if m is None:
-                m = msg.parse(raw, now=now)
-                loose = loose or type(raw) is not dict
-            if m.device_id != device.device_id and m.device_id != device.key:
-                raise msg.Invalid(
-                    "wrong_device", f"message for {m.device_id} sent with {device.device_id}'s key"
+    parse_fast, parse = _parse_fast, msg.parse
+    for sub in subs:
+        device, good, result = sub.device, sub.good, sub.result
+        names = (device.device_id, device.key)
+        for i, raw in enumerate(sub.raws):
+            try:
+                m = parse_fast(raw, now)
+                if m is None:
+                    m = parse(raw, now=now)
+                    sub.loose = sub.loose or type(raw) is not dict
+                if m.device_id not in names:
+                    raise msg.Invalid(
+                        "wrong_device",
+                        f"message for {m.device_id} sent with {device.device_id}'s key",
+                    )
+                good.append(m)
+            except msg.Invalid as e:
+                detail = _jsonable(e.detail[:300])
+                dead.append(_dead_row(device, via, now, e.reason, detail, _jsonable(raw)))
+                result.dead_reasons.append({"index": i, "reason": e.reason, "detail": detail})
+                result.dead += 1
+        if good and device.vehicle_id is None:
+            dead += [
+                _dead_row(
+                    device,
+                    via,
+                    now,
+                    "no_vehicle",
+                    "the terminal is not fitted to a car",
+                    m.as_dict(),
                 )
-            good.append(m)
-        except msg.Invalid as e:
-            dead.append(
-                DeadLetter(
-                    dealer_group_id=device.dealer_group_id,
-                    device_id=device.device_id,
-                    received_at=now,
-                    via=via,
-                    reason=e.reason,
-                    detail=_jsonable(e.detail[:300]),
-                    payload=_jsonable(raw),
-                )
-            )
-            result.dead_reasons.append(
-                {"index": i, "reason": e.reason, "detail": _jsonable(e.detail[:300])}
-            )
-    if dead:
-        DeadLetter.objects.bulk_create(dead)
-        result.dead = len(dead)
-    if not good:
-        return
-    if device.vehicle_id is None:
-        DeadLetter.objects.bulk_create(
-            DeadLetter(
-                dealer_group_id=device.dealer_group_id,
-                device_id=device.device_id,
-                received_at=now,
-                via=via,
-                reason="no_vehicle",
-                detail="the terminal is not fitted to a car",
-                payload=m.as_dict(),
-            )
-            for m in good
-        )
-        result.dead += len(good)
-        result.dead_reasons += [{"index": None, "reason": "no_vehicle", "detail": ""}]
-        return
+                for m in good
+            ]
+            result.dead += len(good)
+            result.dead_reasons.append({"index": None, "reason": "no_vehicle", "detail": ""})
+            sub.good = []
+    return dead
 
-    # Without the owner's telematics consent only safety alarms are kept, and their positions
-    # go to the alarm and rescue case only (consent.py); the consent is read once per batch.
-    positions: dict[tuple, msg.Message] | None = None
-    if consent.vehicles_without_consent(device.dealer_group_id, {device.vehicle_id}):
-        consent.forget_positions(device.dealer_group_id, [device.vehicle_id])
-        safety = [m for m in good if m.alarm in consent.SAFETY_ALARMS]
-        result.withheld = len(good) - len(safety)
-        positions = {(m.seq, m.ts): m for m in safety}
-        good = [
+
+def _dead_row(device: Device, via: str, now, reason: str, detail, payload) -> DeadLetter:
+    return DeadLetter(
+        dealer_group_id=device.dealer_group_id,
+        device_id=device.device_id,
+        received_at=now,
+        via=via,
+        reason=reason,
+        detail=detail,
+        payload=payload,
+    )
+
+
+def _apply_consent(subs: list[_Sub]) -> None:
+    """Without the owner's telematics consent only safety alarms are kept, and their positions
+    go to the alarm and rescue case only (consent.py); one read per dealer group and batch."""
+    cars: dict[int, set] = defaultdict(set)
+    for sub in subs:
+        cars[sub.device.dealer_group_id].add(sub.device.vehicle_id)
+    refused: set[tuple] = set()
+    for group_id, ids in cars.items():
+        without = consent.vehicles_without_consent(group_id, ids)
+        if without:
+            consent.forget_positions(group_id, without)
+            refused.update((group_id, vehicle_id) for vehicle_id in without)
+    if not refused:
+        return
+    for sub in subs:
+        if (sub.device.dealer_group_id, sub.device.vehicle_id) not in refused:
+            continue
+        safety = [m for m in sub.good if m.alarm in consent.SAFETY_ALARMS]
+        sub.result.withheld = len(sub.good) - len(safety)
+        sub.positions = {(m.seq, m.ts): m for m in safety}
+        sub.good = [
             dataclasses.replace(m, lat=None, lon=None, speed_kmh=None, heading=None) for m in safety
         ]
-        if not good:
-            _touch(device, now)
-            return
 
-    # Dedupe: drop repeats inside the batch and rows already stored.
-    unique: dict[tuple, msg.Message] = {}
-    for m in good:
-        unique.setdefault((m.seq, m.ts), m)
-    vehicle_id = device.vehicle_id
-    g = device.dealer_group_id
-    postgres = is_postgres()
-    if postgres:
-        # The car's state row first: it serialises the batches of this car, so the duplicates
-        # found next cannot be stored by someone else before our COPY.
-        state = _locked_state(g, vehicle_id)
-        stored = _stored_keys_pg(device, unique)
-    else:
-        stored = set(
-            Telemetry.objects.for_group(g)
-            .filter(device=device, seq__in={seq for seq, _ts in unique})
-            .values_list("seq", "ts")
-        )
-    fresh = sorted(
-        (m for key, m in unique.items() if key not in stored), key=lambda m: (m.ts, m.seq)
-    )
-    result.duplicates = len(good) - len(fresh)
-    if not fresh:
-        _touch(device, now)
+
+def _rounds(subs: list[_Sub]) -> list[list[_Sub]]:
+    """Each car at most once per round (its state moves in order); usually one round."""
+    rounds: list[list[_Sub]] = []
+    seen: dict[int | None, int] = defaultdict(int)
+    for sub in subs:
+        k = seen[sub.device.vehicle_id]
+        seen[sub.device.vehicle_id] += 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(sub)
+    return rounds
+
+
+def _write_all(subs: list[_Sub], *, via: str, now, forecasts: set | None) -> None:
+    dead = _parse_all(subs, via=via, now=now)
+    if dead:
+        DeadLetter.objects.bulk_create(dead)
+    live = [sub for sub in subs if sub.good]
+    if not live:
         return
+    _apply_consent(live)
+    _touch_all([sub.device for sub in live], now)
+    for part in _rounds([sub for sub in live if sub.good]):
+        _write_round(part, now=now, forecasts=forecasts)
 
-    if not postgres:
-        state = _locked_state(g, vehicle_id)
+
+def _write_round(subs: list[_Sub], *, now, forecasts: set | None) -> None:
     from m4s.vehicles.models import Vehicle
-
-    # The owner's store's time zone comes with the car; the owner and stores themselves are
-    # loaded only if an alarm needs them.
-    vehicle = (
-        Vehicle.objects.for_group(g)
-        .annotate(owner_store_timezone=F("current_owner__store__timezone"))
-        .get(pk=vehicle_id)
-    )
-    tz = timezone.get_current_timezone()
-    if vehicle.owner_store_timezone:
-        tz = zoneinfo.ZoneInfo(vehicle.owner_store_timezone)
-
-    notes, daily, last_km, last_ts, last_src = _odometer_hygiene(fresh, state, tz)
-    if postgres:
-        _insert_pg(device, fresh, notes, now, first_batch=state is None, loose=loose)
-    else:
-        Telemetry.objects.bulk_create(
-            [
-                Telemetry(
-                    dealer_group_id=g,
-                    device_id=device.pk,
-                    vehicle_id=vehicle_id,
-                    seq=m.seq,
-                    ts=m.ts,
-                    received_at=now,
-                    lat=m.lat,
-                    lon=m.lon,
-                    speed_kmh=m.speed_kmh,
-                    heading=m.heading,
-                    odometer_km=m.odometer_km,
-                    odometer_source=m.odometer_source,
-                    odometer_note=notes.get((m.seq, m.ts), ""),
-                    ignition=m.ignition,
-                    fuel_pct=m.fuel_pct,
-                    soc_pct=m.soc_pct,
-                    battery_v=m.battery_v,
-                    dtcs=m.dtcs,
-                    alarm=m.alarm,
-                    fix_valid=m.fix_valid,
-                    alarm_word=m.alarm_word,
-                    status_word=m.status_word,
-                )
-                for m in fresh
-            ],
-            ignore_conflicts=True,
-            batch_size=2000,
-        )
-    result.accepted = len(fresh)
-
-    # Current state: the newest message wins field by field (out-of-order ones only fill gaps).
-    newest = fresh[-1]
-    if state is None or newest.ts >= state.ts:
-        state = _move_state(state, g, vehicle_id, fresh)
-        if last_ts is not None and (state.odometer_ts is None or last_ts >= state.odometer_ts):
-            state.odometer_km, state.odometer_ts, state.odometer_source = last_km, last_ts, last_src
-        state.device = device
-        state.save()
-    if daily:
-        raise_odometer = last_km is not None and (vehicle.odometer_km or 0) < last_km
-        _merge_daily(g, vehicle_id, daily, vehicle_km=int(last_km) if raise_odometer else None)
-    _touch(device, now)
 
     from . import services
 
-    alarms = [m for m in fresh if m.alarm != Alarm.NONE]
-    if positions is not None:  # no consent: the alarm itself keeps where it happened
-        alarms = [positions[(m.seq, m.ts)] for m in alarms]
-    result.alarms = services.handle_alarms(device, vehicle, state, alarms) if alarms else []
-    services.watch_parked_and_geofences(device, vehicle, state, fresh)
-    if daily:
-        transaction.on_commit(lambda: services.enqueue_forecast(vehicle_id))
+    postgres = is_postgres()
+    vehicle_ids = sorted({cast(int, sub.device.vehicle_id) for sub in subs})
+    if postgres:
+        # The cars' state rows first, in one order: they serialise the batches of each car,
+        # so the duplicates found next cannot be stored by someone else before our COPY.
+        states = _locked_states(vehicle_ids)
+    for sub in subs:  # repeats inside the batch
+        unique = sub.unique
+        for m in sub.good:
+            unique.setdefault((m.seq, m.ts), m)
+    stored = _stored_keys(subs, postgres)  # and rows already stored
+    for sub in subs:
+        seen = stored.get(sub.device.pk, ())
+        fresh = [m for key, m in sub.unique.items() if key not in seen]
+        fresh.sort(key=_by_time)
+        sub.fresh = fresh
+        sub.result.duplicates = len(sub.good) - len(fresh)
+    subs = [sub for sub in subs if sub.fresh]
+    if not subs:
+        return
+    if not postgres:
+        states = _locked_states(vehicle_ids)
+    # The owner's store's time zone comes with the car; the owner and stores themselves are
+    # loaded only if an alarm needs them. A terminal writes only its own group's car.
+    vehicles = {
+        v.pk: v
+        for v in Vehicle.objects.unscoped()
+        .annotate(owner_store_timezone=F("current_owner__store__timezone"))
+        .filter(pk__in=[sub.device.vehicle_id for sub in subs])
+    }
+    default_tz = timezone.get_current_timezone()
+    zones: dict[str, zoneinfo.ZoneInfo] = {}
+    rows: list = []  # tuples for COPY (PostgreSQL), Telemetry objects (SQLite)
+    first_rows: list[tuple] = []  # cars without a state row yet: nothing was locked
+    moved: list[VehicleState] = []
+    created: list[VehicleState] = []
+    daily_rows: list[tuple] = []  # (group, car, day, km, source, raise the car's odometer to)
+    for sub in subs:
+        device, fresh = sub.device, sub.fresh
+        g, vehicle_id = device.dealer_group_id, cast(int, device.vehicle_id)
+        vehicle = vehicles.get(vehicle_id)
+        if vehicle is None or vehicle.dealer_group_id != g:
+            raise Vehicle.DoesNotExist(f"vehicle {vehicle_id} of group {g}")
+        tz = default_tz
+        if vehicle.owner_store_timezone:
+            tz = zones.get(vehicle.owner_store_timezone) or zones.setdefault(
+                vehicle.owner_store_timezone, zoneinfo.ZoneInfo(vehicle.owner_store_timezone)
+            )
+        state = states.get(vehicle_id)
+        if state is not None and state.dealer_group_id != g:
+            raise Vehicle.DoesNotExist(f"vehicle {vehicle_id} of group {g}")
+        notes, daily, last_km, last_ts, last_src = _odometer_hygiene(fresh, state, tz)
+        if postgres:
+            (first_rows if state is None else rows).extend(
+                _rows_pg(device, fresh, notes, now, loose=sub.loose)
+            )
+        else:
+            rows.extend(_orm_rows(device, fresh, notes, now))
+        sub.result.accepted = len(fresh)
+        # Current state: the newest message wins field by field (out-of-order ones only fill
+        # gaps).
+        if state is None or fresh[-1].ts >= state.ts:
+            new = state is None
+            state = _move_state(state, g, vehicle_id, fresh)
+            if last_ts is not None and (state.odometer_ts is None or last_ts >= state.odometer_ts):
+                state.odometer_km, state.odometer_ts = last_km, last_ts
+                state.odometer_source = last_src
+            state.device = device
+            state.updated_at = now
+            (created if new else moved).append(state)
+        sub.state = state
+        if daily:
+            raise_to = (
+                int(last_km)
+                if last_km is not None and (vehicle.odometer_km or 0) < last_km
+                else None
+            )
+            daily_rows += [(g, vehicle_id, d, km, src, raise_to) for d, (km, src) in daily.items()]
+            owe = services.enqueue_forecast if forecasts is None else forecasts.add
+            transaction.on_commit(functools.partial(owe, vehicle_id))
+    if postgres:
+        if rows:
+            _copy_pg(rows)
+        if first_rows:
+            _insert_rows_pg(first_rows, first_batch=True)
+    else:
+        Telemetry.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    if created:
+        VehicleState.objects.bulk_create(created)
+    if moved:
+        _update_states(moved)
+    if daily_rows:
+        _merge_daily_all(daily_rows)
+    _side_effects(subs, vehicles)
 
 
-def _locked_state(group_id, vehicle_id) -> VehicleState | None:
-    return (
-        VehicleState.objects.for_group(group_id)
-        .select_for_update()
-        .filter(vehicle_id=vehicle_id)
-        .first()
+def _by_time(m: msg.Message):
+    return (m.ts, m.seq)
+
+
+def _side_effects(subs: list[_Sub], vehicles: dict) -> None:
+    """Alarms (rescue cases, theft alerts) per car; parked mode and geofences only for the cars
+    that have them armed or drawn (one query for the geofences of the whole batch)."""
+    from . import services
+    from .models import Geofence
+
+    states = [sub.state for sub in subs if sub.state is not None]
+    fenced = set(
+        Geofence.objects.unscoped()
+        .filter(vehicle_id__in=[s.vehicle_id for s in states])
+        .values_list("vehicle_id", flat=True)
+        .distinct()
     )
+    for sub in subs:
+        device, state, fresh = sub.device, sub.state, sub.fresh
+        vehicle = vehicles[device.vehicle_id]
+        alarms = [m for m in fresh if m.alarm != Alarm.NONE]
+        if alarms:
+            if sub.positions is not None:  # no consent: the alarm itself keeps where it was
+                alarms = [sub.positions[(m.seq, m.ts)] for m in alarms]
+            sub.result.alarms = services.handle_alarms(device, vehicle, state, alarms)
+        if state is not None and (
+            state.parked_armed or state.auto_arm_minutes or state.vehicle_id in fenced
+        ):
+            services.watch_parked_and_geofences(device, vehicle, state, fresh)
+
+
+def _locked_states(vehicle_ids: list) -> dict[int, VehicleState]:
+    return {
+        s.vehicle_id: s
+        for s in VehicleState.objects.unscoped()
+        .select_for_update()
+        .filter(vehicle_id__in=vehicle_ids)
+        .order_by("vehicle_id")
+    }
+
+
+def _orm_rows(device: Device, fresh: list, notes: dict, now) -> list[Telemetry]:
+    g, vehicle_id = device.dealer_group_id, device.vehicle_id
+    return [
+        Telemetry(
+            dealer_group_id=g,
+            device_id=device.pk,
+            vehicle_id=vehicle_id,
+            seq=m.seq,
+            ts=m.ts,
+            received_at=now,
+            lat=m.lat,
+            lon=m.lon,
+            speed_kmh=m.speed_kmh,
+            heading=m.heading,
+            odometer_km=m.odometer_km,
+            odometer_source=m.odometer_source,
+            odometer_note=notes.get((m.seq, m.ts), ""),
+            ignition=m.ignition,
+            fuel_pct=m.fuel_pct,
+            soc_pct=m.soc_pct,
+            battery_v=m.battery_v,
+            dtcs=m.dtcs,
+            alarm=m.alarm,
+            fix_valid=m.fix_valid,
+            alarm_word=m.alarm_word,
+            status_word=m.status_word,
+        )
+        for m in fresh
+    ]
 
 
 def _odometer_hygiene(fresh: list, state: VehicleState | None, tz):
@@ -510,224 +682,9 @@ def _move_state(state: VehicleState | None, group_id, vehicle_id, fresh: list) -
     return state
 
 
-# --- PostgreSQL: dedupe by one range scan, rows by COPY ------------------------------------------
-_COLUMNS = (
-    "dealer_group_id, device_id, vehicle_id, seq, ts, received_at, lat, lon, speed_kmh, heading, "
-    "odometer_km, odometer_source, odometer_note, ignition, fuel_pct, soc_pct, battery_v, dtcs, "
-    "alarm, fix_valid, alarm_word, status_word"
-)
-_COPY = f"COPY {Telemetry._meta.db_table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-_COPY_TYPES = (  # binary COPY: no text formatting of floats and times on either side
-    *("int8", "int8", "int8", "int8", "timestamptz", "timestamptz"),
-    *("float8", "float8", "float8", "int2", "float8", "text", "text", "bool"),
-    *("float8", "float8", "float8", "bytea", "text"),  # dtcs: jsonb's binary form, made here
-    *("bool", "int8", "int8"),
-)
-_JSONB_EMPTY_LIST = b"\x01[]"  # jsonb binary format: version 1, then the JSON text
-
-
-def _jsonb(value: list) -> bytes:
-    return b"\x01" + json.dumps(value).encode() if value else _JSONB_EMPTY_LIST
-
-
-_INSERT_IGNORE = (
-    f"INSERT INTO {Telemetry._meta.db_table} ({_COLUMNS}) "  # noqa: S608 - constants
-    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
-    "%s::timestamptz[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], "
-    "%s::smallint[], %s::float8[], %s::text[], %s::text[], %s::boolean[], %s::float8[], "
-    "%s::float8[], %s::float8[], %s::jsonb[], %s::text[], %s::boolean[], %s::bigint[], "
-    "%s::bigint[]) ON CONFLICT DO NOTHING"
-)
-
-
-def _stored_keys_pg(device: Device, unique: dict) -> set:
-    """The (seq, ts) of this batch already stored for this terminal: one index range scan over
-    the batch's seq and ts span (the ts bounds prune the monthly partitions)."""
-    seqs = [seq for seq, _ts in unique]
-    stamps = [ts for _seq, ts in unique]
-    low, high = min(seqs), max(seqs)
-    with connection.cursor() as cur:
-        if high - low <= 4 * len(seqs) + 1000:
-            cur.execute(
-                f"SELECT seq, ts FROM {Telemetry._meta.db_table} "  # noqa: S608 - constants
-                "WHERE device_id = %s AND seq BETWEEN %s AND %s AND ts BETWEEN %s AND %s",
-                [device.pk, low, high, min(stamps), max(stamps)],
-            )
-        else:  # scattered sequence numbers (a counter that wrapped): look each up
-            cur.execute(
-                f"SELECT seq, ts FROM {Telemetry._meta.db_table} "  # noqa: S608 - constants
-                "WHERE device_id = %s AND seq = ANY(%s) AND ts BETWEEN %s AND %s",
-                [device.pk, sorted(set(seqs)), min(stamps), max(stamps)],
-            )
-        return {key for key in cur.fetchall() if key in unique}
-
-
-def _rows_pg(device: Device, fresh: list, notes: dict, now, *, loose: bool) -> list[tuple]:
-    g, device_pk, vehicle_id = device.dealer_group_id, device.pk, device.vehicle_id
-    if loose:
-        return [_loose_row(g, device_pk, vehicle_id, m, notes, now) for m in fresh]
-    alarms, jsonb = _ALARMS, _jsonb
-    return [
-        (
-            g,
-            device_pk,
-            vehicle_id,
-            m.seq,
-            m.ts,
-            now,
-            m.lat,
-            m.lon,
-            m.speed_kmh,
-            m.heading,
-            m.odometer_km,
-            m.odometer_source,
-            notes.get((m.seq, m.ts), "") if notes else "",
-            m.ignition,
-            m.fuel_pct,
-            m.soc_pct,
-            m.battery_v,
-            jsonb(m.dtcs),
-            alarms[m.alarm],
-            m.fix_valid,
-            m.alarm_word,
-            m.status_word,
-        )
-        for m in fresh
-    ]
-
-
-def _as(kind, value):
-    return value if value is None or type(value) is kind else kind(value)
-
-
-def _loose_row(g, device_pk, vehicle_id, m: msg.Message, notes: dict, now) -> tuple:
-    """A row from a Message built by a decoder, with the conversions the ORM would make."""
-    return (
-        g,
-        device_pk,
-        vehicle_id,
-        int(m.seq),
-        m.ts,
-        now,
-        _as(float, m.lat),
-        _as(float, m.lon),
-        _as(float, m.speed_kmh),
-        _as(int, m.heading),
-        _as(float, m.odometer_km),
-        _as(str, m.odometer_source),
-        notes.get((m.seq, m.ts), ""),
-        _as(bool, m.ignition),
-        _as(float, m.fuel_pct),
-        _as(float, m.soc_pct),
-        _as(float, m.battery_v),
-        _jsonb(list(m.dtcs or ())),
-        _as(str, m.alarm),
-        _as(bool, m.fix_valid),
-        _as(int, m.alarm_word),
-        _as(int, m.status_word),
-    )
-
-
-def _copy_pg(rows: list[tuple]) -> None:
-    # wrap_database_errors: COPY goes past Django's cursor wrapper; its errors should not.
-    with connection.wrap_database_errors, connection.cursor() as cur, cur.copy(_COPY) as copy:
-        copy.set_types(_COPY_TYPES)
-        write = copy.write_row
-        for row in rows:
-            write(row)
-
-
-def _insert_pg(
-    device: Device, fresh: list, notes: dict, now, *, first_batch: bool, loose: bool
-) -> None:
-    rows = _rows_pg(device, fresh, notes, now, loose=loose)
-    if not first_batch:
-        _copy_pg(rows)
-        return
-    # No state row was locked (the car's first batch): a concurrent first batch could store the
-    # same message between our dedupe and our COPY. Rare; then skip what it stored.
-    try:
-        with transaction.atomic():
-            _copy_pg(rows)
-    except IntegrityError:
-        with connection.cursor() as cur:
-            columns = [list(column) for column in zip(*rows, strict=True)]
-            columns[17] = [dtcs[1:].decode() for dtcs in columns[17]]  # JSON text
-            cur.execute(_INSERT_IGNORE, columns)
-
-
-def _merge_daily(group_id, vehicle_id, daily: dict, *, vehicle_km: int | None = None):
-    """Each day's best reading (a day's reading only ever goes up); `vehicle_km`: also raise the
-    car's odometer to it."""
-    from m4s.vehicles.models import Vehicle
-
-    if is_postgres():  # one statement: the daily upsert (and the car's odometer)
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(daily))
-        params = []
-        for day, (km, source) in daily.items():
-            params += [group_id, vehicle_id, day, km, source]
-        upsert = (
-            f"INSERT INTO {DailyOdometer._meta.db_table} AS d "  # noqa: S608 - constants
-            f"(dealer_group_id, vehicle_id, date, odometer_km, source) VALUES {values} "
-            "ON CONFLICT (vehicle_id, date) DO UPDATE SET "
-            "odometer_km = EXCLUDED.odometer_km, source = EXCLUDED.source "
-            "WHERE d.odometer_km < EXCLUDED.odometer_km"
-        )
-        if vehicle_km is not None:
-            upsert = (
-                f"WITH daily AS ({upsert}) UPDATE {Vehicle._meta.db_table} "  # noqa: S608
-                "SET odometer_km = %s WHERE dealer_group_id = %s AND id = %s "
-                "AND (odometer_km IS NULL OR odometer_km < %s)"  # as record_odometer(): never lower
-            )
-            params += [vehicle_km, group_id, vehicle_id, vehicle_km]
-        with connection.cursor() as cur:
-            cur.execute(upsert, params)
-        return
-    if vehicle_km is not None:
-        record_odometer(group_id, vehicle_id, vehicle_km)
-    existing = {
-        d.date: d
-        for d in DailyOdometer.objects.for_group(group_id).filter(
-            vehicle_id=vehicle_id, date__in=list(daily)
-        )
-    }
-    new = []
-    for day, (km, source) in daily.items():
-        row = existing.get(day)
-        if row is None:
-            new.append(
-                DailyOdometer(
-                    dealer_group_id=group_id,
-                    vehicle_id=vehicle_id,
-                    date=day,
-                    odometer_km=km,
-                    source=source,
-                )
-            )
-        elif km > row.odometer_km:
-            DailyOdometer.objects.for_group(group_id).filter(pk=row.pk).update(
-                odometer_km=km, source=source
-            )
-    if new:
-        DailyOdometer.objects.bulk_create(new, ignore_conflicts=True)
-
-
-def _touch(device: Device, now):
-    if device.last_seen_at is None or now - device.last_seen_at > dt.timedelta(seconds=30):
-        Device.objects.for_group(device.dealer_group_id).filter(pk=device.pk).update(
-            last_seen_at=now
-        )
-        device.last_seen_at = now
-
-
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def group_by_device(raws: list) -> dict[str, list]:
-    out = defaultdict(list)
+    out: defaultdict[str, list] = defaultdict(list)  # by the device id each message names
     for raw in raws:
-        out[
-            raw.get("device_id") if isinstance(raw, dict) else getattr(raw, "device_id", "")
-        ].append(raw)
+        device_id = raw.get("device_id") if isinstance(raw, dict) else getattr(raw, "device_id", "")
+        out[str(device_id or "")].append(raw)
     return out

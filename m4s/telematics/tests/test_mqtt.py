@@ -225,16 +225,16 @@ def test_a_failed_write_is_not_acknowledged_and_comes_again(
     fleet, ns, publisher, runners, monkeypatch
 ):
     w = fleet
-    real = writer.write_batch
+    real = writer.write_many
     calls = []
 
-    def fail_once(device, raws, **kw):
-        calls.append(len(raws))
+    def fail_once(submissions, **kw):
+        calls.append(sum(len(raws) for _device, raws in submissions))
         if len(calls) == 1:
             raise RuntimeError("database went away")
-        return real(device, raws, **kw)
+        return real(submissions, **kw)
 
-    monkeypatch.setattr(writer, "write_batch", fail_once)
+    monkeypatch.setattr(writer, "write_many", fail_once)
     run = runners(ns, "retry")
     publisher(_topic(ns, "tbox-a1"), [_m("tbox-a1", 1), _m("tbox-a1", 2)])
     run.wait(lambda s: s.acked == 1)
@@ -278,11 +278,12 @@ def test_two_ingest_processes_share_the_subscription(fleet, ns, publisher, runne
                 return real(self, *args, **kw)
 
         monkeypatch.setattr(mqtt_ingest.MqttIngest, "_flush", one_at_a_time)
+    topics = {d: _topic(ns, d) for d in ("tbox-a1", "tbox-b1")}  # read before the writers run
     one, two = runners(ns, "one"), runners(ns, "two")
     n = 40
     for seq in range(n):
         device_id = ("tbox-a1", "tbox-b1")[seq % 2]
-        publisher(_topic(ns, device_id), _m(device_id, seq, minutes_ago=50 - seq))
+        publisher(topics[device_id], _m(device_id, seq, minutes_ago=50 - seq))
     one.wait(lambda s: s.acked + two.stats.acked == n)
     a, b = one.stop(), two.stop()
     assert a.received > 0 and b.received > 0  # both took a share
@@ -332,3 +333,28 @@ def test_the_command_stops_after_max_seconds(fleet, ns, publisher):
         verbosity=0,
     )
     assert not Telemetry.objects.unscoped().exists()
+
+
+@needs_broker
+def test_terminals_share_one_write_acknowledged_after_its_commit(fleet, ns, publisher, runners):
+    """Batching across terminals: both terminals' messages wait for the batch (no PUBACK), then
+    go in one write; a full batch (N messages, whoever sent them) does not wait for T."""
+    topics = {d: _topic(ns, d) for d in ("tbox-a1", "tbox-b1")}
+    run = runners(ns, "cross", max_wait_ms=1500, max_batch=100)
+    publisher(topics["tbox-a1"], _m("tbox-a1", 1, 10))
+    publisher(topics["tbox-b1"], [_m("tbox-b1", 1, 10), _m("tbox-b1", 2, 9)])
+    run.wait(lambda s: s.received == 2)
+    assert (run.stats.writes, run.stats.acked) == (0, 0)
+    run.wait(lambda s: s.acked == 2)
+    stats = run.stop()
+    assert (stats.writes, stats.accepted) == (1, 3)
+
+    full = runners(ns, "cross-full", max_wait_ms=60_000, max_batch=4)
+    for seq in (3, 4):
+        for device_id in ("tbox-a1", "tbox-b1"):
+            publisher(topics[device_id], _m(device_id, seq, 10 - seq))
+    full.wait(lambda s: s.acked == 4)
+    stats = full.stop()
+    assert (stats.writes, stats.accepted) == (1, 4)
+    assert Telemetry.objects.for_group(fleet.group_a).count() == 3
+    assert Telemetry.objects.for_group(fleet.group_b).count() == 4
