@@ -610,9 +610,12 @@ def _recompute_postgresql(today: dt.date) -> int:
     # parallel plan where it can (an INSERT … SELECT never gets one), and with enough work_mem
     # its sort by car and date stays in memory. Then one UPDATE joined on the car, one INSERT.
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SELECT current_setting('work_mem')")
-        work_mem = cur.fetchone()[0]
+        cur.execute("SELECT current_setting('work_mem'), current_setting('enable_indexscan')")
+        work_mem, indexscan = cur.fetchone()
         cur.execute("SELECT set_config('work_mem', '512MB', true)")
+        # a scan of the window's rows sorted in memory beats walking the (car, date) index over
+        # a table filled day by day (bench_forecast, 100,000 cars: 36 s instead of 46 s)
+        cur.execute("SELECT set_config('enable_indexscan', 'off', true)")
         cur.execute("DROP TABLE IF EXISTS pg_temp.mileage_forecast_new")
         cur.execute(
             "CREATE TEMPORARY TABLE mileage_forecast_new ON COMMIT DROP AS " + forecast.FLEET_SQL,
@@ -620,6 +623,7 @@ def _recompute_postgresql(today: dt.date) -> int:
         )
         cur.execute("ANALYZE mileage_forecast_new")
         cur.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        cur.execute("SELECT set_config('enable_indexscan', %s, true)", [indexscan])
         sets = ", ".join(f"{c.strip()} = n.{c.strip()}" for c in _COLUMNS.split(","))
         cur.execute(
             f"UPDATE telematics_mileageforecast f SET {sets}, computed_at = now() "  # noqa: S608
