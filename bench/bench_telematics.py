@@ -646,8 +646,10 @@ def bench_ingest(scale: int) -> dict:
                     "(Mosquitto → `mqtt_ingest.MqttIngest`)"
                 ),
                 "data": (
-                    f"{data}, published QoS 1 as arrays of {size:,} (terminals in turn, ≤ "
-                    f"{MQTT_WINDOW:,} msgs unstored); ingest defaults (a terminal's write: ≤ "
+                    f"{n_devices:,} terminals × {mqtt['msgs'] // n_devices:,} msgs "
+                    f"({mqtt['msgs']:,} msgs), published QoS 1 as arrays of {size:,} (terminals "
+                    f"in turn, ≤ {min(MQTT_WINDOW, size * MQTT_WINDOW_PUBLISHES):,} msgs "
+                    f"unstored); ingest defaults (one write for all terminals: ≤ "
                     f"{_defaults.max_batch:,} msgs, ≤ {_defaults.max_wait_ms} ms)"
                 ),
                 "m4s": (
