@@ -14,8 +14,12 @@ turn for --seconds each with --clients threads, each holding one keep-alive conn
 * `GET /api/v1/me` (bearer token),
 * a static file `GET /static/m4s/css/m4s.css` (WhiteNoise, the same server).
 
+and, with --all-targets, the owner's points page `GET /app/loyalty/` and `GET /api/v1/me/loyalty`.
+
 Reported per target: requests/s, p50/p95/p99 latency, errors (any status other than 200, or a
-broken connection). The load generator runs on the same 2-core machine and takes CPU from the
+broken connection), and the server's CPU per request: the user + system time of every process
+of the server (read from /proc before and after the target's run) over the requests answered,
+so the static file is the floor of what a request costs on that server. The load generator runs on the same 2-core machine and takes CPU from the
 server, so absolute numbers are a floor. The result table replaces the `bench:http` section of
 bench/RESULTS.md (unless --no-write). The database is dropped at the end, even on failure.
 """
@@ -43,6 +47,8 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 TARGETS = (
     ("owner home `GET /app/`", "/app/", "session"),
+    ("owner points `GET /app/loyalty/`", "/app/loyalty/", "session"),
+    ("`GET /api/v1/me/loyalty`", "/api/v1/me/loyalty", "token"),
     ("`GET /api/v1/me`", "/api/v1/me", "token"),
     ("static file `GET /static/m4s/css/m4s.css`", "/static/m4s/css/m4s.css", None),
 )
@@ -150,6 +156,23 @@ def drive(port: int, path: str, headers: dict, clients: int, seconds: float) -> 
     }
 
 
+def server_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of one process group."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields[2] is pgrp (the 5th field of stat)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def pg(sql: str) -> None:
     import psycopg
 
@@ -172,7 +195,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--all-targets", action="store_true", help="also the loyalty page and API")
+    ap.add_argument("--label", default="", help="a note for the table (e.g. 'before')")
     args = ap.parse_args()
+    targets = [t for t in TARGETS if args.all_targets or "loyalty" not in t[1]]
 
     db = f"m4s_bench_http_{os.getpid()}"
     data = Path(tempfile.mkdtemp(prefix="m4s-bench-http-"))
@@ -238,9 +264,10 @@ def main() -> int:
             )
             try:
                 wait_for(port)
-                for label, path, kind in TARGETS:
+                for label, path, kind in targets:
                     drive(port, path, {**auth[kind], "Accept-Language": "zh-hans"}, 10, 2)  # warm
                     log(f"{server}: {path} for {args.seconds:.0f} s, {args.clients} clients")
+                    cpu0 = server_cpu(proc.pid)
                     r = drive(
                         port,
                         path,
@@ -248,9 +275,11 @@ def main() -> int:
                         args.clients,
                         args.seconds,
                     )
+                    r["cpu_ms"] = (server_cpu(proc.pid) - cpu0) * 1000 / max(r["requests"], 1)
                     log(
                         f"  {r['rps']:.0f} req/s p50 {r['p50'] * 1000:.0f} ms p99 "
-                        f"{r['p99'] * 1000:.0f} ms errors {r['errors']} {r['statuses']}"
+                        f"{r['p99'] * 1000:.0f} ms errors {r['errors']} {r['statuses']} "
+                        f"server CPU {r['cpu_ms']:.2f} ms/request"
                     )
                     rows.append({"server": server, "target": label, **r})
             finally:
@@ -270,7 +299,8 @@ def main() -> int:
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
         "<!-- bench:http -->",
-        f"### `m4s serve` under {args.clients} concurrent clients — PostgreSQL {version}",
+        f"### `m4s serve` under {args.clients} concurrent clients — PostgreSQL {version}"
+        + (f" ({args.label})" if args.label else ""),
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on nproc {os.cpu_count()}, "
         f"Python {platform.python_version()}; commit {commit}; {args.workers} workers × "
@@ -278,13 +308,14 @@ def main() -> int:
         f"the load generator (bench/bench_http.py, {args.clients} threads with keep-alive "
         f"connections) shares the 2 cores; load average at the end {load}.",
         "",
-        "| server | target | requests/s | p50 | p95 | p99 | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| server | target | requests/s | p50 | p95 | p99 | errors | server CPU per request |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['server']} | {r['target']} | {r['rps']:,.0f} | {r['p50'] * 1000:.1f} ms | "
-            f"{r['p95'] * 1000:.1f} ms | {r['p99'] * 1000:.1f} ms | {r['errors']} of {r['requests']:,} |"
+            f"{r['p95'] * 1000:.1f} ms | {r['p99'] * 1000:.1f} ms | {r['errors']} of {r['requests']:,} | "
+            f"{r['cpu_ms']:.2f} ms |"
         )
     lines.append("<!-- /bench:http -->")
     block = "\n".join(lines)

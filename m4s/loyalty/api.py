@@ -242,7 +242,7 @@ def _member(request):
     customer = selectors.loyalty_customer_of_owner(request.owner)
     if customer is None:
         raise NotFound(_("You are not a member of a loyalty programme yet. Bind your car to join."))
-    return services.get_or_create_member(customer)
+    return selectors.membership(customer)
 
 
 def _tier(t):
@@ -251,7 +251,7 @@ def _tier(t):
 
 @owner_router.get("/loyalty", response=LoyaltyOut)
 def my_loyalty(request):
-    s = selectors.summary(_member(request))
+    s = selectors.summary(_member(request), fresh=True)
     return {
         "member_code": s.member.code,
         "referral_code": s.member.referral_code,

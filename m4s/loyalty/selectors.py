@@ -4,10 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from m4s.core import cache as config_cache
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.routers import on_replica
 from m4s.customers.models import Customer
@@ -25,22 +26,68 @@ from .models import (
     Tier,
     Voucher,
 )
-from .services import mission_progress, qualifying_points
+from .services import mission_progress
 
 
-def loyalty_customer_of_owner(owner, group_id: int | None = None) -> Customer | None:
-    """The customer record that carries the owner's membership: the one at their home store's
-    group (or at a given group), when that group runs a programme; None otherwise."""
-    customers = Customer.objects.unscoped().filter(owner=owner)
+@dataclass(frozen=True)
+class ProgrammeConfig:
+    """A group's programme and its tiers (lowest threshold first), as pages read them."""
+
+    programme: Programme
+    tiers: list[Tier]
+
+    def tier(self, tier_id: int | None) -> Tier | None:
+        return next((t for t in self.tiers if t.pk == tier_id), None)
+
+
+def programme_config(group_id: int) -> ProgrammeConfig | None:
+    """The group's programme and tiers from the configuration cache (None: no programme). Whoever
+    writes a programme or a tier calls `config_cache.changed(config_cache.LOYALTY)`."""
+
+    def build() -> ProgrammeConfig | None:
+        programme = Programme.objects.for_group(group_id).first()
+        if programme is None:
+            return None
+        tiers = list(Tier.objects.for_group(group_id).order_by("threshold"))
+        return ProgrammeConfig(programme, tiers)
+
+    return config_cache.get(config_cache.LOYALTY, group_id, build)
+
+
+def _loyalty_customer(owner, group_id: int | None = None) -> Customer | None:
+    """The owner's customer record that carries the membership, with its member row (or None)
+    read in the same query (`customer.member_or_none`)."""
+    customers = (
+        Customer.objects.unscoped()
+        .filter(owner=owner)
+        .select_related("member")
+        .only("dealer_group", "store", "owner", "member")
+    )
     if group_id is not None:
         customers = customers.filter(dealer_group_id=group_id)
     chosen = None
     for c in customers.order_by("id"):  # the customer record at the home store's group wins
         if chosen is None or (owner.home_store_id and c.store_id == owner.home_store_id):
             chosen = c
-    if chosen is None or not Programme.objects.for_group(chosen.dealer_group_id).exists():
+    if chosen is None or programme_config(chosen.dealer_group_id) is None:
         return None
+    chosen.member_or_none = getattr(chosen, "member", None)
     return chosen
+
+
+def loyalty_customer_of_owner(owner, group_id: int | None = None) -> Customer | None:
+    """The customer record that carries the owner's membership: the one at their home store's
+    group (or at a given group), when that group runs a programme; None otherwise."""
+    return _loyalty_customer(owner, group_id)
+
+
+def membership(customer: Customer) -> Member:
+    """The member row read with `loyalty_customer_of_owner`'s customer, else the service creates
+    it (first use)."""
+    from .services import get_or_create_member
+
+    member = getattr(customer, "member_or_none", None)
+    return member if member is not None else get_or_create_member(customer)
 
 
 def member_of_owner(owner, group_id: int | None = None) -> Member | None:
@@ -48,9 +95,7 @@ def member_of_owner(owner, group_id: int | None = None) -> Member | None:
     none yet. Read only: a caller that needs the membership creates it through
     services.get_or_create_member(loyalty_customer_of_owner(owner))."""
     customer = loyalty_customer_of_owner(owner, group_id)
-    if customer is None:
-        return None
-    return Member.objects.for_group(customer.dealer_group_id).filter(customer=customer).first()
+    return None if customer is None else customer.member_or_none  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -68,60 +113,67 @@ class Summary:
     value: Decimal
 
 
-def summary(member: Member, now: dt.datetime | None = None) -> Summary:
+def summary(member: Member, now: dt.datetime | None = None, *, fresh: bool = False) -> Summary:
+    """The member's points, tier progress and what expires soon. `fresh`: the member row was just
+    read (else it is read again here). One ledger query; the programme and tiers are cached."""
     now = now or timezone.now()
-    member = (
-        Member.objects.for_group(member.dealer_group_id)
-        .select_related("tier", "customer")
-        .get(pk=member.pk)
+    g = member.dealer_group_id
+    if not fresh:
+        member = Member.objects.for_group(g).select_related("customer").get(pk=member.pk)
+    config = programme_config(g)
+    programme = config.programme if config else None
+    tiers = config.tiers if config else list(Tier.objects.for_group(g).order_by("threshold"))
+    tier = next((t for t in tiers if t.pk == member.tier_id), None)
+    if member.tier_id and tier is None:  # a tier outside the cached list (never expected)
+        tier = Tier.objects.for_group(g).get(pk=member.tier_id)
+    member.tier = tier
+    since = now - dt.timedelta(days=365)
+    warning = dt.timedelta(days=programme.expiry_warning_days if programme else 30)
+    live = Q(remaining__gt=0, expires_at__gt=now)
+    sums = (
+        LedgerEntry.objects.for_group(g)
+        .filter(member=member)
+        .aggregate(
+            # services.qualifying_points: earns that count towards tiers, less their reversals
+            earned=Sum("points", filter=Q(qualifying=True, created_at__gt=since)),
+            reversed=Sum(
+                "points",
+                filter=Q(
+                    kind=EntryKind.REVERSE,
+                    reverses__qualifying=True,
+                    reverses__created_at__gt=since,
+                ),
+            ),
+            soon=Sum("remaining", filter=live & Q(expires_at__lte=now + warning)),
+            first=Min("expires_at", filter=live),
+        )
     )
-    qualifying = qualifying_points(member, now)
-    tiers = list(Tier.objects.for_group(member.dealer_group_id).order_by("threshold"))
+    qualifying = max((sums["earned"] or 0) + (sums["reversed"] or 0), 0)
     nxt = next(
         (
             t
             for t in tiers
-            if t.threshold > qualifying
-            and (member.tier is None or t.threshold > member.tier.threshold)
+            if t.threshold > qualifying and (tier is None or t.threshold > tier.threshold)
         ),
         None,
     )
-    floor = member.tier.threshold if member.tier_id else 0
+    floor = tier.threshold if tier is not None else 0
     pct = (
         100
         if nxt is None
         else int(100 * max(qualifying - floor, 0) / max(nxt.threshold - floor, 1))
-    )
-    programme = Programme.objects.for_group(member.dealer_group_id).first()
-    soon = (
-        LedgerEntry.objects.for_group(member.dealer_group_id)
-        .filter(
-            member=member,
-            remaining__gt=0,
-            expires_at__gt=now,
-            expires_at__lte=now
-            + dt.timedelta(days=programme.expiry_warning_days if programme else 30),
-        )
-        .aggregate(p=Sum("remaining"))
-    )
-    first = (
-        LedgerEntry.objects.for_group(member.dealer_group_id)
-        .filter(member=member, remaining__gt=0, expires_at__gt=now)
-        .order_by("expires_at")
-        .values_list("expires_at", flat=True)
-        .first()
     )
     return Summary(
         member=member,
         balance=member.balance,
         pending=member.pending,
         qualifying=qualifying,
-        tier=member.tier,
+        tier=tier,
         next_tier=nxt,
         to_next=(nxt.threshold - qualifying) if nxt else None,
         progress_pct=min(pct, 100),
-        expiring_soon=soon["p"] or 0,
-        expiring_on=first,
+        expiring_soon=sums["soon"] or 0,
+        expiring_on=sums["first"],
         value=(
             Decimal(member.balance) * (programme.point_value if programme else Decimal("0"))
         ).quantize(Decimal("0.01")),
@@ -147,12 +199,19 @@ def pending_lots(member: Member):
     )
 
 
-def rewards_for(member: Member):
-    """The catalogue with, per reward, whether this member can redeem it now."""
-    member = (
-        Member.objects.for_group(member.dealer_group_id).select_related("tier").get(pk=member.pk)
-    )
-    level = member.tier.threshold if member.tier_id else -1
+def rewards_for(member: Member, *, fresh: bool = False):
+    """The catalogue with, per reward, whether this member can redeem it now. `fresh`: the member
+    row was just read and its tier can come from the cached programme (else both are read)."""
+    config = programme_config(member.dealer_group_id) if fresh else None
+    tier = config.tier(member.tier_id) if config else None
+    if tier is None and member.tier_id or not fresh:
+        member = (
+            Member.objects.for_group(member.dealer_group_id)
+            .select_related("tier")
+            .get(pk=member.pk)
+        )
+        tier = member.tier
+    level = tier.threshold if tier is not None else -1
     out = []
     for r in (
         Reward.objects.for_group(member.dealer_group_id)

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from m4s.core import cache as config_cache
 from m4s.core.errors import DomainError
 from m4s.customers import services as customer_services
 from m4s.customers.views.session import VISITOR_KEY, session_invitation
@@ -25,7 +26,7 @@ from m4s.owners.services import update_owner_profile
 
 from .forms import CodeForm, PhoneForm, ProfileForm
 from .navigation import GROUPS, GROUPS_BY_KEY
-from .todo import owner_todos
+from .todo import home_todos
 
 PUBLIC_EMERGENCY = [("110", "police"), ("120", "ambulance"), ("122", "traffic")]
 # The phone a code was sent to and when that code expires: a reload keeps the code step.
@@ -45,9 +46,33 @@ def shell_context(request) -> dict:
     area's view passes only its own context."""
     owner = request.owner
     store_id = owner.home_store_id if owner else request.session.get("m4s_store_id")
-    store = get_store_for_owner_app(store_id)
-    unread = inbox.count_unread(owner=owner) if owner else 0
-    return {"owner": owner, "store": store, "unread": unread, "groups": GROUPS}
+    return {
+        "owner": owner,
+        "store": branding(store_id),
+        "unread": unread_count(request),
+        "groups": GROUPS,
+    }
+
+
+def branding(store_id: int | None):
+    """The store an owner's pages are branded with (its numbers and pictures prefetched), from
+    the configuration cache: the back office and the org services call
+    `config_cache.changed(config_cache.BRANDING)` when they write a store."""
+    if not isinstance(store_id, int):
+        return None
+    return config_cache.get(
+        config_cache.BRANDING, store_id, lambda: get_store_for_owner_app(store_id)
+    )
+
+
+def unread_count(request) -> int:
+    """The owner's unread inbox messages, counted once per request (the shell's badge and the
+    home page's to-do list both show it)."""
+    if not request.owner:
+        return 0
+    if not hasattr(request, "_m4s_unread"):
+        request._m4s_unread = inbox.count_unread(owner=request.owner)
+    return request._m4s_unread
 
 
 def _context(request, **extra):
@@ -149,8 +174,11 @@ def logout(request):
 @owner_required
 def home(request):
     owner = request.owner
+    todos, replies = home_todos(owner, unread=unread_count(request))
     return render(
-        request, "web/app/home.html", _context(request, todos=owner_todos(owner), tab="home")
+        request,
+        "web/app/home.html",
+        _context(request, todos=todos, replies=replies, tab="home"),
     )
 
 

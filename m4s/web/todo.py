@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Count, Sum, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,20 @@ CARE_SCANNED = 30  # the owner's open reminders looked at, soonest first
 CARE_SHOWN = 4
 CARE_AHEAD_DAYS = 60  # insurance is reminded 60 days ahead
 CARE_GREETING_DAYS = 7
+# What the maintenance lines read of a car (service.selectors.maintenance_due included).
+MAINTENANCE_VEHICLE = (
+    "dealer_group",
+    "plate",
+    "brand",
+    "model",
+    "odometer_km",
+    "purchase_date",
+    "current_owner",
+)
+# What a care line reads of a reminder (its text comes from the kind, the payload and the rule).
+CARE_FIELDS = ("dealer_group", "kind", "payload", "status", "due_on", "vehicle", "action_url")
+# The store columns a to-do line shows (its title, local time): `.only()` keeps the rest unread.
+STORE_TITLE = ("store__name", "store__app_title", "store__timezone")
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,7 @@ def _loyalty(owner, now) -> list[Todo]:
         Voucher.objects.for_owner(owner)
         .filter(status=VoucherStatus.ISSUED, expires_at__gt=now)
         .select_related("reward")
+        .only("reward__name", "reward__name_i18n")
         .order_by("expires_at")
         .first()
     )
@@ -167,13 +182,22 @@ def _loyalty(owner, now) -> list[Todo]:
     ]
 
 
-def _conversations(owner) -> list[Todo]:
+def _conversations(owner) -> tuple[list[Todo], int]:
     """Unread replies in the owner's conversations (one line each, at most three) and an open
-    call-back request (two queries)."""
+    call-back request (two queries); also the unread replies over all conversations (the
+    "Talk to us" tile's badge), summed in the first query."""
     from m4s.conversations import selectors as conversations
 
     todos = []
-    for c in conversations.owner_conversations(owner).filter(owner_unread__gt=0)[:3]:
+    unread = list(
+        conversations.conversations_for_owner(owner)
+        .filter(owner_unread__gt=0)
+        .select_related("store", "assignee")
+        .only(*STORE_TITLE, "owner_unread", "assignee")
+        .annotate(replies=Window(Sum("owner_unread")))
+        .order_by("-last_message_at", "-id")[:3]
+    )
+    for c in unread:
         who = str(c.assignee) if c.assignee_id else c.store.display_title
         todos.append(
             Todo(
@@ -190,6 +214,7 @@ def _conversations(owner) -> list[Todo]:
     callback = (
         conversations.owner_callback_requests(owner)
         .filter(status="open")
+        .only(*STORE_TITLE, "window_start", "window_end", "conversation_id")
         .order_by("window_start")
         .first()
     )
@@ -211,20 +236,30 @@ def _conversations(owner) -> list[Todo]:
                 else reverse("app-callback"),
             )
         )
-    return todos
+    return todos, (unread[0].replies if unread else 0)
 
 
 def _care(owner, todos: list[Todo]) -> list[Todo]:
     """Reminders of the care scan that are due (not snoozed, not closed): each with its one-tap
     link (a booking form filled in, else the reminder's page). A car that already has a
     maintenance entry above gets no second one. Two queries (the reminders and their rules)."""
-    from m4s.care.choices import Kind, Status
-    from m4s.care.selectors import owner_reminders
+    from m4s.care.choices import OPEN_STATUSES, Kind, Status
+    from m4s.care.models import Reminder
+    from m4s.care.selectors import with_texts
 
     today = timezone.localdate()
     taken = {t.key for t in todos}
     out = []
-    for r in owner_reminders(owner, limit=CARE_SCANNED):
+    # care.selectors.owner_reminders without the car and customer rows a line does not show
+    reminders = with_texts(
+        list(
+            Reminder.objects.for_owner(owner)
+            .filter(status__in=OPEN_STATUSES)
+            .only(*CARE_FIELDS)
+            .order_by("due_on", "id")[:CARE_SCANNED]
+        )
+    )
+    for r in reminders:
         if r.status == Status.SNOOZED or (r.due_on - today).days > CARE_AHEAD_DAYS:
             continue
         if r.kind == Kind.MAINTENANCE and f"maintenance:{r.vehicle_id}" in taken:
@@ -241,16 +276,27 @@ def _care(owner, todos: list[Todo]) -> list[Todo]:
 
 
 def owner_todos(owner) -> list[Todo]:
+    return home_todos(owner)[0]
+
+
+def home_todos(owner, *, unread: int | None = None) -> tuple[list[Todo], int]:
+    """The to-do list and the unread replies over all the owner's conversations (the home
+    page's "Talk to us" badge). `unread`: the inbox's unread count when the caller has it."""
     now = timezone.now()
     todos = _approvals(owner)
-    todos += _conversations(owner)
+    conversation_todos, replies = _conversations(owner)
+    todos += conversation_todos
     upcoming = list(
         service.appointments_of_owner(owner)
         .filter(status=AppointmentStatus.BOOKED, starts_at__gte=now - dt.timedelta(hours=3))
+        .select_related(None)
+        .select_related("store")
+        .only(*STORE_TITLE, "starts_at", "vehicle")
         .order_by("starts_at")[:10]
     )
     todos += _visits_soon(upcoming, now)
-    unread = inbox.count_unread(owner=owner)
+    if unread is None:
+        unread = inbox.count_unread(owner=owner)
     if unread:
         todos.append(
             Todo(
@@ -259,7 +305,12 @@ def owner_todos(owner) -> list[Todo]:
                 reverse("app-inbox"),
             )
         )
-    cars = list(vehicles_of_owner(owner))
+    cars = list(
+        vehicles_of_owner(owner)
+        .select_related(None)
+        .select_related("current_owner")
+        .only(*MAINTENANCE_VEHICLE, "current_owner__owner")
+    )
     if not cars:
         todos.append(
             Todo(
@@ -275,7 +326,13 @@ def owner_todos(owner) -> list[Todo]:
             .values_list("vehicle_id", flat=True)
         )
         todos += _maintenance(owner, cars, in_workshop | {a.vehicle_id for a in upcoming})
-    survey = service.open_surveys_of_owner(owner).first()
+    survey = (
+        service.open_surveys_of_owner(owner)
+        .select_related(None)
+        .select_related("store")
+        .only(*STORE_TITLE)
+        .first()
+    )
     if survey is not None:
         todos.append(
             Todo(
@@ -297,4 +354,4 @@ def owner_todos(owner) -> list[Todo]:
                 reverse("app-profile"),
             )
         )
-    return todos
+    return todos, replies

@@ -73,12 +73,17 @@ def member_page(view):
         if customer is None:
             return _page(request, "loyalty/app/join.html")
         try:
-            member = services.get_or_create_member(customer)
+            member = selectors.membership(customer)
             return view(request, member, *args, **kwargs)
         except DomainError as exc:
             return _error(request, exc)
 
     return wrapper
+
+
+def _programme(group_id: int):
+    config = selectors.programme_config(group_id)
+    return config.programme if config else None
 
 
 def _signed(entries) -> list:
@@ -111,8 +116,8 @@ def _svg(data: str, *, scale: int = 8) -> HttpResponse:
 @member_page
 @require_GET
 def home(request, member: Member):
-    s = selectors.summary(member)
-    rewards = selectors.rewards_for(member)
+    s = selectors.summary(member, fresh=True)
+    rewards = selectors.rewards_for(member, fresh=True)
     vouchers = list(selectors.vouchers_of(member).filter(status=VoucherStatus.ISSUED)[:50])
     now = timezone.now()
     ready = sum(1 for v in vouchers if v.expires_at > now)
@@ -128,7 +133,7 @@ def home(request, member: Member):
         "loyalty/app/home.html",
         s=s,
         member=s.member,
-        programme=services.programme_of(member.dealer_group_id),
+        programme=_programme(member.dealer_group_id),
         pending=list(selectors.pending_lots(member)[:10]),
         entries=_signed(selectors.ledger_of(member, limit=RECENT)),
         affordable=sum(1 for _r, why in rewards if not why),

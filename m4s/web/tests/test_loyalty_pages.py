@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from m4s.core.tests.factories import PASSWORD, OwnerFactory
@@ -224,8 +224,10 @@ def test_desk_refuses_unknown_and_expired_codes(club):
 
 
 def test_missions_page_shows_progress_badges_and_the_leaderboard_opt_in(club):
-    for i in range(3):
-        services.record_event(club.customer, "appointment_kept", source=f"appt:{i}")
+    # mission progress follows an earn on commit (in a batch): run what each earn leaves behind
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for i in range(3):
+            services.record_event(club.customer, "appointment_kept", source=f"appt:{i}")
     client = owner_client(club.owner)
     page = text(client.get("/app/loyalty/missions/"))
     assert 'data-testid="mission-done"' in page and "Punctual" in page  # 3 on time: the badge
