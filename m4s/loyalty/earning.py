@@ -27,15 +27,13 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q, Subquery, Sum
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from m4s.core.dates import add_months
 from m4s.core.i18n import name_of
 
 from . import ledger
-from .models import Campaign, EarningRule, LedgerEntry, Member, MemberEvent, Mission, Programme
+from .models import EarningRule, LedgerEntry, Member, MemberEvent, Programme
 
 logger = logging.getLogger("m4s.loyalty")
 
@@ -97,19 +95,10 @@ def invalidate(group_id: int) -> None:
             _cache.pop(k, None)
 
 
-@receiver(post_save, sender=Programme)
-@receiver(post_delete, sender=Programme)
-@receiver(post_save, sender=EarningRule)
-@receiver(post_delete, sender=EarningRule)
-@receiver(post_save, sender=Campaign)
-@receiver(post_delete, sender=Campaign)
-@receiver(post_save, sender=Mission)
-@receiver(post_delete, sender=Mission)
-def _programme_changed(sender, instance, raw=False, **kwargs) -> None:
-    if raw:  # loading fixtures
-        return
+def programme_changed(instance: Any) -> None:
+    """Called by the rules models' save() and delete() (models.RulesVersioned)."""
     invalidate(instance.dealer_group_id)
-    if sender is Programme and kwargs.get("signal") is post_save:
+    if isinstance(instance, Programme) and instance.pk is not None:
         # a later save() of this instance must not write an older version back
         instance.rules_version = (
             Programme.objects.for_group(instance.dealer_group_id)
@@ -256,6 +245,10 @@ def follow_up_batch(size: int = FOLLOW_UP_BATCH) -> int:
             .filter(pk__in={e.member_id for e in events})
         }
         for event in events:  # oldest first: a member's tier moves in event order
-            follow_up_event(members[event.member_id], event)
+            try:
+                with transaction.atomic():  # one event that fails holds back no other
+                    follow_up_event(members[event.member_id], event)
+            except Exception:  # its points are in the ledger; only the follow-up is given up
+                logger.exception("loyalty: the follow-up of event %s failed", event.pk)
         MemberEvent.objects.unscoped().filter(pk__in=[e.pk for e in events]).update(follow_up=False)
     return len(events)

@@ -16,7 +16,29 @@ from .choices import CouponKind, EntryKind, Event, Measure, RewardKind, VoucherS
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
-class Programme(TenantModel):
+class RulesVersioned(models.Model):
+    """Saving or deleting one of these changes what an earn computes: the programme's rules
+    version is bumped (every process's cached rules are re-read at its next earn). Bulk
+    `update()`s bypass this and must call `earning.invalidate(group_id)` themselves."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from .earning import programme_changed
+
+        programme_changed(self)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        from .earning import programme_changed
+
+        programme_changed(self)
+        return result
+
+
+class Programme(RulesVersioned, TenantModel):
     """One programme per dealer group."""
 
     name = models.CharField(_("name"), max_length=80)
@@ -133,7 +155,7 @@ class Member(TenantModel):
         return self.code
 
 
-class Campaign(TenantModel):
+class Campaign(RulesVersioned, TenantModel):
     """A points budget that earning rules draw from; it cannot be overspent."""
 
     name = models.CharField(_("name"), max_length=80)
@@ -155,7 +177,7 @@ class Campaign(TenantModel):
         return self.name
 
 
-class EarningRule(Translatable, TenantModel):
+class EarningRule(RulesVersioned, Translatable, TenantModel):
     event = models.CharField(_("when"), max_length=20, choices=Event.choices)
     name = models.CharField(_("name"), max_length=80)
     name_i18n = TranslationsField(_("name, translated"), max_length=80)
@@ -373,7 +395,7 @@ class Badge(Translatable, TenantModel):
         return self.name
 
 
-class Mission(Translatable, TenantModel):
+class Mission(RulesVersioned, Translatable, TenantModel):
     """A rule over a sliding time window of the member's events: count, sum, or distinct count
     (e.g. refuel at 5 different partner stations within 60 days)."""
 

@@ -98,15 +98,18 @@ def test_a_batch_that_fails_half_way_is_applied_once_by_the_retry(club, monkeypa
     real = services.follow_up_event
     calls = {"n": 0}
 
+    class WorkerLost(BaseException):  # the process dies: not an error the batch can catch
+        pass
+
     def flaky(member, ev):
         calls["n"] += 1
         result = real(member, ev)
         if calls["n"] == 5:  # after four events' effects and the fifth's: the worker dies
-            raise RuntimeError("worker lost")
+            raise WorkerLost()
         return result
 
     monkeypatch.setattr(services, "follow_up_event", flaky)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(WorkerLost):
         earning.follow_up_pending()
     # Everything of the failed batch rolled back with it, markers included.
     failed = _state(w)
@@ -116,6 +119,25 @@ def test_a_batch_that_fails_half_way_is_applied_once_by_the_retry(club, monkeypa
     after = _state(w)
     assert (after["marked"], after["earned_messages"], after["completions"]) == (0, 5, 1)
     assert after["mission_points"] == 1
+
+
+def test_an_event_whose_follow_up_always_fails_holds_back_no_other(club, monkeypatch):
+    w = club
+    _five_partners(w)
+    real = services.follow_up_event
+    first = MemberEvent.objects.unscoped().filter(follow_up=True).order_by("id").first()
+
+    def broken_for_one(member, ev):
+        if ev.pk == first.pk:
+            raise ValueError("bad data in this one event")
+        return real(member, ev)
+
+    monkeypatch.setattr(services, "follow_up_event", broken_for_one)
+    assert earning.follow_up_pending() == 5
+    after = _state(w)
+    # the other four got their message; the broken one is given up (its points stay), no loop
+    assert (after["marked"], after["earned_messages"]) == (0, 4)
+    assert earning.follow_up_pending() == 0
 
 
 def test_the_tier_follows_the_qualifying_points(club):
