@@ -2,6 +2,7 @@
 period of ownership erased; raw telemetry retention (m4s/privacy/registry.py)."""
 
 import datetime as dt
+import zoneinfo
 
 from django.db.models import Count, Max, Min
 from django.utils import timezone
@@ -41,9 +42,26 @@ def _periods(owner) -> list[tuple[int, int, dt.datetime, dt.datetime, bool]]:
     ]
 
 
+def _car_zone(vehicle_id: int) -> dt.tzinfo:
+    """The time zone a car's daily odometer is dated in (its owner's store's, as the writer)."""
+    from m4s.vehicles.models import Vehicle
+
+    name = (
+        Vehicle.objects.unscoped()
+        .filter(pk=vehicle_id)
+        .values_list("current_owner__store__timezone", flat=True)
+        .first()
+    )
+    try:
+        return zoneinfo.ZoneInfo(name) if name else timezone.get_current_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
 def export_owner(owner) -> dict:
     summary, alarms, daily = [], [], []
     for group, vehicle, start, end, _current in _periods(owner):
+        zone = _car_zone(vehicle)
         stats = (
             Telemetry.objects.for_group(group)
             .filter(vehicle_id=vehicle, ts__gte=start, ts__lte=end)
@@ -63,7 +81,11 @@ def export_owner(owner) -> dict:
         )
         daily += rows(
             DailyOdometer.objects.for_group(group)
-            .filter(vehicle_id=vehicle, date__gte=start.date(), date__lte=end.date())
+            .filter(
+                vehicle_id=vehicle,
+                date__gte=start.astimezone(zone).date(),
+                date__lte=end.astimezone(zone).date(),
+            )
             .order_by("date"),
             ["vehicle_id", "date", "odometer_km"],
         )
