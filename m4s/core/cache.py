@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 
 T = TypeVar("T")
 TTL = 60  # seconds: the most a missed invalidation can cost
@@ -68,3 +68,22 @@ def changed(*scopes: str) -> None:
 
     bump()
     transaction.on_commit(bump)
+
+
+class InvalidatesConfig(models.Model):
+    """A model whose rows are part of cached configuration: saving or deleting one says so
+    (`changed(*config_scopes)`). Bulk `update()`s bypass it and call `changed` themselves."""
+
+    config_scopes: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        changed(*self.config_scopes)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        changed(*self.config_scopes)
+        return result

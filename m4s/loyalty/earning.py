@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Subquery, Sum
 from django.utils import timezone
 
+from m4s.core import cache as config_cache
 from m4s.core.dates import add_months
 from m4s.core.i18n import name_of
 
@@ -90,6 +91,7 @@ def invalidate(group_id: int) -> None:
     """The programme of `group_id` changed: bump its version (every process re-reads at its next
     earn) and drop this process's copies now."""
     Programme.objects.for_group(group_id).update(rules_version=F("rules_version") + 1)
+    config_cache.changed(config_cache.LOYALTY)  # the programme and tiers the pages cache
     with _cache_lock:
         for k in [k for k in _cache if k[0] == group_id]:
             _cache.pop(k, None)

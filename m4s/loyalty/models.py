@@ -74,7 +74,7 @@ class Programme(RulesVersioned, TenantModel):
         return self.name
 
 
-class Tier(Translatable, TenantModel):
+class Tier(RulesVersioned, Translatable, TenantModel):
     name = models.CharField(_("name"), max_length=40)
     name_i18n = TranslationsField(_("name, translated"), max_length=40)
     threshold = models.PositiveIntegerField(_("qualifying points in 12 months"))

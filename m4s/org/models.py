@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from m4s.core.cache import BRANDING, InvalidatesConfig
 from m4s.core.tenancy import TenantModel
 from m4s.core.uploads import PUBLIC, ProtectedImageField
 
@@ -98,8 +99,10 @@ class DealerGroup(models.Model):
         return self.name
 
 
-class Store(TenantModel):
+class Store(InvalidatesConfig, TenantModel):
     """A 4S store: sales, spare parts, service, survey."""
+
+    config_scopes = (BRANDING,)  # the owner app's shell caches a store's branding
 
     name = models.CharField(_("name"), max_length=120)
     code = models.SlugField(_("code"), max_length=40)
@@ -235,8 +238,10 @@ class StatutoryDay(models.Model):
         return f"{self.date} {self.get_holiday_display()} ({self.get_kind_display()})"
 
 
-class EmergencyNumber(TenantModel):
+class EmergencyNumber(InvalidatesConfig, TenantModel):
     """A number on the owner app's SOS page (rescue, insurance, store hotline, public services)."""
+
+    config_scopes = (BRANDING,)
 
     store = models.ForeignKey(
         Store, on_delete=models.CASCADE, related_name="emergency_numbers", verbose_name=_("store")
@@ -263,7 +268,8 @@ class EmergencyNumber(TenantModel):
         return "tel:" + "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
 
 
-class SplashPicture(TenantModel):
+class SplashPicture(InvalidatesConfig, TenantModel):
+    config_scopes = (BRANDING,)
     store = models.ForeignKey(
         Store, on_delete=models.CASCADE, related_name="splash_pictures", verbose_name=_("store")
     )
