@@ -449,6 +449,10 @@ def _copy_phase(w, first_seq: int, t0: dt.datetime, n: int, now, *, chunk: int =
                         None,  # fix_valid, alarm_word, status_word
                         None,
                         None,
+                        None,  # pack_v, pack_a, charge_state, alarm_level
+                        None,
+                        None,
+                        None,
                     )
                 )
             batches.append(rows)

@@ -163,6 +163,8 @@ REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
 MQTT_URL = env_url("MQTT_URL", {"mqtt", "mqtts", "tcp", "ssl"})
 # `m4s up` also runs `m4s jt808 --port JT808_PORT` when this is set (0: no JT/T 808 listener)
 JT808_PORT = env_int("JT808_PORT", 0)
+# and `m4s gb32960 --port GB32960_PORT` (GB/T 32960, new-energy vehicles) when this is set
+GB32960_PORT = env_int("GB32960_PORT", 0)
 
 # --- the web server (`m4s serve`) and its database connections --------------------------
 # Worker processes and threads per process; each thread holds at most one database connection,

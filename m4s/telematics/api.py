@@ -268,7 +268,7 @@ class DeviceIn(Schema):
     }
 
     device_id: str = Field(..., min_length=1, max_length=40, pattern=r"^\s*[^/+#\s][^/+#]*$")
-    protocol: Literal["http", "mqtt", "jt808"]
+    protocol: Literal["http", "mqtt", "jt808", "gb32960"]
     vehicle_id: DbId | None = None
     terminal_phone: str = Field("", max_length=20)
 

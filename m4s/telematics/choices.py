@@ -7,6 +7,7 @@ class Protocol(models.TextChoices):
     HTTP = "http", _("HTTP")
     MQTT = "mqtt", _("MQTT")
     JT808 = "jt808", _("JT/T 808")
+    GB32960 = "gb32960", _("GB/T 32960")
 
 
 class OdometerSource(models.TextChoices):
@@ -55,6 +56,8 @@ class Alarm(models.TextChoices):
     OFF_ROUTE = "off_route", _("Route deviation")
     VSS_FAULT = "vss_fault", _("Speed sensor (VSS) fault")
     FUEL = "fuel", _("Abnormal fuel level")
+    # GB/T 32960: an alarm of the highest level (3) of a new-energy vehicle's battery or drive
+    BATTERY = "battery", _("High-voltage battery or drive fault")
 
 
 RESCUE_ALARMS = {"crash", "rollover"}
@@ -62,6 +65,20 @@ THEFT_ALARMS = {"theft", "movement", "tow", "ignition", "door"}
 # Other alarms the owner is told about; the rest (driving behaviour of fleets, equipment faults
 # of the terminal) are recorded and shown on the car's health record without a message.
 OWNER_NOTICE_ALARMS = {"low_battery", "power_cut", "tyre_warn", "fuel", "gnss_cut"}
+# told to the owner by the EV battery-alarm reminder (ev.py), through the contact policy
+EV_ALARMS = {"battery"}
+
+
+class ChargeState(models.IntegerChoices):
+    """GB/T 32960.3-2016 table 7: the charging state of a new-energy vehicle."""
+
+    PARKED = 1, _("Charging (parked)")
+    DRIVING = 2, _("Charging while driving")
+    NOT_CHARGING = 3, _("Not charging")
+    COMPLETE = 4, _("Charging complete")
+
+
+CHARGING_STATES = frozenset({1, 2})
 
 
 class CaseStatus(models.TextChoices):

@@ -1,5 +1,5 @@
-"""The one internal message model every ingest path produces (HTTP, MQTT, JT/T 808), and its
-validation. SI units: km, km/h, degrees, volts, per cent; `ts` is UTC."""
+"""The one internal message model every ingest path produces (HTTP, MQTT, JT/T 808, GB/T 32960),
+and its validation. SI units: km, km/h, degrees, volts, amperes, per cent; `ts` is UTC."""
 
 import datetime as dt
 import math
@@ -41,6 +41,12 @@ class Message:
     fix_valid: bool | None = None
     alarm_word: int | None = None  # JT/T 808: the raw 32-bit alarm and status words
     status_word: int | None = None
+    # new-energy vehicles (GB/T 32960): traction pack voltage and current (negative: charging),
+    # charging state (choices.ChargeState, 1-4) and the highest alarm level (0-3)
+    pack_v: float | None = None
+    pack_a: float | None = None
+    charge_state: int | None = None
+    alarm_level: int | None = None
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -131,6 +137,13 @@ def parse(raw, *, now: dt.datetime) -> Message:
         ):
             raise Invalid("bad_field", f"{name} must be a 32-bit unsigned integer")
         words[name] = value
+    for name, high in (("charge_state", 4), ("alarm_level", 3)):
+        value = raw.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high
+        ):
+            raise Invalid("bad_field", f"{name} must be an integer 0..{high}")
+        words[name] = value
     return Message(
         device_id=device_id,
         seq=seq,
@@ -145,6 +158,8 @@ def parse(raw, *, now: dt.datetime) -> Message:
         fuel_pct=_num(raw, "fuel_pct", 0, 100),
         soc_pct=_num(raw, "soc_pct", 0, 100),
         battery_v=_num(raw, "battery_v", 0, 60),
+        pack_v=_num(raw, "pack_v", 0, 2000),
+        pack_a=_num(raw, "pack_a", -1000, 1000),
         dtcs=[c.strip().upper() for c in dtcs],
         alarm=alarm,
         fix_valid=fix_valid,

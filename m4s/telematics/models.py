@@ -4,13 +4,14 @@ odometer kept for ever, dead letters, alarms, rescue cases, geofences and mileag
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from m4s.core.tenancy import TenantModel
 
-from .choices import Alarm, CaseStatus, OdometerSource, Protocol
+from .choices import Alarm, CaseStatus, ChargeState, OdometerSource, Protocol
 
 
 def new_device_key() -> str:
@@ -30,12 +31,15 @@ class Device(TenantModel):
 
     device_id = models.CharField(_("device id"), max_length=40)
     key = models.CharField(max_length=40, unique=True, default=new_device_key, editable=False)
-    protocol = models.CharField(_("protocol"), max_length=6, choices=Protocol.choices)
+    protocol = models.CharField(_("protocol"), max_length=8, choices=Protocol.choices)
     secret_hash = models.CharField(
         max_length=64, blank=True, editable=False
     )  # HTTP/MQTT token (SHA-256)
     terminal_phone = models.CharField(
-        _("terminal phone number"), max_length=20, blank=True, help_text=_("JT/T 808 terminals.")
+        _("terminal phone number"),
+        max_length=20,
+        blank=True,
+        help_text=_("JT/T 808 terminals; for GB/T 32960, the SIM's ICCID (optional)."),
     )
     auth_code = models.CharField(
         max_length=32, blank=True, editable=False
@@ -93,6 +97,12 @@ class Telemetry(TenantModel):
     fix_valid = models.BooleanField(null=True)
     alarm_word = models.BigIntegerField(null=True)  # JT/T 808 raw 32-bit alarm flags
     status_word = models.BigIntegerField(null=True)  # JT/T 808 raw 32-bit status flags
+    # new-energy vehicles (GB/T 32960): the traction battery pack, the charging state and the
+    # highest alarm level (0-3); alarm_word then holds the standard's general alarm flags
+    pack_v = models.FloatField(null=True)
+    pack_a = models.FloatField(null=True)  # negative: charging
+    charge_state = models.PositiveSmallIntegerField(null=True, choices=ChargeState.choices)
+    alarm_level = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         constraints = [
@@ -121,6 +131,10 @@ class VehicleState(TenantModel):
     fuel_pct = models.FloatField(null=True)
     soc_pct = models.FloatField(null=True)
     battery_v = models.FloatField(null=True)
+    pack_v = models.FloatField(null=True)
+    pack_a = models.FloatField(null=True)
+    charge_state = models.PositiveSmallIntegerField(null=True, choices=ChargeState.choices)
+    alarm_level = models.PositiveSmallIntegerField(null=True)
     dtcs = models.JSONField(default=list)
     alarm = models.CharField(max_length=12, default=Alarm.NONE)
     alarm_at = models.DateTimeField(null=True)
@@ -159,7 +173,7 @@ class DeadLetter(models.Model):
     )
     device_id = models.CharField(max_length=40, blank=True)
     received_at = models.DateTimeField()
-    via = models.CharField(max_length=6)
+    via = models.CharField(max_length=8)
     reason = models.CharField(max_length=40)
     detail = models.CharField(max_length=300, blank=True)
     payload = models.JSONField()
@@ -287,3 +301,42 @@ class MaintenanceReminder(TenantModel):
                 fields=["vehicle", "item", "cycle"], name="maintenance_reminder_once"
             )
         ]
+
+
+class ChargingSession(TenantModel):
+    """One charge of a new-energy vehicle, cut from its consecutive charging-state reports
+    (ev.py, set-based and idempotent: recut from telemetry, keyed on the car and its start)."""
+
+    owner_lookup = "vehicle__current_owner__owner"
+
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", on_delete=models.CASCADE, related_name="charging_sessions"
+    )
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)  # null: still charging
+    last_report_at = models.DateTimeField()
+    start_soc = models.FloatField(_("charge at start (%)"), null=True)
+    end_soc = models.FloatField(_("charge at end (%)"), null=True)
+    kwh = models.FloatField(_("energy (kWh)"), null=True)  # from pack voltage x current
+    lat = models.FloatField(null=True)
+    lon = models.FloatField(null=True)
+    while_driving = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle", "started_at"], name="charging_session_once")
+        ]
+
+
+class EvSettings(TenantModel):
+    """A dealer group's new-energy settings; no row: the defaults."""
+
+    low_charge_pct = models.PositiveSmallIntegerField(
+        _("low-charge reminder below (%)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(80)],
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dealer_group"], name="ev_settings_once")]

@@ -196,6 +196,13 @@ def _parse_fast(raw, now: dt.datetime) -> msg.Message | None:
     fix_valid = get("fix_valid")
     if fix_valid is not None and type(fix_valid) is not bool:
         return None
+    if (
+        get("pack_v") is not None
+        or get("pack_a") is not None
+        or get("charge_state") is not None
+        or get("alarm_level") is not None
+    ):
+        return None  # a new-energy report (GB/T 32960): messages.parse checks those fields
     alarm_word, status_word = get("alarm_word"), get("status_word")
     for word in (alarm_word, status_word):
         if word is not None and (type(word) is not int or not 0 <= word < _WORD):
@@ -572,6 +579,10 @@ def _orm_rows(device: Device, fresh: list, notes: dict, now) -> list[Telemetry]:
             fix_valid=m.fix_valid,
             alarm_word=m.alarm_word,
             status_word=m.status_word,
+            pack_v=m.pack_v,
+            pack_a=m.pack_a,
+            charge_state=m.charge_state,
+            alarm_level=m.alarm_level,
         )
         for m in fresh
     ]
@@ -637,6 +648,10 @@ _STATE_FIELDS = (
     "fuel_pct",
     "soc_pct",
     "battery_v",
+    "pack_v",
+    "pack_a",
+    "charge_state",
+    "alarm_level",
 )
 
 

@@ -25,7 +25,7 @@ def is_postgres() -> bool:
 _COLUMNS = (
     "dealer_group_id, device_id, vehicle_id, seq, ts, received_at, lat, lon, speed_kmh, heading, "
     "odometer_km, odometer_source, odometer_note, ignition, fuel_pct, soc_pct, battery_v, dtcs, "
-    "alarm, fix_valid, alarm_word, status_word"
+    "alarm, fix_valid, alarm_word, status_word, pack_v, pack_a, charge_state, alarm_level"
 )
 _COPY = f"COPY {Telemetry._meta.db_table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 _COPY_TYPES = (  # binary COPY: no text formatting of floats and times on either side
@@ -33,6 +33,7 @@ _COPY_TYPES = (  # binary COPY: no text formatting of floats and times on either
     *("float8", "float8", "float8", "int2", "float8", "text", "text", "bool"),
     *("float8", "float8", "float8", "bytea", "text"),  # dtcs: jsonb's binary form, made here
     *("bool", "int8", "int8"),
+    *("float8", "float8", "int2", "int2"),
 )
 _JSONB_EMPTY_LIST = b"\x01[]"  # jsonb binary format: version 1, then the JSON text
 
@@ -47,7 +48,8 @@ _INSERT_IGNORE = (
     "%s::timestamptz[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], "
     "%s::smallint[], %s::float8[], %s::text[], %s::text[], %s::boolean[], %s::float8[], "
     "%s::float8[], %s::float8[], %s::jsonb[], %s::text[], %s::boolean[], %s::bigint[], "
-    "%s::bigint[]) ON CONFLICT DO NOTHING"
+    "%s::bigint[], %s::float8[], %s::float8[], %s::smallint[], %s::smallint[]) "
+    "ON CONFLICT DO NOTHING"
 )
 
 
@@ -134,6 +136,10 @@ def _rows_pg(device: Device, fresh: list, notes: dict, now, *, loose: bool) -> l
             m.fix_valid,
             m.alarm_word,
             m.status_word,
+            m.pack_v,
+            m.pack_a,
+            m.charge_state,
+            m.alarm_level,
         )
         for m in fresh
     ]
@@ -168,6 +174,10 @@ def _loose_row(g, device_pk, vehicle_id, m: msg.Message, notes: dict, now) -> tu
         _as(bool, m.fix_valid),
         _as(int, m.alarm_word),
         _as(int, m.status_word),
+        _as(float, m.pack_v),
+        _as(float, m.pack_a),
+        _as(int, m.charge_state),
+        _as(int, m.alarm_level),
     )
 
 
@@ -304,6 +314,10 @@ _STATE_MOVED = (
     "fuel_pct",
     "soc_pct",
     "battery_v",
+    "pack_v",
+    "pack_a",
+    "charge_state",
+    "alarm_level",
     "dtcs",
     "odometer_km",
     "odometer_ts",
@@ -312,7 +326,8 @@ _STATE_MOVED = (
 )
 _STATE_TYPES = (
     *("bigint", "timestamptz", "float8", "float8", "float8", "smallint", "boolean"),
-    *("timestamptz", "float8", "float8", "float8", "jsonb", "float8", "timestamptz"),
+    *("timestamptz", "float8", "float8", "float8", "float8", "float8", "smallint", "smallint"),
+    *("jsonb", "float8", "timestamptz"),
     *("text", "timestamptz"),
 )
 _COERCE = {"float8": float, "smallint": int, "boolean": bool, "text": str}

@@ -1,10 +1,10 @@
 """`m4s up`: every M4S process on one machine, for a small dealer group.
 
 Migrates, then starts and watches: `web` (`m4s serve`), `worker` (`m4s worker --no-scheduler`),
-`scheduler` (`m4s scheduler`), `ingest-mqtt` when MQTT_URL is set and `jt808` when JT808_PORT
-is set. A child that exits is started again (after 1 s, doubling up to 30 s while it keeps
-failing within a minute); Ctrl-C or SIGTERM stops them all (SIGTERM, then SIGKILL after 20 s).
-All children share one PROMETHEUS_MULTIPROC_DIR so /metrics adds them up."""
+`scheduler` (`m4s scheduler`), `ingest-mqtt` when MQTT_URL is set, `jt808` when JT808_PORT
+is set and `gb32960` when GB32960_PORT is. A child that exits is started again (after 1 s,
+doubling up to 30 s while it keeps failing within a minute); Ctrl-C or SIGTERM stops them all
+(SIGTERM, then SIGKILL after 20 s). All children share one PROMETHEUS_MULTIPROC_DIR so /metrics adds them up."""
 
 import os
 import shutil
@@ -32,6 +32,8 @@ def process_table(bind: str | None = None) -> dict[str, list[str]]:
         table["ingest-mqtt"] = [*m4s, "ingest-mqtt"]
     if settings.JT808_PORT:
         table["jt808"] = [*m4s, "jt808", "--port", str(settings.JT808_PORT)]
+    if settings.GB32960_PORT:
+        table["gb32960"] = [*m4s, "gb32960", "--port", str(settings.GB32960_PORT)]
     if settings.TASK_BACKEND == "immediate":
         del table["worker"]  # tasks run inside the web process
     return table
