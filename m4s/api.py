@@ -46,6 +46,8 @@ from m4s.staff.api import router as staff_router
 from m4s.telematics.api import ingest_router
 from m4s.telematics.api import owner_router as my_car_health_router
 from m4s.telematics.api import staff_router as telematics_staff_router
+from m4s.telematics.rescue_api import owner_router as my_rescue_router
+from m4s.telematics.rescue_api import staff_router as rescue_staff_router
 
 api = M4SNinjaAPI(
     title="M4S API",
@@ -73,6 +75,8 @@ api.add_router("/partner", partner_router)
 api.add_router("/telematics", ingest_router)
 api.add_router("/me", my_car_health_router)
 api.add_router("/staff", telematics_staff_router)
+api.add_router("/me", my_rescue_router)
+api.add_router("/staff", rescue_staff_router)
 api.add_router("/me", my_privacy_router)
 api.add_router("/me", my_complaints_router)
 api.add_router("/staff", complaints_staff_router)

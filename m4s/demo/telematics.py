@@ -50,6 +50,12 @@ def build_telematics_demo(owners, *, extra_cars: int = 20) -> None:
     run_scan(["maintenance"])  # the mileage chain's reminders, through the contact policy
     if cars:
         _moments(cars[0])
+    from .rescue import build_directory, build_rescue_demo
+
+    for group_id in sorted(group_ids):
+        build_directory(group_id)  # tow partners and insurers of each demo group
+    if cars:
+        build_rescue_demo(cars[0])  # a past SOS case with tow and insurer steps
 
 
 def _moments(vehicle_id: int) -> None:

@@ -478,6 +478,20 @@ def add_line(
 
 
 @transaction.atomic
+def set_lines_payer(actor, ro: RepairOrder, payer: str) -> int:
+    """Who pays the lines of an open repair order (e.g. insurance for the repair of a rescue
+    case): every line, those added later keep their own. Settled orders are refused."""
+    check_perm(actor, Perm.WORK_REPAIR_ORDERS)
+    if payer not in Payer.values:
+        raise DomainError("invalid_payer", _("Unknown payer."))
+    ro = _lock_ro(ro)
+    _require_status(ro, *selectors.OPEN_RO)
+    return (
+        RepairLine.objects.for_group(ro.dealer_group_id).filter(repair_order=ro).update(payer=payer)
+    )
+
+
+@transaction.atomic
 def decide_line(
     ro: RepairOrder, line_id: int, approve: bool, *, owner=None, actor=None, reason: str = ""
 ) -> RepairLine:

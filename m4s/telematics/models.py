@@ -10,8 +10,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from m4s.core.tenancy import TenantModel
+from m4s.core.uploads import ProtectedImageField
 
 from .choices import Alarm, CaseStatus, ChargeState, OdometerSource, Protocol
+from .rescue_choices import InsurerChannel, StepKind, TowStatus
 
 
 def new_device_key() -> str:
@@ -206,8 +208,10 @@ class AlarmEvent(TenantModel):
 
 
 class RescueCase(TenantModel):
-    """Opened at once by a crash or rollover; one case per event (an alarm within 30 minutes of
-    the case's newest one joins it)."""
+    """Opened at once by a crash, a rollover or the terminal's SOS button; one case
+    per event (an alarm within 30 minutes of the case's newest one joins it)."""
+
+    owner_lookup = "customer__owner"  # TenantQuerySet.for_owner
 
     vehicle = models.ForeignKey(
         "vehicles.Vehicle", on_delete=models.PROTECT, related_name="rescue_cases"
@@ -229,7 +233,25 @@ class RescueCase(TenantModel):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    tow_partner = models.CharField(max_length=80, blank=True)
+    tow_partner = models.CharField(max_length=80, blank=True)  # free text, before the directory
+    # the tow (m4s.telematics.rescue.dispatch_tow / update_tow)
+    tow = models.ForeignKey(
+        "telematics.TowPartner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    tow_status = models.CharField(max_length=12, choices=TowStatus.choices, blank=True)
+    tow_dispatched_at = models.DateTimeField(null=True, blank=True)
+    tow_eta_at = models.DateTimeField(null=True, blank=True)
+    destination = models.ForeignKey(
+        "org.Store", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # the owner's insurer and the first notice of loss (m4s.telematics.rescue.notify_insurer)
+    insurer = models.ForeignKey(
+        "telematics.Insurer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    insurer_asked_at = models.DateTimeField(null=True, blank=True)
+    insurer_notified_at = models.DateTimeField(null=True, blank=True)  # the report was sent
+    insurer_sending_at = models.DateTimeField(null=True, blank=True)  # claimed by one sender
+    insurer_reference = models.CharField(max_length=120, blank=True)
     repair_order = models.ForeignKey(
         "service.RepairOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -246,6 +268,97 @@ class RescueCase(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["store", "status"], name="rescue_store_status")]
+
+
+class RescueContact(TenantModel):
+    """A tow partner or an insurer of the group's rescue directory."""
+
+    name = models.CharField(_("name"), max_length=80)
+    phone = models.CharField(_("phone"), max_length=30)
+    service_area = models.CharField(
+        _("service area"), max_length=200, blank=True, help_text=_("Cities or districts served.")
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    api_url = models.URLField(_("API address"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class TowPartner(RescueContact):
+    class Meta(RescueContact.Meta):
+        verbose_name = _("tow partner")
+        verbose_name_plural = _("tow partners")
+
+
+class Insurer(RescueContact):
+    """The claims desk of an insurer: where a first notice of loss goes (by e-mail, or by its
+    API when one is set)."""
+
+    channel = models.CharField(
+        _("send reports by"),
+        max_length=6,
+        choices=InsurerChannel.choices,
+        default=InsurerChannel.EMAIL,
+    )
+
+    class Meta(RescueContact.Meta):
+        verbose_name = _("insurer (claims)")
+        verbose_name_plural = _("insurers (claims)")
+
+
+class RescueStep(TenantModel):
+    """The case's log, append-only: who, when, and what as a message code with its parameters
+    (translated when shown)."""
+
+    case = models.ForeignKey(RescueCase, on_delete=models.CASCADE, related_name="steps")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=StepKind.choices)
+    status = models.CharField(max_length=12, blank=True)  # the tow status it set, if any
+    code = models.CharField(max_length=200)  # an English msgid
+    params = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="rescue_step_case")]
+
+
+class RescuePhoto(TenantModel):
+    """A photo the owner adds to the case (for the insurer's report)."""
+
+    case = models.ForeignKey(RescueCase, on_delete=models.CASCADE, related_name="photos")
+    image = ProtectedImageField(
+        area="rescue-photos", access="m4s.telematics.rescue.can_see_rescue_photo"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class RescueRequest(models.Model):
+    """The stored answer of a staff member's rescue POST per Idempotency-Key
+    (m4s.core.idempotency): a retried notify-insurer or dispatch answers the same."""
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "key"], name="rescue_request_once")
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id}:{self.key}"
 
 
 class Geofence(TenantModel):

@@ -17,8 +17,12 @@ from .models import (
     DailyOdometer,
     Device,
     Geofence,
+    Insurer,
     MileageForecast,
     RescueCase,
+    RescuePhoto,
+    RescueStep,
+    TowPartner,
     VehicleState,
 )
 from .services import is_online, projected_items
@@ -106,7 +110,14 @@ def get_case(actor, case_id: int) -> RescueCase:
     from m4s.service.selectors import store_ids_for
 
     qs = RescueCase.objects.for_actor(actor).select_related(
-        "vehicle", "customer", "store", "acknowledged_by"
+        "vehicle",
+        "customer",
+        "store",
+        "acknowledged_by",
+        "tow",
+        "insurer",
+        "destination",
+        "repair_order",
     )
     ids = store_ids_for(actor)
     if ids is not None:
@@ -115,6 +126,65 @@ def get_case(actor, case_id: int) -> RescueCase:
     if case is None:
         raise NotFound(_("No such case."))
     return case
+
+
+def owner_case(owner, case_id: int) -> RescueCase:
+    """One of the owner's own rescue cases (another owner's is not found)."""
+    case = (
+        RescueCase.objects.for_owner(owner)
+        .select_related("vehicle", "store", "destination", "tow", "insurer", "repair_order")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound(_("No such case."))
+    return case
+
+
+def owner_cases(owner):
+    """The owner's rescue cases, open ones first, newest first."""
+    return (
+        RescueCase.objects.for_owner(owner)
+        .select_related("vehicle", "tow")
+        .order_by("closed_at", "-opened_at")
+    )
+
+
+def case_steps(case: RescueCase):
+    return (
+        RescueStep.objects.for_group(case.dealer_group_id)
+        .filter(case=case)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+
+def case_photos(case: RescueCase):
+    return RescuePhoto.objects.for_group(case.dealer_group_id).filter(case=case).order_by("pk")
+
+
+def tow_partners_for(actor, *, active_only: bool = False):
+    qs = TowPartner.objects.for_actor(actor).order_by("name", "id")
+    return qs.filter(active=True) if active_only else qs
+
+
+def insurers_for(actor, *, active_only: bool = False):
+    qs = Insurer.objects.for_actor(actor).order_by("name", "id")
+    return qs.filter(active=True) if active_only else qs
+
+
+def get_tow_partner(actor, pk: int) -> TowPartner:
+    found = TowPartner.objects.for_actor(actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("No such tow partner."))
+    return found
+
+
+def get_insurer(actor, pk: int) -> Insurer:
+    found = Insurer.objects.for_actor(actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("No such insurer."))
+    return found
 
 
 def devices_for(actor):

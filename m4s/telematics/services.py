@@ -23,7 +23,7 @@ from m4s.staff.choices import Perm, Role
 from m4s.staff.permissions import check_perm
 from m4s.vehicles.models import Vehicle
 
-from . import forecast
+from . import forecast, rescue
 from . import messages as msg
 from .choices import OWNER_NOTICE_ALARMS, RESCUE_ALARMS, THEFT_ALARMS, Alarm, CaseStatus, Protocol
 from .models import (
@@ -35,6 +35,7 @@ from .models import (
     RescueCase,
     VehicleState,
 )
+from .rescue_choices import StepKind
 
 CASE_JOIN_WINDOW = dt.timedelta(minutes=30)
 PARKED_MOVE_KM = 0.1
@@ -167,9 +168,10 @@ def handle_alarms(
         except IntegrityError:
             continue
         out.append(event)
-        if m.alarm in RESCUE_ALARMS:
+        if m.alarm in RESCUE_ALARMS or m.alarm == Alarm.SOS:
+            # the terminal's SOS button opens (or joins) a rescue case like a crash does
             open_rescue_case(vehicle, event)
-        elif m.alarm in THEFT_ALARMS or m.alarm == "sos":
+        elif m.alarm in THEFT_ALARMS:
             theft_alert(vehicle, state, event, reason=m.alarm)
         elif m.alarm in OWNER_NOTICE_ALARMS:
             customer, _store = _owner_and_store(vehicle)
@@ -198,7 +200,9 @@ def _alert_store(case, vehicle, customer, event, *, dedupe: str) -> None:
         case.store,
         "rescue.opened",
         lambda: (
-            text(gettext_noop("CRASH: %(plate)s"), plate=vehicle.plate),
+            text(gettext_noop("SOS: %(plate)s"), plate=vehicle.plate)
+            if event.kind == Alarm.SOS
+            else text(gettext_noop("CRASH: %(plate)s"), plate=vehicle.plate),
             text(
                 gettext_noop("%(name)s %(phone)s at %(where)s, %(speed)s km/h"),
                 name=customer.name if customer else "?",
@@ -231,6 +235,12 @@ def open_rescue_case(vehicle: Vehicle, event: AlarmEvent) -> RescueCase:
         RescueCase.objects.for_group(g).filter(pk=existing.pk).update(
             repeats=existing.repeats + 1, last_alarm_at=max(latest, event.ts)
         )
+        rescue.add_step(
+            existing,
+            StepKind.ALARM,
+            gettext_noop("Alarm repeated: %(alarm)s"),
+            alarm=Alarm(event.kind).label,
+        )
         if event.ts - latest >= CASE_JOIN_WINDOW:
             _alert_store(existing, vehicle, existing.customer, event, dedupe=f"alarm:{event.pk}")
         return existing
@@ -251,7 +261,15 @@ def open_rescue_case(vehicle: Vehicle, event: AlarmEvent) -> RescueCase:
         lon=event.lon,
         speed_kmh=event.speed_kmh,
     )
+    rescue.add_step(
+        case,
+        StepKind.OPENED,
+        gettext_noop("Case opened: %(alarm)s"),
+        at=case.opened_at,
+        alarm=Alarm(event.kind).label,
+    )
     _alert_store(case, vehicle, customer, event, dedupe=f"rescue:{case.pk}")
+    sos = event.kind == Alarm.SOS
     _tell_owner(
         customer,
         "rescue.opened",
@@ -259,19 +277,26 @@ def open_rescue_case(vehicle: Vehicle, event: AlarmEvent) -> RescueCase:
             text(gettext_noop("Are you all right?")),
             text(
                 gettext_noop(
+                    "We received your SOS call. Our rescue team is calling you. In danger, call 110 or 120."
+                )
+                if sos
+                else gettext_noop(
                     "Your car reported a crash. Our rescue team is calling you. In danger, call 110 or 120."
                 )
             ),
         ),
         dedupe=f"rescue:{case.pk}",
         sms=True,
-        link="/app/sos/",
+        link=rescue.case_link(case),
+        category="transactional",
     )
     if customer is not None:
         record_timeline(
             customer,
             TimelineKind.ALARM,
-            gettext_noop("Crash reported by %(plate)s"),
+            gettext_noop("SOS from %(plate)s")
+            if sos
+            else gettext_noop("Crash reported by %(plate)s"),
             params={"plate": vehicle.plate},
             data={"case": case.pk},
         )
@@ -465,6 +490,9 @@ def acknowledge_case(
             timezone.now(),
             actor,
         )
+        rescue.add_step(
+            case, StepKind.ACKNOWLEDGED, gettext_noop("Acknowledged"), actor=actor, note=note
+        )
     if tow_partner:
         case.tow_partner = tow_partner.strip()[:80]
     if note:
@@ -496,6 +524,7 @@ def close_case(
     if note:
         case.note = note.strip()[:300]
     case.save()
+    rescue.add_step(case, StepKind.CLOSED, gettext_noop("Case closed"), actor=actor, note=note)
     return case
 
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("app/service/", include(service_urls.owner_urlpatterns)),
     path("app/loyalty/", include(loyalty_urls.owner_urlpatterns)),
     path("app/cars/", include(telematics_urls.owner_urlpatterns)),
+    path("app/rescue/", include(telematics_urls.rescue_urlpatterns)),
     path("app/privacy/", include(privacy_urls.owner_urlpatterns)),
     path("app/complaints/", include(complaints_urls.owner_urlpatterns)),
     path("app/conversations/", include(conversations_urls.owner_urlpatterns)),

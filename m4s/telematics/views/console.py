@@ -92,6 +92,11 @@ def _case_page(request, case, *, status: int = 200, **extra):
         .select_related("store")
         .order_by("-checked_in_at")[:20]
     )
+    steps = list(selectors.case_steps(case))
+    from m4s.org.models import Store
+    from m4s.telematics import rescue
+    from m4s.telematics.rescue_choices import TOW_NEXT
+
     return render(
         request,
         "telematics/console/case.html",
@@ -100,6 +105,14 @@ def _case_page(request, case, *, status: int = 200, **extra):
             case=case,
             numbers=numbers,
             orders=orders,
+            steps=[(s, rescue.step_text(s)) for s in reversed(steps)],
+            photos=list(selectors.case_photos(case)),
+            tow_partners=list(selectors.tow_partners_for(user, active_only=True)),
+            insurers=list(selectors.insurers_for(user, active_only=True)),
+            suggested_insurer=case.insurer or rescue.insurer_for_car(case),
+            stores=list(Store.objects.for_group(case.dealer_group_id).order_by("name")),
+            tow_next=sorted(TOW_NEXT.get(case.tow_status, ())),
+            eta=rescue.eta_minutes_left(case),
             map_link=amap_link(case.lat, case.lon) if case.lat is not None else "",
             is_open=case.status != CaseStatus.CLOSED,
             saved=request.GET.get("saved", ""),
