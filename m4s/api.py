@@ -23,6 +23,8 @@ from m4s.conversations.api import telephony_router
 from m4s.core.api import M4SNinjaAPI, install_error_handlers
 from m4s.customers.api import owner_router as my_cars_router
 from m4s.customers.api import staff_router as customers_router
+from m4s.driving.api import owner_router as my_driving_router
+from m4s.driving.api import staff_router as driving_staff_router
 from m4s.events.api import owner_router as my_events_router
 from m4s.events.api import public_router as events_public_router
 from m4s.events.api import staff_router as events_staff_router
@@ -75,6 +77,8 @@ api.add_router("/partner", partner_router)
 api.add_router("/telematics", ingest_router)
 api.add_router("/me", my_car_health_router)
 api.add_router("/staff", telematics_staff_router)
+api.add_router("/me", my_driving_router)
+api.add_router("/staff", driving_staff_router)
 api.add_router("/me", my_rescue_router)
 api.add_router("/staff", rescue_staff_router)
 api.add_router("/me", my_privacy_router)

@@ -25,6 +25,8 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "loyalty.earn_follow_up": (timedelta(minutes=1), "m4s.loyalty.tasks.follow_up_task"),
     "telematics.forecasts": (timedelta(hours=6), "m4s.telematics.tasks.recompute_forecasts_task"),
     "telematics.purge": (timedelta(hours=24), "m4s.telematics.tasks.purge_telemetry_task"),
+    # new telemetry cut into trips with their driving score (incremental, idempotent)
+    "driving.cut_trips": (timedelta(minutes=2), "m4s.driving.tasks.cut_trips_task"),
     # owners' data rights: erasures past their cooling-off period; retention per data kind
     "privacy.erasures": (timedelta(hours=1), "m4s.privacy.tasks.erase_due_task"),
     "privacy.retention": (timedelta(hours=24), "m4s.privacy.tasks.enforce_retention_task"),

@@ -387,6 +387,7 @@ INSTALLED_APPS = [
     "m4s.service",
     "m4s.loyalty",
     "m4s.telematics",
+    "m4s.driving",
     "m4s.privacy",
     "m4s.complaints",
     "m4s.conversations",

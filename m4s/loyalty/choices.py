@@ -25,6 +25,9 @@ class Event(models.TextChoices):
     LIKE_RECEIVED = "like_received", _("Like received")
     EVENT_CHECKIN = "event_checkin", _("Event check-in")
     PARTNER_PURCHASE = "partner_purchase", _("Purchase at a partner")
+    # km of a trip without harsh braking (m4s.driving; amount = km): "1,000 km with no harsh
+    # braking" is a mission summing it
+    SMOOTH_KM = "smooth_km", _("Km driven without harsh braking")
 
 
 class RewardKind(models.TextChoices):

@@ -10,6 +10,7 @@ from m4s.complaints import urls as complaints_urls
 from m4s.content import urls as content_urls
 from m4s.conversations import urls as conversations_urls
 from m4s.customers import urls as customers_urls
+from m4s.driving import urls as driving_urls
 from m4s.events import urls as events_urls
 from m4s.loyalty import urls as loyalty_urls
 from m4s.notify import urls as notify_urls
@@ -43,6 +44,7 @@ urlpatterns = [
     path("app/loyalty/", include(loyalty_urls.owner_urlpatterns)),
     path("app/cars/", include(telematics_urls.owner_urlpatterns)),
     path("app/rescue/", include(telematics_urls.rescue_urlpatterns)),
+    path("app/cars/", include(driving_urls.owner_urlpatterns)),
     path("app/privacy/", include(privacy_urls.owner_urlpatterns)),
     path("app/complaints/", include(complaints_urls.owner_urlpatterns)),
     path("app/conversations/", include(conversations_urls.owner_urlpatterns)),
