@@ -172,6 +172,14 @@ GB32960_PORT = env_int("GB32960_PORT", 0)
 WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 WEB_BIND = env_str("WEB_BIND", "127.0.0.1:8000")
+# The console's live channel (GET /api/v1/staff/stream, m4s/notify/live.py): each open stream
+# holds one server thread for up to LIVE_STREAM_SECONDS (the page then reconnects with its last
+# event id), so a process takes at most LIVE_MAX_STREAMS of them and refuses more with 503
+# (those pages poll instead). With REDIS_URL a waiting stream holds no database connection;
+# without it, it looks for new events every LIVE_POLL_MS.
+LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 55, minimum=1)
+LIVE_MAX_STREAMS = env_int("LIVE_MAX_STREAMS", max(1, WEB_THREADS // 2), minimum=0)
+LIVE_POLL_MS = env_int("LIVE_POLL_MS", 250, minimum=10)
 
 
 def _database(url: str) -> dict:

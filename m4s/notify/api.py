@@ -1,13 +1,16 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from ninja import Query, Router, Schema, Status
+from django.http import StreamingHttpResponse
+from ninja import Header, Query, Router, Schema, Status
+from ninja.security import django_auth
 from pydantic import Field
 
 from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
+from m4s.core.errors import DomainError
 
-from . import preferences, selectors, services
+from . import live, preferences, selectors, services
 from .models import Message
 from .schemas import (
     InboxMessageOut,
@@ -120,3 +123,58 @@ def delete_push_subscription(request: Any, subscription_id: int) -> Status[None]
     """Forget one of the owner's browsers (another owner's subscription: 404)."""
     preferences.unsubscribe_push(request.owner, subscription_id)
     return Status(204, None)
+
+
+STREAM_DOC = {
+    **errors(403, 503),
+    "responses": {
+        "200": {
+            "description": (
+                "Server-sent events (text/event-stream) of the signed-in staff member's own "
+                "dealer group: `rescue` (a crash, rollover or SOS case opened or joined), "
+                "`alarm` (theft, movement, geofence), `notice` (a new notification for this "
+                "person: complaints, conversations and every other area). Each event has an id; "
+                "reconnect with `Last-Event-ID` to get what was missed. The stream ends after "
+                "LIVE_STREAM_SECONDS; browsers reconnect by themselves."
+            ),
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+}
+
+
+@router.get(
+    "/staff/stream",
+    auth=[staff_auth, django_auth],
+    response={200: None},
+    openapi_extra=STREAM_DOC,
+    summary="The console's live channel (server-sent events)",
+    url_name="staff-stream",
+)
+def staff_stream(
+    request: Any,
+    last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=0, le=2**63 - 1),
+) -> StreamingHttpResponse:
+    """Console pages open it with EventSource (their session); API clients with a staff token.
+    503 `stream_busy` when this server process holds its most streams: poll instead."""
+    from django.utils.translation import gettext as _
+
+    from m4s.staff.choices import Perm
+
+    user = request.user
+    if not user.has_perm_m4s(Perm.USE_CONSOLE) or user.dealer_group_id is None:
+        raise DomainError(
+            "forbidden", _("The live channel is for a dealer group's staff."), status=403
+        )
+    if not live.take_slot():
+        raise DomainError(
+            "stream_busy",
+            _("Too many live connections on this server: the page polls instead."),
+            status=503,
+        )
+    response = StreamingHttpResponse(
+        live.Stream(live.Audience(user), last_event_id), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -212,3 +212,23 @@ class Unsubscribe(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id} off {self.category} ({self.source})"
+
+
+class LiveEvent(models.Model):
+    """One event on the console's live channel (m4s/notify/live.py): a rescue alarm for the
+    staff of a store, a new notification for one staff member. Append-only and short-lived
+    (pruned after a day); the id orders the stream and is the SSE event id, so a page that
+    reconnects with Last-Event-ID misses nothing."""
+
+    dealer_group = models.ForeignKey("org.DealerGroup", on_delete=models.CASCADE, related_name="+")
+    store_id = models.BigIntegerField(null=True, blank=True)  # None: every store of the group
+    staff_id = models.BigIntegerField(null=True, blank=True)  # None: every staff member
+    kind = models.CharField(max_length=30)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dealer_group", "id"], name="live_event_group_id")]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk}"

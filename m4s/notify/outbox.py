@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from m4s.core.errors import DomainError
 from m4s.core.i18n import is_text, render
 
+from . import live
 from .choices import Channel
 from .models import Message
 
@@ -136,6 +137,14 @@ def write_message(**kwargs: Any) -> Message:
     else:
         message.save(force_insert=True)
     deliver_after_commit(message)
+    if message.staff_id and message.channel == Channel.INAPP and message.dealer_group_id:
+        # the person's open console pages hear of it at once (m4s/notify/live.py)
+        live.publish(
+            message.dealer_group_id,
+            "notice",
+            {"id": message.pk, "about": message.kind, "link": message.link},
+            staff_id=message.staff_id,
+        )
     return message
 
 

@@ -18,3 +18,10 @@ def deliver_messages_task(message_ids: list[int]) -> dict[str, int]:
 @task()
 def sweep_outbox_task() -> int:
     return services.sweep_outbox()
+
+
+@task()
+def prune_live_events_task() -> int:
+    from . import live
+
+    return live.prune()

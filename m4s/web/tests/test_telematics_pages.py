@@ -287,9 +287,14 @@ def test_console_alert_shows_open_crash_to_its_group_only(fleet, client):
     assert reverse("console-telematics-case", args=[case.pk]) in html
     assert "no-store" in r["Cache-Control"]
 
-    # every console page polls it, so an alert appears without a reload
+    # every console page reloads it when the live channel says so, and polls while that
+    # channel is down (m4s:poll every 2 s, m4s/web/static/m4s/js/live.js), so an alert appears
+    # without a reload either way
     home = body(client.get(reverse("console-home")))
-    assert f'hx-get="{url}"' in home and 'hx-trigger="load, every 2s"' in home
+    assert f'hx-get="{url}"' in home
+    assert 'hx-trigger="load, m4s:live from:body, m4s:poll from:body, every 30s"' in home
+    assert 'id="live-channel"' in home and 'data-url="/api/v1/staff/stream"' in home
+    assert "m4s/js/live.js" in home
 
     client.force_login(w.advisor_b)
     r = client.get(url, **HX)
