@@ -20,3 +20,10 @@ def purge_telemetry_task():
     from .storage import purge_old_telemetry
 
     return purge_old_telemetry()
+
+
+@task()
+def ev_task(vehicle_id: int):
+    from . import ev
+
+    ev.after_reports(vehicle_id)

@@ -541,6 +541,11 @@ def _side_effects(subs: list[_Sub], vehicles: dict) -> None:
             state.parked_armed or state.auto_arm_minutes or state.vehicle_id in fenced
         ):
             services.watch_parked_and_geofences(device, vehicle, state, fresh)
+        if fresh[-1].charge_state is not None or fresh[0].charge_state is not None:
+            # a new-energy car (GB/T 32960): charging sessions and reminders after the commit
+            from . import ev
+
+            transaction.on_commit(functools.partial(ev.enqueue_after_reports, device.vehicle_id))
 
 
 def _locked_states(vehicle_ids: list) -> dict[int, VehicleState]:

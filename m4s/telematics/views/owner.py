@@ -26,7 +26,7 @@ from m4s.core import charts
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
 from m4s.owners.decorators import owner_required
-from m4s.telematics import selectors, services
+from m4s.telematics import ev, selectors, services
 from m4s.telematics.choices import Severity
 from m4s.telematics.messages import distance_km
 
@@ -256,6 +256,7 @@ def health_page(vehicle) -> dict:
         "chart": odometer_chart(record["odometer_series"]),
         "map": position_map(state, record["store"], fences),
         "gauges": gauges(state),
+        "ev": ev.ev_panel(vehicle, state),  # new-energy cars (GB/T 32960): charge, sessions
         "fences": fences,
         "last_seen": last_seen or (state.ts if state else None),
         "tz": record["store"].tz if record["store"] else timezone.get_current_timezone(),
