@@ -58,6 +58,8 @@ class SimulationError(Exception):
 
 
 def sim_device_id(vehicle_id: int, via: str) -> str:
+    if via == "gb32960":
+        return f"sim-{vehicle_id}-gb"
     return f"sim-{vehicle_id}-808" if via == "jt808" else f"sim-{vehicle_id}"
 
 
@@ -132,7 +134,12 @@ def prepare_terminals(
         skipped[why] = skipped.get(why, 0) + 1
 
     changed = False
-    protocol = {"http": Protocol.HTTP, "mqtt": Protocol.MQTT, "jt808": Protocol.JT808}[via]
+    protocol = {
+        "http": Protocol.HTTP,
+        "mqtt": Protocol.MQTT,
+        "jt808": Protocol.JT808,
+        "gb32960": Protocol.GB32960,
+    }[via]
     vehicles = _vehicles(group)
     for start in range(0, vehicles.count(), 500):
         chunk = list(vehicles[start : start + 500])
@@ -145,6 +152,9 @@ def prepare_terminals(
             own = devices.get(vehicle.pk, [])
             if any(not d.device_id.startswith("sim-") for d in own):
                 skip("has a real terminal")
+                continue
+            if via == "gb32960" and len(vehicle.vin or "") != 17:
+                skip("GB/T 32960 needs the car's 17-character VIN")
                 continue
             want = sim_device_id(vehicle.pk, via)
             device = next((d for d in own if d.device_id == want), None)
@@ -508,6 +518,110 @@ class Jt808Sender:
             link.close()
 
 
+class _Gb32960Link:
+    """One vehicle's TCP connection: logs in with its VIN, then sends real-time reports."""
+
+    def __init__(self, codec, host: str, port: int, car: SimCar):
+        self.gb, self.car = codec, car
+        self.vin = car.terminal.vehicle.vin
+        self.sock = socket.create_connection((host, port), timeout=15)
+        self.splitter = codec.FrameSplitter()
+        self.replies: list = []
+        self.sock.sendall(codec.encode_login(self.vin, dt.datetime.now(dt.UTC)))
+        reply = self.read_reply()
+        if reply.header.response != codec.SUCCESS:
+            raise SimulationError(f"GB/T 32960 login of {self.vin} refused")
+
+    def read_reply(self):
+        while not self.replies:
+            data = self.sock.recv(8192)
+            if not data:
+                raise OSError("the GB/T 32960 server closed the connection")
+            self.replies += [self.gb.decode_frame(f) for f in self.splitter.feed(data)]
+        return self.replies.pop(0)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Gb32960Sender:
+    """GB/T 32960 over TCP: a connection per vehicle (login by VIN); each message a real-time
+    report (0x02) with the whole-vehicle, position and alarm units, acknowledged by the server
+    after commit. A car without a state of charge reports one falling slowly with the odometer."""
+
+    def __init__(self, url: str):
+        from . import gb32960
+
+        self.gb = gb32960
+        parsed = urlparse(url or "tcp://127.0.0.1:32960")
+        if parsed.scheme not in {"tcp", "gb32960"} or not parsed.hostname:
+            raise SimulationError(f"--url must be tcp://host:port for GB/T 32960, not {url!r}")
+        self.host, self.port = parsed.hostname, parsed.port or 32960
+        self.links: dict[str, _Gb32960Link] = {}
+
+    def report_frame(self, vin: str, m: dict) -> bytes:
+        gb = self.gb
+        soc = m.get("soc_pct")
+        if soc is None:
+            soc = max(5, 90 - int(m.get("odometer_km", 0)) % 80)
+        charge = m.get("charge_state") or gb.NOT_CHARGING
+        report = gb.Report(
+            ts=dt.datetime.fromisoformat(m["ts"]),
+            vehicle=gb.VehicleData(
+                state=gb.STARTED if m.get("ignition") else gb.STOPPED,
+                charge_state=charge,
+                speed_kmh=m.get("speed_kmh"),
+                odometer_km=m.get("odometer_km"),
+                total_v=m.get("pack_v") or 355.0,
+                total_a=m.get("pack_a") if m.get("pack_a") is not None else 10.0,
+                soc_pct=int(soc),
+            ),
+            position=gb.Position(True, m["lat"], m["lon"]) if "lat" in m else None,
+            alarm=gb.AlarmData(level=3 if m.get("alarm") == "battery" else 0),
+        )
+        return gb.encode_report(vin, report)
+
+    def _link(self, car: SimCar) -> _Gb32960Link:
+        link = self.links.get(car.device_id)
+        if link is None:
+            try:
+                link = self.links[car.device_id] = _Gb32960Link(self.gb, self.host, self.port, car)
+            except OSError as e:
+                raise SimulationError(
+                    f"cannot reach the GB/T 32960 server at {self.host}:{self.port}: {e}"
+                ) from None
+        return link
+
+    def send(self, batches: list[tuple[SimCar, list]]) -> Counts:
+        total, waiting = Counts(), []
+        for car, batch in batches:
+            link = self._link(car)
+            try:
+                link.sock.sendall(b"".join(self.report_frame(link.vin, m) for m in batch))
+                waiting.append((link, len(batch)))
+            except OSError as e:
+                total.errors, total.last_error = total.errors + len(batch), str(e)
+                self.links.pop(car.device_id, None)
+            total.sent += len(batch)
+        for link, n in waiting:  # written to every connection first, then the acks
+            for _ in range(n):
+                try:
+                    reply = link.read_reply()
+                except OSError as e:
+                    total.errors, total.last_error = total.errors + 1, str(e)
+                    self.links.pop(link.car.device_id, None)
+                    break
+                if reply.header.response == self.gb.SUCCESS:
+                    total.acked += 1
+                else:
+                    total.errors, total.last_error = total.errors + 1, "GB/T 32960 error reply"
+        return total
+
+    def close(self) -> None:
+        for link in self.links.values():
+            link.close()
+
+
 def make_sender(via: str, url: str = "", *, mqtt_prefix: str = ""):
     if via == "http":
         return HttpSender(url)
@@ -515,7 +629,9 @@ def make_sender(via: str, url: str = "", *, mqtt_prefix: str = ""):
         return MqttSender(url, mqtt_prefix)
     if via == "jt808":
         return Jt808Sender(url)
-    raise SimulationError(f"--via is http, mqtt or jt808, not {via!r}")
+    if via == "gb32960":
+        return Gb32960Sender(url)
+    raise SimulationError(f"--via is http, mqtt, jt808 or gb32960, not {via!r}")
 
 
 # --- the run -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--vehicles", type=int, default=10)
         parser.add_argument("--minutes", type=float, default=60, help="Simulated minutes.")
-        parser.add_argument("--via", choices=["http", "mqtt", "jt808"], default="http")
+        parser.add_argument("--via", choices=["http", "mqtt", "jt808", "gb32960"], default="http")
         parser.add_argument(
             "--rate", type=float, default=2.0, help="Reports per simulated minute while driving."
         )
