@@ -18,6 +18,7 @@ from m4s.core.errors import DomainError
 from m4s.core.i18n import text
 from m4s.customers.choices import TimelineKind
 from m4s.customers.services import record_timeline
+from m4s.notify import live
 from m4s.notify.services import tell_customer, tell_on_duty
 from m4s.staff.choices import Perm, Role
 from m4s.staff.permissions import check_perm
@@ -195,6 +196,13 @@ def handle_alarms(
 
 
 def _alert_store(case, vehicle, customer, event, *, dedupe: str) -> None:
+    # every open console page of the store's staff reloads its rescue banner at once
+    live.publish(
+        case.dealer_group_id,
+        "rescue.opened",
+        {"case": case.pk, "alarm": event.kind, "plate": vehicle.plate},
+        store_id=case.store_id,
+    )
     where = f"{event.lat:.5f},{event.lon:.5f}" if event.lat is not None else "?"
     _tell_store(
         case.store,
@@ -396,7 +404,7 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
             msg.distance_km(fence.lat, fence.lon, where.lat, where.lon) * 1000 <= fence.radius_m
         )
         if fence.inside is not None and inside != fence.inside:
-            customer, _store = _owner_and_store(vehicle)
+            customer, store = _owner_and_store(vehicle)
             _tell_owner(
                 customer,
                 "car.geofence",
@@ -412,6 +420,23 @@ def watch_parked_and_geofences(device, vehicle, state: VehicleState | None, fres
                 ),
                 dedupe=f"fence:{fence.pk}:{where.ts.isoformat()}",
             )
+            if state.notify_store_on_theft:  # the owner asked the store to watch too
+                _tell_store(
+                    store,
+                    "car.geofence",
+                    lambda f=fence, i=inside: (
+                        text(
+                            gettext_noop("%(plate)s entered %(name)s")
+                            if i
+                            else gettext_noop("%(plate)s left %(name)s"),
+                            plate=vehicle.plate,
+                            name=f.name,
+                        ),
+                        timezone.localtime(where.ts).strftime("%H:%M"),
+                    ),
+                    dedupe=f"fence-store:{fence.pk}:{where.ts.isoformat()}",
+                    link=f"/console/telematics/vehicles/{vehicle.pk}/",
+                )
         if inside != fence.inside:
             Geofence.objects.for_group(g).filter(pk=fence.pk).update(inside=inside)
 
