@@ -65,12 +65,17 @@ DATA_REFUSALS = {
     "date_out_of_range": "a violation's date is counted from now (at most 3 years ago, not ahead)",
     "invalid_date": "a service done elsewhere: today or up to a year ago, counted from today",
     "not_a_service": "whether the reminder is about a service (its kind)",
+    "invalid_range": "a date range's `from` is not after its `to` (two parameters)",
+    "range_too_long": "a date range spans at most 92 days (two parameters)",
+    "invalid_time": "an event's end is after its start (the order of two fields)",
+    "invalid_fields": "the fields a request needs depend on its kind (the kind's spec)",
 }
 
 
 def positive_data_accepted(ctx, response, case):
-    """`positive_data_acceptance`, except for the refusals in DATA_REFUSALS."""
-    if response.status_code == 400:
+    """`positive_data_acceptance`, except for the refusals in DATA_REFUSALS (400, or 422 where
+    an area answers a cross-field rule with it)."""
+    if response.status_code in (400, 422):
         try:
             code = response.json().get("code")
         except (ValueError, AttributeError):
