@@ -34,6 +34,7 @@ from .community import build_community_demo
 from .complaints import build_complaints_demo
 from .content import build_content_demo
 from .conversations import build_conversations_demo
+from .driving import build_driving_demo
 from .events import build_events_demo
 from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
 from .requests import build_requests_demo
@@ -226,6 +227,7 @@ def build_demo() -> bool:
     stores = {s.code: s for s in (chaoyang, haidian, fengtai, tongzhou)}
     prepare_care_demo(staff=staff, owners=owner_rows, stores=stores)
     build_telematics_demo(owner_rows)
+    build_driving_demo(owner_rows)
     build_complaints_demo(
         staff=staff,
         owners=owner_rows,

@@ -2,6 +2,7 @@
 staff export of a car's monthly summary for its insurer (CSV, only under that consent)."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -16,6 +17,11 @@ from m4s.core.errors import DomainError
 from . import choices as c
 from . import scoring, selectors, services
 from .trips import decode_polyline
+
+MONTH_PATTERN = r"^(20[0-9][0-9]|2100)-(0[1-9]|1[0-2])$"
+Month = Annotated[
+    str | None, Query(None, pattern=MONTH_PATTERN, description="YYYY-MM (2000-01 to 2100-12).")
+]
 
 owner_router = Router(tags=["owner: trips and driving score"], auth=owner_auth)
 staff_router = Router(tags=["staff: driving data"], auth=staff_auth)
@@ -121,7 +127,11 @@ def my_trips(request, vehicle_id: int, q: Query[DrivingTripsQuery]):
     """The car's trips that started between `from` and `to` (local days, inclusive; default the
     last 30 days; at most 92 days). Empty with `refused` when telematics consent is withdrawn."""
     vehicle = selectors.owner_vehicle(request.owner, vehicle_id)
-    end = q.to or timezone.localdate()
+    today = timezone.localdate()
+    for day in (q.from_, q.to):
+        if day is not None and not dt.date(2000, 1, 1) <= day <= today + dt.timedelta(days=366):
+            raise DomainError("invalid_date", _("Give dates from 2000 to next year."))
+    end = q.to or today
     start = q.from_ or end - dt.timedelta(days=29)
     if start > end:
         raise DomainError("invalid_range", _("`from` must not be after `to`."))
@@ -139,7 +149,7 @@ def my_trips(request, vehicle_id: int, q: Query[DrivingTripsQuery]):
     response=DrivingScoreOut,
     openapi_extra=errors(404),
 )
-def my_driving_score(request, vehicle_id: int, month: str = ""):
+def my_driving_score(request, vehicle_id: int, month: Month = None):
     """The month's score (distance-weighted over its trips) with its reasons, and the 12 months
     up to it. `month` is YYYY-MM (default: this month)."""
     vehicle = selectors.owner_vehicle(request.owner, vehicle_id)
@@ -209,7 +219,7 @@ EXPORT_DOC = {
 @staff_router.get(
     "/vehicles/{int:vehicle_id}/driving-export", response={200: None}, openapi_extra=EXPORT_DOC
 )
-def insurer_export(request, vehicle_id: int, month: str = ""):
+def insurer_export(request, vehicle_id: int, month: Month = None):
     """The car's monthly driving summary (CSV: the 12 months up to `month`, default this month)
     for its insurer; 409 `no_insurer_consent` unless the owner's consent to share holds."""
     vehicle = selectors.staff_vehicle(request.user, vehicle_id)

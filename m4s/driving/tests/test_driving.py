@@ -201,6 +201,8 @@ def test_api_trips_and_score_with_isolation(car, api_client):
     assert r.status_code == 400 and r.json_body["code"] == "invalid_range"
     r = api_client.get(f"{url}?from=yesterday", token=token)
     assert r.status_code == 422
+    r = api_client.get(f"{url}?to=9999-12-31", token=token)
+    assert r.status_code == 400 and r.json_body["code"] == "invalid_date"
     month = timezone.localdate().strftime("%Y-%m")
     r = api_client.get(
         f"/api/v1/me/vehicles/{w.my_car.pk}/driving-score?month={month}", token=token
@@ -210,7 +212,7 @@ def test_api_trips_and_score_with_isolation(car, api_client):
     r = api_client.get(
         f"/api/v1/me/vehicles/{w.my_car.pk}/driving-score?month=2026-13", token=token
     )
-    assert r.status_code == 400 and r.json_body["code"] == "invalid_month"
+    assert r.status_code == 422
     # another owner (a third user with no car), an owner of another group: not found
     stranger = OwnerFactory(home_store=w.store_a)
     for who in (stranger, w.owner_b):
@@ -354,3 +356,18 @@ def test_insurer_export_only_under_the_owners_consent(car, api_client):
     assert app.post(page_url, {"withdraw": "1"}).status_code == 302
     with pytest.raises(DomainError):
         services.export_for_insurer(w.admin_a, w.my_car, months=[timezone.localdate()])
+
+
+def test_the_demo_builds_months_of_trips_and_a_mission(car):
+    from m4s.demo.driving import build_driving_demo
+    from m4s.loyalty.models import Mission
+
+    w = car
+    assert build_driving_demo([w.owner], extra_cars=0, months=3) > 60
+    first = Trip.objects.unscoped().order_by("started_at").first()
+    assert first.started_at < timezone.now() - dt.timedelta(days=80)
+    assert Mission.objects.unscoped().filter(event="smooth_km", target=1000).count() == 1
+    page = owner_client(w.owner).get(f"/app/cars/{w.my_car.pk}/driving-score/")
+    assert page.content.decode().count('class="m4s-') >= 1
+    # live telemetry after the build is cut from the build time on, not from the past
+    assert CutPoint.objects.unscoped().get(vehicle=w.my_car).resume_at <= timezone.now()

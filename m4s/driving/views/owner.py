@@ -105,6 +105,9 @@ def trips(request, vehicle_id: int):
 
 
 def score_chart(history: list[dict]) -> dict:
+    """Score per month from the first month with trips (at least three months wide)."""
+    first = next((i for i, m in enumerate(history) if m["score"] is not None), len(history))
+    history = history[min(first, max(0, len(history) - 3)) :]
     return charts.line_chart(
         [charts.Series(_("Driving score"), [m["score"] for m in history], colour=charts.BRAND)],
         labels=[m["first"].strftime("%m") for m in history],
