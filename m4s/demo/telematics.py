@@ -56,6 +56,10 @@ def build_telematics_demo(owners, *, extra_cars: int = 20) -> None:
         build_directory(group_id)  # tow partners and insurers of each demo group
     if cars:
         build_rescue_demo(cars[0])  # a past SOS case with tow and insurer steps
+    if cars:
+        from .ev import build_ev_demo
+
+        build_ev_demo(cars[1] if len(cars) > 1 else cars[0])  # one EV over GB/T 32960
 
 
 def _moments(vehicle_id: int) -> None:

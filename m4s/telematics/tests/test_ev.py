@@ -204,3 +204,18 @@ def test_owner_and_console_pages_show_the_charge_and_sessions(ev_car, client):
 
         staff = client.get(reverse("console-telematics-vehicle", args=[w.my_car.pk]))
     assert staff.status_code == 200 and 'data-testid="ev-soc"' in staff.content.decode()
+
+
+def test_demo_ev_reports_over_gb32960_with_two_charging_sessions(ev_car):
+    from m4s.demo.ev import build_ev_demo
+
+    w = ev_car
+    device = build_ev_demo(w.my_car.pk)
+    assert device is not None and device.protocol == "gb32960"
+    rows = Telemetry.objects.for_group(w.group_a).filter(device_id=device.pk)
+    assert rows.count() > 200 and not rows.filter(soc_pct__isnull=True).exists()
+    sessions = list(ChargingSession.objects.for_group(w.group_a).filter(vehicle=w.my_car))
+    assert len(sessions) == 2 and all(s.kwh and s.end_soc > s.start_soc for s in sessions)
+    build_ev_demo(w.my_car.pk)  # again: nothing added
+    assert ChargingSession.objects.for_group(w.group_a).count() == 2
+    assert rows.count() == Telemetry.objects.for_group(w.group_a).filter(device=device).count()
