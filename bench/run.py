@@ -56,6 +56,7 @@ EXTRA_BENCHMARKS = (
     "ingest",
     "crash",
     "mileage",
+    "gb32960",
 )  # run only when named in --only
 CHILD_TIMEOUTS = {
     "search": 2700,
@@ -66,10 +67,12 @@ CHILD_TIMEOUTS = {
     "ingest": 1800,
     "crash": 900,
     "mileage": 3600,
+    "gb32960": 1200,
 }  # seconds, where CHILD_TIMEOUT is too short
-POSTGRES_ONLY = ("ingest", "crash", "mileage")
+POSTGRES_ONLY = ("ingest", "crash", "mileage", "gb32960")
 PRODUCTION_TASK_BACKEND = (
     "ingest",
+    "gb32960",
     "crash",
     "earn",  # the earn's follow-up is a deferred batch task, run by the bench after the earns
 )  # the database queue, as deployed, not "immediate"
@@ -541,6 +544,13 @@ def bench_mileage(scale: int) -> dict:
     return mileage(scale)
 
 
+def bench_gb32960(scale: int) -> dict:
+    """GB/T 32960 ingest over TCP vs COPY (bench/bench_gb32960.py)."""
+    from bench_gb32960 import bench_gb32960 as gb32960
+
+    return gb32960(scale)
+
+
 BENCH_FUNCS = {
     "inbox": bench_inbox,
     "outbox": bench_outbox,
@@ -553,6 +563,7 @@ BENCH_FUNCS = {
     "ingest": bench_ingest,
     "crash": bench_crash,
     "mileage": bench_mileage,
+    "gb32960": bench_gb32960,
 }
 
 
