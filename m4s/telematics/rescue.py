@@ -14,6 +14,7 @@ stored; so is another owner's case for an owner.
 """
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -502,16 +503,16 @@ def notify_insurer(actor, case: RescueCase, *, insurer_id: int | None = None) ->
                 status=409,
             )
         if case.insurer_notified_at is None:
-            transaction.on_commit(lambda pk=case.pk: send_insurer_notice(pk))
+            transaction.on_commit(functools.partial(send_insurer_notice, case.pk))
         return case
     _require_open(case)
-    if insurer.channel == InsurerChannel.EMAIL and not insurer.email and not insurer.api_url:
+    if isinstance(adapter_for(insurer), EmailInsurerAdapter) and not insurer.email:
         raise DomainError("insurer_unreachable", _("This insurer cannot be reached."), status=409)
     now = timezone.now()
     _acknowledge(actor, case, now)
     case.insurer, case.insurer_asked_at = insurer, now
     case.save()
-    transaction.on_commit(lambda pk=case.pk: send_insurer_notice(pk))
+    transaction.on_commit(functools.partial(send_insurer_notice, case.pk))
     return case
 
 

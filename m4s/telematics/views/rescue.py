@@ -6,6 +6,8 @@ status, notify the insurer, the repair order), which redirect back to the case p
 Thin: reads through selectors (scoped: another owner's or group's case is a 404), writes through
 m4s.telematics.rescue; a refused action shows the service's message with its 4xx status."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -105,7 +107,7 @@ class InsurerForm(forms.ModelForm):
         fields = ["name", "phone", "service_area", "email", "api_url", "channel", "active"]
 
 
-DIRECTORY = {
+DIRECTORY: dict[str, tuple[Any, ...]] = {
     "tow": (
         TowPartnerForm,
         selectors.tow_partners_for,
