@@ -7,6 +7,8 @@ from datetime import timedelta
 
 PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "notify.sweep_outbox": (timedelta(minutes=1), "m4s.notify.tasks.sweep_outbox_task"),
+    # the console's live channel keeps a day of events for pages that reconnect
+    "notify.live_prune": (timedelta(hours=1), "m4s.notify.tasks.prune_live_events_task"),
     "core.sweep_hooks": (timedelta(minutes=1), "m4s.core.tasks.sweep_hooks_task"),
     "identity.purge_expired_otps": (
         timedelta(hours=1),

@@ -144,6 +144,22 @@ def inbox_page(request):
 
 
 @staff_page(Perm.USE_CONSOLE)
+def inbox_latest(request):
+    """The newest unread notification of the last minute, as a toast: the console's live
+    channel asks for it when a notice for this person arrives (m4s/web/static/m4s/js/live.js)."""
+    since = timezone.now() - timezone.timedelta(minutes=1)
+    message = (
+        inbox.list_inbox(staff=request.user)
+        .filter(read_at__isnull=True, created_at__gte=since)
+        .order_by("-id")
+        .first()
+    )
+    response = render(request, "web/console/_toast.html", {"message": message})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_page(Perm.USE_CONSOLE)
 @require_POST
 def inbox_read(request, message_id: int):
     message = notify.mark_read(message_id=message_id, staff=request.user)

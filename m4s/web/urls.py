@@ -80,6 +80,7 @@ urlpatterns = [
     ),
     path("console/inbox/", console_views.inbox_page, name="console-inbox"),
     path("console/inbox/read-all/", console_views.inbox_read_all, name="console-inbox-read-all"),
+    path("console/inbox/latest/", console_views.inbox_latest, name="console-inbox-latest"),
     path(
         "console/inbox/<int:message_id>/read/", console_views.inbox_read, name="console-inbox-read"
     ),

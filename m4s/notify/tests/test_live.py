@@ -249,3 +249,24 @@ def test_two_groups_connected_at_once_each_hear_only_their_own(
     assert heard_a[0] == 200 and heard_b[0] == 200
     assert [f["id"] for f in heard_a[1:]] == [a.pk, a_notice.pk]
     assert [f["id"] for f in heard_b[1:]] == [b.pk]
+
+
+@pytest.mark.django_db
+def test_the_console_toast_shows_the_newest_unread_notice_to_its_reader_only(world):
+    w = world
+    with TestCase.captureOnCommitCallbacks(execute=True):  # delivered to the inbox
+        services.tell_staff(
+            [w.advisor_a],
+            "complaint.new",
+            lambda: ("New complaint from Zhang San", "Noise after the repair"),
+            group_id=w.group_a.pk,
+            link="/console/complaints/1/",
+        )
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(w.advisor_a)
+    toast = client.get("/console/inbox/latest/").content.decode()
+    assert "New complaint from Zhang San" in toast and 'href="/console/complaints/1/"' in toast
+    client.force_login(w.advisor_b)  # the third user sees nothing
+    assert "data-testid" not in client.get("/console/inbox/latest/").content.decode()
+    client.logout()
+    assert client.get("/console/inbox/latest/").status_code in (302, 403)

@@ -44,6 +44,11 @@
     });
   }
 
+  document.addEventListener("click", function (e) {
+    var close = e.target.closest && e.target.closest("[data-dismiss-toast]");
+    if (close) close.closest(".toast").remove();
+  });
+
   setInterval(function () {
     if (body.dataset.live !== "up") fire("m4s:poll");
   }, POLL_MS);
