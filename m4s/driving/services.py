@@ -202,7 +202,9 @@ def cut_new_telemetry(*, now=None, limit: int | None = None) -> dict:
 def record_smooth_km(vehicle) -> int:
     """Each closed trip without harsh braking tells loyalty its kilometres (event `smooth_km`,
     once per trip: the source is the trip), which missions like "1,000 km with no harsh braking"
-    sum. Trips with harsh braking are marked as told, with nothing to tell."""
+    sum. Trips with harsh braking are marked as told, with nothing to tell; so are all trips
+    while no active mission or earning rule of the group counts smooth kilometres (a mission
+    counts what is driven after it starts)."""
     from m4s.loyalty.choices import Event
     from m4s.loyalty.services import record_event
 
@@ -211,6 +213,8 @@ def record_smooth_km(vehicle) -> int:
         vehicle=vehicle, is_open=False, smooth_recorded=False
     )
     customer = vehicle.current_owner if vehicle.current_owner_id else None
+    if customer is not None and not _loyalty_uses_smooth_km(g):
+        customer = None  # nothing in the programme counts them: mark them told, one statement
     told = []
     for trip in pending.filter(harsh_brake=0).order_by("started_at"):
         if customer is not None:
@@ -224,6 +228,16 @@ def record_smooth_km(vehicle) -> int:
         told.append(trip.pk)
     pending.filter(Q(pk__in=told) | Q(harsh_brake__gt=0)).update(smooth_recorded=True)
     return len(told)
+
+
+def _loyalty_uses_smooth_km(group_id: int) -> bool:
+    """Whether an active mission or earning rule of the group counts smooth kilometres."""
+    from m4s.loyalty.choices import Event
+    from m4s.loyalty.models import EarningRule, Mission
+
+    missions = Mission.objects.for_group(group_id).filter(event=Event.SMOOTH_KM, is_active=True)
+    rules = EarningRule.objects.for_group(group_id).filter(event=Event.SMOOTH_KM, is_active=True)
+    return missions.exists() or rules.exists()
 
 
 # --- usage-based insurance: the owner's consent and the export --------------------------------
