@@ -6,7 +6,8 @@ GB/T 32960 terminal (`find_devices`); until then its reports are refused. A repo
 is acknowledged with response flag 0x01 (success) only after `write_batch` has returned, i.e.
 committed; if the write fails, 0x02 (error) goes out and nothing is stored, so the vehicle
 re-issues it (0x03) and the writer's dedupe (device, seq = the report's time, ts) stores it
-once. Refused frames - bad BCC, bad length, truncated, unknown VIN, report before login - are
+once. Reports that arrive together (one read: a vehicle sending without waiting for each ack)
+are written in one batch, then each acknowledged in order. Refused frames - bad BCC, bad length, truncated, unknown VIN, report before login - are
 dead-lettered with their bytes (hex) and a reason code, and answered with 0x02 when the header
 could be read.
 """
@@ -173,8 +174,7 @@ class _Connection:
                     break
                 if not chunk:
                     break
-                for raw in splitter.feed(chunk):
-                    await self.handle(raw)
+                await self.handle_many(splitter.feed(chunk))
         except ConnectionError:
             pass
         finally:
@@ -182,9 +182,69 @@ class _Connection:
             with contextlib.suppress(Exception):
                 await self.writer.wait_closed()
 
-    async def reply(self, frame: gb32960.Frame, result: int):
+    async def reply(self, frame: gb32960.Frame, result: int, *, drain: bool = True):
         data = gb32960.response_data(frame, timezone.now())
         self.writer.write(gb32960.encode_response(frame.header, result, data))
+        if drain:
+            await self.writer.drain()
+
+    async def handle_many(self, raws: list[bytes]):
+        """The frames of one read, in order. Consecutive reports of the logged-in vehicle are
+        stored together (one write, one commit) and then each acknowledged, in order; any other
+        frame first flushes the reports before it, so replies keep the frames' order."""
+        reports: list[tuple[gb32960.Frame, gb32960.Report]] = []
+        for raw in raws:
+            report = self._own_report(raw)
+            if report is not None:
+                reports.append(report)
+                continue
+            if reports:
+                await self.store(reports)
+                reports = []
+            await self.handle(raw)
+        if reports:
+            await self.store(reports)
+
+    def _own_report(self, raw: bytes):
+        """(frame, report) for a well-formed report of the logged-in vehicle, else None."""
+        if (
+            self.device is None
+            or len(raw) < 25
+            or raw[2] not in (gb32960.REALTIME, gb32960.REISSUE)
+        ):
+            return None
+        try:
+            frame = gb32960.decode_frame(raw)
+            if frame.header.response != gb32960.COMMAND or frame.header.vin != self.vin:
+                return None
+            return frame, gb32960.decode_data(frame)
+        except gb32960.FrameError:
+            return None  # handle() refuses it, with its reason
+
+    async def store(self, reports: list):
+        device = self.device
+        if time.monotonic() - self.device_loaded_at > DEVICE_REFRESH_SECONDS:
+            device = await self.server.db(reload_device, device)
+            self.device, self.device_loaded_at = device, time.monotonic()
+        if device is None:
+            for frame, _report in reports:
+                await self.reply(frame, gb32960.ERROR)
+            return
+        raws = [gb32960.to_message(report, device.device_id).as_dict() for _f, report in reports]
+        try:
+            result = await self.server.db(store_reports, device, raws)
+        except Exception:  # not stored: error replies, the vehicle re-issues them
+            log.exception(
+                "GB/T 32960 %s: storing %d report(s) of %s failed", self.peer, len(raws), self.vin
+            )
+            for frame, _report in reports:
+                await self.reply(frame, gb32960.ERROR, drain=False)
+            await self.writer.drain()
+            return
+        refused = {e["index"] for e in result.dead_reasons}
+        for i, (frame, _report) in enumerate(reports):
+            ok = i not in refused and None not in refused
+            await self.reply(frame, gb32960.SUCCESS if ok else gb32960.ERROR, drain=False)
         await self.writer.drain()
 
     async def handle(self, raw: bytes):
@@ -261,20 +321,7 @@ class _Connection:
             await self.refuse(raw, "not_logged_in", f"report of {frame.header.vin} before login")
             await self.reply(frame, gb32960.ERROR)
             return
-        if time.monotonic() - self.device_loaded_at > DEVICE_REFRESH_SECONDS:
-            device = await self.server.db(reload_device, device)
-            self.device, self.device_loaded_at = device, time.monotonic()
-            if device is None:
-                await self.reply(frame, gb32960.ERROR)
-                return
-        raws = [gb32960.to_message(body, device.device_id).as_dict()]
-        try:
-            result = await self.server.db(store_reports, device, raws)
-        except Exception:  # not stored: an error reply, the vehicle re-issues it
-            log.exception("GB/T 32960 %s: storing a report of %s failed", self.peer, self.vin)
-            await self.reply(frame, gb32960.ERROR)
-            return
-        await self.reply(frame, gb32960.ERROR if result.dead else gb32960.SUCCESS)
+        await self.store([(frame, body)])
 
 
 HANDLERS = {

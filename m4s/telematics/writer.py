@@ -40,7 +40,7 @@ from m4s.core.observability import INGESTED
 
 from . import consent
 from . import messages as msg
-from .choices import SOURCE_RANK, Alarm, OdometerSource
+from .choices import CHARGING_STATES, SOURCE_RANK, Alarm, ChargeState, OdometerSource
 from .models import DeadLetter, Device, Telemetry, VehicleState
 from .writer_sql import (  # noqa: F401 - _COLUMNS, _COPY_TYPES, _insert_pg, _merge_daily: bench, tests
     _ALARMS,
@@ -61,6 +61,7 @@ from .writer_sql import (  # noqa: F401 - _COLUMNS, _COPY_TYPES, _insert_pg, _me
 MAX_KMH = 250.0  # faster odometer growth than this is not physically a car
 BACKWARDS_TOLERANCE_KM = 0.5
 SOURCE_STICKY = dt.timedelta(minutes=30)  # a better source heard this recently wins
+EV_LOW_CHARGE_MAX = 80  # the highest low-charge threshold a group can set (EvSettings)
 
 
 @dataclass
@@ -295,6 +296,7 @@ class _Sub:
 
     __slots__ = (
         *("device", "fresh", "good", "loose", "positions", "raws", "result", "state", "unique"),
+        "was_charging",
     )
 
     def __init__(self, device: Device, raws: list):
@@ -304,6 +306,7 @@ class _Sub:
         self.loose = False  # a Message object came in (JT/T 808): field types not checked
         self.positions: dict[tuple, msg.Message] | None = None  # no consent: alarm positions
         self.state: VehicleState | None = None
+        self.was_charging = False  # the car's state said charging before this batch
         self.unique: dict[tuple, msg.Message] = {}
 
 
@@ -467,6 +470,7 @@ def _write_round(subs: list[_Sub], *, now, forecasts: set | None) -> None:
         state = states.get(vehicle_id)
         if state is not None and state.dealer_group_id != g:
             raise Vehicle.DoesNotExist(f"vehicle {vehicle_id} of group {g}")
+        sub.was_charging = state is not None and state.charge_state in CHARGING_STATES
         notes, daily, last_km, last_ts, last_src = _odometer_hygiene(fresh, state, tz)
         if postgres:
             (first_rows if state is None else rows).extend(
@@ -541,11 +545,23 @@ def _side_effects(subs: list[_Sub], vehicles: dict) -> None:
             state.parked_armed or state.auto_arm_minutes or state.vehicle_id in fenced
         ):
             services.watch_parked_and_geofences(device, vehicle, state, fresh)
-        if fresh[-1].charge_state is not None or fresh[0].charge_state is not None:
-            # a new-energy car (GB/T 32960): charging sessions and reminders after the commit
+        if sub.was_charging or any(_ev_news(m) for m in fresh):
+            # a new-energy car (GB/T 32960) charging, just unplugged, low or with a battery
+            # alarm: charging sessions and reminders after the commit (not for every report)
             from . import ev
 
             transaction.on_commit(functools.partial(ev.enqueue_after_reports, device.vehicle_id))
+
+
+def _ev_news(m: msg.Message) -> bool:
+    """A report the EV follow-up (ev.after_reports) must see: charging or charged, a battery
+    alarm, or parked with a charge low enough for any group's low-charge threshold."""
+    return m.charge_state is not None and (
+        m.charge_state in CHARGING_STATES
+        or m.charge_state == ChargeState.COMPLETE
+        or m.alarm == Alarm.BATTERY
+        or (m.soc_pct is not None and m.soc_pct < EV_LOW_CHARGE_MAX and m.ignition is False)
+    )
 
 
 def _locked_states(vehicle_ids: list) -> dict[int, VehicleState]:

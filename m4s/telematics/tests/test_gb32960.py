@@ -525,3 +525,34 @@ def test_register_device_accepts_gb32960(ev):
     assert struct.calcsize(gb.VehicleData.FORMAT) == gb.VehicleData.SIZE
     assert struct.calcsize(gb.Motor.FORMAT) == gb.Motor.SIZE
     assert struct.calcsize(gb.Extremes.FORMAT) == gb.Extremes.SIZE
+
+
+def test_reports_sent_together_are_stored_in_one_write_and_acked_in_order(
+    ev, transactional_db, monkeypatch
+):
+    w = ev
+    calls = []
+    real = server_module.write_batch
+
+    def counting(device, raws, **kw):
+        calls.append(len(raws))
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return real(device, raws, **kw)
+
+    monkeypatch.setattr(server_module, "write_batch", counting)
+    frames = [_report(minutes_ago=m) for m in (9, 8, 7)]
+
+    async def scenario(client, server):
+        await client.login()
+        await client.send(b"".join(frames))  # one write: the server reads them together
+        first = [await client.recv() for _ in frames]
+        assert [r.header.response for r in first] == [gb.ERROR] * 3  # nothing stored
+        await client.send(b"".join(frames))
+        again = [await client.recv() for _ in frames]
+        assert [r.header.response for r in again] == [gb.SUCCESS] * 3
+        assert [r.data for r in again] == [f[24:30] for f in frames]  # in order
+
+    serve(scenario)
+    assert len(calls) >= 2 and sum(calls[1:]) == 3
+    assert Telemetry.objects.for_group(w.group_a).count() == 3
