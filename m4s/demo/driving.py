@@ -137,7 +137,7 @@ def trips_for(
     for back in range(days, 0, -1):
         day = today - dt.timedelta(days=back)
         weekend = day.weekday() >= 5
-        plans = []
+        plans: list[tuple[float, float, bool]] = []
         if not weekend and rng.random() < 0.85:
             plans += [(7 + rng.random() * 1.5, 25, False), (17.5 + rng.random() * 2, 30, False)]
         if rng.random() < (0.5 if weekend else 0.2):

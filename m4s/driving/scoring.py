@@ -1,9 +1,12 @@
-"""The driving score: 0-100 per trip, and per month the distance-weighted mean of its trips.
+"""The driving score: 0-100 per trip, and per month the distance-weighted mean of its trips
+(computed in SQL by selectors.monthly_summary).
 
 100 minus a penalty per harsh braking (5), harsh acceleration (3), harsh cornering (3), minute
 over the limit (1) and minute at night (0.25), each kind capped (choices.PENALTY). The reasons
 are stored as message codes with their numbers and translated when shown (`reason_text`).
 """
+
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -34,11 +37,11 @@ def counts_of(trip) -> dict[str, int]:
     }
 
 
-def score(counts: dict[str, int]) -> tuple[int, list[dict]]:
+def score(counts: dict[str, int]) -> tuple[int, list[dict[str, Any]]]:
     """(score, reasons): reasons are {"code", "n", "points"} for each kind that cost points,
     most costly first."""
     total = 0.0
-    reasons = []
+    reasons: list[dict[str, Any]] = []
     for code in c.REASON_ORDER:
         n = counts.get(code, 0)
         if n <= 0:
@@ -57,22 +60,3 @@ def reason_text(reason: dict) -> str:
     if message is None:
         return ""
     return _(message) % {"n": reason.get("n", 0)}
-
-
-def month_score(rows) -> tuple[int | None, list[dict]]:
-    """The month's score from its closed trips (rows with score, distance_km and the counts):
-    the distance-weighted mean; reasons summed over the trips, with the points they cost."""
-    rows = list(rows)
-    km = sum(r.distance_km for r in rows)
-    if not rows or km <= 0:
-        return None, []
-    value = sum(r.score * r.distance_km for r in rows) / km
-    totals: dict[str, int] = {}
-    for r in rows:
-        for code, n in counts_of(r).items():
-            totals[code] = totals.get(code, 0) + n
-    reasons = [
-        {"code": code, "n": totals[code]} for code in c.REASON_ORDER if totals.get(code, 0) > 0
-    ]
-    reasons.sort(key=lambda r: -min(c.PENALTY[r["code"]][0] * r["n"], 10_000))
-    return int(round(value)), reasons

@@ -3,6 +3,7 @@ found) and to telematics consent (a car whose owner withdrew it shows no trips, 
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, F, Sum
 from django.utils import timezone
@@ -102,8 +103,11 @@ def monthly_summary(vehicle, months: list[dt.date]) -> list[dict]:
             "speeding": int(round((agg["speeding_s"] or 0) / 60)),
             "night": agg["night_min"] or 0,
         }
-        reasons = [{"code": code, "n": counts[code]} for code in c.REASON_ORDER if counts[code] > 0]
-        reasons.sort(key=lambda r: -c.PENALTY[r["code"]][0] * r["n"])
+        codes = sorted(
+            (code for code in c.REASON_ORDER if counts[code] > 0),
+            key=lambda code: -c.PENALTY[code][0] * counts[code],
+        )
+        reasons: list[dict[str, Any]] = [{"code": code, "n": counts[code]} for code in codes]
         out.append(
             {
                 "month": first.strftime("%Y-%m"),

@@ -111,8 +111,11 @@ def cut(points: Iterable[Point], limits: Limits, *, now: dt.datetime) -> list[Cu
         if trip is None:
             if moving:
                 # it started where it stood a moment ago with the engine on, if it did
-                seed = prev is not None and prev.ignition is not False and p.ts - prev.ts <= stop
-                trip, standing_at = ([prev, p] if seed else [p]), None
+                if prev is not None and prev.ignition is not False and p.ts - prev.ts <= stop:
+                    trip = [prev, p]
+                else:
+                    trip = [p]
+                standing_at = None
             prev = p
             continue
         trip.append(p)
@@ -231,12 +234,16 @@ def measure(trip: Cut, limits: Limits, tz) -> dict:
         "harsh_brake": brake,
         "harsh_corner": corner,
         "speeding_s": int(round(speeding_s)),
-        "band": max(band_time, key=band_time.get) if band_time else c.Band.URBAN,
+        "band": max(band_time, key=lambda b: band_time[b]) if band_time else c.Band.URBAN,
         "points": len(pts),
-        "route": encode_polyline(simplify([(p.lat, p.lon) for p in fixes], c.ROUTE_POINTS)),
+        "route": encode_polyline(simplify(_latlon(fixes), c.ROUTE_POINTS)),
         "end_reason": trip.end_reason,
         "is_open": trip.end_reason == c.EndReason.OPEN,
     }
+
+
+def _latlon(points: list[Point]) -> list[tuple[float, float]]:
+    return [(p.lat, p.lon) for p in points if p.lat is not None and p.lon is not None]
 
 
 # --- route summary: Douglas-Peucker, then Google's encoded polyline (5 decimals) -----------------
