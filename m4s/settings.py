@@ -666,6 +666,7 @@ PERSONAL_DATA = [
     "m4s.identity.privacy",
     "m4s.notify.privacy",
     "m4s.telematics.privacy",
+    "m4s.driving.privacy",
     "m4s.conversations.privacy",
     "m4s.sales.privacy",
     "m4s.events.privacy",

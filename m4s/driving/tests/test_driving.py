@@ -371,3 +371,22 @@ def test_the_demo_builds_months_of_trips_and_a_mission(car):
     assert page.content.decode().count('class="m4s-') >= 1
     # live telemetry after the build is cut from the build time on, not from the past
     assert CutPoint.objects.unscoped().get(vehicle=w.my_car).resume_at <= timezone.now()
+
+
+def test_the_owners_export_holds_their_trips_and_erasure_removes_them(car):
+    from m4s.driving import privacy
+    from m4s.vehicles.models import VehicleOwnership
+
+    w = car
+    owned = VehicleOwnership.objects.unscoped().filter(vehicle=w.my_car)
+    owned.update(started_at=timezone.now() - dt.timedelta(days=30))
+    store(w, commute(day_start(2)).points)
+    services.cut_new_telemetry()
+    services.give_insurer_consent(w.owner, w.my_car, insurer="PICC")
+    out = privacy.export_owner(w.owner)["rows"]
+    assert len(out["trips"]) == 1 and out["trips"][0]["start_lat"] is not None
+    assert out["insurer_consents"][0]["insurer"] == "PICC"
+    assert privacy.export_owner(w.owner_b)["rows"] == {"trips": [], "insurer_consents": []}
+    done = privacy.erase_owner(w.owner)
+    assert done["trips deleted"] == 1 and done["insurer consents deleted"] == 1
+    assert Trip.objects.unscoped().count() == 0
