@@ -1,5 +1,6 @@
 """Demo new-energy car: one demo owner's car gets a GB/T 32960 terminal and two days of reports
-- driving, parked, a night charge at home and a fast charge at noon - built as GB/T 32960 frames
+- commutes, parking, a charge at home each evening from 22:00 (and a fast charge at noon when
+the charge is low) - built as GB/T 32960 frames
 by the codec and decoded back, so the Vehicle Health Record shows the state of charge, its chart
 and two charging sessions at first sight. `m4s simulate --via gb32960` then keeps it reporting
 over TCP when `m4s gb32960` runs."""
