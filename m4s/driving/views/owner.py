@@ -113,7 +113,7 @@ def score_chart(history: list[dict]) -> dict:
         labels=[m["first"].strftime("%m") for m in history],
         width=CHART_W,
         height=CHART_H,
-        pad=(34, 12, 22, 26),
+        pad=(34, 12, 30, 26),
         y_min=0,
         y_max=100,
         y_step=25,
