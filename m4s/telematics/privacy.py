@@ -1,16 +1,26 @@
-"""Connected-car data: a telemetry summary in the export; positions and trips of the owner's
-period of ownership erased; raw telemetry retention (m4s/privacy/registry.py)."""
+"""Connected-car data: a telemetry summary, charging sessions and rescue photos in the export;
+positions and trips of the owner's period of ownership erased (charging places too) and the
+photos they added to rescue cases deleted; raw telemetry retention (m4s/privacy/registry.py).
+The tow partners and insurers of the directory are companies, not people."""
 
 import datetime as dt
 import zoneinfo
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from m4s.core.personal_data import rows
 
 from . import consent
-from .models import AlarmEvent, DailyOdometer, Geofence, RescueCase, Telemetry
+from .models import (
+    AlarmEvent,
+    ChargingSession,
+    DailyOdometer,
+    Geofence,
+    RescueCase,
+    RescuePhoto,
+    Telemetry,
+)
 
 PERSONAL_FIELDS = {
     "telematics.Telemetry": {"lat", "lon"},
@@ -18,6 +28,8 @@ PERSONAL_FIELDS = {
     "telematics.AlarmEvent": {"lat", "lon"},
     "telematics.RescueCase": {"lat", "lon", "note"},
     "telematics.Geofence": {"name", "lat", "lon"},
+    "telematics.ChargingSession": {"lat", "lon"},
+    "telematics.RescuePhoto": {"image"},
 }
 NOT_PERSONAL = {
     "telematics.Device": {"terminal_phone": "the terminal's SIM number, not a person's"},
@@ -26,6 +38,16 @@ NOT_PERSONAL = {
         "reason": "why it was refused",
     },
     "telematics.Telemetry": {"odometer_note": "why an odometer reading was not used"},
+    "telematics.TowPartner": {
+        "name": "a tow company in the group's directory",
+        "phone": "a tow company's business number",
+        "email": "a tow company's business address",
+    },
+    "telematics.Insurer": {
+        "name": "an insurance company in the group's directory",
+        "phone": "an insurer's claims number",
+        "email": "an insurer's claims address",
+    },
 }
 
 
@@ -58,8 +80,15 @@ def _car_zone(vehicle_id: int) -> dt.tzinfo:
         return timezone.get_current_timezone()
 
 
+def _photos(owner):
+    """The photos the owner added to rescue cases of their cars."""
+    return RescuePhoto.objects.unscoped().filter(
+        Q(case__customer__owner=owner) | Q(case__vehicle__current_owner__owner=owner)
+    )
+
+
 def export_owner(owner) -> dict:
-    summary, alarms, daily = [], [], []
+    summary, alarms, daily, charging = [], [], [], []
     for group, vehicle, start, end, _current in _periods(owner):
         zone = _car_zone(vehicle)
         stats = (
@@ -89,6 +118,13 @@ def export_owner(owner) -> dict:
             .order_by("date"),
             ["vehicle_id", "date", "odometer_km"],
         )
+        charging += rows(
+            ChargingSession.objects.for_group(group)
+            .filter(vehicle_id=vehicle, started_at__gte=start, started_at__lte=end)
+            .order_by("started_at"),
+            ["vehicle_id", "started_at", "ended_at", "start_soc", "end_soc", "kwh", "lat", "lon"],
+        )
+    photos = list(_photos(owner).order_by("created_at"))
     return {
         "rows": {
             "telemetry_summary": summary,
@@ -98,8 +134,10 @@ def export_owner(owner) -> dict:
                 Geofence.objects.unscoped().filter(vehicle__current_owner__owner=owner),
                 ["vehicle_id", "name", "lat", "lon", "radius_m"],
             ),
+            "charging_sessions": charging,
+            "rescue_photos": rows(photos, ["case_id", "created_at"]),
         },
-        "files": [],
+        "files": [p.image.name for p in photos if p.image],
     }
 
 
@@ -107,6 +145,12 @@ def erase_owner(owner) -> dict:
     """Positions and trips of the owner's periods of ownership go (the raw telemetry rows; the
     positions of alarms and rescue cases; the car's live and parked position; geofences). The
     daily odometer stays with the car: it is the car's mileage, not where anyone went."""
+    # first the photos: the cases forget their customer below
+    photos = list(_photos(owner))
+    for p in photos:
+        if p.image:
+            p.image.delete(save=False)
+    photo_count, _ = _photos(owner).delete()
     deleted = alarms = cases = 0
     current: dict[int, list[int]] = {}
     for group, vehicle, start, end, still_owned in _periods(owner):
@@ -126,6 +170,9 @@ def erase_owner(owner) -> dict:
             .filter(vehicle_id=vehicle, opened_at__gte=start, opened_at__lte=end)
             .update(lat=None, lon=None, note="", customer=None)
         )
+        ChargingSession.objects.for_group(group).filter(
+            vehicle_id=vehicle, started_at__gte=start, started_at__lte=end
+        ).update(lat=None, lon=None)
         if still_owned:  # a car sold since then: its new owner's position is not ours to clear
             current.setdefault(group, []).append(vehicle)
     fences, _ = Geofence.objects.unscoped().filter(vehicle__current_owner__owner=owner).delete()
@@ -136,6 +183,7 @@ def erase_owner(owner) -> dict:
         "alarm positions removed": alarms,
         "rescue case positions removed": cases,
         "geofences deleted": fences,
+        "rescue photos deleted": photo_count,
     }
 
 
