@@ -3,7 +3,7 @@ heartbeats and time sync. The same shape as jt808_server (whose DatabaseThreads 
 
 A vehicle logs in (0x01) with its VIN: the VIN must name exactly one active, pre-registered
 GB/T 32960 terminal (`find_devices`); until then its reports are refused. A report (0x02, 0x03)
-is acknowledged with response flag 0x01 (success) only after `write_batch` has returned, i.e.
+is acknowledged with response flag 0x01 (success) only after `store_reports` has returned, i.e.
 committed; if the write fails, 0x02 (error) goes out and nothing is stored, so the vehicle
 re-issues it (0x03) and the writer's dedupe (device, seq = the report's time, ts) stores it
 once. Reports that arrive together (one read: a vehicle sending without waiting for each ack)
@@ -19,11 +19,11 @@ import time
 
 from django.utils import timezone
 
-from . import gb32960
+from . import batcher, gb32960
 from .choices import Protocol
 from .jt808_server import DatabaseThreads, default_workers
 from .models import Device
-from .writer import dead_letter, write_batch
+from .writer import dead_letter
 
 log = logging.getLogger("m4s.telematics.gb32960")
 
@@ -66,7 +66,10 @@ def login_vehicle(vin: str, iccid: str = "") -> Device | None:
 
 
 def store_reports(device: Device, raws: list[dict]):
-    return write_batch(device, raws, via=Protocol.GB32960)
+    """Store one vehicle's reports with whatever other vehicles' reports the database threads
+    are storing at the same moment: one transaction for all of them (batcher.py), each
+    vehicle's result (and its acks) only after that commit."""
+    return batcher.shared(Protocol.GB32960).submit(device, raws)
 
 
 def reload_device(device: Device) -> Device | None:
@@ -99,7 +102,10 @@ class Gb32960Server:
 
     async def start(self):
         self._stop_requested = asyncio.Event()
-        self._db = DatabaseThreads(self.workers or default_workers(), name="gb32960-db")
+        # on PostgreSQL several threads hand their vehicles' reports to the one batched write
+        # (store_reports) at once; they wait on it, not on the database
+        workers = self.workers or (default_workers() * 4 if default_workers() > 1 else 1)
+        self._db = DatabaseThreads(workers, name="gb32960-db")
         self._server = await asyncio.start_server(self._accept, self.host, self.requested_port)
         log.info("GB/T 32960 server listening on %s:%s", self.host, self.port)
 

@@ -428,15 +428,15 @@ def test_reissued_report_of_the_same_time_is_stored_once(ev, transactional_db):
 def test_ack_only_after_commit(ev, transactional_db, monkeypatch):
     w = ev
     calls = []
-    real = server_module.write_batch
+    real = server_module.store_reports
 
-    def flaky(device, raws, **kw):
+    def flaky(device, raws):
         calls.append(len(raws))
         if len(calls) == 1:
             raise RuntimeError("database went away")
-        return real(device, raws, **kw)
+        return real(device, raws)
 
-    monkeypatch.setattr(server_module, "write_batch", flaky)
+    monkeypatch.setattr(server_module, "store_reports", flaky)
     frame = _report()
 
     async def scenario(client, server):
@@ -532,15 +532,15 @@ def test_reports_sent_together_are_stored_in_one_write_and_acked_in_order(
 ):
     w = ev
     calls = []
-    real = server_module.write_batch
+    real = server_module.store_reports
 
-    def counting(device, raws, **kw):
+    def counting(device, raws):
         calls.append(len(raws))
         if len(calls) == 1:
             raise RuntimeError("database went away")
-        return real(device, raws, **kw)
+        return real(device, raws)
 
-    monkeypatch.setattr(server_module, "write_batch", counting)
+    monkeypatch.setattr(server_module, "store_reports", counting)
     frames = [_report(minutes_ago=m) for m in (9, 8, 7)]
 
     async def scenario(client, server):
