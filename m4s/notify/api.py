@@ -153,7 +153,7 @@ STREAM_DOC = {
 )
 def staff_stream(
     request: Any,
-    last_event_id: int = Header(None, alias="Last-Event-ID", ge=0, le=2**63 - 1),  # type: ignore[assignment]
+    last_event_id: int = Header(None, alias="Last-Event-ID", ge=0, le=2**63 - 1),  # type: ignore[type-arg]
 ) -> StreamingHttpResponse:
     """Console pages open it with EventSource (their session); API clients with a staff token.
     503 `stream_busy` when this server process holds its most streams: poll instead."""

@@ -18,11 +18,12 @@ A stream holds one server thread (WSGI) for at most LIVE_STREAM_SECONDS; each pr
 most LIVE_MAX_STREAMS and refuses more with 503 `stream_busy`; those pages poll."""
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from functools import cache
 from typing import Any
 
@@ -83,9 +84,9 @@ def wake(group_id: int, event_id: int) -> None:
         logger.warning("live: could not wake group %s streams", group_id, exc_info=True)
 
 
-def prune(*, now=None) -> int:
+def prune(*, now: dt.datetime | None = None) -> int:
     """Drop events older than a day (the periodic job `notify.live_prune`)."""
-    cutoff = (now or timezone.now()) - timezone.timedelta(seconds=KEEP)
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=KEEP)
     deleted, _ = LiveEvent.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 
@@ -174,7 +175,7 @@ class Stream:
         self._body.close()
         _give_slot()
 
-    def _events(self) -> Iterator[str]:
+    def _events(self) -> Generator[str, None, None]:
         deadline = time.monotonic() + self.seconds
         pubsub = None
         if settings.REDIS_URL:

@@ -230,5 +230,5 @@ class LiveEvent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["dealer_group", "id"], name="live_event_group_id")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

@@ -353,9 +353,7 @@ class RescueRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["staff", "key"], name="rescue_request_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["staff", "key"], name="rescue_request_once")]
 
     def __str__(self):
         return f"{self.staff_id}:{self.key}"
