@@ -391,6 +391,7 @@ def test_every_uploaded_file_field_is_protected():
         "catalogue-covers",
         "catalogue-pictures",
         "trade-in-photos",
+        "rescue-photos",
     }
 
 
@@ -402,6 +403,7 @@ API_UPLOADS = {
     ("post", "/api/v1/staff/conversations/{conversation_id}/messages/photos"),
     ("post", "/api/v1/me/stories"),
     ("post", "/api/v1/me/assistance/scratch-photos"),
+    ("post", "/api/v1/me/rescue-cases/{case_id}/photos"),
 }
 
 

@@ -101,23 +101,28 @@ def test_quiet_hours_across_midnight_in_the_owners_time_zone_hold_until_they_end
     owner.quiet_hours_start, owner.quiet_hours_end = dt.time(22, 0), dt.time(7, 0)
     owner.time_zone = "Asia/Seoul"  # the store is in Shanghai, the owner in Seoul (+1 h)
     owner.save()
+    day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date()  # a day still to come
+
+    def utc(hour: int, minute: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.UTC)
+
     # 14:30 UTC = 22:30 Shanghai (quiet there too) = 23:30 Seoul
-    late = dt.datetime(2026, 12, 7, 14, 30, tzinfo=dt.UTC)
+    late = utc(14, 30)
     decisions = _contact(owner, at=late, group=world.group_a)
     by = {d.channel: d for d in decisions}
     # the inbox is silent: delivered now; the SMS waits for 07:00 Seoul = 22:00 UTC
     assert by["inapp"].outcome == Outcome.SENT
     assert by["sms"].outcome == Outcome.HELD and by["sms"].why == Why.QUIET_HOURS
-    assert by["sms"].until == dt.datetime(2026, 12, 7, 22, 0, tzinfo=dt.UTC)
+    assert by["sms"].until == utc(22, 0)
     held = by["sms"].message
     assert held.status == Status.PENDING and held.next_attempt_at == by["sms"].until
     # 21:30 UTC is 06:30 in Seoul (still quiet), 22:30 UTC is 07:30 (not)
-    assert policy.quiet_hours_end(owner, dt.datetime(2026, 12, 7, 21, 30, tzinfo=dt.UTC))
-    assert policy.quiet_hours_end(owner, dt.datetime(2026, 12, 7, 22, 30, tzinfo=dt.UTC)) is None
+    assert policy.quiet_hours_end(owner, utc(21, 30))
+    assert policy.quiet_hours_end(owner, utc(22, 30)) is None
     # in the owner's zone, not the store's: 13:30 UTC is 21:30 Shanghai, 22:30 Seoul
-    assert policy.quiet_hours_end(owner, dt.datetime(2026, 12, 7, 13, 30, tzinfo=dt.UTC))
+    assert policy.quiet_hours_end(owner, utc(13, 30))
     owner.time_zone = ""
-    assert policy.quiet_hours_end(owner, dt.datetime(2026, 12, 7, 13, 30, tzinfo=dt.UTC)) is None
+    assert policy.quiet_hours_end(owner, utc(13, 30)) is None
 
 
 @pytest.mark.django_db
