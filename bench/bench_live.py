@@ -10,7 +10,7 @@ and a temporary M4S_DATA_DIR, migrates, and loads one dealer group with one stor
 `make_fleet`). For each mode it starts `m4s serve` (granian, 2 workers × 8 threads, Redis for the
 live channel's wake-ups, DEBUG off) and:
 
-* normal traffic: two threads post batches of 100 one-second samples of the normal cars to
+* normal traffic: --threads threads (4) post batches of 100 samples (4 s of a car at 25 Hz) of the normal cars to
   `POST /api/v1/telematics/ingest`, paced to --rate msgs/s (what they reach is reported);
 * headless Chromium (Debian's) signs the advisor in to the console and opens the home page; a
   MutationObserver on the rescue banner notes `Date.now()` when the awaited plate appears;
@@ -245,7 +245,7 @@ def run_mode(mode: str, offset: int, args, env: dict, world: dict, db: str, brow
         if mode == "push":
             wait_in_page(page, "() => document.body.dataset.live === 'up' || null", None, 15)
         page.evaluate(OBSERVE)
-        traffic = Traffic(port, world["normal"], args.rate)
+        traffic = Traffic(port, world["normal"], args.rate, threads=args.threads)
         traffic.start()
         time.sleep(3)  # traffic settles
         sent0, window0 = traffic.sent, time.perf_counter()
@@ -336,6 +336,7 @@ def main() -> int:
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--normal", type=int, default=200)
     ap.add_argument("--modes", default="push,poll")
+    ap.add_argument("--threads", type=int, default=4, help="normal traffic senders")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     modes = args.modes.split(",")

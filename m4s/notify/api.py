@@ -137,7 +137,20 @@ STREAM_DOC = {
                 "reconnect with `Last-Event-ID` to get what was missed. The stream ends after "
                 "LIVE_STREAM_SECONDS; browsers reconnect by themselves."
             ),
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            # the schema of one event (schemathesis checks each event of the stream against it)
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string", "pattern": "^[0-9]+$"},
+                            "event": {"type": "string", "enum": ["rescue", "alarm", "notice"]},
+                            "data": {"type": "string", "minLength": 2},
+                        },
+                        "required": ["id", "event", "data"],
+                    }
+                }
+            },
         }
     },
 }

@@ -63,7 +63,10 @@ def _make_partition(cur, start: dt.date) -> bool:
         return True
     # Rows for this month already sit in the DEFAULT partition: PostgreSQL refuses to create
     # the partition over them, so move them into a new table and attach it.
-    cur.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING STORAGE)")
+    # the CHECK constraints too: ATTACH PARTITION needs every one of the parent's
+    cur.execute(
+        f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING CONSTRAINTS)"
+    )
     cur.execute(
         f"ALTER TABLE {name} ADD CONSTRAINT {name}_range CHECK (ts >= %s AND ts < %s)",
         [low, high],
