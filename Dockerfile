@@ -10,7 +10,7 @@ RUN scripts/install.sh /opt/m4s rq
 FROM python:3.11-slim-bookworm
 # pg_dump / pg_restore of the server's major version for `m4s backup` / `m4s restore`
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && apt-get install -y --no-install-recommends postgresql-client-15 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --uid 10001 m4s \
     && mkdir /data && chown m4s:m4s /data

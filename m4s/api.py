@@ -29,6 +29,10 @@ from m4s.events.api import owner_router as my_events_router
 from m4s.events.api import public_router as events_public_router
 from m4s.events.api import staff_router as events_staff_router
 from m4s.identity.api import router as auth_router
+from m4s.insights.api import router as insights_kpis_router
+from m4s.insights.api_campaigns import router as insights_campaigns_router
+from m4s.insights.api_churn import router as insights_customers_router
+from m4s.insights.api_reports import router as insights_reports_router
 from m4s.loyalty.api import owner_router as my_loyalty_router
 from m4s.loyalty.api import partner_router
 from m4s.loyalty.api import staff_router as loyalty_staff_router
@@ -50,6 +54,7 @@ from m4s.telematics.api import owner_router as my_car_health_router
 from m4s.telematics.api import staff_router as telematics_staff_router
 from m4s.telematics.rescue_api import owner_router as my_rescue_router
 from m4s.telematics.rescue_api import staff_router as rescue_staff_router
+from m4s.training.api import router as training_router
 
 api = M4SNinjaAPI(
     title="M4S API",
@@ -79,6 +84,11 @@ api.add_router("/me", my_car_health_router)
 api.add_router("/staff", telematics_staff_router)
 api.add_router("/me", my_driving_router)
 api.add_router("/staff", driving_staff_router)
+api.add_router("/staff", insights_kpis_router)
+api.add_router("/staff", insights_customers_router)
+api.add_router("/staff", insights_campaigns_router)
+api.add_router("/staff", insights_reports_router)
+api.add_router("/staff", training_router)
 api.add_router("/me", my_rescue_router)
 api.add_router("/staff", rescue_staff_router)
 api.add_router("/me", my_privacy_router)

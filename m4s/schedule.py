@@ -48,4 +48,10 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "content.expire_due": (timedelta(minutes=5), "m4s.content.tasks.expire_due_task"),
     # car-pal events: the day-before reminders (one per sign-up), ended events marked done
     "events.reminders": (timedelta(minutes=15), "m4s.events.tasks.event_reminders_task"),
+    # insight: yesterday's per-store facts, customers' features and RFM (re-running replaces);
+    # each group's churn model retrained when a month old, then every customer scored; on the
+    # 1st, last month's service report per store to its managers (each sent once)
+    "insights.nightly_facts": (timedelta(hours=24), "m4s.insights.tasks.nightly_facts_task"),
+    "insights.churn": (timedelta(hours=24), "m4s.insights.tasks.churn_monthly_task"),
+    "insights.monthly_reports": (timedelta(hours=6), "m4s.insights.tasks.monthly_reports_task"),
 }

@@ -396,6 +396,8 @@ INSTALLED_APPS = [
     "m4s.loyalty",
     "m4s.telematics",
     "m4s.driving",
+    "m4s.training",
+    "m4s.insights",
     "m4s.privacy",
     "m4s.complaints",
     "m4s.conversations",

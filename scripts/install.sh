@@ -14,6 +14,17 @@ MODE=${3:-}
 PY=${PY:-python3}
 cd "$(dirname "$0")/.."
 
+# the monthly service report (WeasyPrint) needs pango, and Chinese and Korean fonts to draw its
+# text: Debian's packages, installed here when missing and this user may install them
+REPORT_DEBS="libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk"
+have_report_libs() {
+  [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] && ldconfig -p | grep -q libpangoft2-1.0
+}
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && ! have_report_libs; then
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $REPORT_DEBS >/dev/null 2>&1 \
+    || (apt-get update -qq && apt-get install -y -qq --no-install-recommends $REPORT_DEBS >/dev/null)
+fi
 "$PY" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
 TARGET="."

@@ -79,6 +79,12 @@ class Perm(models.TextChoices):
     )
     WORK_LEADS = "work_leads", _("Work sales leads")
     VIEW_SALES_FIGURES = "view_sales_figures", _("See the sales pipeline, forecast and funnel")
+    VIEW_INSIGHTS = (
+        "view_insights",
+        _("See the KPIs, customers at risk, scorecards and monthly reports"),
+    )
+    RUN_CAMPAIGNS = "run_campaigns", _("Build customer segments and run campaigns")
+    MANAGE_TRAINING = "manage_training", _("Write training courses and quizzes and assign them")
 
 
 _FRONT_LINE = {Perm.USE_CONSOLE, Perm.VIEW_CUSTOMERS, Perm.EDIT_CUSTOMERS}
@@ -123,6 +129,9 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.MANAGE_CATALOGUE,
             Perm.WORK_LEADS,
             Perm.VIEW_SALES_FIGURES,
+            Perm.VIEW_INSIGHTS,
+            Perm.RUN_CAMPAIGNS,
+            Perm.MANAGE_TRAINING,
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -153,6 +162,9 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.HANDLE_REQUESTS,
             Perm.WORK_LEADS,
             Perm.VIEW_SALES_FIGURES,
+            Perm.VIEW_INSIGHTS,
+            Perm.RUN_CAMPAIGNS,
+            Perm.MANAGE_TRAINING,
         }
     ),
     Role.SALES_CONSULTANT: frozenset(

@@ -12,6 +12,7 @@ from m4s.conversations import urls as conversations_urls
 from m4s.customers import urls as customers_urls
 from m4s.driving import urls as driving_urls
 from m4s.events import urls as events_urls
+from m4s.insights import urls as insights_urls
 from m4s.loyalty import urls as loyalty_urls
 from m4s.notify import urls as notify_urls
 from m4s.privacy import urls as privacy_urls
@@ -19,6 +20,7 @@ from m4s.requests import urls as requests_urls
 from m4s.sales import urls as sales_urls
 from m4s.service import urls as service_urls
 from m4s.telematics import urls as telematics_urls
+from m4s.training import urls as training_urls
 
 from . import console_views, owner_views
 
@@ -71,6 +73,8 @@ urlpatterns = [
     path("console/sales/", include(sales_urls.console_urlpatterns)),
     path("console/requests/", include(requests_urls.console_urlpatterns)),
     path("console/assistance/", include(assistance_urls.console_urlpatterns)),
+    path("console/insights/", include(insights_urls.console_urlpatterns)),
+    path("console/training/", include(training_urls.console_urlpatterns)),
     path("console/", console_views.home, name="console-home"),
     path("console/login/", console_views.LoginView.as_view(), name="console-login"),
     path(

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("insights", "0002_facts"),
+    ]
+
+    operations = []

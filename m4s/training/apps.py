@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Config(AppConfig):
+    name = "m4s.training"
+    label = "training"
+    verbose_name = _("Staff training")

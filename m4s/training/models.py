@@ -1,0 +1,1 @@
+"""Staff training: courses, question banks, quizzes, assignments per role, attempts."""
