@@ -33,6 +33,7 @@ from m4s.insights.api import router as insights_kpis_router
 from m4s.insights.api_campaigns import router as insights_campaigns_router
 from m4s.insights.api_churn import router as insights_customers_router
 from m4s.insights.api_reports import router as insights_reports_router
+from m4s.insights.api_scorecards import router as insights_scorecards_router
 from m4s.loyalty.api import owner_router as my_loyalty_router
 from m4s.loyalty.api import partner_router
 from m4s.loyalty.api import staff_router as loyalty_staff_router
@@ -88,6 +89,7 @@ api.add_router("/staff", insights_kpis_router)
 api.add_router("/staff", insights_customers_router)
 api.add_router("/staff", insights_campaigns_router)
 api.add_router("/staff", insights_reports_router)
+api.add_router("/staff", insights_scorecards_router)
 api.add_router("/staff", training_router)
 api.add_router("/me", my_rescue_router)
 api.add_router("/staff", rescue_staff_router)

@@ -669,6 +669,8 @@ PERSONAL_DATA = [
     "m4s.notify.privacy",
     "m4s.telematics.privacy",
     "m4s.driving.privacy",
+    "m4s.insights.privacy",
+    "m4s.training.privacy",
     "m4s.conversations.privacy",
     "m4s.sales.privacy",
     "m4s.events.privacy",

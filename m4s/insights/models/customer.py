@@ -48,6 +48,8 @@ class CustomerInsight(TenantModel):
     reasons = models.JSONField(default=list, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
 
+    owner_lookup = "customer__owner"
+
     class Meta:
         indexes = [
             models.Index(fields=["dealer_group", "segment"]),

@@ -1,0 +1,38 @@
+"""What the insight area knows about an owner (m4s/privacy/registry.py): for each dealer group
+they are a customer of, their profile (the features the nightly job computed, their RFM segment
+and their churn risk with its reasons). Owners may see how they were profiled, so the export
+holds it; erasure deletes it (the next nightly run does not recreate it: an erased owner's
+customers are gone)."""
+
+from m4s.core.personal_data import rows
+
+from .models import CustomerInsight
+
+PERSONAL_FIELDS = {
+    "insights.CustomerInsight": {"reasons"},
+}
+NOT_PERSONAL: dict[str, dict[str, str]] = {}
+
+
+def export_owner(owner) -> dict:
+    profile = rows(
+        CustomerInsight.objects.for_owner(owner).order_by("customer_id"),
+        [
+            "customer_id",
+            "as_of",
+            "last_paid_visit",
+            "visits_24m",
+            "spend_24m",
+            "segment",
+            "churn_risk",
+            "risk_band",
+            "reasons",
+            "scored_at",
+        ],
+    )
+    return {"rows": {"customer_profile": profile}, "files": []}
+
+
+def erase_owner(owner) -> dict:
+    deleted, _ = CustomerInsight.objects.for_owner(owner).delete()
+    return {"customer profiles deleted": deleted}
