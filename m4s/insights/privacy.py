@@ -36,3 +36,37 @@ def export_owner(owner) -> dict:
 def erase_owner(owner) -> dict:
     deleted, _ = CustomerInsight.objects.for_owner(owner).delete()
     return {"customer profiles deleted": deleted}
+
+
+# --- part C: segments and campaigns ------------------------------------------------------------
+# A campaign member row says which campaign an owner's customer record was in, in which arm
+# (treated/control) and what the contact policy decided: exported, deleted on erasure.
+NOT_PERSONAL.update(
+    {
+        "insights.Segment": {"name": "a segment's name, chosen by staff"},
+        "insights.Campaign": {"name": "a campaign's name, chosen by staff"},
+    }
+)
+
+_export_before_campaigns = export_owner
+_erase_before_campaigns = erase_owner
+
+
+def export_owner(owner) -> dict:  # type: ignore[no-redef]
+    from .models import CampaignMember
+
+    out = _export_before_campaigns(owner)
+    out["rows"]["campaign_memberships"] = rows(
+        CampaignMember.objects.for_owner(owner).order_by("campaign_id", "customer_id"),
+        ["campaign_id", "customer_id", "arm", "outcome", "why", "decided_at"],
+    )
+    return out
+
+
+def erase_owner(owner) -> dict:  # type: ignore[no-redef]
+    from .models import CampaignMember
+
+    out = _erase_before_campaigns(owner)
+    deleted, _ = CampaignMember.objects.for_owner(owner).delete()
+    out["campaign memberships deleted"] = deleted
+    return out
