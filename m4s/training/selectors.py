@@ -190,13 +190,17 @@ def quiz_scores(group_id: int, staff_ids: list[int], *, until=None) -> dict[int,
     """Per staff member: their assigned quizzes' best scores and pass rate, read in three
     queries (assignments, attempts aggregated per person and quiz, staff rows).
     `{staff id: {"assigned": n, "passed": n, "pass_rate": % or None, "mean_best": % or None,
-    "best": {quiz id: score}}}`; `until` counts only attempts finished before it."""
+    "best": {quiz id: score}}}`; `until` counts only assignments made and attempts finished
+    before it."""
     people = list(
         StaffUser.objects.filter(pk__in=staff_ids, dealer_group_id=group_id).prefetch_related(
             "stores"
         )
     )
-    assignments = list(Assignment.objects.for_group(group_id).filter(quiz__is_published=True))
+    assigned_qs = Assignment.objects.for_group(group_id).filter(quiz__is_published=True)
+    if until is not None:
+        assigned_qs = assigned_qs.filter(created_at__lt=until)
+    assignments = list(assigned_qs)
     attempts = Attempt.objects.for_group(group_id).filter(
         staff_id__in=staff_ids, status__in=[AttemptStatus.FINISHED, AttemptStatus.EXPIRED]
     )
@@ -262,6 +266,8 @@ def results(user, *, store_id: int | None = None, role: str = "") -> dict:
                 "attempts": s["n"] if s else 0,
                 "passed": bool(s and s["passed"]),
             }
+        if not cells:
+            continue  # nothing assigned to this person
         done = sum(1 for c in cells.values() if c["passed"])
         rows.append(
             {
@@ -269,7 +275,7 @@ def results(user, *, store_id: int | None = None, role: str = "") -> dict:
                 "cells": cells,
                 "assigned": len(cells),
                 "passed": done,
-                "pass_rate": round(100 * done / len(cells)) if cells else None,
+                "pass_rate": round(100 * done / len(cells)),
             }
         )
     ordered = sorted(quizzes.values(), key=lambda q: (q.title, q.pk))

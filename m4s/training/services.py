@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from m4s.core.errors import DomainError, NotFound
+from m4s.core.errors import DomainError, NotFound, PermissionDenied
 from m4s.org.models import Store
 from m4s.staff.choices import Perm, Role
 from m4s.staff.models import StaffUser
@@ -65,6 +65,13 @@ def _clean_i18n(value, limit: int, field: str) -> dict[str, str]:
     return out
 
 
+def _check_manager(actor) -> None:
+    """MANAGE_TRAINING, and a group to write into (the platform's own staff have none)."""
+    check_perm(actor, Perm.MANAGE_TRAINING)
+    if actor.dealer_group_id is None:
+        raise PermissionDenied(_("Training belongs to a dealer group."))
+
+
 def _course(actor, course_id: int) -> Course:
     course = Course.objects.for_group(actor.dealer_group_id).filter(pk=course_id).first()
     if course is None:
@@ -95,7 +102,7 @@ def save_course(
     body_i18n: dict | None = None,
     is_published: bool = False,
 ) -> Course:
-    check_perm(actor, Perm.MANAGE_TRAINING)
+    _check_manager(actor)
     fields = {
         "title": _clean_text(title, TITLE_MAX, required=True, field="title"),
         "title_i18n": _clean_i18n(title_i18n, TITLE_MAX, "title_i18n"),
@@ -148,7 +155,7 @@ def save_question(
 ) -> Question:
     """A question of the bank under a course: a single-choice question has exactly one correct
     option, a multiple-choice one at least one."""
-    check_perm(actor, Perm.MANAGE_TRAINING)
+    _check_manager(actor)
     course = _course(actor, course_id)
     if kind not in QuestionKind.values:
         raise _invalid("invalid_kind", _("Unknown question kind."))
@@ -196,7 +203,7 @@ def save_quiz(
     is_published: bool = False,
 ) -> Quiz:
     """Publishing needs at least as many active questions under the course as are drawn."""
-    check_perm(actor, Perm.MANAGE_TRAINING)
+    _check_manager(actor)
     course = _course(actor, course_id)
     if not 1 <= int(questions_drawn) <= 50:
         raise _invalid("invalid_drawn", _("Draw between 1 and 50 questions."))
@@ -254,7 +261,7 @@ def assign(
 ) -> Assignment:
     """Assign a quiz to every staff member of a role (optionally of one store) or to one person
     of the group."""
-    check_perm(actor, Perm.MANAGE_TRAINING)
+    _check_manager(actor)
     quiz = _quiz(actor, quiz_id)
     group_id = actor.dealer_group_id
     role = role or ""
@@ -287,7 +294,7 @@ def assign(
 
 
 def remove_assignment(actor, assignment_id: int) -> None:
-    check_perm(actor, Perm.MANAGE_TRAINING)
+    _check_manager(actor)
     deleted, _rows = (
         Assignment.objects.for_group(actor.dealer_group_id).filter(pk=assignment_id).delete()
     )
