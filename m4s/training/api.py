@@ -73,12 +73,15 @@ class AttemptOut(Schema):
     questions: list[QuestionOut]
 
 
-QuestionKey = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,11}$")]
 Choice = Annotated[int, Field(ge=0, le=MAX_OPTIONS - 1)]
 
 
 class SubmitIn(Schema):
-    answers: dict[QuestionKey, Annotated[list[Choice], Field(max_length=MAX_OPTIONS)]] = Field(
+    """`answers`: question id (as a string) → the option indexes chosen. A question not drawn
+    in this attempt, or an option it does not have, is a 409 (`unknown_question`,
+    `unknown_option`, `one_option_only`)."""
+
+    answers: dict[str, Annotated[list[Choice], Field(max_length=MAX_OPTIONS)]] = Field(
         default_factory=dict, max_length=50
     )
 
@@ -192,7 +195,7 @@ def get_attempt(request, attempt_id: DbId):
 @router.post(
     "/training/attempts/{attempt_id}/submit",
     response=AttemptOut,
-    openapi_extra=errors(403, 404, 422),
+    openapi_extra=errors(403, 404, 409, 422),
 )
 def submit_attempt(request, attempt_id: DbId, payload: SubmitIn):
     """My answers: `{"answers": {"<question id>": [option index, ...]}}`. Scored on the server

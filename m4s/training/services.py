@@ -408,12 +408,12 @@ def _clean_answers(questions: list[dict], answers: dict) -> dict[str, list[int]]
     for key, chosen in (answers or {}).items():
         q = by_id.get(str(key))
         if q is None:
-            raise _invalid("unknown_question", _("An answer names a question not drawn."))
+            raise _conflict("unknown_question", _("An answer names a question not drawn."))
         picks = sorted({int(c) for c in chosen or []})
         if any(not 0 <= c < len(q["options"]) for c in picks):
-            raise _invalid("unknown_option", _("An answer names an option that does not exist."))
+            raise _conflict("unknown_option", _("An answer names an option that does not exist."))
         if q["kind"] == QuestionKind.SINGLE and len(picks) > 1:
-            raise _invalid("one_option_only", _("Choose one option for a single-choice question."))
+            raise _conflict("one_option_only", _("Choose one option for a single-choice question."))
         out[str(key)] = picks
     return out
 

@@ -116,13 +116,14 @@ def test_api(tw, api_client):
     assert again.status_code == 200 and again.json_body["id"] == body["id"]
     answers = {str(q["id"]): [0] for q in body["questions"]}
     url = f"/api/v1/staff/training/attempts/{body['id']}/submit"
+    bad = api_client.post(url, {"answers": {"999999": [0]}}, token=token)
+    assert bad.status_code == 409 and bad.json_body["code"] == "unknown_question"
+    assert api_client.post(url, {"answers": {"1": [99]}}, token=token).status_code == 422
     first = api_client.post(url, {"answers": answers}, token=token)
     assert first.status_code == 200 and first.json_body["status"] == "finished"
     assert all(q["correct"] is not None for q in first.json_body["questions"])
     second = api_client.post(url, {"answers": {}}, token=token)  # idempotent
     assert second.json_body["score"] == first.json_body["score"]
-    bad = api_client.post(url, {"answers": {"1": [99]}}, token=token)
-    assert bad.status_code == 422
     assert (
         api_client.get(f"/api/v1/staff/training/attempts/{body['id']}", token=token).status_code
         == 200
