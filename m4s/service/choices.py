@@ -129,12 +129,12 @@ class SurveyStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-# CSI factors and their weights (per cent). The order is the order owners answer them in.
+# CSI factors and their weights (per cent, summing to 100). The order is the order owners answer them in.
 CSI_WEIGHTS = {
     "initiation": 17,
     "advisor": 18,
     "facility": 21,
-    "pickup": 21,
+    "pickup": 20,
     "quality": 24,
 }
 CSI_LABELS = {

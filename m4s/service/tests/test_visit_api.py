@@ -257,7 +257,7 @@ def test_one_visit_end_to_end(workshop, api_client, sms_outbox, django_capture_o
         f"/api/v1/staff/service/figures?store_id={w.store_a.pk}", token=manager
     ).json()
     assert figures["surveys"] == 1 and figures["delivered"] == 1 and figures["nps"] == 0.0
-    expected_csi = (9 * 17 + 8 * 18 + 9 * 21 + 9 * 21 + 5 * 24) / 10
+    expected_csi = (9 * 17 + 8 * 18 + 9 * 21 + 9 * 20 + 5 * 24) / 10
     assert abs(figures["csi"] - expected_csi) < 0.01
     assert Message.objects.filter(staff=w.manager_a, kind="service.unhappy").exists()
 
