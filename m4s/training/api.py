@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from m4s.core.api import errors
 from m4s.core.auth import staff_auth
@@ -178,7 +178,7 @@ def start_attempt(request, quiz_id: DbId):
     before = selectors.my_assignments(request.user)
     open_ids = {r["open_attempt_id"] for r in before}
     attempt = services.start_attempt(request.user, quiz_id)
-    return (200 if attempt.pk in open_ids else 201), attempt_out(attempt)
+    return Status(200 if attempt.pk in open_ids else 201, attempt_out(attempt))
 
 
 @router.get("/training/attempts/{attempt_id}", response=AttemptOut, openapi_extra=errors(403, 404))

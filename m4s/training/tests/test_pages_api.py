@@ -21,9 +21,10 @@ def _client(user):
     return c
 
 
-def test_take_a_quiz_in_the_console(tw):
+def test_take_a_quiz_in_the_console(tw, django_assert_max_num_queries):
     c = _client(tw.advisor_a)
-    r = c.get("/console/training/")
+    with django_assert_max_num_queries(15):
+        r = c.get("/console/training/")
     assert r.status_code == 200 and b'data-state="todo"' in r.content
     r = c.post(f"/console/training/quiz/{tw.quiz.pk}/start/")
     assert r.status_code == 302
