@@ -36,6 +36,7 @@ from .content import build_content_demo
 from .conversations import build_conversations_demo
 from .driving import build_driving_demo
 from .events import build_events_demo
+from .insights import build_insights_demo
 from .loyalty import DEMO_PARTNER_KEYS, build_loyalty_history, install_demo_programmes
 from .requests import build_requests_demo
 from .sales import build_sales_demo
@@ -246,6 +247,7 @@ def build_demo() -> bool:
     build_sales_demo(staff=staff, owners=owner_rows, stores=stores)
     build_requests_demo(staff=staff, owners=owner_rows, stores=stores)
     build_assistance_demo(staff=staff, owners=owner_rows, stores=stores)
+    build_insights_demo([g1, g2], staff)  # two years of history, KPIs, churn, campaign, reports
     return True
 
 

@@ -329,7 +329,7 @@ class Simulator:
                     return
                 day += dt.timedelta(days=int(interval * rng.uniform(1.5, 2.2)))
                 continue
-            risk = 0.02 + 0.45 * (1 - car.loyalty) ** 2
+            risk = 0.02 + 0.3 * (1 - car.loyalty) ** 2
             if outcome.declined_red:
                 risk += 0.5
             elif outcome.declined:
@@ -426,7 +426,7 @@ class Simulator:
         )
         plan.orders.append(ro)
         # under warranty: the repair and (for a third of the visits) the service are on the maker
-        warranty = under_warranty and (repair or rng.random() < 0.15)
+        warranty = under_warranty and rng.random() < (0.5 if repair else 0.1)
         payer = Payer.WARRANTY if warranty else Payer.CUSTOMER
         lines = []
         for op in ops:
@@ -489,7 +489,7 @@ class Simulator:
         if paid > 0:
             plan.visits.append((car, ro, paid))
         # a survey (app users), answered by two in three
-        unhappy = rng.random() < (0.06 + 0.25 * (1 - car.loyalty) ** 2) + (
+        unhappy = rng.random() < (0.05 + 0.45 * (1 - car.loyalty) ** 2) + (
             0.25 if out.declined_red or comeback else 0
         )
         if car.owner_id and rng.random() < 0.9:
