@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m4s.core.types import in_calendar
+from m4s.insights import selectors
 from m4s.notify import selectors as inbox
-from m4s.org.selectors import list_stores
 from m4s.staff.choices import Perm
 
 # (key, label, url name, capability): the tabs of every insight page, in order
@@ -57,9 +57,9 @@ def ctx(request, section: str, **extra):
 
 
 def my_stores(user) -> list:
-    """The stores the reader may see: every store of the group for those who see all stores,
-    else their own."""
-    return list(list_stores(user))
+    """The stores the reader may see: every active store of the group for those who see all
+    stores (group admins), else their own (a store manager)."""
+    return selectors.visible_stores(user)
 
 
 def store_or_404(user, raw) -> int | None:
