@@ -300,13 +300,13 @@ def contributions(fitted_state: dict, X: np.ndarray, medians: np.ndarray | None)
     base = model.predict_proba(X)[:, 1]
     out = np.zeros_like(X, dtype=float)
     med = medians if medians is not None else np.median(X, axis=0)
-    work = X.copy()
     for j in range(X.shape[1]):
-        if np.all(X[:, j] == med[j]):
+        rows = np.flatnonzero(X[:, j] != med[j])  # at the median: no contribution
+        if not len(rows):
             continue
+        work = X[rows]
         work[:, j] = med[j]
-        out[:, j] = base - model.predict_proba(work)[:, 1]
-        work[:, j] = X[:, j]
+        out[rows, j] = base[rows] - model.predict_proba(work)[:, 1]
     return out
 
 
