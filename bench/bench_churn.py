@@ -5,7 +5,7 @@ beside the recency-only rule in the same run; training time reported too.
 
 Stages, each timed:
 - generate: the synthetic cohort (m4s/insights/churn_synth.py: churn depends on recency,
-  declined work and unresolved complaints), ~24 events a customer
+  declined work and unresolved complaints), ~12 events a customer
 - train: features at the cut-off (as_of − 365 d) for the training cohort, logistic regression
   and gradient boosting fitted and measured on the held-out customers, the winner refitted
 - score: features as of as_of for every customer + predict + top-three reasons
