@@ -155,6 +155,14 @@ def _bounds(store, month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return month_bounds(store, month)
 
 
+def masked(name: str) -> str:
+    """A customer's name as the report keeps it: its first character only (王小明 → 王**), so
+    a stored report holds no owner's full name (an erased owner stays unnamed in old reports);
+    the repair order number leads staff to the case."""
+    name = (name or "").strip()
+    return f"{name[0]}**" if name else ""
+
+
 def _unhappy(store, month: dt.date) -> dict[str, Any]:
     from m4s.service.choices import SurveyStatus
     from m4s.service.models import Survey
@@ -178,7 +186,8 @@ def _unhappy(store, month: dt.date) -> dict[str, Any]:
             rows.append(
                 {
                     "date": timezone.localtime(s.answered_at, store.tz).date().isoformat(),
-                    "customer": s.customer.name if s.customer_id else "",
+                    "customer": masked(s.customer.name if s.customer_id else ""),
+                    "order": s.repair_order.number if s.repair_order_id else "",
                     "nps": s.nps,
                     "comment": (s.comment or "")[:200],
                     "done": (s.follow_up_note or "")[:300],
@@ -486,8 +495,8 @@ def ensure(store, month: dt.date, language: str | None = None, *, actor=None) ->
         .filter(store=store, month=month, language=language)
         .first()
     )
-    if found is not None and found.file:
-        return found
+    if found is not None and found.file and default_storage.exists(found.file):
+        return found  # (a file lost from storage is made again)
     try:
         return generate(store, month, language, actor=actor)
     except IntegrityError:  # generated at the same moment by another worker

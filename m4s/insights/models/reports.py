@@ -10,6 +10,9 @@ changed after the month closed) replaces the row's PDF and figures in place, bum
 writes an audit entry with the old and new file, version and time; the old PDF is deleted after
 the commit. So there is always one current report per (store, month, language), and the audit
 log says when and by whom it was replaced.
+
+A report keeps no owner's full name: unhappy revisits show the first character of the name and
+the repair order number (reports.masked), so an owner's erasure leaves nothing naming them here.
 """
 
 from django.conf import settings

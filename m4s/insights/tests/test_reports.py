@@ -225,6 +225,9 @@ def test_figures_of_a_hand_built_month(month_data):
     assert [r["nps"] for r in un["rows"]] == [3, 5]
     assert un["rows"][0]["done"] == "已致电道歉，赠送保养券"
     assert un["rows"][1]["done"] == ""
+    # no full customer name is kept in a report: the first character and the repair order
+    assert w.customer.name not in str(f) and un["rows"][0]["customer"] == w.customer.name[0] + "**"
+    assert un["rows"][0]["order"] == "RO1"
     causes = f["causes"]
     assert causes["total"] == 4
     assert [(r["cause"], r["count"]) for r in causes["rows"]] == [
