@@ -25,11 +25,11 @@ Name = Annotated[str, Field(min_length=1, max_length=80)]
 Text = Annotated[str, Field(max_length=2000)]
 
 
-class CountIn(Schema):
+class SegmentCountIn(Schema):
     definition: segments.Definition = Field(default_factory=segments.Definition)
 
 
-class CountOut(Schema):
+class SegmentCountOut(Schema):
     count: int
 
 
@@ -46,11 +46,11 @@ class SegmentOut(Schema):
     created_at: dt.datetime
 
 
-class SegmentList(Schema):
+class SegmentListOut(Schema):
     items: list[SegmentOut]
 
 
-class Localized(Schema):
+class CampaignText(Schema):
     zh_hans: Text = Field("", alias="zh-hans")
     en: Text = ""
     ko: Text = ""
@@ -60,8 +60,8 @@ class CampaignIn(Schema):
     segment_id: DbId
     name: Annotated[str, Field(max_length=80)] = ""
     template: Literal["", "service_due", "we_miss_you", "coupon_gift"] = ""
-    title: Localized | None = None
-    body: Localized | None = None
+    title: CampaignText | None = None
+    body: CampaignText | None = None
     coupon_id: DbId | None = None
     control_pct: Annotated[int, Field(ge=0, le=50)] = 10
 
@@ -84,17 +84,17 @@ class CampaignOut(Schema):
     created_at: dt.datetime
 
 
-class CampaignList(Schema):
+class CampaignListOut(Schema):
     items: list[CampaignOut]
 
 
-class Diff(Schema):
+class UpliftDiff(Schema):
     diff: float
     low: float
     high: float
 
 
-class ArmOut(Schema):
+class CampaignArmOut(Schema):
     n: int
     booked: int
     visited: int
@@ -104,25 +104,25 @@ class ArmOut(Schema):
     spend_per_member: float | None
 
 
-class Uplifts(Schema):
-    booked: Diff | None
-    visited: Diff | None
-    spend: Diff | None
+class CampaignUplifts(Schema):
+    booked: UpliftDiff | None
+    visited: UpliftDiff | None
+    spend: UpliftDiff | None
 
 
-class WindowOut(Schema):
+class CampaignWindowOut(Schema):
     days: int
     partial: bool
     until: dt.datetime
-    treated: ArmOut
-    control: ArmOut
-    uplift: Uplifts
+    treated: CampaignArmOut
+    control: CampaignArmOut
+    uplift: CampaignUplifts
 
 
-class ResultOut(Schema):
+class CampaignResultOut(Schema):
     campaign_id: int
     launched_at: dt.datetime | None
-    windows: list[WindowOut]
+    windows: list[CampaignWindowOut]
 
 
 def _segment_out(s: Segment, today: dt.date | None) -> dict:
@@ -137,15 +137,15 @@ def _segment_out(s: Segment, today: dt.date | None) -> dict:
     }
 
 
-@router.post("/segments/count", response=CountOut)
-def segment_count(request, payload: CountIn):
+@router.post("/segments/count", response=SegmentCountOut)
+def segment_count(request, payload: SegmentCountIn):
     """How many customers a definition selects now (the builder's live count)."""
     check_perm(request.user, Perm.RUN_CAMPAIGNS)
     d = segments.scoped(request.user, payload.definition)
     return {"count": segments.count(request.user.dealer_group_id, d)}
 
 
-@router.get("/segments", response=SegmentList)
+@router.get("/segments", response=SegmentListOut)
 def segment_list(request):
     """The group's segments (a store manager: those of their stores), newest first (the live
     count is in each segment's own answer)."""
@@ -197,7 +197,7 @@ def _campaign_out(c: Campaign) -> dict:
     }
 
 
-@router.get("/campaigns", response=CampaignList)
+@router.get("/campaigns", response=CampaignListOut)
 def campaign_list(request):
     """The group's campaigns (a store manager: those of their stores), newest first."""
     check_perm(request.user, Perm.RUN_CAMPAIGNS)
@@ -252,7 +252,7 @@ def _arm(a: dict) -> dict:
     return {**a, "spend": str(a["spend"])}
 
 
-@router.get("/campaigns/{campaign_id}/result", response=ResultOut)
+@router.get("/campaigns/{campaign_id}/result", response=CampaignResultOut)
 def campaign_result(request, campaign_id: DbId):
     """Treated vs control within 30/60/90 days of the launch: shares who booked and visited
     (Newcombe 95 % interval of the difference) and spend per member (Welch 95 % interval).

@@ -38,7 +38,7 @@ from .models import CustomerInsight, Segment
 Str40 = Field(max_length=40)
 
 
-class Definition(BaseModel):
+class SegmentDefinition(BaseModel):
     """Which customers a segment holds (every filter optional)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -59,7 +59,7 @@ class Definition(BaseModel):
     marketing_consent: bool = False
 
     @model_validator(mode="after")
-    def _clean(self) -> "Definition":
+    def _clean(self) -> "SegmentDefinition":
         for name in ("tiers", "car_models"):
             values = [v.strip()[:60] for v in getattr(self, name) if v and v.strip()]
             setattr(self, name, sorted(set(values)))
@@ -69,6 +69,9 @@ class Definition(BaseModel):
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_defaults=True)
+
+
+Definition = SegmentDefinition
 
 
 def parse(raw: Any) -> Definition:
