@@ -54,4 +54,8 @@ PERIODIC_JOBS: dict[str, tuple[timedelta, str]] = {
     "insights.nightly_facts": (timedelta(hours=24), "m4s.insights.tasks.nightly_facts_task"),
     "insights.churn": (timedelta(hours=24), "m4s.insights.tasks.churn_monthly_task"),
     "insights.monthly_reports": (timedelta(hours=6), "m4s.insights.tasks.monthly_reports_task"),
+    "insights.finish_campaigns": (
+        timedelta(hours=24),
+        "m4s.insights.tasks.finish_campaigns_task",
+    ),
 }

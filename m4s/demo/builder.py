@@ -91,8 +91,10 @@ def _numbers(store, rescue, hotline):
 
 
 @transaction.atomic
-def build_demo() -> bool:
-    """Create the demo world; return False if it already exists (the call is idempotent)."""
+def build_demo(*, insights: bool = True) -> bool:
+    """Create the demo world; return False if it already exists (the call is idempotent).
+    `insights=False` leaves out the two years of history and what the insight jobs make of it
+    (tests of other areas' demos do not need them)."""
     if DealerGroup.objects.filter(slug="jingcheng").exists():
         return False
     beijing = org.create_local_organisation(name="Beijing Auto Owners' Association", city="Beijing")
@@ -247,7 +249,8 @@ def build_demo() -> bool:
     build_sales_demo(staff=staff, owners=owner_rows, stores=stores)
     build_requests_demo(staff=staff, owners=owner_rows, stores=stores)
     build_assistance_demo(staff=staff, owners=owner_rows, stores=stores)
-    build_insights_demo([g1, g2], staff)  # two years of history, KPIs, churn, campaign, reports
+    if insights:
+        build_insights_demo([g1, g2], staff)  # two years of history, KPIs, churn, campaign, reports
     return True
 
 

@@ -4,28 +4,22 @@ its scores), a finished campaign with its measured uplift and last month's servi
 per store, so every figure is there at once."""
 
 import datetime as dt
-import importlib
 import logging
 import time
 from types import SimpleNamespace
 
 from django.utils import timezone
 
+from m4s.insights import churn, facts, reports, rfm
 from m4s.org.models import Store
 from m4s.staff.choices import Role
 from m4s.staff.models import StaffUser
 
+from .campaigns import build_campaigns_demo
 from .history import DAYS, build_history
+from .training import build_training_demo
 
 log = logging.getLogger(__name__)
-
-
-def _optional(module: str, name: str):
-    """A step another part provides, once it has landed (None until then)."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def _admin_of(group, staff: dict | None):
@@ -54,37 +48,24 @@ def build_insights_demo(groups, staff: dict | None = None, *, today: dt.date | N
         out.seconds[step] = round(out.seconds.get(step, 0) + time.monotonic() - started, 2)
         return result
 
-    training_demo = _optional("m4s.demo.training", "build_training_demo")
-    if training_demo is not None and staff:
-        timed("training", training_demo, staff, groups)
+    if staff:
+        timed("training", build_training_demo, staff, groups)
     made = timed("history", build_history, groups, today=today)
     out.counts = dict(made.counts)
-    build_days = _optional("m4s.insights.facts", "build_days")
-    build_customers = _optional("m4s.insights.facts", "build_customers")
-    rfm_score = _optional("m4s.insights.rfm", "score")
-    train_group = _optional("m4s.insights.churn", "train_group")
-    score_group = _optional("m4s.insights.churn", "score_group")
-    campaigns_demo = _optional("m4s.demo.campaigns", "build_campaigns_demo")
-    generate = _optional("m4s.insights.reports", "generate")
     for group in groups:
-        if build_days is not None:
-            timed("facts_days", build_days, group, today - dt.timedelta(days=DAYS), today)
-        if build_customers is not None:
-            timed("facts_customers", build_customers, group, as_of=today)
-        if rfm_score is not None:
-            timed("rfm", rfm_score, group, today)
-        if train_group is not None and score_group is not None:
-            model = timed("churn_train", train_group, group, as_of=today)
-            out.models[group.pk] = model
-            if model is not None:
-                timed("churn_score", score_group, group)
-                log.info("churn model of %s: %s AUC %.3f", group.slug, model.kind, model.auc)
+        timed("facts_days", facts.build_days, group, today - dt.timedelta(days=DAYS), today)
+        timed("facts_customers", facts.build_customers, group, as_of=today)
+        timed("rfm", rfm.score, group, today)
+        model = timed("churn_train", churn.train_group, group, as_of=today)
+        out.models[group.pk] = model
+        if model is not None:
+            timed("churn_score", churn.score_group, group)
+            log.info("churn model of %s: %s AUC %.3f", group.slug, model.kind, model.auc)
         admin = _admin_of(group, staff)
-        if campaigns_demo is not None and admin is not None:
-            out.campaigns[group.pk] = timed("campaigns", campaigns_demo, group, admin, today)
-    if generate is not None:
-        last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        for group in groups:
-            for store in Store.objects.for_group(group.pk).order_by("pk"):
-                out.reports.append(timed("reports", generate, store, last_month))
+        if admin is not None:
+            out.campaigns[group.pk] = timed("campaigns", build_campaigns_demo, group, admin, today)
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    for group in groups:
+        for store in Store.objects.for_group(group.pk).order_by("pk"):
+            out.reports.append(timed("reports", reports.generate, store, last_month))
     return out

@@ -25,3 +25,11 @@ def monthly_reports_task() -> None:
     from . import reports
 
     reports.send_due()
+
+
+@task()
+def finish_campaigns_task() -> None:
+    """Campaigns whose 90-day result window has passed are finished (their result is final)."""
+    from . import campaigns
+
+    campaigns.finish_due()

@@ -17,7 +17,7 @@ from m4s.staff.models import StaffUser
 @pytest.mark.django_db
 def test_community_demo():
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert build_demo() is True
+        assert build_demo(insights=False) is True
     stories = Story.objects.unscoped().filter(event_id__isnull=True)
     states = set(stories.values_list("status", flat=True))
     assert {

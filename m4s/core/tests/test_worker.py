@@ -88,3 +88,29 @@ def test_demo_builds_once_with_isolated_groups(capsys):
         "tech",
         "other-advisor",
     }
+    # the insight demo: two years of facts, every customer profiled and scored, each group's
+    # churn model (it learned something), a finished campaign with both arms, last month's
+    # service report per store, training attempts
+    from m4s.insights.models import (
+        Campaign,
+        ChurnModel,
+        CustomerInsight,
+        ServiceReport,
+        StoreDay,
+        StoreMonth,
+    )
+    from m4s.training.models import Attempt
+
+    days = StoreDay.objects.unscoped()
+    first, last = days.order_by("day").first().day, days.order_by("-day").first().day
+    assert (last - first).days >= 700 and StoreMonth.objects.unscoped().count() >= 4 * 24
+    scored = CustomerInsight.objects.unscoped().exclude(churn_risk=None)
+    assert scored.count() > 500 and scored.exclude(reasons=[]).exists()
+    assert CustomerInsight.objects.unscoped().exclude(segment="never").exists()
+    models = ChurnModel.objects.unscoped().filter(active=True)
+    assert models.count() == 2 and all(m.auc > 0.6 for m in models)
+    campaign = Campaign.objects.unscoped().get(status="finished")
+    arms = set(campaign.members.values_list("arm", flat=True))
+    assert arms == {"treated", "control"}
+    assert ServiceReport.objects.unscoped().values("store").distinct().count() == 4
+    assert Attempt.objects.unscoped().exists()

@@ -91,7 +91,7 @@ def _check_group(group, seeded_ids):
 
 @pytest.mark.django_db
 def test_seed_adds_valid_unique_customers_with_cars_and_again_without_collisions():
-    build_demo()
+    build_demo(insights=False)
     group = DealerGroup.objects.get(slug="jingcheng")
     other = DealerGroup.objects.get(slug="huabei")
     other_before = Customer.objects.for_group(other).count()
@@ -151,7 +151,7 @@ def test_seed_adds_valid_unique_customers_with_cars_and_again_without_collisions
 
 @pytest.mark.django_db
 def test_seed_skips_rows_whose_phone_vin_or_plate_the_group_already_has():
-    build_demo()
+    build_demo(insights=False)
     group = DealerGroup.objects.get(slug="jingcheng")
     before = set(Customer.objects.for_group(group).values_list("pk", flat=True))
     ctx = seed.Context(group, 42, 0.0)

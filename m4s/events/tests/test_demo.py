@@ -16,7 +16,7 @@ from m4s.owners.models import Owner
 @pytest.mark.django_db
 def test_events_demo():
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert build_demo() is True
+        assert build_demo(insights=False) is True
     events = Event.objects.unscoped()
     upcoming = events.get(status=EventStatus.OPEN)
     past = events.get(status=EventStatus.DONE)
