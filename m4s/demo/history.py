@@ -194,6 +194,11 @@ def _new_cars(rng, store, n, today, now, taken) -> list[SimpleNamespace]:
         )
         for r in rows
     )
+    # a dealer's customer record dates from the car's purchase (created_at is set on insert,
+    # so it is backdated after; the month figures count customers who existed by then)
+    for r, c in zip(rows, customers, strict=True):
+        c.created_at = dt.datetime.combine(r.bought, dt.time(10), tzinfo=store.tz)
+    Customer.objects.unscoped().bulk_update(customers, ["created_at"], batch_size=500)
     vehicles = Vehicle.objects.bulk_create(
         Vehicle(
             dealer_group_id=group_id,
