@@ -7,11 +7,11 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import Field, model_validator
 
-from m4s.core.types import DbId, Int, SaneDate, SaneDateTime, _amount
+from m4s.core.types import NON_BLANK, DbId, Int, SaneDate, SaneDateTime, _amount
 
 from .choices import SNOOZE_MAX_DAYS
 
-TEXT = r"\S"
+TEXT = NON_BLANK
 Fine = _amount(100_000, "A fine in CNY, to the cent, below 100,000: a number or a decimal string.")
 
 

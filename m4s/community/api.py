@@ -8,6 +8,7 @@ from ninja.files import UploadedFile
 
 from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
+from m4s.core.types import NON_BLANK
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 
@@ -167,7 +168,7 @@ def my_stories(request):
                                 "type": "string",
                                 "minLength": 1,
                                 "maxLength": 2000,
-                                "pattern": r"\S",
+                                "pattern": NON_BLANK,
                             },
                             "photos": {
                                 "type": "array",

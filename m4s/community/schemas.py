@@ -7,11 +7,11 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
-from m4s.core.types import DbId
+from m4s.core.types import NON_BLANK, DbId
 
 from .choices import COMMENT_TEXT_MAX, REASON_MAX, STORY_TEXT_MAX
 
-TEXT = r"\S"
+TEXT = NON_BLANK
 
 
 # --- input --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import Field
 
-from m4s.core.types import DbId, Int, SaneDate
+from m4s.core.types import NON_BLANK, DbId, Int, SaneDate
 
 from .choices import (
     DESCRIPTION_MAX,
@@ -21,7 +21,7 @@ from .choices import (
 
 # Required text: at least one character that is not white space (blank text is refused by the
 # schema, so a client can tell from the document what it may send).
-TEXT = r"\S"
+TEXT = NON_BLANK
 
 SeverityIn = Literal[tuple(Severity.values)]  # type: ignore[valid-type]
 StaffChannel = Literal[tuple(str(c) for c in STAFF_CHANNELS)]  # type: ignore[valid-type]

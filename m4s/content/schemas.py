@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import Field
 
-from m4s.core.types import Bool, DbId, SaneDateTime
+from m4s.core.types import NON_BLANK, Bool, DbId, SaneDateTime
 
 from .choices import (
     BODY_MAX,
@@ -26,7 +26,7 @@ from .choices import (
 Lang = Literal["zh-hans", "en", "ko"]
 ModuleIn = Literal[tuple(Module.values)]  # type: ignore[valid-type]
 StatusIn = Literal[tuple(Status.values)]  # type: ignore[valid-type]
-TEXT = r"\S"
+TEXT = NON_BLANK
 Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX, pattern=TEXT)]
 TargetText = Annotated[str, Field(min_length=1, max_length=80, pattern=TEXT)]
 

@@ -8,7 +8,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import BaseModel, Field
 
-from m4s.core.types import Bool, DbId, Int, SaneDateTime
+from m4s.core.types import NON_BLANK, Bool, DbId, Int, SaneDateTime
 
 from .choices import (
     BODY_MAX,
@@ -23,7 +23,7 @@ from .choices import (
 )
 
 # Required text: at least one character that is not white space.
-TEXT = r"\S"
+TEXT = NON_BLANK
 
 TopicIn = Literal[tuple(Topic.values)]  # type: ignore[valid-type]
 BoxIn = Literal[tuple(Box.values)]  # type: ignore[valid-type]

@@ -62,6 +62,11 @@ LocalTime = Annotated[
 ]
 
 # The years 2000-2100, written so JSON Schema (and a generated client) can say it.
+# A text field with at least one character Python's str.strip() keeps. JSON Schema's \s
+# (ECMAScript) leaves out the information separators U+001C–U+001F and U+0085, which strip()
+# removes: with a plain \S, a text of only those passes the schema and is empty once saved.
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"
+
 _YEARS = "^(20[0-9]{2}|2100)-"
 
 SaneDate = Annotated[

@@ -13,6 +13,7 @@ from pydantic import Field
 from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
 from m4s.core.errors import DomainError
+from m4s.core.types import NON_BLANK
 
 from . import choices as c
 from . import scoring, selectors, services
@@ -77,7 +78,7 @@ class DrivingScoreOut(Schema):
 
 
 class DrivingConsentIn(Schema):
-    insurer: str = Field(..., min_length=1, max_length=80, pattern=r"\S")
+    insurer: str = Field(..., min_length=1, max_length=80, pattern=NON_BLANK)
 
 
 class DrivingConsentOut(Schema):

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import BeforeValidator, Field
 
-from m4s.core.types import Int, SaneDateTime, _integer
+from m4s.core.types import NON_BLANK, Int, SaneDateTime, _integer
 
 from .choices import MAX_CAPACITY, EventStatus, SignupStatus
 
-TEXT = r"\S"
+TEXT = NON_BLANK
 Lang = Literal["zh-hans", "en", "ko"]
 Title = Annotated[str, Field(max_length=120)]
 Body = Annotated[str, Field(max_length=4000)]

@@ -15,7 +15,7 @@ from m4s.core.api import errors
 from m4s.core.auth import owner_auth, staff_auth
 from m4s.core.errors import DomainError, NotFound
 from m4s.core.i18n import translated
-from m4s.core.types import Int, PositiveMoney, SaneDate
+from m4s.core.types import NON_BLANK, Int, PositiveMoney, SaneDate
 from m4s.customers.models import Customer
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
@@ -180,12 +180,12 @@ class AdjustIn(Schema):
         description="Non-zero: credit (positive) or debit (negative).",
         json_schema_extra={"not": {"const": 0}},
     )
-    reason: str = Field(..., min_length=1, max_length=200, pattern=r"\S")
+    reason: str = Field(..., min_length=1, max_length=200, pattern=NON_BLANK)
 
 
 class ClawbackIn(Schema):
     source: str = Field(..., max_length=40, description="e.g. ro:12 for a refunded repair order")
-    reason: str = Field(..., min_length=1, max_length=200, pattern=r"\S")
+    reason: str = Field(..., min_length=1, max_length=200, pattern=NON_BLANK)
 
 
 class UsedOut(Schema):

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import BeforeValidator, Field
 
+from m4s.core.types import NON_BLANK, SaneDate, SaneDateTime
 from m4s.core.types import Money as _Money
-from m4s.core.types import SaneDate, SaneDateTime
 
 from .choices import QuoteStatus, RequestStatus
 
@@ -56,12 +56,12 @@ class RequestsStaffActionIn(Schema):
 
 
 class RequestsQuoteLineIn(Schema):
-    label: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
+    label: str = Field(..., min_length=1, max_length=120, pattern=NON_BLANK)
     amount: Money
 
 
 class RequestsQuoteIn(Schema):
-    label: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
+    label: str = Field(..., min_length=1, max_length=120, pattern=NON_BLANK)
     lines: list[RequestsQuoteLineIn] = Field(default_factory=list, max_length=30)
     total: Money | None = None
     valid_until: SaneDate | None = None

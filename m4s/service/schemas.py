@@ -6,7 +6,7 @@ from ninja import Schema
 from pydantic import Field
 
 from m4s.core.i18n import translated
-from m4s.core.types import Bool, DbId, Measurement, Money, SaneDateTime
+from m4s.core.types import NON_BLANK, Bool, DbId, Measurement, Money, SaneDateTime
 
 Mode = Literal["waiting", "dropoff"]
 PayerIn = Literal["customer", "warranty", "insurance", "internal"]
@@ -300,7 +300,7 @@ class DecisionIn(Schema):
         ...,
         min_length=1,
         max_length=200,
-        pattern=r"\S",
+        pattern=NON_BLANK,
         description="How and why the owner decided.",
     )
 
@@ -336,7 +336,7 @@ class PartQtyIn(Schema):
 class AddLineIn(Schema):
     operation_id: DbId
     parts: list[PartQtyIn] = Field(default_factory=list, max_length=20)
-    reason: str = Field(..., min_length=1, max_length=300, pattern=r"\S")
+    reason: str = Field(..., min_length=1, max_length=300, pattern=NON_BLANK)
     payer: PayerIn = "customer"
 
 

@@ -12,7 +12,7 @@ from pydantic import Field
 from m4s.core.auth import owner_auth, staff_auth
 from m4s.core.errors import DomainError
 from m4s.core.i18n import translated
-from m4s.core.types import Bool, DbId
+from m4s.core.types import NON_BLANK, Bool, DbId
 from m4s.staff.choices import Perm
 from m4s.staff.permissions import check_perm
 
@@ -219,7 +219,7 @@ def parked(request, vehicle_id: int, payload: ParkedIn):
 
 
 class GeofenceIn(Schema):
-    name: str = Field(..., min_length=1, max_length=40, pattern=r"\S")
+    name: str = Field(..., min_length=1, max_length=40, pattern=NON_BLANK)
     lat: float = Field(..., ge=-90, le=90)
     lon: float = Field(..., ge=-180, le=180)
     radius_m: int = Field(..., ge=50, le=100_000)
