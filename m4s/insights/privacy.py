@@ -44,7 +44,11 @@ def erase_owner(owner) -> dict:
 NOT_PERSONAL.update(
     {
         "insights.Segment": {"name": "a segment's name, chosen by staff"},
-        "insights.Campaign": {"name": "a campaign's name, chosen by staff"},
+        "insights.Campaign": {
+            "name": "a campaign's name, chosen by staff",
+            "title": "the campaign message's title, written by staff for a whole segment",
+            "body": "the campaign message's text, written by staff for a whole segment",
+        },
     }
 )
 
