@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.TextChoices):
@@ -15,7 +16,7 @@ class Segment(models.TextChoices):
     AT_RISK = "at_risk", _("At risk")
     CANT_LOSE = "cant_lose", _("Can't lose them")
     HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("customer segment", "Lost")  # not a lost sales lead
     NEVER = "never", _("No paid visit yet")
 
 
